@@ -1,0 +1,9 @@
+/* haywire: look inside running QEMU guests from the host. */
+#pragma once
+
+#include <haywire/error.h>
+#include <haywire/qmp.h>
+#include <haywire/guard.h>
+#include <haywire/physmem.h>
+#include <haywire/guest.h>
+#include <haywire/mmu.h>

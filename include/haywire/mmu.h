@@ -1,0 +1,57 @@
+/* haywire: arch-neutral virtual-to-physical translation by walking guest page tables. */
+#pragma once
+
+#include <glib.h>
+#include <haywire/guest.h>
+#include <haywire/physmem.h>
+
+G_BEGIN_DECLS
+
+#define HW_MMU_MAX_LEVELS 6
+
+/* Result of one translation. */
+typedef struct {
+  guint64 va;
+  guint64 pa;
+  guint64 page_size;
+  gboolean writable;
+  gboolean user;
+  gboolean nx;
+  guint levels;                          /* page-table levels walked */
+  guint64 entry_gpa[HW_MMU_MAX_LEVELS];  /* where each entry was read */
+  guint64 entry[HW_MMU_MAX_LEVELS];      /* the entries, top level first */
+  guint64 root_used;                     /* table root actually walked */
+} HwTranslation;
+
+/* An address space: a page-table root plus paging mode, over guest RAM. */
+typedef struct _HwMmu HwMmu;
+
+/* x86-64 paging mode and root; see hw_mmu_new_x86_64. */
+typedef struct {
+  guint64 cr3;      /* PCID and bit 63 are masked off */
+  gboolean la57;    /* CR4.LA57: 5-level paging */
+  gboolean nxe;     /* EFER.NXE: bit 63 of entries means no-execute */
+} HwX86Paging;
+
+/* An x86-64 address space over MEM (borrowed). */
+HwMmu *hw_mmu_new_x86_64(const HwPhysMem *mem, const HwX86Paging *paging);
+/* The address space of a vCPU's registers (arch picked from REGS). */
+HwMmu *hw_mmu_new_from_regs(const HwPhysMem *mem, const HwRegs *regs, GError **error);
+/* The address space of an explicit root ROOT_GPA, paging mode from REGS (may be NULL). */
+HwMmu *hw_mmu_new_from_root(const HwPhysMem *mem, HwArch arch, guint64 root_gpa,
+                            const HwRegs *regs, GError **error);
+/* Free an address space. */
+void hw_mmu_free(HwMmu *mmu);
+
+/* Translate VA; fails with HW_ERROR_UNMAPPED (not present), OUT_OF_RANGE (table outside RAM). */
+gboolean hw_mmu_translate(const HwMmu *mmu, guint64 va, HwTranslation *out, GError **error);
+/* Read LEN bytes at VA page by page into BUF. */
+gboolean hw_mmu_read(const HwMmu *mmu, guint64 va, void *buf, gsize len, GError **error);
+/* Number of paging levels (4 or 5 on x86-64). */
+guint hw_mmu_get_levels(const HwMmu *mmu);
+/* The page-table root this address space was made with. */
+guint64 hw_mmu_get_root(const HwMmu *mmu);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(HwMmu, hw_mmu_free)
+
+G_END_DECLS

@@ -1,0 +1,39 @@
+/* haywire: guest-physical memory, mapped read-only from the memory-backend-file. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* One piece of guest RAM: guest-physical range and where it sits in the file. */
+typedef struct {
+  guint64 gpa;
+  guint64 size;
+  guint64 file_offset;
+} HwRamRange;
+
+typedef struct _HwPhysMem HwPhysMem;
+
+/* Parse `info mtree -f` text: the ranges of the "memory" address space backed by REGION. */
+GArray *hw_ram_map_parse_mtree(const char *mtree_text, const char *region, GError **error);
+
+/* mmap PATH read-only and serve the ranges of RAM (sorted, non-overlapping, inside the file). */
+HwPhysMem *hw_physmem_open(const char *path, const HwRamRange *ranges, guint n_ranges, GError **error);
+/* Serve DATA (borrowed, SIZE bytes) as the memory file; for tests and synthetic guests. */
+HwPhysMem *hw_physmem_new_from_data(const guint8 *data, gsize size, const HwRamRange *ranges,
+                                    guint n_ranges, GError **error);
+/* Unmap and free. */
+void hw_physmem_free(HwPhysMem *mem);
+
+/* The RAM ranges, sorted by gpa. */
+const HwRamRange *hw_physmem_get_ranges(const HwPhysMem *mem, guint *n_ranges);
+/* Total bytes of guest RAM. */
+guint64 hw_physmem_get_ram_size(const HwPhysMem *mem);
+/* Pointer to LEN bytes at GPA inside one range, or NULL. Access it under a HW_GUARD. */
+const guint8 *hw_physmem_ptr(const HwPhysMem *mem, guint64 gpa, gsize len);
+/* Copy LEN bytes at GPA into BUF; fails (OUT_OF_RANGE, GONE) without a crash. */
+gboolean hw_physmem_read(const HwPhysMem *mem, guint64 gpa, void *buf, gsize len, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(HwPhysMem, hw_physmem_free)
+
+G_END_DECLS

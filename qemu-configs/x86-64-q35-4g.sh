@@ -1,0 +1,25 @@
+# shellcheck shell=bash
+# haywire QEMU launch configuration: x86-64-q35-4g
+# Sourced by scripts/boot-guest, which provides $RUN, $KERNEL, $INITRD and
+# $MEM_FILE. Sets QEMU_CONFIG_DESC and the QEMU_ARGS array.
+# shellcheck disable=SC2034
+
+QEMU_CONFIG_DESC="q35, 4 GiB shared file RAM (2 GiB below 4G at file 0, 2 GiB at GPA 4G at file 2G), qemu64 4-level, 1 vCPU"
+
+QEMU_ARGS=(
+	qemu-system-x86_64
+	-accel tcg
+	-machine q35,memory-backend=ram0
+	-smp 1
+	-m 4096M
+	-object "memory-backend-file,id=ram0,size=4096M,mem-path=$MEM_FILE,share=on"
+	-qmp "unix:$RUN/qmp.sock,server=on,wait=off"
+	-gdb "unix:$RUN/gdb.sock,server=on,wait=off"
+	-serial "file:$RUN/serial.log"
+	-display none
+	-nodefaults
+	-no-reboot
+	-kernel "$KERNEL"
+	-initrd "$INITRD"
+	-append "console=ttyS0 panic=-1 quiet"
+)

@@ -1,0 +1,209 @@
+/* Helpers shared by the subcommands: option parsing, errors, JSON, pause guard. */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <string.h>
+#include <unistd.h>
+
+int
+hw_cli_fail(GError *error)
+{
+  fprintf(stderr, "haywire: %s\n", error ? error->message : "unknown error");
+  return HW_EXIT_ERROR;
+}
+
+int
+hw_cli_usage(const char *cmd, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "haywire %s: %s (see 'haywire %s --help')\n", cmd, msg, cmd);
+  return HW_EXIT_USAGE;
+}
+
+gboolean
+hw_cli_parse(const char *cmd, const char *params, const char *summary, GOptionEntry *entries,
+             int *argc, char ***argv, int *exit_code)
+{
+  g_autoptr(GOptionContext) ctx = g_option_context_new(params);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *prgname = g_strdup_printf("haywire %s", cmd);
+
+  g_set_prgname(prgname);
+  g_option_context_set_summary(ctx, summary);
+  g_option_context_set_description(ctx,
+    "Global options go before the command: --qmp ADDR, --gdb ADDR, --mem FILE, --json,\n"
+    "--timeout MS (see 'haywire --help').");
+  if (entries)
+    g_option_context_add_main_entries(ctx, entries, NULL);
+  if (!g_option_context_parse(ctx, argc, argv, &error)) {
+    *exit_code = hw_cli_usage(cmd, "%s", error->message);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+hw_cli_parse_u64(const char *text, gboolean allow_suffix, guint64 *out, GError **error)
+{
+  const char *s = text;
+  int base = 10;
+  guint64 mult = 1;
+  g_autofree char *body = NULL;
+
+  if (text == NULL || *text == '\0')
+    goto bad;
+  if (g_str_has_prefix(s, "0x") || g_str_has_prefix(s, "0X")) {
+    base = 16;
+    s += 2;
+  }
+  body = g_strdup(s);
+  gsize n = strlen(body);
+  if (allow_suffix && n > 0 && base == 10 && strchr("kKmMgG", body[n - 1])) {
+    char c = g_ascii_toupper(body[n - 1]);
+    mult = c == 'K' ? 1024ull : c == 'M' ? 1024ull * 1024 : 1024ull * 1024 * 1024;
+    body[--n] = '\0';
+  }
+  if (n == 0 || n > 20)
+    goto bad;
+  for (gsize i = 0; i < n; i++) {
+    if (!g_ascii_isxdigit(body[i]))
+      goto bad;
+    if (!g_ascii_isdigit(body[i]))
+      base = 16;   /* bare hex such as ffffffff81000000 */
+  }
+  if (base == 16 && mult != 1)
+    goto bad;
+  errno = 0;
+  char *end = NULL;
+  guint64 v = g_ascii_strtoull(body, &end, base);
+  if (errno != 0 || *end != '\0' || (mult > 1 && v > G_MAXUINT64 / mult))
+    goto bad;
+  *out = v * mult;
+  return TRUE;
+bad:
+  g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT, "'%s' is not a valid %s", text,
+              allow_suffix ? "length" : "address");
+  return FALSE;
+}
+
+/* ---- the pause guard -------------------------------------------------------------- */
+
+/* Set while we hold the guest paused: the socket to send "cont" on from a signal. */
+static volatile sig_atomic_t paused_fd = -1;
+
+static void
+on_fatal_signal(int sig)
+{
+  static const char cont[] = "{\"execute\": \"cont\"}\n";
+  int fd = paused_fd;
+  if (fd >= 0) {
+    ssize_t r = write(fd, cont, sizeof cont - 1);
+    (void)r;
+    /* Give QEMU a moment to read it before the socket closes. */
+    char buf[256];
+    struct timespec ts = { 0, 50 * 1000 * 1000 };
+    nanosleep(&ts, NULL);
+    r = read(fd, buf, sizeof buf);
+    (void)r;
+  }
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
+gboolean
+hw_cli_pause(HwCli *cli, GError **error)
+{
+  gboolean was_running = FALSE;
+  static gboolean installed;
+  if (!installed) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_fatal_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    installed = TRUE;
+  }
+  /* Arm before "stop" so a signal during the stop still resumes. */
+  paused_fd = hw_qmp_get_fd(cli->qmp);
+  if (!hw_guest_pause(cli->guest, &was_running, error)) {
+    paused_fd = -1;
+    return FALSE;
+  }
+  cli->we_paused = was_running;
+  if (!was_running)
+    paused_fd = -1;  /* already paused: leave it so */
+  return TRUE;
+}
+
+gboolean
+hw_cli_release(HwCli *cli, GError **error)
+{
+  if (!cli->we_paused)
+    return TRUE;
+  gboolean ok = hw_guest_resume(cli->guest, error);
+  cli->we_paused = FALSE;
+  paused_fd = -1;
+  return ok;
+}
+
+/* ---- output ----------------------------------------------------------------------- */
+
+void
+hw_cli_print_json(JsonNode *node)
+{
+  g_autoptr(JsonGenerator) gen = json_generator_new();
+  json_generator_set_root(gen, node);
+  g_autofree char *text = json_generator_to_data(gen, NULL);
+  printf("%s\n", text);
+  json_node_unref(node);
+}
+
+char *
+hw_cli_hex(guint64 v)
+{
+  return g_strdup_printf("0x%" G_GINT64_MODIFIER "x", v);
+}
+
+void
+hw_cli_json_hex(JsonBuilder *b, const char *member, guint64 v)
+{
+  g_autofree char *s = hw_cli_hex(v);
+  json_builder_set_member_name(b, member);
+  json_builder_add_string_value(b, s);
+}
+
+/* ---- address spaces --------------------------------------------------------------- */
+
+HwRegs *
+hw_cli_regs(HwCli *cli, int cpu, GError **error)
+{
+  if (cpu < 0) {
+    g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT, "bad vCPU number %d", cpu);
+    return NULL;
+  }
+  return hw_guest_read_regs(cli->guest, (guint)cpu, error);
+}
+
+HwMmu *
+hw_cli_mmu(HwCli *cli, int cpu, const char *root, GError **error)
+{
+  HwPhysMem *mem = hw_guest_get_physmem(cli->guest);
+  g_autoptr(HwRegs) regs = hw_cli_regs(cli, cpu, error);
+  if (regs == NULL)
+    return NULL;
+  if (root != NULL) {
+    guint64 root_gpa;
+    if (!hw_cli_parse_u64(root, FALSE, &root_gpa, error))
+      return NULL;
+    /* Paging mode (4/5 levels, NX) still comes from the vCPU. */
+    return hw_mmu_new_from_root(mem, hw_guest_get_arch(cli->guest), root_gpa, regs, error);
+  }
+  return hw_mmu_new_from_regs(mem, regs, error);
+}

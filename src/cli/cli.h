@@ -1,0 +1,66 @@
+/* The command-line program's shared context and helpers (only src/cli prints or exits). */
+#pragma once
+
+#include <haywire/haywire.h>
+#include <stdio.h>
+
+typedef struct {
+  char *qmp_addr;
+  char *gdb_addr;
+  char *mem_path;
+  gboolean json;
+  guint timeout_ms;
+  HwQmp *qmp;
+  HwGuest *guest;
+  gboolean we_paused;   /* we stopped the guest and owe it a cont */
+} HwCli;
+
+typedef enum {
+  HW_CMD_NEEDS_GUEST = 1 << 0,   /* connect QMP and model the guest first */
+  HW_CMD_NEEDS_MEM = 1 << 1,     /* also map guest RAM */
+} HwCmdFlags;
+
+typedef struct {
+  const char *name;
+  int (*fn)(HwCli *cli, int argc, char **argv);
+  HwCmdFlags flags;
+  const char *args;     /* argument synopsis */
+  const char *summary;
+} HwCmd;
+
+/* Exit codes. */
+#define HW_EXIT_OK 0
+#define HW_EXIT_ERROR 1
+#define HW_EXIT_USAGE 2
+
+int hw_cmd_info(HwCli *cli, int argc, char **argv);
+int hw_cmd_pause(HwCli *cli, int argc, char **argv);
+int hw_cmd_read(HwCli *cli, int argc, char **argv);
+int hw_cmd_regs(HwCli *cli, int argc, char **argv);
+int hw_cmd_resume(HwCli *cli, int argc, char **argv);
+int hw_cmd_translate(HwCli *cli, int argc, char **argv);
+
+/* Print "haywire: MESSAGE" for ERROR on stderr and return HW_EXIT_ERROR. */
+int hw_cli_fail(GError *error);
+/* Print a usage error for command CMD and return HW_EXIT_USAGE. */
+int hw_cli_usage(const char *cmd, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+/* Parse command options with ENTRIES; handles --help; FALSE means return *EXIT_CODE. */
+gboolean hw_cli_parse(const char *cmd, const char *params, const char *summary,
+                      GOptionEntry *entries, int *argc, char ***argv, int *exit_code);
+/* Parse an address or length: 0x-prefixed hex, hex with a-f digits, or decimal, with an
+ * optional K/M/G suffix when ALLOW_SUFFIX. */
+gboolean hw_cli_parse_u64(const char *text, gboolean allow_suffix, guint64 *out, GError **error);
+/* Pause the guest unless it is already paused; a later hw_cli_release or a signal resumes it. */
+gboolean hw_cli_pause(HwCli *cli, GError **error);
+/* Resume the guest if we paused it. */
+gboolean hw_cli_release(HwCli *cli, GError **error);
+/* Print NODE (consumed) as one line of JSON on stdout. */
+void hw_cli_print_json(JsonNode *node);
+/* Format a 64-bit address as a "0x..." string (JSON numbers lose 64-bit precision). */
+char *hw_cli_hex(guint64 v);
+/* Add a "0x..." string member to the builder. */
+void hw_cli_json_hex(JsonBuilder *b, const char *member, guint64 v);
+/* Read vCPU registers for the --cpu option, or fail with a message naming the cpu. */
+HwRegs *hw_cli_regs(HwCli *cli, int cpu, GError **error);
+/* Build the address space for --cpu N or --root PA. */
+HwMmu *hw_cli_mmu(HwCli *cli, int cpu, const char *root, GError **error);

@@ -1,0 +1,186 @@
+/* haywire: command-line entry point with the sorted command table. */
+#include "cli/cli.h"
+
+#include <locale.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Sorted by name: looked up with bsearch. */
+static const HwCmd commands[] = {
+  { "info", hw_cmd_info, HW_CMD_NEEDS_GUEST | HW_CMD_NEEDS_MEM, "",
+    "run state, arch, vCPU count, memory file, RAM map" },
+  { "pause", hw_cmd_pause, HW_CMD_NEEDS_GUEST, "", "stop the guest's vCPUs" },
+  { "read", hw_cmd_read, HW_CMD_NEEDS_GUEST | HW_CMD_NEEDS_MEM,
+    "ADDR LEN [--phys] [--cpu N | --root PA] [-o FILE]", "hexdump guest memory, or save it raw" },
+  { "regs", hw_cmd_regs, HW_CMD_NEEDS_GUEST, "[--cpu N]", "show a vCPU's registers" },
+  { "resume", hw_cmd_resume, HW_CMD_NEEDS_GUEST, "", "let the guest's vCPUs run again" },
+  { "translate", hw_cmd_translate, HW_CMD_NEEDS_GUEST | HW_CMD_NEEDS_MEM,
+    "VA [--cpu N | --root PA]", "walk the guest's page tables for a virtual address" },
+};
+
+static int
+compare_cmd(const void *key, const void *elem)
+{
+  return strcmp(key, ((const HwCmd *)elem)->name);
+}
+
+static void
+print_help(FILE *out)
+{
+  fprintf(out,
+    "Usage: haywire [--qmp ADDR] [--gdb ADDR] [--mem FILE] [--json] [--timeout MS] COMMAND [ARGS]\n"
+    "\n"
+    "Look inside a running QEMU guest from the host: registers, RAM, page tables.\n"
+    "\n"
+    "Global options:\n"
+    "  --qmp ADDR     QMP socket: a unix socket path or HOST:PORT (default $HAYWIRE_QMP)\n"
+    "  --gdb ADDR     GDB stub socket, path or HOST:PORT (default $HAYWIRE_GDB; AArch64 later)\n"
+    "  --mem FILE     guest RAM file, instead of the backend's mem-path (default $HAYWIRE_MEM)\n"
+    "  --json         print one JSON object on stdout; addresses are \"0x...\" strings\n"
+    "  --timeout MS   time-out for each QMP command (default %u)\n"
+    "  -h, --help     show this help; 'haywire COMMAND --help' shows a command's options\n"
+    "  --version      print the version\n"
+    "\n"
+    "Commands:\n", HW_QMP_DEFAULT_TIMEOUT_MS);
+  for (gsize i = 0; i < G_N_ELEMENTS(commands); i++) {
+    g_autofree char *syn = g_strdup_printf("%s %s", commands[i].name, commands[i].args);
+    fprintf(out, "  %-58s %s\n", syn, commands[i].summary);
+  }
+  fprintf(out,
+    "\nAddresses are hex with 0x (or bare hex digits), or decimal; lengths take K/M/G.\n"
+    "Commands that read guest state pause the guest while they work and resume it after,\n"
+    "unless it was already paused. Exit status: 0 success, 1 error, 2 usage.\n");
+}
+
+/* Take "--opt VALUE" or "--opt=VALUE" at argv[*i]; NULL if this is not OPT. */
+static gboolean
+take_value(int argc, char **argv, int *i, const char *opt, char **value, int *rc)
+{
+  gsize n = strlen(opt);
+  if (strncmp(argv[*i], opt, n) != 0)
+    return FALSE;
+  if (argv[*i][n] == '=') {
+    g_free(*value);
+    *value = g_strdup(argv[*i] + n + 1);
+    return TRUE;
+  }
+  if (argv[*i][n] != '\0')
+    return FALSE;
+  if (*i + 1 >= argc) {
+    fprintf(stderr, "haywire: option %s needs a value\n", opt);
+    *rc = HW_EXIT_USAGE;
+    return TRUE;
+  }
+  g_free(*value);
+  *value = g_strdup(argv[++*i]);
+  return TRUE;
+}
+
+static int
+run(HwCli *cli, int argc, char **argv)
+{
+  int i, rc = -1;
+  g_autofree char *timeout = NULL;
+
+  for (i = 1; i < argc && argv[i][0] == '-' && rc < 0; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+      print_help(stdout);
+      return HW_EXIT_OK;
+    }
+    if (strcmp(a, "--version") == 0) {
+      printf("haywire %s\n", HW_VERSION);
+      return HW_EXIT_OK;
+    }
+    if (strcmp(a, "--json") == 0) {
+      cli->json = TRUE;
+      continue;
+    }
+    if (take_value(argc, argv, &i, "--qmp", &cli->qmp_addr, &rc) ||
+        take_value(argc, argv, &i, "--gdb", &cli->gdb_addr, &rc) ||
+        take_value(argc, argv, &i, "--mem", &cli->mem_path, &rc) ||
+        take_value(argc, argv, &i, "--timeout", &timeout, &rc))
+      continue;
+    fprintf(stderr, "haywire: unknown option %s (see 'haywire --help')\n", a);
+    return HW_EXIT_USAGE;
+  }
+  if (rc >= 0)
+    return rc;
+  if (i >= argc) {
+    print_help(stderr);
+    return HW_EXIT_USAGE;
+  }
+  if (timeout) {
+    guint64 ms;
+    if (!hw_cli_parse_u64(timeout, FALSE, &ms, NULL) || ms == 0 || ms > 3600000) {
+      fprintf(stderr, "haywire: bad --timeout %s (milliseconds, 1..3600000)\n", timeout);
+      return HW_EXIT_USAGE;
+    }
+    cli->timeout_ms = (guint)ms;
+  }
+  const HwCmd *cmd = bsearch(argv[i], commands, G_N_ELEMENTS(commands), sizeof commands[0],
+                             compare_cmd);
+  if (cmd == NULL) {
+    fprintf(stderr, "haywire: unknown command '%s' (see 'haywire --help')\n", argv[i]);
+    return HW_EXIT_USAGE;
+  }
+  int sub_argc = argc - i;
+  char **sub_argv = argv + i;
+
+  /* --help must work without a guest: let the command parse its options first. */
+  for (int k = 1; k < sub_argc; k++)
+    if (strcmp(sub_argv[k], "--help") == 0 || strcmp(sub_argv[k], "-h") == 0)
+      return cmd->fn(cli, sub_argc, sub_argv);
+
+  if (cmd->flags & HW_CMD_NEEDS_GUEST) {
+    g_autoptr(GError) error = NULL;
+    if (cli->qmp_addr == NULL)
+      cli->qmp_addr = g_strdup(g_getenv("HAYWIRE_QMP"));
+    if (cli->qmp_addr == NULL || cli->qmp_addr[0] == '\0') {
+      fprintf(stderr, "haywire: no QMP address: use --qmp ADDR or set HAYWIRE_QMP\n");
+      return HW_EXIT_USAGE;
+    }
+    cli->qmp = hw_qmp_connect(cli->qmp_addr, cli->timeout_ms, &error);
+    if (cli->qmp == NULL)
+      return hw_cli_fail(error);
+    cli->guest = hw_guest_new(cli->qmp, &error);
+    if (cli->guest == NULL)
+      return hw_cli_fail(error);
+    if (cmd->flags & HW_CMD_NEEDS_MEM) {
+      if (cli->mem_path == NULL && g_getenv("HAYWIRE_MEM") && *g_getenv("HAYWIRE_MEM"))
+        cli->mem_path = g_strdup(g_getenv("HAYWIRE_MEM"));
+      if (!hw_guest_map_memory(cli->guest, cli->mem_path, &error))
+        return hw_cli_fail(error);
+    }
+  }
+  return cmd->fn(cli, sub_argc, sub_argv);
+}
+
+int
+main(int argc, char **argv)
+{
+  HwCli cli = { 0 };
+  g_autoptr(GError) error = NULL;
+
+  setlocale(LC_ALL, "");
+  signal(SIGPIPE, SIG_IGN);
+  cli.gdb_addr = g_strdup(g_getenv("HAYWIRE_GDB"));
+  int rc = run(&cli, argc, argv);
+
+  /* Every path out comes through here: never leave paused a guest we paused. */
+  if (cli.we_paused && !hw_cli_release(&cli, &error)) {
+    fprintf(stderr, "haywire: could not resume the guest: %s\n", error->message);
+    rc = HW_EXIT_ERROR;
+  }
+  if (fflush(stdout) != 0 || ferror(stdout)) {
+    fprintf(stderr, "haywire: cannot write output\n");
+    rc = HW_EXIT_ERROR;
+  }
+  hw_guest_free(cli.guest);
+  hw_qmp_free(cli.qmp);
+  g_free(cli.qmp_addr);
+  g_free(cli.gdb_addr);
+  g_free(cli.mem_path);
+  return rc;
+}

@@ -1,0 +1,296 @@
+/* The guest model: architecture, vCPUs, run state, registers and RAM, all from QMP. */
+#include <haywire/guest.h>
+#include <haywire/error.h>
+
+#include <string.h>
+
+#define MAX_VCPUS 4096
+
+struct _HwGuest {
+  HwQmp *qmp;
+  HwArch arch;
+  char *arch_name;
+  guint vcpus;
+  char *backend_id;
+  char *mem_path;
+  HwPhysMem *mem;
+};
+
+void
+hw_guest_free(HwGuest *guest)
+{
+  if (guest == NULL)
+    return;
+  hw_physmem_free(guest->mem);
+  g_free(guest->arch_name);
+  g_free(guest->backend_id);
+  g_free(guest->mem_path);
+  g_free(guest);
+}
+
+HwGuest *
+hw_guest_new(HwQmp *qmp, GError **error)
+{
+  g_autoptr(HwGuest) guest = g_new0(HwGuest, 1);
+  guest->qmp = qmp;
+
+  g_autoptr(JsonObject) target = hw_qmp_execute_object(qmp, "query-target", NULL, error);
+  const char *arch;
+  if (target == NULL || !hw_json_get_string(target, "arch", &arch, error))
+    return NULL;
+  guest->arch_name = g_strdup(arch);
+  if (strcmp(arch, "x86_64") == 0)
+    guest->arch = HW_ARCH_X86_64;
+  else if (strcmp(arch, "aarch64") == 0)
+    guest->arch = HW_ARCH_AARCH64;
+
+  g_autoptr(JsonNode) cpus = hw_qmp_execute(qmp, "query-cpus-fast", NULL, error);
+  if (cpus == NULL)
+    return NULL;
+  if (!JSON_NODE_HOLDS_ARRAY(cpus)) {
+    g_set_error(error, HW_ERROR, HW_ERROR_PROTOCOL, "query-cpus-fast: not a list");
+    return NULL;
+  }
+  guest->vcpus = MIN(json_array_get_length(json_node_get_array(cpus)), MAX_VCPUS);
+  return g_steal_pointer(&guest);
+}
+
+HwQmp *
+hw_guest_get_qmp(HwGuest *guest)
+{
+  return guest->qmp;
+}
+
+HwArch
+hw_guest_get_arch(HwGuest *guest)
+{
+  return guest->arch;
+}
+
+const char *
+hw_guest_get_arch_name(HwGuest *guest)
+{
+  return guest->arch_name;
+}
+
+guint
+hw_guest_get_vcpu_count(HwGuest *guest)
+{
+  return guest->vcpus;
+}
+
+HwPhysMem *
+hw_guest_get_physmem(HwGuest *guest)
+{
+  return guest->mem;
+}
+
+const char *
+hw_guest_get_mem_path(HwGuest *guest)
+{
+  return guest->mem_path;
+}
+
+const char *
+hw_guest_get_backend_id(HwGuest *guest)
+{
+  return guest->backend_id;
+}
+
+/* ---- run state -------------------------------------------------------------------- */
+
+char *
+hw_guest_query_status(HwGuest *guest, gboolean *running, GError **error)
+{
+  g_autoptr(JsonObject) st = hw_qmp_execute_object(guest->qmp, "query-status", NULL, error);
+  const char *status;
+  gboolean run;
+  if (st == NULL || !hw_json_get_string(st, "status", &status, error) ||
+      !hw_json_get_bool(st, "running", &run, error))
+    return NULL;
+  if (running)
+    *running = run;
+  return g_strdup(status);
+}
+
+static gboolean
+expect_running(HwGuest *guest, gboolean want, GError **error)
+{
+  gboolean running;
+  g_autofree char *status = hw_guest_query_status(guest, &running, error);
+  if (status == NULL)
+    return FALSE;
+  if (running != want) {
+    g_set_error(error, HW_ERROR, HW_ERROR_FAILED, "guest is %s after %s", status,
+                want ? "cont" : "stop");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+hw_guest_pause(HwGuest *guest, gboolean *was_running, GError **error)
+{
+  gboolean running;
+  g_autofree char *status = hw_guest_query_status(guest, &running, error);
+  if (status == NULL)
+    return FALSE;
+  if (was_running)
+    *was_running = running;
+  if (!running)
+    return TRUE;
+  g_autoptr(JsonNode) r = hw_qmp_execute(guest->qmp, "stop", NULL, error);
+  if (r == NULL)
+    return FALSE;
+  if (!expect_running(guest, FALSE, error)) {
+    /* We may have half-paused it: do not leave it so. */
+    g_autoptr(JsonNode) c = hw_qmp_execute(guest->qmp, "cont", NULL, NULL);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+hw_guest_resume(HwGuest *guest, GError **error)
+{
+  g_autoptr(JsonNode) r = hw_qmp_execute(guest->qmp, "cont", NULL, error);
+  return r != NULL && expect_running(guest, TRUE, error);
+}
+
+/* ---- registers -------------------------------------------------------------------- */
+
+HwRegs *
+hw_guest_read_regs(HwGuest *guest, guint cpu, GError **error)
+{
+  if (cpu >= guest->vcpus) {
+    g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT,
+                "no vCPU %u (the guest has %u)", cpu, guest->vcpus);
+    return NULL;
+  }
+  if (guest->arch != HW_ARCH_X86_64) {
+    g_set_error(error, HW_ERROR, HW_ERROR_UNSUPPORTED,
+                "reading registers of %s guests is not supported yet", guest->arch_name);
+    return NULL;
+  }
+  g_autofree char *text = hw_qmp_hmp(guest->qmp, "info registers", (int)cpu, error);
+  if (text == NULL)
+    return NULL;
+  HwRegs *regs = hw_regs_parse_x86_64(text, error);
+  if (regs == NULL)
+    g_prefix_error(error, "vCPU %u: ", cpu);
+  return regs;
+}
+
+/* ---- memory ----------------------------------------------------------------------- */
+
+static char *
+qom_get_string(HwQmp *qmp, const char *path, const char *property, GError **error)
+{
+  g_autoptr(JsonObject) args = json_object_new();
+  json_object_set_string_member(args, "path", path);
+  json_object_set_string_member(args, "property", property);
+  g_autoptr(JsonNode) r = hw_qmp_execute(qmp, "qom-get", args, error);
+  if (r == NULL)
+    return NULL;
+  if (!JSON_NODE_HOLDS_VALUE(r) || json_node_get_value_type(r) != G_TYPE_STRING) {
+    g_set_error(error, HW_ERROR, HW_ERROR_PROTOCOL, "qom-get %s %s: not a string", path,
+                property);
+    return NULL;
+  }
+  return g_strdup(json_node_get_string(r));
+}
+
+/* Pick the RAM backend: the machine's memory-backend, else the only memdev. */
+static gboolean
+find_backend(HwGuest *guest, char **id_out, gboolean *share_out, GError **error)
+{
+  g_autoptr(JsonNode) devs = hw_qmp_execute(guest->qmp, "query-memdev", NULL, error);
+  if (devs == NULL)
+    return FALSE;
+  if (!JSON_NODE_HOLDS_ARRAY(devs)) {
+    g_set_error(error, HW_ERROR, HW_ERROR_PROTOCOL, "query-memdev: not a list");
+    return FALSE;
+  }
+  g_autofree char *machine_backend = qom_get_string(guest->qmp, "/machine", "memory-backend",
+                                                    NULL);
+  JsonArray *list = json_node_get_array(devs);
+  guint n = json_array_get_length(list);
+  JsonObject *chosen = NULL;
+  for (guint i = 0; i < n; i++) {
+    JsonNode *e = json_array_get_element(list, i);
+    const char *id;
+    if (!JSON_NODE_HOLDS_OBJECT(e))
+      continue;
+    if (!hw_json_get_string(json_node_get_object(e), "id", &id, NULL))
+      continue;
+    /* The link may be a full QOM path ("/objects/ram0") or the id. */
+    if (machine_backend && (strcmp(machine_backend, id) == 0 ||
+                            (g_str_has_prefix(machine_backend, "/objects/") &&
+                             strcmp(machine_backend + 9, id) == 0)))
+      chosen = json_node_get_object(e);
+  }
+  if (chosen == NULL && n == 1 && JSON_NODE_HOLDS_OBJECT(json_array_get_element(list, 0)))
+    chosen = json_node_get_object(json_array_get_element(list, 0));
+  if (chosen == NULL) {
+    g_set_error(error, HW_ERROR, HW_ERROR_NO_MEMORY_FILE,
+                "guest RAM is not a memory backend object; start QEMU with "
+                "-object memory-backend-file,id=ram0,share=on,... -machine memory-backend=ram0");
+    return FALSE;
+  }
+  const char *id;
+  gboolean share;
+  if (!hw_json_get_string(chosen, "id", &id, error) ||
+      !hw_json_get_bool(chosen, "share", &share, error)) {
+    g_prefix_error(error, "query-memdev: ");
+    return FALSE;
+  }
+  *id_out = g_strdup(id);
+  *share_out = share;
+  return TRUE;
+}
+
+gboolean
+hw_guest_map_memory(HwGuest *guest, const char *mem_path, GError **error)
+{
+  g_autofree char *id = NULL;
+  gboolean share = FALSE;
+
+  if (!find_backend(guest, &id, &share, error))
+    return FALSE;
+  g_autofree char *qom_path = g_strdup_printf("/objects/%s", id);
+  g_autofree char *path = NULL;
+  if (mem_path != NULL) {
+    path = g_strdup(mem_path);
+  } else {
+    g_autoptr(GError) local = NULL;
+    path = qom_get_string(guest->qmp, qom_path, "mem-path", &local);
+    if (path == NULL) {
+      g_set_error(error, HW_ERROR, HW_ERROR_NO_MEMORY_FILE,
+                  "RAM backend %s is not a memory-backend-file (%s)", id, local->message);
+      return FALSE;
+    }
+  }
+  if (!share) {
+    g_set_error(error, HW_ERROR, HW_ERROR_NOT_SHARED,
+                "RAM backend %s has share=off: its file does not show guest writes; "
+                "restart QEMU with share=on", id);
+    return FALSE;
+  }
+  g_autofree char *mtree = hw_qmp_hmp(guest->qmp, "info mtree -f", -1, error);
+  if (mtree == NULL)
+    return FALSE;
+  g_autoptr(GArray) ranges = hw_ram_map_parse_mtree(mtree, id, error);
+  if (ranges == NULL)
+    return FALSE;
+  HwPhysMem *mem = hw_physmem_open(path, (const HwRamRange *)(gconstpointer)ranges->data,
+                                   ranges->len, error);
+  if (mem == NULL)
+    return FALSE;
+  hw_physmem_free(guest->mem);
+  guest->mem = mem;
+  g_free(guest->backend_id);
+  guest->backend_id = g_steal_pointer(&id);
+  g_free(guest->mem_path);
+  guest->mem_path = g_steal_pointer(&path);
+  return TRUE;
+}

@@ -1,0 +1,186 @@
+/* Guest-physical memory served from a read-only mapping of the memory-backend-file. */
+#include <haywire/physmem.h>
+#include <haywire/error.h>
+#include <haywire/guard.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct _HwPhysMem {
+  const guint8 *base;   /* start of the file's bytes */
+  gsize size;           /* bytes mapped */
+  gboolean mapped;      /* base came from mmap */
+  GArray *ranges;       /* HwRamRange, sorted by gpa */
+  guint64 ram_size;
+};
+
+static gint
+compare_range(gconstpointer a, gconstpointer b)
+{
+  const HwRamRange *ra = a, *rb = b;
+  return ra->gpa < rb->gpa ? -1 : ra->gpa > rb->gpa;
+}
+
+static HwPhysMem *
+physmem_new(const guint8 *base, gsize size, const HwRamRange *ranges, guint n_ranges,
+            GError **error)
+{
+  g_autoptr(GArray) sorted = g_array_sized_new(FALSE, FALSE, sizeof(HwRamRange), n_ranges);
+  guint64 total = 0;
+
+  if (n_ranges == 0) {
+    g_set_error(error, HW_ERROR, HW_ERROR_NO_MEMORY_FILE, "no RAM ranges to map");
+    return NULL;
+  }
+  g_array_append_vals(sorted, ranges, n_ranges);
+  g_array_sort(sorted, compare_range);
+  for (guint i = 0; i < sorted->len; i++) {
+    const HwRamRange *r = &g_array_index(sorted, HwRamRange, i);
+    if (r->size == 0 || r->gpa + r->size < r->gpa) {
+      g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT,
+                  "RAM range at 0x%" G_GINT64_MODIFIER "x has a bad size", r->gpa);
+      return NULL;
+    }
+    if (r->file_offset > size || r->size > size - r->file_offset) {
+      g_set_error(error, HW_ERROR, HW_ERROR_NO_MEMORY_FILE,
+                  "RAM range 0x%" G_GINT64_MODIFIER "x+0x%" G_GINT64_MODIFIER
+                  "x lies beyond the memory file (%" G_GSIZE_FORMAT " bytes)",
+                  r->gpa, r->size, size);
+      return NULL;
+    }
+    if (i > 0) {
+      const HwRamRange *p = &g_array_index(sorted, HwRamRange, i - 1);
+      if (p->gpa + p->size > r->gpa) {
+        g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT,
+                    "RAM ranges overlap at 0x%" G_GINT64_MODIFIER "x", r->gpa);
+        return NULL;
+      }
+    }
+    total += r->size;
+  }
+
+  HwPhysMem *mem = g_new0(HwPhysMem, 1);
+  mem->base = base;
+  mem->size = size;
+  mem->ranges = g_steal_pointer(&sorted);
+  mem->ram_size = total;
+  return mem;
+}
+
+HwPhysMem *
+hw_physmem_new_from_data(const guint8 *data, gsize size, const HwRamRange *ranges,
+                         guint n_ranges, GError **error)
+{
+  return physmem_new(data, size, ranges, n_ranges, error);
+}
+
+HwPhysMem *
+hw_physmem_open(const char *path, const HwRamRange *ranges, guint n_ranges, GError **error)
+{
+  struct stat st;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    int e = errno;
+    g_set_error(error, HW_ERROR, HW_ERROR_NO_MEMORY_FILE, "cannot open memory file %s: %s",
+                path, g_strerror(e));
+    return NULL;
+  }
+  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) {
+    close(fd);
+    g_set_error(error, HW_ERROR, HW_ERROR_NO_MEMORY_FILE,
+                "memory file %s is not a non-empty regular file", path);
+    return NULL;
+  }
+  void *base = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+  int e = errno;
+  close(fd);
+  if (base == MAP_FAILED) {
+    g_set_error(error, HW_ERROR, HW_ERROR_NO_MEMORY_FILE, "cannot map memory file %s: %s",
+                path, g_strerror(e));
+    return NULL;
+  }
+  HwPhysMem *mem = physmem_new(base, (gsize)st.st_size, ranges, n_ranges, error);
+  if (mem == NULL) {
+    munmap(base, (size_t)st.st_size);
+    return NULL;
+  }
+  mem->mapped = TRUE;
+  hw_guard_install();
+  return mem;
+}
+
+void
+hw_physmem_free(HwPhysMem *mem)
+{
+  if (mem == NULL)
+    return;
+  if (mem->mapped)
+    munmap((void *)mem->base, mem->size);
+  g_array_unref(mem->ranges);
+  g_free(mem);
+}
+
+const HwRamRange *
+hw_physmem_get_ranges(const HwPhysMem *mem, guint *n_ranges)
+{
+  *n_ranges = mem->ranges->len;
+  return (const HwRamRange *)(gconstpointer)mem->ranges->data;
+}
+
+guint64
+hw_physmem_get_ram_size(const HwPhysMem *mem)
+{
+  return mem->ram_size;
+}
+
+const guint8 *
+hw_physmem_ptr(const HwPhysMem *mem, guint64 gpa, gsize len)
+{
+  const HwRamRange *r = (const HwRamRange *)(gconstpointer)mem->ranges->data;
+  guint lo = 0, hi = mem->ranges->len;
+
+  /* Binary search for the last range starting at or below gpa. */
+  while (hi - lo > 1) {
+    guint mid = (lo + hi) / 2;
+    if (r[mid].gpa <= gpa)
+      lo = mid;
+    else
+      hi = mid;
+  }
+  if (gpa < r[lo].gpa)
+    return NULL;
+  guint64 off = gpa - r[lo].gpa;
+  if (off >= r[lo].size || len > r[lo].size - off)
+    return NULL;
+  return mem->base + r[lo].file_offset + off;
+}
+
+gboolean
+hw_physmem_read(const HwPhysMem *mem, guint64 gpa, void *buf, gsize len, GError **error)
+{
+  const guint8 *src = hw_physmem_ptr(mem, gpa, len);
+  if (src == NULL) {
+    if (hw_physmem_ptr(mem, gpa, 1) != NULL)
+      g_set_error(error, HW_ERROR, HW_ERROR_OUT_OF_RANGE,
+                  "read of %" G_GSIZE_FORMAT " bytes at 0x%" G_GINT64_MODIFIER
+                  "x crosses the end of a RAM region", len, gpa);
+    else
+      g_set_error(error, HW_ERROR, HW_ERROR_OUT_OF_RANGE,
+                  "physical address 0x%" G_GINT64_MODIFIER "x is not in guest RAM", gpa);
+    return FALSE;
+  }
+  HwGuard g;
+  hw_guard_push(&g);
+  if (sigsetjmp(g.jb, 0) == 0) {
+    memcpy(buf, src, len);
+    hw_guard_pop(&g);
+    return TRUE;
+  }
+  g_set_error(error, HW_ERROR, HW_ERROR_GONE,
+              "guest memory at 0x%" G_GINT64_MODIFIER "x vanished (did QEMU exit?)", gpa);
+  return FALSE;
+}

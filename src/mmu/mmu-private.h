@@ -1,0 +1,23 @@
+/* Inside the MMU layer: one ops table per architecture behind the HwMmu handle. */
+#pragma once
+
+#include <haywire/mmu.h>
+
+typedef struct {
+  const char *name;
+  /* Walk from ROOT (a table address) for VA; fill OUT on success. */
+  gboolean (*walk)(const HwMmu *mmu, guint64 root, guint64 va, HwTranslation *out,
+                   GError **error);
+} HwMmuOps;
+
+struct _HwMmu {
+  const HwMmuOps *ops;
+  const HwPhysMem *mem;
+  guint64 root;
+  guint levels;
+  union {
+    HwX86Paging x86;
+  } u;
+};
+
+extern const HwMmuOps hw_mmu_x86_64_ops;
