@@ -9,11 +9,14 @@ QEMU_CONFIG_DESC="pc, 256 MiB file RAM with share=off (copy-on-write: outside mm
 QEMU_ARGS=(
 	qemu-system-x86_64
 	-accel tcg
-	-machine pc,memory-backend=ram0
+	-machine "pc,memory-backend=ram0"
 	-smp 1
 	-m 256M
 	-object "memory-backend-file,id=ram0,size=256M,mem-path=$MEM_FILE,share=off"
 	-qmp "unix:$RUN/qmp.sock,server=on,wait=off"
+	# A second QMP socket: QEMU serves one client per socket, so observers
+	# (tests, launch scripts) use this one while haywire holds the first.
+	-qmp "unix:$RUN/qmp-observer.sock,server=on,wait=off"
 	-gdb "unix:$RUN/gdb.sock,server=on,wait=off"
 	-serial "file:$RUN/serial.log"
 	-display none

@@ -9,11 +9,14 @@ QEMU_CONFIG_DESC="q35, 4 GiB shared file RAM (2 GiB below 4G at file 0, 2 GiB at
 QEMU_ARGS=(
 	qemu-system-x86_64
 	-accel tcg
-	-machine q35,memory-backend=ram0
+	-machine "q35,memory-backend=ram0"
 	-smp 1
 	-m 4096M
 	-object "memory-backend-file,id=ram0,size=4096M,mem-path=$MEM_FILE,share=on"
 	-qmp "unix:$RUN/qmp.sock,server=on,wait=off"
+	# A second QMP socket: QEMU serves one client per socket, so observers
+	# (tests, launch scripts) use this one while haywire holds the first.
+	-qmp "unix:$RUN/qmp-observer.sock,server=on,wait=off"
 	-gdb "unix:$RUN/gdb.sock,server=on,wait=off"
 	-serial "file:$RUN/serial.log"
 	-display none

@@ -9,11 +9,14 @@ QEMU_CONFIG_DESC="q35, 512 MiB shared file RAM, default cpu (qemu64, AMD, 4-leve
 QEMU_ARGS=(
 	qemu-system-x86_64
 	-accel tcg
-	-machine q35,memory-backend=ram0
+	-machine "q35,memory-backend=ram0"
 	-smp 1
 	-m 512M
 	-object "memory-backend-file,id=ram0,size=512M,mem-path=$MEM_FILE,share=on"
 	-qmp "unix:$RUN/qmp.sock,server=on,wait=off"
+	# A second QMP socket: QEMU serves one client per socket, so observers
+	# (tests, launch scripts) use this one while haywire holds the first.
+	-qmp "unix:$RUN/qmp-observer.sock,server=on,wait=off"
 	-gdb "unix:$RUN/gdb.sock,server=on,wait=off"
 	-serial "file:$RUN/serial.log"
 	-display none

@@ -58,7 +58,8 @@ parse_range_line(const char *line, const char *region, HwRamRange *out)
     at++;
   if (*at == '@' && !parse_hex(at + 1, &e, &off))
     return FALSE;
-  if (last - start == G_MAXUINT64 || off + (last - start) < off)
+  /* Both ends (address and file offset) must be representable: no wrap through 2^64. */
+  if (last == G_MAXUINT64 || off > G_MAXUINT64 - (last - start + 1))
     return FALSE;
   out->gpa = start;
   out->size = last - start + 1;

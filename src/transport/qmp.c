@@ -54,6 +54,10 @@ void
 hw_qmp_set_timeout(HwQmp *qmp, guint timeout_ms)
 {
   qmp->timeout_ms = timeout_ms ? timeout_ms : HW_QMP_DEFAULT_TIMEOUT_MS;
+  /* GSocketClient leaves its connect time-out on the socket and GLib caps every wait by
+   * it: keep it no shorter than ours, or a longer time-out set later would not apply. */
+  if (qmp->sock != NULL)
+    g_socket_set_timeout(qmp->sock, (qmp->timeout_ms + 999) / 1000);
 }
 
 const char *

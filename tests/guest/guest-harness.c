@@ -1,0 +1,263 @@
+/* Real-guest harness: see guest-harness.h. Paths come from meson through the
+ * environment: HW_SOURCE_ROOT (scripts/, qemu-configs/) and HW_HAYWIRE (the program). */
+#include "guest-harness.h"
+
+#include <stdarg.h>
+#include <string.h>
+#include <sys/wait.h>
+
+static const char *
+source_root(void)
+{
+  const char *s = g_getenv("HW_SOURCE_ROOT");
+  g_assert_nonnull(s);
+  return s;
+}
+
+static void
+parse_proc_line(const char *line, HwTruthProc *p)
+{
+  g_auto(GStrv) kv = g_strsplit(line, " ", 0);
+  for (guint i = 0; kv[i]; i++) {
+    const char *eq = strchr(kv[i], '=');
+    if (!eq)
+      continue;
+    g_autofree char *k = g_strndup(kv[i], (gsize)(eq - kv[i]));
+    guint64 v = g_ascii_strtoull(eq + 1, NULL, g_str_has_prefix(eq + 1, "0x") ? 16 : 10);
+    if (!strcmp(k, "pid")) p->pid = (int)v;
+    else if (!strcmp(k, "va")) p->va = v;
+    else if (!strcmp(k, "pa")) p->pa = v;
+    else if (!strcmp(k, "grad_va")) p->grad_va = v;
+    else if (!strcmp(k, "grad_pa")) p->grad_pa = v;
+    else if (!strcmp(k, "grad_w")) p->grad_w = (guint)v;
+    else if (!strcmp(k, "grad_h")) p->grad_h = (guint)v;
+  }
+}
+
+static void
+parse_serial(HwTestGuest *g)
+{
+  g_autofree char *path = g_build_filename(g->run_dir, "serial.log", NULL);
+  g_autoptr(GError) error = NULL;
+  g_assert_true(g_file_get_contents(path, &g->serial, NULL, &error));
+  g_auto(GStrv) lines = g_strsplit(g->serial, "\n", 0);
+  for (guint i = 0; lines[i]; i++) {
+    char *l = g_strstrip(lines[i]);
+    if (g_str_has_prefix(l, "HWTRUTH ") && strstr(l, "mode=spin"))
+      parse_proc_line(l, &g->spin);
+    else if (g_str_has_prefix(l, "HWTRUTH ") && strstr(l, "mode=sleep"))
+      parse_proc_line(l, &g->sleep);
+    else if (g_str_has_prefix(l, "HWGUEST-KSYM ")) {
+      g_auto(GStrv) kv = g_strsplit(l + 13, " ", 0);
+      for (guint k = 0; kv[k]; k++) {
+        const char *eq = strchr(kv[k], '=');
+        if (!eq || !g_str_has_prefix(eq + 1, "0x"))
+          continue;
+        guint64 *v = g_new(guint64, 1);
+        *v = g_ascii_strtoull(eq + 3, NULL, 16);
+        g_hash_table_insert(g->ksyms, g_strndup(kv[k], (gsize)(eq - kv[k])), v);
+      }
+    }
+  }
+  g_assert_cmpint(g->spin.pid, >, 0);
+  g_assert_cmpint(g->sleep.pid, >, 0);
+  g_assert_cmphex(g->spin.pa, !=, 0);
+}
+
+static HwTestGuest *
+boot(const char *config, gboolean stopped)
+{
+  HwTestGuest *g = g_new0(HwTestGuest, 1);
+  g_autoptr(GError) error = NULL;
+  g->config = g_strdup(config);
+  g->ksyms = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  g->run_dir = g_dir_make_tmp("hw-guest-XXXXXX", &error);
+  g_assert_no_error(error);
+
+  g_autofree char *script = g_build_filename(source_root(), "scripts", "boot-guest", NULL);
+  const char *argv[] = { script, config, g->run_dir, NULL };
+  g_autofree char *out = NULL, *err = NULL;
+  int status = 0;
+  g_autoptr(GStrvBuilder) envb = g_strv_builder_new();
+  g_auto(GStrv) env0 = g_get_environ();
+  g_strv_builder_addv(envb, (const char **)env0);
+  if (stopped)
+    g_strv_builder_add(envb, "HAYWIRE_BOOT_STOPPED=1");
+  g_auto(GStrv) env = g_strv_builder_end(envb);
+  gint64 t0 = g_get_monotonic_time();
+  g_assert_true(g_spawn_sync(NULL, (char **)argv, env, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
+                             &status, &error));
+  g_assert_no_error(error);
+  if (!g_spawn_check_wait_status(status, NULL))
+    g_error("boot-guest %s failed:\n%s", config, err);
+  g_test_message("booted %s in %.1f s", config, (g_get_monotonic_time() - t0) / 1e6);
+
+  g_auto(GStrv) lines = g_strsplit(out, "\n", 0);
+  for (guint i = 0; lines[i]; i++) {
+    if (g_str_has_prefix(lines[i], "HAYWIRE_QMP="))
+      g->qmp = g_strdup(lines[i] + 12);
+    else if (g_str_has_prefix(lines[i], "HAYWIRE_GDB="))
+      g->gdb = g_strdup(lines[i] + 12);
+    else if (g_str_has_prefix(lines[i], "HAYWIRE_MEM="))
+      g->mem = g_strdup(lines[i] + 12);
+  }
+  g_assert_nonnull(g->qmp);
+  g_assert_nonnull(g->mem);
+  if (!stopped)
+    parse_serial(g);
+  return g;
+}
+
+HwTestGuest *
+hw_test_guest_boot(const char *config)
+{
+  return boot(config, FALSE);
+}
+
+HwTestGuest *
+hw_test_guest_start_stopped(const char *config)
+{
+  return boot(config, TRUE);
+}
+
+void
+hw_test_guest_stop(HwTestGuest *g)
+{
+  if (g == NULL)
+    return;
+  g_autofree char *script = g_build_filename(source_root(), "scripts", "stop-guest", NULL);
+  const char *argv[] = { script, g->run_dir, NULL };
+  g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+               NULL, NULL, NULL, NULL, NULL, NULL);
+  g_autofree char *rm = g_strdup_printf("rm -rf '%s'", g->run_dir);
+  g_spawn_command_line_sync(rm, NULL, NULL, NULL, NULL);
+  g_hash_table_unref(g->ksyms);
+  g_free(g->config);
+  g_free(g->run_dir);
+  g_free(g->qmp);
+  g_free(g->gdb);
+  g_free(g->mem);
+  g_free(g->serial);
+  g_free(g);
+}
+
+guint64
+hw_test_guest_ksym(HwTestGuest *g, const char *name)
+{
+  guint64 *v = g_hash_table_lookup(g->ksyms, name);
+  return v ? *v : 0;
+}
+
+void
+hw_run_free(HwRun *r)
+{
+  if (r == NULL)
+    return;
+  g_free(r->out);
+  g_free(r->err);
+  if (r->json)
+    json_node_unref(r->json);
+  g_free(r);
+}
+
+HwRun *
+hw_test_run(HwTestGuest *g, const char *const *args)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new();
+  const char *exe = g_getenv("HW_HAYWIRE");
+  g_assert_nonnull(exe);
+  g_ptr_array_add(argv, (gpointer)exe);
+  if (g) {
+    g_ptr_array_add(argv, (gpointer)"--qmp");
+    g_ptr_array_add(argv, g->qmp);
+  }
+  for (guint i = 0; args[i]; i++)
+    g_ptr_array_add(argv, (gpointer)args[i]);
+  g_ptr_array_add(argv, NULL);
+
+  HwRun *r = g_new0(HwRun, 1);
+  int wait_status = 0;
+  g_autoptr(GError) error = NULL;
+  /* Keep the caller's environment but never inherit a stray HAYWIRE_MEM. */
+  g_auto(GStrv) env = g_environ_unsetenv(g_get_environ(), "HAYWIRE_MEM");
+  g_assert_true(g_spawn_sync(NULL, (char **)argv->pdata, env, G_SPAWN_DEFAULT, NULL, NULL,
+                             &r->out, &r->err, &wait_status, &error));
+  g_assert_no_error(error);
+  if (WIFEXITED(wait_status))
+    r->status = WEXITSTATUS(wait_status);
+  else
+    r->status = 128 + WTERMSIG(wait_status);
+  g_autoptr(JsonParser) p = json_parser_new();
+  if (r->out[0] == '{' && json_parser_load_from_data(p, r->out, -1, NULL))
+    r->json = json_node_copy(json_parser_get_root(p));
+  g_autofree char *cmdline = g_strjoinv(" ", (char **)argv->pdata);
+  g_test_message("$ %s -> %d\n%s%s", cmdline, r->status, r->err,
+                 strlen(r->out) < 2000 ? r->out : "(long output)\n");
+  return r;
+}
+
+HwRun *
+hw_test_runv(HwTestGuest *g, const char *first, ...)
+{
+  g_autoptr(GPtrArray) args = g_ptr_array_new();
+  va_list ap;
+  va_start(ap, first);
+  for (const char *a = first; a; a = va_arg(ap, const char *))
+    g_ptr_array_add(args, (gpointer)a);
+  va_end(ap);
+  g_ptr_array_add(args, NULL);
+  return hw_test_run(g, (const char *const *)args->pdata);
+}
+
+JsonObject *
+hw_run_object(HwRun *r)
+{
+  if (r->status != 0)
+    g_error("haywire failed (%d): %s", r->status, r->err);
+  g_assert_nonnull(r->json);
+  g_assert_true(JSON_NODE_HOLDS_OBJECT(r->json));
+  return json_node_get_object(r->json);
+}
+
+guint64
+hw_json_hex(JsonObject *o, const char *member)
+{
+  const char *s = json_object_get_string_member_with_default(o, member, NULL);
+  g_assert_nonnull(s);
+  g_assert_true(g_str_has_prefix(s, "0x"));
+  return g_ascii_strtoull(s + 2, NULL, 16);
+}
+
+HwQmp *
+hw_test_qmp(HwTestGuest *g)
+{
+  g_autoptr(GError) error = NULL;
+  /* QEMU serves one client per QMP socket: observe through the second one. */
+  g_autofree char *observer = g_build_filename(g->run_dir, "qmp-observer.sock", NULL);
+  HwQmp *q = hw_qmp_connect(observer, 10000, &error);
+  g_assert_no_error(error);
+  return q;
+}
+
+gboolean
+hw_test_guest_running(HwTestGuest *g)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HwQmp) q = hw_test_qmp(g);
+  g_autoptr(JsonObject) st = hw_qmp_execute_object(q, "query-status", NULL, &error);
+  g_assert_no_error(error);
+  return json_object_get_boolean_member(st, "running");
+}
+
+void
+hw_test_expected_gradient(guint8 *out, guint w, guint h)
+{
+  for (guint y = 0; y < h; y++)
+    for (guint x = 0; x < w; x++) {
+      guint8 *p = out + (y * w + x) * 4;
+      p[0] = (guint8)(x * 4);
+      p[1] = (guint8)(y * 4);
+      p[2] = (guint8)((x + y) * 2);
+      p[3] = 255;
+    }
+}

@@ -1,0 +1,59 @@
+/* Test harness for real guests: boot one QEMU guest per test binary, read the ground
+ * truth it prints on its serial console, run the haywire program against it. */
+#pragma once
+
+#include <haywire/haywire.h>
+
+typedef struct {
+  int pid;
+  guint64 va, pa, grad_va, grad_pa;
+  guint grad_w, grad_h;
+} HwTruthProc;
+
+typedef struct {
+  char *config;        /* qemu-configs/ name */
+  char *run_dir;
+  char *qmp, *gdb, *mem;
+  HwTruthProc spin, sleep;
+  GHashTable *ksyms;   /* name -> guint64* from HWGUEST-KSYM */
+  char *serial;        /* serial log at boot */
+} HwTestGuest;
+
+/* Result of one run of the haywire program. */
+typedef struct {
+  int status;          /* exit code, or 128+signal */
+  char *out;
+  char *err;
+  JsonNode *json;      /* stdout parsed, when it is JSON */
+} HwRun;
+
+/* Boot CONFIG (fatal on failure: a guest test that cannot run is a failure). */
+HwTestGuest *hw_test_guest_boot(const char *config);
+/* Boot CONFIG without waiting for the kernel (QEMU started with -S): for QMP-only checks. */
+HwTestGuest *hw_test_guest_start_stopped(const char *config);
+/* Stop QEMU and remove its files. */
+void hw_test_guest_stop(HwTestGuest *g);
+/* Kernel symbol address printed by the guest, or 0. */
+guint64 hw_test_guest_ksym(HwTestGuest *g, const char *name);
+
+/* Run haywire with the guest's --qmp (if G) and ARGS (NULL-terminated). */
+HwRun *hw_test_run(HwTestGuest *g, const char *const *args);
+/* Like hw_test_run, from a NULL-terminated argument list. */
+HwRun *hw_test_runv(HwTestGuest *g, const char *first, ...) G_GNUC_NULL_TERMINATED;
+/* Free a run. */
+void hw_run_free(HwRun *r);
+/* The JSON object printed by a successful run (asserts). */
+JsonObject *hw_run_object(HwRun *r);
+/* A "0x..." member of O as a number (asserts). */
+guint64 hw_json_hex(JsonObject *o, const char *member);
+
+/* Connect to the guest's QMP with the library, for independent checks. */
+HwQmp *hw_test_qmp(HwTestGuest *g);
+/* query-status running flag, through our own QMP connection. */
+gboolean hw_test_guest_running(HwTestGuest *g);
+
+/* The bytes hwtest writes: marker and 64x64 RGBA gradient. */
+#define HW_TEST_MARKER "HAYWIRE-TEST-MARKER-0123456789abcdef"
+void hw_test_expected_gradient(guint8 *out, guint w, guint h);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(HwRun, hw_run_free)
