@@ -7,3 +7,5 @@
 #include <haywire/physmem.h>
 #include <haywire/guest.h>
 #include <haywire/mmu.h>
+#include <haywire/btf.h>
+#include <haywire/linux.h>

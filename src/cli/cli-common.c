@@ -191,10 +191,31 @@ hw_cli_regs(HwCli *cli, int cpu, GError **error)
   return hw_guest_read_regs(cli->guest, (guint)cpu, error);
 }
 
+HwLinux *
+hw_cli_linux(HwCli *cli, GError **error)
+{
+  if (cli->linux == NULL) {
+    const char *env = g_getenv("HAYWIRE_CACHE_DIR");
+    g_autofree char *dir = NULL;
+    if (!cli->no_cache && !(env && strcmp(env, "off") == 0))
+      dir = env && *env ? g_strdup(env) : g_build_filename(g_get_user_cache_dir(), "haywire",
+                                                           NULL);
+    cli->linux = hw_linux_open(cli->guest, dir, error);
+  }
+  return cli->linux;
+}
+
 HwMmu *
-hw_cli_mmu(HwCli *cli, int cpu, const char *root, GError **error)
+hw_cli_mmu(HwCli *cli, int cpu, const char *root, int pid, GError **error)
 {
   HwPhysMem *mem = hw_guest_get_physmem(cli->guest);
+  if (pid > 0) {
+    HwTask t;
+    HwLinux *lx = hw_cli_linux(cli, error);
+    if (lx == NULL || !hw_linux_find_task(lx, pid, &t, error))
+      return NULL;
+    return hw_linux_task_mmu(lx, &t, error);
+  }
   g_autoptr(HwRegs) regs = hw_cli_regs(cli, cpu, error);
   if (regs == NULL)
     return NULL;

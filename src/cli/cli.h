@@ -13,6 +13,8 @@ typedef struct {
   HwQmp *qmp;
   HwGuest *guest;
   gboolean we_paused;   /* we stopped the guest and owe it a cont */
+  gboolean no_cache;    /* --no-cache: always run a cold kernel discovery */
+  HwLinux *linux;       /* opened on first use */
 } HwCli;
 
 typedef enum {
@@ -34,6 +36,9 @@ typedef struct {
 #define HW_EXIT_USAGE 2
 
 int hw_cmd_info(HwCli *cli, int argc, char **argv);
+int hw_cmd_kernel(HwCli *cli, int argc, char **argv);
+int hw_cmd_maps(HwCli *cli, int argc, char **argv);
+int hw_cmd_ps(HwCli *cli, int argc, char **argv);
 int hw_cmd_pause(HwCli *cli, int argc, char **argv);
 int hw_cmd_read(HwCli *cli, int argc, char **argv);
 int hw_cmd_regs(HwCli *cli, int argc, char **argv);
@@ -62,5 +67,7 @@ char *hw_cli_hex(guint64 v);
 void hw_cli_json_hex(JsonBuilder *b, const char *member, guint64 v);
 /* Read vCPU registers for the --cpu option, or fail with a message naming the cpu. */
 HwRegs *hw_cli_regs(HwCli *cli, int cpu, GError **error);
-/* Build the address space for --cpu N or --root PA. */
-HwMmu *hw_cli_mmu(HwCli *cli, int cpu, const char *root, GError **error);
+/* Build the address space for --cpu N, --root PA or --pid PID (PID > 0). */
+HwMmu *hw_cli_mmu(HwCli *cli, int cpu, const char *root, int pid, GError **error);
+/* The Linux kernel model of the guest (discovered, or from the cache); guest paused. */
+HwLinux *hw_cli_linux(HwCli *cli, GError **error);

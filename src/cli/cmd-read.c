@@ -27,7 +27,7 @@ hexdump_line(guint64 addr, const guint8 *p, gsize n)
 int
 hw_cmd_read(HwCli *cli, int argc, char **argv)
 {
-  int rc, cpu = 0;
+  int rc, cpu = 0, pid = 0;
   gboolean phys = FALSE, live = FALSE;
   g_autofree char *root = NULL, *out_path = NULL;
   g_autoptr(GError) error = NULL;
@@ -36,6 +36,8 @@ hw_cmd_read(HwCli *cli, int argc, char **argv)
     { "cpu", 'c', 0, G_OPTION_ARG_INT, &cpu, "translate through vCPU N's CR3 (default 0)", "N" },
     { "root", 'r', 0, G_OPTION_ARG_STRING, &root, "translate through this page-table root", "PA" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &out_path, "write the raw bytes to FILE", "FILE" },
+    { "pid", 'P', 0, G_OPTION_ARG_INT, &pid, "use the page tables of Linux process PID "
+      "(found in guest RAM, no profile needed)", "PID" },
     { "live", 0, 0, G_OPTION_ARG_NONE, &live, "do not pause the guest while reading", NULL },
     { NULL }
   };
@@ -47,8 +49,10 @@ hw_cmd_read(HwCli *cli, int argc, char **argv)
   if (argc != 3)
     return hw_cli_usage("read", argc < 3 ? "need ADDR and LEN" : "unexpected argument '%s'",
                         argv[argc < 3 ? 0 : 3]);
-  if (phys && root)
-    return hw_cli_usage("read", "--phys and --root exclude each other");
+  if ((phys && root) || (phys && pid) || (root && pid))
+    return hw_cli_usage("read", "--phys, --root and --pid exclude each other");
+  if (pid < 0)
+    return hw_cli_usage("read", "bad --pid %d", pid);
   guint64 addr, len;
   if (!hw_cli_parse_u64(argv[1], FALSE, &addr, &error) ||
       !hw_cli_parse_u64(argv[2], TRUE, &len, &error))
@@ -74,7 +78,7 @@ hw_cmd_read(HwCli *cli, int argc, char **argv)
       fclose(out);
     return hw_cli_fail(error);
   }
-  g_autoptr(HwMmu) mmu = phys ? NULL : hw_cli_mmu(cli, cpu, root, &error);
+  g_autoptr(HwMmu) mmu = phys ? NULL : hw_cli_mmu(cli, cpu, root, pid, &error);
   HwPhysMem *mem = hw_guest_get_physmem(cli->guest);
   g_autofree guint8 *buf = g_malloc(CHUNK);
   g_autoptr(GString) hex = cli->json && !out ? g_string_sized_new(len * 2) : NULL;

@@ -4,7 +4,7 @@
 int
 hw_cmd_translate(HwCli *cli, int argc, char **argv)
 {
-  int rc, cpu = 0;
+  int rc, cpu = 0, pid = 0;
   g_autofree char *root = NULL;
   gboolean live = FALSE;
   g_autoptr(GError) error = NULL;
@@ -13,6 +13,8 @@ hw_cmd_translate(HwCli *cli, int argc, char **argv)
       "(default 0)", "N" },
     { "root", 'r', 0, G_OPTION_ARG_STRING, &root, "walk from this page-table root (a physical "
       "address) instead", "PA" },
+    { "pid", 'P', 0, G_OPTION_ARG_INT, &pid, "use the page tables of Linux process PID "
+      "(found in guest RAM, no profile needed)", "PID" },
     { "live", 0, 0, G_OPTION_ARG_NONE, &live, "do not pause the guest during the walk", NULL },
     { NULL }
   };
@@ -24,13 +26,15 @@ hw_cmd_translate(HwCli *cli, int argc, char **argv)
   if (argc != 2)
     return hw_cli_usage("translate", argc < 2 ? "missing VA" : "unexpected argument '%s'",
                         argv[argc < 2 ? 0 : 2]);
+  if ((root && pid) || pid < 0)
+    return hw_cli_usage("translate", pid < 0 ? "bad --pid" : "--root and --pid exclude each other");
   guint64 va;
   if (!hw_cli_parse_u64(argv[1], FALSE, &va, &error))
     return hw_cli_fail(error);
 
   if (!live && !hw_cli_pause(cli, &error))
     return hw_cli_fail(error);
-  g_autoptr(HwMmu) mmu = hw_cli_mmu(cli, cpu, root, &error);
+  g_autoptr(HwMmu) mmu = hw_cli_mmu(cli, cpu, root, pid, &error);
   HwTranslation t;
   gboolean ok = mmu != NULL && hw_mmu_translate(mmu, va, &t, &error);
   g_autoptr(GError) rerr = NULL;

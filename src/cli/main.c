@@ -10,13 +10,19 @@
 static const HwCmd commands[] = {
   { "info", hw_cmd_info, HW_CMD_NEEDS_GUEST | HW_CMD_NEEDS_MEM, "",
     "run state, arch, vCPU count, memory file, RAM map" },
+  { "kernel", hw_cmd_kernel, HW_CMD_NEEDS_GUEST | HW_CMD_NEEDS_MEM, "",
+    "what kernel discovery found: banner, KASLR, BTF, init_task" },
+  { "maps", hw_cmd_maps, HW_CMD_NEEDS_GUEST | HW_CMD_NEEDS_MEM, "PID",
+    "memory mappings of a Linux process, like /proc/PID/maps" },
   { "pause", hw_cmd_pause, HW_CMD_NEEDS_GUEST, "", "stop the guest's vCPUs" },
+  { "ps", hw_cmd_ps, HW_CMD_NEEDS_GUEST | HW_CMD_NEEDS_MEM, "[--threads]",
+    "processes of a Linux guest (no profile needed)" },
   { "read", hw_cmd_read, HW_CMD_NEEDS_GUEST | HW_CMD_NEEDS_MEM,
-    "ADDR LEN [--phys] [--cpu N | --root PA] [-o FILE]", "hexdump guest memory, or save it raw" },
+    "ADDR LEN [--phys | --cpu N | --root PA | --pid PID] [-o FILE]", "hexdump guest memory, or save it raw" },
   { "regs", hw_cmd_regs, HW_CMD_NEEDS_GUEST, "[--cpu N]", "show a vCPU's registers" },
   { "resume", hw_cmd_resume, HW_CMD_NEEDS_GUEST, "", "let the guest's vCPUs run again" },
   { "translate", hw_cmd_translate, HW_CMD_NEEDS_GUEST | HW_CMD_NEEDS_MEM,
-    "VA [--cpu N | --root PA]", "walk the guest's page tables for a virtual address" },
+    "VA [--cpu N | --root PA | --pid PID]", "walk the guest's page tables for a virtual address" },
 };
 
 static int
@@ -39,6 +45,8 @@ print_help(FILE *out)
     "  --mem FILE     guest RAM file, instead of the backend's mem-path (default $HAYWIRE_MEM)\n"
     "  --json         print one JSON object on stdout; addresses are \"0x...\" strings\n"
     "  --timeout MS   time-out for each QMP command (default %u)\n"
+    "  --no-cache     do not use the per-boot cache of kernel discovery\n"
+    "                 (cache dir: $HAYWIRE_CACHE_DIR, default ~/.cache/haywire; 'off' disables)\n"
     "  -h, --help     show this help; 'haywire COMMAND --help' shows a command's options\n"
     "  --version      print the version\n"
     "\n"
@@ -92,6 +100,10 @@ run(HwCli *cli, int argc, char **argv)
     if (strcmp(a, "--version") == 0) {
       printf("haywire %s\n", HW_VERSION);
       return HW_EXIT_OK;
+    }
+    if (strcmp(a, "--no-cache") == 0) {
+      cli->no_cache = TRUE;
+      continue;
     }
     if (strcmp(a, "--json") == 0) {
       cli->json = TRUE;
@@ -177,6 +189,7 @@ main(int argc, char **argv)
     fprintf(stderr, "haywire: cannot write output\n");
     rc = HW_EXIT_ERROR;
   }
+  hw_linux_free(cli.linux);
   hw_guest_free(cli.guest);
   hw_qmp_free(cli.qmp);
   g_free(cli.qmp_addr);

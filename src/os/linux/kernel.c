@@ -1,0 +1,339 @@
+/* Kernel discovery from guest RAM alone: the kernel image (first mapping of the
+ * kernel-text window), its BTF blob, the banner, and init_task found by a validated
+ * search for the boot CPU's idle task "swapper/0". */
+#include "os/linux/linux-private.h"
+#include <haywire/error.h>
+#include <haywire/guard.h>
+
+#include <string.h>
+
+#define KERNEL_MAP_START ((guint64)0xffffffff80000000ull)   /* __START_KERNEL_map */
+#define KERNEL_MAP_END ((guint64)0xffffffffc0000000ull)
+#define DEFAULT_TEXT_VA 0xffffffff81000000ull    /* _text with no KASLR */
+#define IMAGE_WINDOW (256ull << 20)              /* search this far past _text first */
+#define PF_KTHREAD 0x00200000u
+#define BTF_MIN_VMLINUX (256u << 10)             /* module BTF is far smaller */
+
+void
+hw_linux_free(HwLinux *lx)
+{
+  if (lx == NULL)
+    return;
+  hw_mmu_free(lx->kmmu);
+  hw_regs_free(lx->regs);
+  hw_btf_free(lx->btf);
+  g_free(lx->info.banner);
+  g_free(lx);
+}
+
+const HwLinuxInfo *
+hw_linux_get_info(const HwLinux *lx)
+{
+  return &lx->info;
+}
+
+const HwMmu *
+hw_linux_get_kernel_mmu(const HwLinux *lx)
+{
+  return lx->kmmu;
+}
+
+/* Callback for each hit of NEEDLE: return TRUE to stop. */
+typedef gboolean (*HitFn)(HwLinux *lx, guint64 gpa, const guint8 *p, gsize avail, gpointer data);
+
+/* Search guest RAM in [LO, HI) for NEEDLE at multiples of ALIGN; guarded against SIGBUS. */
+static gboolean
+search_ram(HwLinux *lx, guint64 lo, guint64 hi, const void *needle, gsize nlen, gsize align,
+           HitFn fn, gpointer data, GError **error)
+{
+  guint n;
+  const HwRamRange *r = hw_physmem_get_ranges(lx->mem, &n);
+  for (guint i = 0; i < n; i++) {
+    guint64 start = MAX(lo, r[i].gpa), end = MIN(hi, r[i].gpa + r[i].size);
+    if (start >= end)
+      continue;
+    const guint8 *base = hw_physmem_ptr(lx->mem, start, end - start);
+    if (base == NULL)
+      continue;
+    HwGuard g;
+    volatile gboolean stop = FALSE;
+    hw_guard_push(&g);
+    if (sigsetjmp(g.jb, 0) == 0) {
+      const guint8 *e = base + (end - start);
+      if (align >= 4 && nlen >= 4) {
+        /* Aligned needle: compare one 32-bit word per step (much faster than memmem). */
+        guint32 first;
+        memcpy(&first, needle, 4);
+        const guint8 *p = base + ((align - start % align) % align);
+        for (; !stop && p + nlen <= e; p += align) {
+          guint32 w;
+          memcpy(&w, p, 4);
+          if (w == first && memcmp(p, needle, nlen) == 0)
+            stop = fn(lx, start + (guint64)(p - base), p, (gsize)(e - p), data);
+        }
+      } else {
+        const guint8 *p = base;
+        while (!stop && p + nlen <= e) {
+          const guint8 *hit = memchr(p, *(const guint8 *)needle, (gsize)(e - p - nlen + 1));
+          if (hit == NULL)
+            break;
+          guint64 gpa = start + (guint64)(hit - base);
+          if (gpa % align == 0 && memcmp(hit, needle, nlen) == 0)
+            stop = fn(lx, gpa, hit, (gsize)(e - hit), data);
+          p = hit + 1;
+        }
+      }
+      hw_guard_pop(&g);
+    } else {
+      g_set_error(error, HW_ERROR, HW_ERROR_GONE, "guest memory vanished (did QEMU exit?)");
+      return FALSE;
+    }
+    if (stop)
+      return TRUE;
+  }
+  return TRUE;
+}
+
+/* ---- kernel image ----------------------------------------------------------------- */
+
+static gboolean
+find_text(HwLinux *lx, GError **error)
+{
+  for (guint64 va = KERNEL_MAP_START; va < KERNEL_MAP_END; va += 2ull << 20) {
+    HwTranslation t;
+    if (hw_mmu_translate(lx->kmmu, va, &t, NULL)) {
+      lx->info.text_va = va;
+      lx->info.text_gpa = t.pa;
+      lx->info.kaslr_slide = (gint64)(va - DEFAULT_TEXT_VA);
+      return TRUE;
+    }
+  }
+  g_set_error(error, HW_ERROR, HW_ERROR_UNSUPPORTED,
+              "no kernel image mapped at 0x%" G_GINT64_MODIFIER "x-0x%" G_GINT64_MODIFIER
+              "x: not a running x86-64 Linux kernel?", KERNEL_MAP_START, KERNEL_MAP_END);
+  return FALSE;
+}
+
+static gboolean
+banner_hit(HwLinux *lx, guint64 gpa, const guint8 *p, gsize avail, gpointer data)
+{
+  gsize n = 0;
+  while (n < MIN(avail, (gsize)512) && p[n] != '\n' && p[n] != '\0' && g_ascii_isprint(p[n]))
+    n++;
+  /* linux_banner: "Linux version X (builder) (compiler) #1 SMP ..." */
+  if (n < 20 || p[n] != '\n' || memchr(p, '(', n) == NULL || memchr(p, '#', n) == NULL)
+    return FALSE;
+  lx->info.banner = g_strndup((const char *)p, n);
+  *(guint64 *)data = gpa;
+  return TRUE;
+}
+
+static void
+find_banner(HwLinux *lx, guint64 *banner_gpa)
+{
+  static const char needle[] = "Linux version ";
+  guint64 lo = lx->info.text_gpa;
+  *banner_gpa = 0;
+  search_ram(lx, lo, lo + IMAGE_WINDOW, needle, sizeof needle - 1, 1, banner_hit, banner_gpa,
+             NULL);
+}
+
+/* ---- BTF -------------------------------------------------------------------------- */
+
+typedef struct {
+  guint64 gpa;
+  gsize size;
+} BtfHit;
+
+static gboolean
+btf_hit(HwLinux *lx, guint64 gpa, const guint8 *p, gsize avail, gpointer data)
+{
+  BtfHit *best = data;
+  gsize total;
+  if (hw_btf_check_header(p, avail, &total, NULL) && total >= BTF_MIN_VMLINUX &&
+      total > best->size) {
+    best->gpa = gpa;
+    best->size = total;
+    return TRUE;  /* vmlinux's BTF is the first large one in the image */
+  }
+  return FALSE;
+}
+
+static HwBtf *
+load_btf_at(HwLinux *lx, guint64 gpa, gsize size, GError **error)
+{
+  g_autofree guint8 *copy = g_try_malloc(size);
+  if (copy == NULL) {
+    g_set_error(error, HW_ERROR, HW_ERROR_LIMIT, "cannot allocate %" G_GSIZE_FORMAT " bytes",
+                size);
+    return NULL;
+  }
+  if (!hw_physmem_read(lx->mem, gpa, copy, size, error))
+    return NULL;
+  return hw_btf_new(copy, size, error);
+}
+
+static gboolean
+find_btf(HwLinux *lx, GError **error)
+{
+  static const guint8 magic[] = { 0x9f, 0xeb, 0x01, 0x00 };
+  BtfHit best = { 0, 0 };
+  guint64 lo = lx->info.text_gpa;
+  if (!search_ram(lx, lo, lo + IMAGE_WINDOW, magic, sizeof magic, 4, btf_hit, &best, error))
+    return FALSE;
+  if (best.size == 0 &&
+      !search_ram(lx, 0, G_MAXUINT64, magic, sizeof magic, 4, btf_hit, &best, error))
+    return FALSE;
+  if (best.size == 0) {
+    g_set_error(error, HW_ERROR, HW_ERROR_BTF,
+                "no kernel BTF in guest RAM (the kernel needs CONFIG_DEBUG_INFO_BTF=y)");
+    return FALSE;
+  }
+  lx->btf = load_btf_at(lx, best.gpa, best.size, error);
+  if (lx->btf == NULL)
+    return FALSE;
+  lx->info.btf_gpa = best.gpa;
+  lx->info.btf_size = best.size;
+  lx->info.btf_types = hw_btf_get_type_count(lx->btf);
+  return hw_linux_offsets_load(lx->btf, &lx->off, error);
+}
+
+const HwBtf *
+hw_linux_get_btf(HwLinux *lx, GError **error)
+{
+  if (lx->btf == NULL)
+    lx->btf = load_btf_at(lx, lx->info.btf_gpa, lx->info.btf_size, error);
+  return lx->btf;
+}
+
+/* ---- init_task -------------------------------------------------------------------- */
+
+/* Is the task at GPA the boot CPU's idle task? Fills init_task_va on success. */
+static gboolean
+check_init_task(HwLinux *lx, guint64 task_gpa)
+{
+  const HwLinuxOffsets *o = &lx->off;
+  g_autofree guint8 *t = g_malloc(o->task_size);
+  guint32 pid, tgid, flags;
+  guint64 mm, active_mm, next, prev, back;
+
+  if (!hw_physmem_read(lx->mem, task_gpa, t, o->task_size, NULL))
+    return FALSE;
+  memcpy(&pid, t + o->task_pid, 4);
+  memcpy(&tgid, t + o->task_tgid, 4);
+  memcpy(&flags, t + o->task_flags, 4);
+  memcpy(&mm, t + o->task_mm, 8);
+  memcpy(&active_mm, t + o->task_active_mm, 8);
+  memcpy(&next, t + o->task_tasks + o->list_next, 8);
+  memcpy(&prev, t + o->task_tasks + o->list_prev, 8);
+  g_debug("init_task candidate at 0x%" G_GINT64_MODIFIER "x: pid %u tgid %u flags 0x%x mm 0x%"
+          G_GINT64_MODIFIER "x active_mm 0x%" G_GINT64_MODIFIER "x tasks 0x%" G_GINT64_MODIFIER
+          "x/0x%" G_GINT64_MODIFIER "x", task_gpa, pid, tgid, flags, mm, active_mm, next, prev);
+  /* active_mm is not checked: the idle task borrows (or drops) it with lazy TLB. */
+  if (pid != 0 || tgid != 0 || mm != 0 || !(flags & PF_KTHREAD) || !hw_linux_is_kernel_ptr(next) ||
+      !hw_linux_is_kernel_ptr(prev))
+    return FALSE;
+  /* The next task's tasks.prev points back at our tasks: that gives our VA. */
+  if (!hw_linux_read_u64(lx, next + o->list_prev, &back, NULL) || back < o->task_tasks)
+    return FALSE;
+  guint64 va = back - o->task_tasks;
+  HwTranslation tr;
+  if (!hw_mmu_translate(lx->kmmu, va, &tr, NULL) || tr.pa != task_gpa)
+    return FALSE;
+  lx->info.init_task_va = va;
+  lx->info.init_task_gpa = task_gpa;
+  return TRUE;
+}
+
+static gboolean
+swapper_hit(HwLinux *lx, guint64 gpa, const guint8 *p, gsize avail, gpointer data)
+{
+  return gpa >= lx->off.task_comm && check_init_task(lx, gpa - lx->off.task_comm);
+}
+
+static gboolean
+find_init_task(HwLinux *lx, GError **error)
+{
+  static const char comm[16] = "swapper/0";
+  guint64 lo = lx->info.text_gpa;
+  if (!search_ram(lx, lo, lo + IMAGE_WINDOW, comm, sizeof comm, 8, swapper_hit, NULL, error))
+    return FALSE;
+  if (lx->info.init_task_va == 0 &&
+      !search_ram(lx, 0, G_MAXUINT64, comm, sizeof comm, 8, swapper_hit, NULL, error))
+    return FALSE;
+  if (lx->info.init_task_va == 0) {
+    g_set_error(error, HW_ERROR, HW_ERROR_FAILED,
+                "no init_task (idle task \"swapper/0\") found in guest RAM");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+hw_linux_validate(HwLinux *lx, GError **error)
+{
+  HwTranslation t;
+  gsize total = 0;
+  volatile gboolean btf_ok = FALSE;
+  const guint8 *btf = hw_physmem_ptr(lx->mem, lx->info.btf_gpa, lx->info.btf_size);
+  if (btf != NULL) {
+    HwGuard g;
+    hw_guard_push(&g);
+    if (sigsetjmp(g.jb, 0) == 0) {
+      btf_ok = hw_btf_check_header(btf, lx->info.btf_size, &total, NULL) &&
+               total == lx->info.btf_size;
+      hw_guard_pop(&g);
+    }
+  }
+  if (!btf_ok || !hw_mmu_translate(lx->kmmu, lx->info.text_va, &t, NULL) ||
+      t.pa != lx->info.text_gpa || !check_init_task(lx, lx->info.init_task_gpa)) {
+    g_set_error(error, HW_ERROR, HW_ERROR_FAILED, "cached kernel layout is stale");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* ---- open ------------------------------------------------------------------------- */
+
+HwLinux *
+hw_linux_open(HwGuest *guest, const char *cache_dir, GError **error)
+{
+  gint64 t0 = g_get_monotonic_time();
+  g_autoptr(HwLinux) lx = g_new0(HwLinux, 1);
+  lx->guest = guest;
+  lx->mem = hw_guest_get_physmem(guest);
+  if (lx->mem == NULL) {
+    g_set_error(error, HW_ERROR, HW_ERROR_NO_MEMORY_FILE, "guest RAM is not mapped");
+    return NULL;
+  }
+  if (hw_guest_get_arch(guest) != HW_ARCH_X86_64) {
+    g_set_error(error, HW_ERROR, HW_ERROR_UNSUPPORTED,
+                "Linux discovery supports x86-64 guests so far");
+    return NULL;
+  }
+  /* Any vCPU's CR3 maps the kernel half (the MMU retries a PTI user CR3's kernel
+   * addresses from the kernel PGD). */
+  lx->regs = hw_guest_read_regs(guest, 0, error);
+  if (lx->regs == NULL)
+    return NULL;
+  lx->kmmu = hw_mmu_new_from_regs(lx->mem, lx->regs, error);
+  if (lx->kmmu == NULL)
+    return NULL;
+  lx->info.paging_levels = hw_mmu_get_levels(lx->kmmu);
+  lx->info.kernel_pgd_gpa = hw_mmu_get_root(lx->kmmu);
+
+  if (cache_dir != NULL && hw_linux_cache_load(lx, cache_dir, NULL)) {
+    lx->info.from_cache = TRUE;
+  } else {
+    guint64 banner_gpa;
+    if (!find_text(lx, error) || !find_btf(lx, error) || !find_init_task(lx, error))
+      return NULL;
+    find_banner(lx, &banner_gpa);
+    if (lx->info.banner == NULL)
+      lx->info.banner = g_strdup("(no banner found)");
+    if (cache_dir != NULL)
+      hw_linux_cache_store(lx, cache_dir);
+  }
+  lx->info.discovery_ms = (g_get_monotonic_time() - t0) / 1000.0;
+  return g_steal_pointer(&lx);
+}

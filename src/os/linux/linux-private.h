@@ -1,0 +1,58 @@
+/* Inside the Linux layer: the struct offsets taken from BTF, and the HwLinux handle. */
+#pragma once
+
+#include <haywire/linux.h>
+
+/* Every offset the Linux layer uses, in bytes, all read from the guest kernel's BTF. */
+typedef struct {
+  guint32 task_size, task_tasks, task_pid, task_tgid, task_comm, task_mm, task_active_mm,
+          task_real_parent, task_cred, task_state, task_exit_state, task_flags, task_signal,
+          task_thread_node;
+  guint32 signal_thread_head;
+  guint32 cred_uid;
+  guint32 list_next, list_prev;
+  guint32 mm_pgd, mm_mt, mm_brk, mm_start_brk, mm_start_stack, mm_vdso;
+  guint32 mt_root;
+  guint32 mnode_size;
+  guint32 mr64_pivot, mr64_slot, mr64_npivots, mr64_nslots;
+  guint32 ma64_pivot, ma64_slot, ma64_npivots, ma64_nslots;
+  guint32 mtype_leaf64, mtype_range64, mtype_arange64;
+  guint32 vma_start, vma_end, vma_flags, vma_pgoff, vma_file, vma_mm, vma_private;
+  guint32 file_path_mnt, file_path_dentry;
+  guint32 dentry_parent, dentry_name_len, dentry_name_ptr;
+  guint32 mount_mnt, mount_parent, mount_mountpoint, vfsmount_root;
+  guint32 special_name;
+} HwLinuxOffsets;
+
+struct _HwLinux {
+  HwGuest *guest;
+  const HwPhysMem *mem;
+  HwRegs *regs;            /* vCPU 0: paging mode */
+  HwMmu *kmmu;             /* the kernel's address space */
+  HwBtf *btf;              /* loaded on demand when discovery came from the cache */
+  HwLinuxOffsets off;
+  HwLinuxInfo info;
+};
+
+/* Fill OFF from BTF; fails naming the first missing struct or member. */
+gboolean hw_linux_offsets_load(const HwBtf *btf, HwLinuxOffsets *off, GError **error);
+/* Check OFF for a plausible layout (after loading it from BTF or the cache). */
+gboolean hw_linux_offsets_check(const HwLinuxOffsets *off, GError **error);
+/* Serialise / parse offsets as "name=value" lines (for the cache). */
+void hw_linux_offsets_write(const HwLinuxOffsets *off, GString *out);
+gboolean hw_linux_offsets_read(HwLinuxOffsets *off, const char *name, guint64 value);
+
+/* Kernel-virtual reads through the kernel's page tables. */
+gboolean hw_linux_read(const HwLinux *lx, guint64 va, void *buf, gsize len, GError **error);
+gboolean hw_linux_read_u64(const HwLinux *lx, guint64 va, guint64 *out, GError **error);
+gboolean hw_linux_read_u32(const HwLinux *lx, guint64 va, guint32 *out, GError **error);
+/* A NUL-terminated string of at most MAX bytes at VA (truncated, never unbounded). */
+char *hw_linux_read_string(const HwLinux *lx, guint64 va, gsize max, GError **error);
+/* Plausible kernel pointer (upper half, 8-byte aligned). */
+gboolean hw_linux_is_kernel_ptr(guint64 va);
+
+/* Check that the discovery result in LX still describes the running kernel. */
+gboolean hw_linux_validate(HwLinux *lx, GError **error);
+/* Cache of the discovery result, per guest boot. */
+gboolean hw_linux_cache_load(HwLinux *lx, const char *cache_dir, GError **error);
+void hw_linux_cache_store(HwLinux *lx, const char *cache_dir);
