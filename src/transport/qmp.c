@@ -189,7 +189,10 @@ read_message(HwQmp *qmp, gint64 deadline, GError **error)
       if (!json_parser_load_from_data(parser, line, -1, &perr)) {
         g_set_error(error, HW_ERROR, HW_ERROR_PROTOCOL,
                     "QMP peer sent something that is not JSON (is this a QMP socket?)");
-        g_debug("bad QMP line (%s): %.200s", perr->message, line);
+        /* Escaped: the bytes are untrusted (control characters, invalid UTF-8). */
+        g_autofree char *head = g_strndup(line, 200);
+        g_autofree char *shown = g_strescape(head, "\"");
+        g_debug("bad QMP line (%s): %s", perr->message, shown);
         return NULL;
       }
       JsonNode *root = json_parser_get_root(parser);

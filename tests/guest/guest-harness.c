@@ -3,6 +3,7 @@
 #include "guest-harness.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -47,7 +48,32 @@ parse_serial(HwTestGuest *g)
       parse_proc_line(l, &g->spin);
     else if (g_str_has_prefix(l, "HWTRUTH ") && strstr(l, "mode=sleep"))
       parse_proc_line(l, &g->sleep);
-    else if (g_str_has_prefix(l, "HWGUEST-KSYM ")) {
+    else if (g_str_has_prefix(l, "HWGUEST-VERSION "))
+      g->version = g_strdup(l + 16);
+    else if (g_str_has_prefix(l, "HWPS pid=")) {
+      HwTruthTask *t = g_new0(HwTruthTask, 1);
+      const char *comm = strstr(l, " comm=");
+      g_assert_nonnull(comm);
+      t->comm = g_strdup(comm + 6);
+      int kthread = 0;
+      g_assert_cmpint(sscanf(l, "HWPS pid=%d ppid=%d state=%c kthread=%d", &t->pid, &t->ppid,
+                             &t->state, &kthread), ==, 4);
+      t->kthread = kthread;
+      g_ptr_array_add(g->ps, t);
+    } else if (g_str_has_prefix(l, "HWMAP pid=")) {
+      /* "HWMAP pid=87 00400000-00401000 r--p 00000000 00:02 8    /hwtest" */
+      g_auto(GStrv) f = g_strsplit_set(l + 10, " ", 0);
+      g_autoptr(GPtrArray) words = g_ptr_array_new();
+      for (guint k = 0; f[k]; k++)
+        if (f[k][0])
+          g_ptr_array_add(words, f[k]);
+      g_assert_cmpuint(words->len, >=, 6);
+      /* Keep pid, range, perms, offset and path (dev and inode are not compared). */
+      g_ptr_array_add(g->maps, g_strstrip(g_strdup_printf("%s %s %s %s %s",
+                                               (char *)words->pdata[0], (char *)words->pdata[1],
+                                               (char *)words->pdata[2], (char *)words->pdata[3],
+                                               words->len > 6 ? (char *)words->pdata[6] : "")));
+    } else if (g_str_has_prefix(l, "HWGUEST-KSYM ")) {
       g_auto(GStrv) kv = g_strsplit(l + 13, " ", 0);
       for (guint k = 0; kv[k]; k++) {
         const char *eq = strchr(kv[k], '=');
@@ -62,6 +88,9 @@ parse_serial(HwTestGuest *g)
   g_assert_cmpint(g->spin.pid, >, 0);
   g_assert_cmpint(g->sleep.pid, >, 0);
   g_assert_cmphex(g->spin.pa, !=, 0);
+  g_assert_cmpuint(g->ps->len, >=, 3);
+  g_assert_cmpuint(g->maps->len, >=, 8);
+  g_assert_nonnull(g->version);
 }
 
 static HwTestGuest *
@@ -71,11 +100,15 @@ boot(const char *config, gboolean stopped)
   g_autoptr(GError) error = NULL;
   g->config = g_strdup(config);
   g->ksyms = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  g->ps = g_ptr_array_new();
+  g->maps = g_ptr_array_new_with_free_func(g_free);
   g->run_dir = g_dir_make_tmp("hw-guest-XXXXXX", &error);
   g_assert_no_error(error);
 
   g_autofree char *script = g_build_filename(source_root(), "scripts", "boot-guest", NULL);
-  const char *argv[] = { script, config, g->run_dir, NULL };
+  const char *flavour = g_getenv("HW_GUEST_FLAVOUR");
+  const char *argv[] = { script, config, g->run_dir, "--flavour", flavour ? flavour : "amd64",
+                         NULL };
   g_autofree char *out = NULL, *err = NULL;
   int status = 0;
   g_autoptr(GStrvBuilder) envb = g_strv_builder_new();
@@ -132,6 +165,14 @@ hw_test_guest_stop(HwTestGuest *g)
   g_autofree char *rm = g_strdup_printf("rm -rf '%s'", g->run_dir);
   g_spawn_command_line_sync(rm, NULL, NULL, NULL, NULL);
   g_hash_table_unref(g->ksyms);
+  for (guint i = 0; i < g->ps->len; i++) {
+    HwTruthTask *t = g->ps->pdata[i];
+    g_free(t->comm);
+    g_free(t);
+  }
+  g_ptr_array_unref(g->ps);
+  g_ptr_array_unref(g->maps);
+  g_free(g->version);
   g_free(g->config);
   g_free(g->run_dir);
   g_free(g->qmp);

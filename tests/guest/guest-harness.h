@@ -17,7 +17,17 @@ typedef struct {
   HwTruthProc spin, sleep;
   GHashTable *ksyms;   /* name -> guint64* from HWGUEST-KSYM */
   char *serial;        /* serial log at boot */
+  char *version;       /* /proc/version */
+  GPtrArray *ps;       /* HwTruthTask*, from the HWPS lines */
+  GPtrArray *maps;     /* char* "PID START-END PERMS OFFSET PATH" from the HWMAP lines */
 } HwTestGuest;
+
+typedef struct {
+  int pid, ppid;
+  gboolean kthread;
+  char state;
+  char *comm;
+} HwTruthTask;
 
 /* Result of one run of the haywire program. */
 typedef struct {
@@ -57,3 +67,6 @@ gboolean hw_test_guest_running(HwTestGuest *g);
 void hw_test_expected_gradient(guint8 *out, guint w, guint h);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(HwRun, hw_run_free)
+
+/* Register the Linux-layer tests (ps, maps, kernel, --pid) on guest G. */
+void hw_test_add_linux_tests(HwTestGuest *g);

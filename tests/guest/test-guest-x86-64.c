@@ -1,4 +1,6 @@
-/* Tests against a real booted x86-64 Linux guest (config from HW_GUEST_CONFIG): every
+/* Tests against a real booted x86-64 Linux guest (config from HW_GUEST_CONFIG, kernel
+ * flavour from HW_GUEST_FLAVOUR), booted once for all cases here and in
+ * test-guest-linux.c: every
  * check compares what haywire sees with the ground truth the guest printed itself. */
 #include "guest-harness.h"
 
@@ -348,6 +350,7 @@ main(int argc, char **argv)
   ADD("errors/addresses", test_bad_addresses);
   ADD("errors/sockets", test_bad_sockets);
   ADD("signal-resumes", test_signal_resumes);
+  hw_test_add_linux_tests(guest);
   int rc = g_test_run();
   hw_test_guest_stop(guest);
   return rc;

@@ -65,9 +65,13 @@ ram_new(void)
 {
   g_autoptr(Ram) ram = g_new0(Ram, 1);
   g_autoptr(GError) error = NULL;
-  ram->data = g_malloc(FILE_SIZE);
-  for (guint64 i = 0; i < FILE_SIZE; i++)
-    ram->data[i] = pattern(i);
+  static guint8 *fresh;   /* the file before any table is written; made once */
+  if (fresh == NULL) {
+    fresh = g_malloc(FILE_SIZE);
+    for (guint64 i = 0; i < FILE_SIZE; i++)
+      fresh[i] = pattern(i);
+  }
+  ram->data = g_memdup2(fresh, FILE_SIZE);
   ram->mem = hw_physmem_new_from_data(ram->data, FILE_SIZE, ram_ranges,
                                       G_N_ELEMENTS(ram_ranges), &error);
   g_assert_no_error(error);

@@ -73,6 +73,56 @@ test_captured(gconstpointer data)
   assert_ranges(ranges_lf, c->ranges, c->n_ranges);
 }
 
+/* ---- merging ---------------------------------------------------------------------------- */
+
+typedef struct {
+  const char *name;
+  const char *lines;      /* range lines of the "memory" view */
+  HwRamRange ranges[3];
+  guint n_ranges;
+} MergeCase;
+
+static const MergeCase merge_cases[] = {
+  { "contiguous",
+    "  0000000000000000-0000000000000fff (prio 0, ram): ram0 @0000000000010000\n"
+    "  0000000000001000-0000000000001fff (prio 0, rom): ram0 @0000000000011000\n"
+    "  0000000000002000-0000000000002fff (prio 0, romd): ram0 @0000000000012000\n",
+    { { 0, 0x3000, 0x10000 } }, 1 },
+  /* Next to each other in the address space but not in the file: two ranges. */
+  { "file-offset-jump",
+    "  0000000000000000-0000000000000fff (prio 0, ram): ram0\n"
+    "  0000000000001000-0000000000001fff (prio 0, ram): ram0 @0000000000003000\n",
+    { { 0, 0x1000, 0 }, { 0x1000, 0x1000, 0x3000 } }, 2 },
+  { "file-offset-backwards",
+    "  0000000000000000-0000000000000fff (prio 0, ram): ram0 @0000000000001000\n"
+    "  0000000000001000-0000000000001fff (prio 0, ram): ram0 @0000000000000000\n",
+    { { 0, 0x1000, 0x1000 }, { 0x1000, 0x1000, 0 } }, 2 },
+  /* Next to each other in the file but not in the address space: two ranges. */
+  { "address-gap",
+    "  0000000000000000-0000000000000fff (prio 0, ram): ram0\n"
+    "  0000000000002000-0000000000002fff (prio 0, ram): ram0 @0000000000001000\n",
+    { { 0, 0x1000, 0 }, { 0x2000, 0x1000, 0x1000 } }, 2 },
+  /* Another region in between: ours has a hole there. */
+  { "other-region-between",
+    "  0000000000000000-0000000000000fff (prio 0, ram): ram0\n"
+    "  0000000000001000-0000000000001fff (prio 1, ram): vga.vram\n"
+    "  0000000000002000-0000000000002fff (prio 0, ram): ram0 @0000000000002000\n",
+    { { 0, 0x1000, 0 }, { 0x2000, 0x1000, 0x2000 } }, 2 },
+};
+
+static void
+test_merge(gconstpointer data)
+{
+  const MergeCase *c = data;
+  g_autofree char *text = g_strconcat("FlatView #0\n AS \"memory\", root: system\n"
+                                      " Root memory region: system\n", c->lines, NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_autoptr(GArray) ranges = hw_ram_map_parse_mtree(text, "ram0", &error);
+  g_assert_no_error(error);
+  assert_ranges(ranges, c->ranges, c->n_ranges);
+}
+
 /* ---- texts that give no map ------------------------------------------------------------- */
 
 typedef struct {
@@ -221,30 +271,27 @@ test_hostile_line(gconstpointer data)
   assert_ranges(ranges, want, G_N_ELEMENTS(want));
 }
 
-/* A very long line and a very long text are parsed without trouble. */
+/* A very long line and many lines are parsed without trouble. (Kept moderate: under
+ * ASan, g_strsplit's strstr is quadratic in the text size.) */
 static void
 test_long_input(void)
 {
+  const guint n_lines = 3000;
   g_autoptr(GString) text = g_string_new("FlatView #0\n AS \"memory\", root: system\n");
   g_string_append(text, "  ");
   for (guint i = 0; i < 1u << 20; i++)
     g_string_append_c(text, '0');
   g_string_append(text, "-0000000000000fff (prio 0, ram): ram0\n");
-  for (guint i = 0; i < 300000; i++)
+  for (guint i = 0; i < n_lines; i++)
     g_string_append_printf(text, "  %016x-%016x (prio 0, ram): ram0 @%016x\n",
                            i * 0x1000u, i * 0x1000u + 0xfffu, i * 0x1000u);
   g_autoptr(GError) error = NULL;
 
   g_autoptr(GArray) ranges = hw_ram_map_parse_mtree(text->str, "ram0", &error);
   g_assert_no_error(error);
-  g_assert_nonnull(ranges);
-  /* Contiguous lines merge into one range; however many lines are read, no more. */
-  g_assert_cmpuint(ranges->len, ==, 1);
-  const HwRamRange *r = &g_array_index(ranges, HwRamRange, 0);
-  g_assert_cmphex(r->gpa, ==, 0);
-  g_assert_cmphex(r->file_offset, ==, 0);
-  g_assert_cmphex(r->size % 0x1000, ==, 0);
-  g_assert_cmphex(r->size, <=, 300000 * 0x1000ull);
+  /* The long line is skipped; the contiguous lines merge into one range. */
+  const HwRamRange want = { 0, n_lines * 0x1000ull, 0 };
+  assert_ranges(ranges, &want, 1);
 }
 
 int
@@ -257,6 +304,10 @@ main(int argc, char **argv)
     g_autofree char *base = g_strndup(c->file, strlen(c->file) - strlen(".txt"));
     g_autofree char *path = g_strdup_printf("/guest/ram-map/%s/%s", base, c->region);
     g_test_add_data_func(path, c, test_captured);
+  }
+  for (guint i = 0; i < G_N_ELEMENTS(merge_cases); i++) {
+    g_autofree char *path = g_strdup_printf("/guest/ram-map/merge/%s", merge_cases[i].name);
+    g_test_add_data_func(path, &merge_cases[i], test_merge);
   }
   for (guint i = 0; i < G_N_ELEMENTS(bad_text_cases); i++) {
     g_autofree char *path = g_strdup_printf("/guest/ram-map/bad/%s", bad_text_cases[i].name);

@@ -61,11 +61,6 @@ typedef enum {
   SEARCH_FOUND,
 } BtfSearch;
 
-enum {
-  VISIT_ON_STACK = 1,
-  VISIT_DONE = 2,
-};
-
 static inline guint16
 rd16(const guint8 *p)
 {
@@ -600,11 +595,14 @@ type_size(const HwBtf *btf, guint32 id, guint64 *size, GError **error)
   return TRUE;
 }
 
-/* Search struct/union SID for member NAME, descending into anonymous members. VISITED maps
- * struct ids to VISIT_ON_STACK (a cycle if met again) or VISIT_DONE (searched, no NAME). */
+/* Search struct/union SID for member NAME, descending into anonymous members. STACK holds
+ * the structs being searched (depth 0 .. DEPTH), to catch a struct that holds itself; DONE
+ * (made on first use) the anonymous structs already searched in vain, so that no struct is
+ * searched twice however often it is used. */
 static BtfSearch
-search_struct(const HwBtf *btf, guint32 sid, const char *name, guint depth, GHashTable *visited,
-              BtfFound *found, GError **error)
+search_struct(const HwBtf *btf, guint32 sid, const char *name, guint depth,
+              guint32 stack[HW_BTF_MAX_ANON_DEPTH + 1], GHashTable **done, BtfFound *found,
+              GError **error)
 {
   BtfType t;
   if (!type_get_or_error(btf, sid, &t, error))
@@ -613,7 +611,7 @@ search_struct(const HwBtf *btf, guint32 sid, const char *name, guint depth, GHas
   guint vlen = info_vlen(t.info);
   const guint8 *m = t.extra;
 
-  g_hash_table_insert(visited, GUINT_TO_POINTER(sid), GUINT_TO_POINTER(VISIT_ON_STACK));
+  stack[depth] = sid;
   for (guint i = 0; i < vlen; i++, m += 12) {
     const char *mname = btf->strs + rd32(m);
     guint32 mtype = rd32(m + 4);
@@ -636,13 +634,14 @@ search_struct(const HwBtf *btf, guint32 sid, const char *name, guint depth, GHas
       return SEARCH_ERROR;
     if (rid == 0 || !is_composite(hw_btf_type_kind(btf, rid)))
       continue;
-    guint state = GPOINTER_TO_UINT(g_hash_table_lookup(visited, GUINT_TO_POINTER(rid)));
-    if (state == VISIT_ON_STACK) {
-      g_set_error(error, HW_ERROR, HW_ERROR_LIMIT,
-                  "BTF struct %u contains itself through anonymous members", rid);
-      return SEARCH_ERROR;
+    for (guint d = 0; d <= depth; d++) {
+      if (stack[d] == rid) {
+        g_set_error(error, HW_ERROR, HW_ERROR_LIMIT,
+                    "BTF struct %u contains itself through anonymous members", rid);
+        return SEARCH_ERROR;
+      }
     }
-    if (state == VISIT_DONE)
+    if (*done != NULL && g_hash_table_contains(*done, GUINT_TO_POINTER(rid)))
       continue;
     if (depth >= HW_BTF_MAX_ANON_DEPTH) {
       g_set_error(error, HW_ERROR, HW_ERROR_LIMIT,
@@ -650,13 +649,15 @@ search_struct(const HwBtf *btf, guint32 sid, const char *name, guint depth, GHas
                   HW_BTF_MAX_ANON_DEPTH);
       return SEARCH_ERROR;
     }
-    BtfSearch r = search_struct(btf, rid, name, depth + 1, visited, found, error);
+    BtfSearch r = search_struct(btf, rid, name, depth + 1, stack, done, found, error);
     if (r == SEARCH_FOUND)
       found->bit_offset += bit_off;
     if (r != SEARCH_MISSING)
       return r;
+    if (*done == NULL)
+      *done = g_hash_table_new(NULL, NULL);
+    g_hash_table_add(*done, GUINT_TO_POINTER(rid));
   }
-  g_hash_table_insert(visited, GUINT_TO_POINTER(sid), GUINT_TO_POINTER(VISIT_DONE));
   return SEARCH_MISSING;
 }
 
@@ -754,8 +755,9 @@ hw_btf_find_member_by_id(const HwBtf *btf, guint32 struct_id, const char *path,
         return FALSE;
       }
     }
-    g_autoptr(GHashTable) visited = g_hash_table_new(NULL, NULL);
-    BtfSearch r = search_struct(btf, cur, parts[i], 0, visited, &found, error);
+    guint32 stack[HW_BTF_MAX_ANON_DEPTH + 1];
+    g_autoptr(GHashTable) done = NULL;
+    BtfSearch r = search_struct(btf, cur, parts[i], 0, stack, &done, &found, error);
     if (r == SEARCH_ERROR)
       return FALSE;
     if (r == SEARCH_MISSING) {

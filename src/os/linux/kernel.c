@@ -114,28 +114,58 @@ find_text(HwLinux *lx, GError **error)
   return FALSE;
 }
 
+typedef struct {
+  const char *release, *version;   /* from init_task's uts namespace */
+} BannerWant;
+
 static gboolean
 banner_hit(HwLinux *lx, guint64 gpa, const guint8 *p, gsize avail, gpointer data)
 {
+  const BannerWant *want = data;
   gsize n = 0;
   while (n < MIN(avail, (gsize)512) && p[n] != '\n' && p[n] != '\0' && g_ascii_isprint(p[n]))
     n++;
   /* linux_banner: "Linux version X (builder) (compiler) #1 SMP ..." */
   if (n < 20 || p[n] != '\n' || memchr(p, '(', n) == NULL || memchr(p, '#', n) == NULL)
     return FALSE;
-  lx->info.banner = g_strndup((const char *)p, n);
-  *(guint64 *)data = gpa;
+  g_autofree char *line = g_strndup((const char *)p, n);
+  /* The image holds look-alikes (templates, other builds' strings): the banner of the
+   * running kernel names the release and version its uts namespace reports. */
+  if (want->release && (strstr(line, want->release) == NULL ||
+                        strstr(line, want->version) == NULL))
+    return FALSE;
+  lx->info.banner = g_steal_pointer(&line);
   return TRUE;
 }
 
+/* Release and version strings from init_task->nsproxy->uts_ns (65-byte arrays). */
 static void
-find_banner(HwLinux *lx, guint64 *banner_gpa)
+read_uts(HwLinux *lx, char release[66], char version[66])
+{
+  const HwLinuxOffsets *o = &lx->off;
+  guint64 nsproxy = 0, uts = 0;
+  release[0] = version[0] = '\0';
+  if (!hw_linux_read_u64(lx, lx->info.init_task_va + o->task_nsproxy, &nsproxy, NULL) ||
+      !hw_linux_is_kernel_ptr(nsproxy) ||
+      !hw_linux_read_u64(lx, nsproxy + o->nsproxy_uts, &uts, NULL) ||
+      !hw_linux_is_kernel_ptr(uts) ||
+      !hw_linux_read(lx, uts + o->uts_release, release, 65, NULL) ||
+      !hw_linux_read(lx, uts + o->uts_version, version, 65, NULL))
+    release[0] = version[0] = '\0';
+  release[65] = version[65] = '\0';
+}
+
+static void
+find_banner(HwLinux *lx)
 {
   static const char needle[] = "Linux version ";
+  char release[66], version[66];
   guint64 lo = lx->info.text_gpa;
-  *banner_gpa = 0;
-  search_ram(lx, lo, lo + IMAGE_WINDOW, needle, sizeof needle - 1, 1, banner_hit, banner_gpa,
-             NULL);
+  read_uts(lx, release, version);
+  BannerWant want = { release[0] ? release : NULL, version };
+  search_ram(lx, lo, lo + IMAGE_WINDOW, needle, sizeof needle - 1, 1, banner_hit, &want, NULL);
+  if (lx->info.banner == NULL && release[0])
+    lx->info.banner = g_strdup_printf("Linux version %s %s", release, version);
 }
 
 /* ---- BTF -------------------------------------------------------------------------- */
@@ -170,7 +200,10 @@ load_btf_at(HwLinux *lx, guint64 gpa, gsize size, GError **error)
   }
   if (!hw_physmem_read(lx->mem, gpa, copy, size, error))
     return NULL;
-  return hw_btf_new(copy, size, error);
+  gint64 t0 = g_get_monotonic_time();
+  HwBtf *btf = hw_btf_new(copy, size, error);
+  g_debug("BTF parse: %.1f ms", (g_get_monotonic_time() - t0) / 1000.0);
+  return btf;
 }
 
 static gboolean
@@ -325,10 +358,17 @@ hw_linux_open(HwGuest *guest, const char *cache_dir, GError **error)
   if (cache_dir != NULL && hw_linux_cache_load(lx, cache_dir, NULL)) {
     lx->info.from_cache = TRUE;
   } else {
-    guint64 banner_gpa;
-    if (!find_text(lx, error) || !find_btf(lx, error) || !find_init_task(lx, error))
+    if (!find_text(lx, error))
       return NULL;
-    find_banner(lx, &banner_gpa);
+    g_debug("text found after %.1f ms", (g_get_monotonic_time() - t0) / 1000.0);
+    if (!find_btf(lx, error))
+      return NULL;
+    g_debug("BTF loaded after %.1f ms", (g_get_monotonic_time() - t0) / 1000.0);
+    if (!find_init_task(lx, error))
+      return NULL;
+    g_debug("init_task found after %.1f ms", (g_get_monotonic_time() - t0) / 1000.0);
+    find_banner(lx);
+    g_debug("banner found after %.1f ms", (g_get_monotonic_time() - t0) / 1000.0);
     if (lx->info.banner == NULL)
       lx->info.banner = g_strdup("(no banner found)");
     if (cache_dir != NULL)

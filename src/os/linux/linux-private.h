@@ -8,6 +8,7 @@ typedef struct {
   guint32 task_size, task_tasks, task_pid, task_tgid, task_comm, task_mm, task_active_mm,
           task_real_parent, task_cred, task_state, task_exit_state, task_flags, task_signal,
           task_thread_node;
+  guint32 task_nsproxy, nsproxy_uts, uts_release, uts_version;
   guint32 signal_thread_head;
   guint32 cred_uid;
   guint32 list_next, list_prev;

@@ -1,0 +1,161 @@
+/* Linux without a profile, against a real booted guest: what haywire reads from kernel
+ * memory (BTF, tasks, maple trees) must equal what the guest's own /proc printed. */
+#include "guest-harness.h"
+
+#include <string.h>
+#include <unistd.h>
+
+static HwTestGuest *guest;
+
+static void
+test_kernel(void)
+{
+  /* Cold, then warm from a fresh cache dir. */
+  g_autofree char *cache = g_dir_make_tmp("hw-cache-XXXXXX", NULL);
+  g_setenv("HAYWIRE_CACHE_DIR", cache, TRUE);
+  for (int round = 0; round < 2; round++) {
+    g_autoptr(HwRun) r = hw_test_runv(guest, "--json", "kernel", NULL);
+    JsonObject *k = hw_run_object(r);
+    g_assert_cmpint(json_object_get_boolean_member(k, "from_cache"), ==, round == 1);
+    g_assert_cmphex(hw_json_hex(k, "text_va"), ==, hw_test_guest_ksym(guest, "_text"));
+    g_assert_cmphex(hw_json_hex(k, "init_task"), ==, hw_test_guest_ksym(guest, "init_task"));
+    g_assert_cmpstr(json_object_get_string_member(k, "banner"), ==, guest->version);
+    g_assert_cmpint(json_object_get_int_member(k, "btf_types"), >, 10000);
+    g_test_message("discovery %s: %.1f ms", round ? "warm" : "cold",
+                   json_object_get_double_member(k, "discovery_ms"));
+  }
+  g_autofree char *rm = g_strdup_printf("rm -rf '%s'", cache);
+  g_spawn_command_line_sync(rm, NULL, NULL, NULL, NULL);
+  g_unsetenv("HAYWIRE_CACHE_DIR");
+}
+
+static JsonArray *
+ps_tasks(HwRun *r)
+{
+  JsonObject *o = hw_run_object(r);
+  g_assert_false(json_object_get_boolean_member(o, "partial"));
+  return json_object_get_array_member(o, "tasks");
+}
+
+static void
+test_ps(void)
+{
+  g_autoptr(HwRun) r = hw_test_runv(guest, "--no-cache", "--json", "ps", NULL);
+  JsonArray *tasks = ps_tasks(r);
+  guint user = 0;
+  for (guint i = 0; i < guest->ps->len; i++) {
+    HwTruthTask *want = guest->ps->pdata[i];
+    gboolean found = FALSE;
+    for (guint k = 0; k < json_array_get_length(tasks) && !found; k++) {
+      JsonObject *t = json_array_get_object_element(tasks, k);
+      if (json_object_get_int_member(t, "pid") != want->pid)
+        continue;
+      found = TRUE;
+      /* task_struct.comm holds 15 characters; /proc shows kernel threads' full names
+       * (and a workqueue suffix), which start with it. */
+      const char *comm = json_object_get_string_member(t, "comm");
+      if (want->kthread && strlen(comm) == 15)
+        g_assert_true(g_str_has_prefix(want->comm, comm));
+      else if (want->kthread)
+        g_assert_true(g_str_has_prefix(want->comm, comm) &&
+                      (want->comm[strlen(comm)] == '\0' || want->comm[strlen(comm)] == '-'));
+      else
+        g_assert_cmpstr(comm, ==, want->comm);
+      g_assert_cmpint(json_object_get_int_member(t, "ppid"), ==, want->ppid);
+      g_assert_cmpint(json_object_get_boolean_member(t, "kernel_thread"), ==, want->kthread);
+      /* Kernel threads have no page tables of their own; processes do. */
+      g_assert_cmpint(hw_json_hex(t, "pgd") != 0, ==, !want->kthread);
+    }
+    if (!found)
+      g_error("pid %d (%s) listed by the guest is missing", want->pid, want->comm);
+    user += !want->kthread;
+  }
+  g_assert_cmpuint(user, >=, 3);   /* init and the two test programs */
+
+  /* --threads lists at least as many tasks. */
+  g_autoptr(HwRun) th = hw_test_runv(guest, "--json", "ps", "--threads", NULL);
+  g_assert_cmpuint(json_array_get_length(ps_tasks(th)), >=, json_array_get_length(tasks));
+}
+
+static void
+check_maps(int pid)
+{
+  g_autofree char *p = g_strdup_printf("%d", pid);
+  g_autoptr(HwRun) r = hw_test_runv(guest, "--json", "maps", p, NULL);
+  JsonObject *o = hw_run_object(r);
+  g_assert_false(json_object_get_boolean_member(o, "partial"));
+  JsonArray *maps = json_object_get_array_member(o, "maps");
+  g_autoptr(GPtrArray) want = g_ptr_array_new();
+  g_autofree char *prefix = g_strdup_printf("%d ", pid);
+  for (guint i = 0; i < guest->maps->len; i++)
+    if (g_str_has_prefix(guest->maps->pdata[i], prefix))
+      g_ptr_array_add(want, (char *)guest->maps->pdata[i] + strlen(prefix));
+  g_assert_cmpuint(want->len, >=, 8);
+  g_assert_cmpuint(json_array_get_length(maps), ==, want->len);
+  for (guint i = 0; i < want->len; i++) {
+    JsonObject *m = json_array_get_object_element(maps, i);
+    g_autofree char *got = g_strdup_printf("%08" G_GINT64_MODIFIER "x-%08" G_GINT64_MODIFIER
+                                           "x %s %08" G_GINT64_MODIFIER "x %s",
+                                           hw_json_hex(m, "start"), hw_json_hex(m, "end"),
+                                           json_object_get_string_member(m, "perms"),
+                                           hw_json_hex(m, "offset"),
+                                           json_object_get_string_member(m, "path"));
+    g_strstrip(got);
+    g_assert_cmpstr(got, ==, want->pdata[i]);
+  }
+}
+
+static void
+test_maps(void)
+{
+  check_maps(guest->sleep.pid);   /* runs from a tmpfs mount: path crosses a mount */
+  check_maps(guest->spin.pid);
+}
+
+/* The sleeping test program is not on the vCPU: only its own page tables reach it. */
+static void
+test_read_pid(void)
+{
+  g_autofree char *pid = g_strdup_printf("%d", guest->sleep.pid);
+  g_autofree char *va = g_strdup_printf("0x%" G_GINT64_MODIFIER "x", guest->sleep.va);
+  g_autoptr(HwRun) t = hw_test_runv(guest, "--json", "translate", va, "--pid", pid, NULL);
+  g_assert_cmphex(hw_json_hex(hw_run_object(t), "pa"), ==, guest->sleep.pa);
+
+  g_autofree char *dir = g_dir_make_tmp("hw-pid-XXXXXX", NULL);
+  g_autofree char *file = g_build_filename(dir, "buf.bin", NULL);
+  g_autoptr(HwRun) r = hw_test_runv(guest, "read", va, "20K", "--pid", pid, "-o", file, NULL);
+  g_assert_cmpint(r->status, ==, 0);
+  g_autofree char *got = NULL;
+  gsize len = 0;
+  g_assert_true(g_file_get_contents(file, &got, &len, NULL));
+  g_assert_cmpuint(len, ==, 20 * 1024);
+  g_assert_cmpmem(got, strlen(HW_TEST_MARKER), HW_TEST_MARKER, strlen(HW_TEST_MARKER));
+  guint8 grad[64 * 64 * 4];
+  hw_test_expected_gradient(grad, 64, 64);
+  g_assert_cmpmem(got + 4096, sizeof grad, grad, sizeof grad);
+  unlink(file);
+  rmdir(dir);
+
+  /* A pid that does not exist, and a kernel thread: clear errors. */
+  g_autoptr(HwRun) none = hw_test_runv(guest, "translate", va, "--pid", "99999", NULL);
+  g_assert_cmpint(none->status, ==, 1);
+  g_assert_nonnull(strstr(none->err, "no process with pid 99999"));
+  g_autoptr(HwRun) kt = hw_test_runv(guest, "translate", va, "--pid", "2", NULL);
+  g_assert_cmpint(kt->status, ==, 1);
+  g_assert_nonnull(strstr(kt->err, "kernel thread"));
+  g_assert_true(hw_test_guest_running(guest));
+}
+
+void
+hw_test_add_linux_tests(HwTestGuest *g)
+{
+  guest = g;
+  g_autofree char *p = g_strdup_printf("/linux/%s/", g->config);
+#define ADD(name, fn) do { g_autofree char *path = g_strconcat(p, name, NULL); \
+                           g_test_add_func(path, fn); } while (0)
+  ADD("kernel", test_kernel);
+  ADD("ps", test_ps);
+  ADD("maps", test_maps);
+  ADD("read-pid", test_read_pid);
+#undef ADD
+}
