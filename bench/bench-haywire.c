@@ -2,8 +2,12 @@
  *  - page-walk translations per second: haywire's walker vs QEMU's HMP gva2gpa,
  *    for the same addresses (the test program's buffer pages);
  *  - bulk physical reads (hw_physmem_read, as `read --phys` does) vs a plain
- *    sequential pass over the same mapping.
- * Usage: bench-haywire QMP_ADDR VA [PAGES]   (VA: a user buffer of the spinning program) */
+ *    sequential pass over the same mapping;
+ *  - Linux discovery: cold (no cache) vs a plain pass over all RAM, and warm ps / maps
+ *    (cache, pause, walk, resume) vs a bare pause+resume, in-process and as the
+ *    `haywire` command (HAYWIRE binary given).
+ * Usage: bench-haywire QMP_ADDR VA [PAGES [HAYWIRE [PID]]]
+ *   (VA: a user buffer of the spinning program; PID: a process for maps) */
 #include <haywire/haywire.h>
 
 #include <stdio.h>
@@ -144,8 +148,76 @@ main(int argc, char **argv)
       read_best = MIN(read_best, ours);
     }
   }
+  /* Linux discovery, cold: the guest is still paused. */
+  double cold_best = 1e9;
+  for (int rep = 0; rep < 5; rep++) {
+    t0 = now();
+    g_autoptr(HwLinux) lx = hw_linux_open(guest, NULL, &error);
+    if (!lx)
+      die("discovery", error);
+    cold_best = MIN(cold_best, now() - t0);
+  }
   if (!hw_guest_resume(guest, &error))
     die("resume", error);
+
+  /* Warm, in-process: pause, discovery from the cache, task walk (+ maps), resume. */
+  g_autofree char *cache = g_dir_make_tmp("hw-bench-XXXXXX", NULL);
+  {
+    g_autoptr(HwLinux) lx = hw_linux_open(guest, cache, &error);  /* fills the cache */
+    if (!lx)
+      die("discovery", error);
+  }
+  gint32 maps_pid = argc > 5 ? atoi(argv[5]) : 1;
+  double bare_best = 1e9, ps_best = 1e9, maps_best = 1e9;
+  guint n_tasks = 0, n_vmas = 0;
+  for (int rep = 0; rep < 20; rep++) {
+    t0 = now();
+    if (!hw_guest_pause(guest, NULL, &error) || !hw_guest_resume(guest, &error))
+      die("pause/resume", error);
+    bare_best = MIN(bare_best, now() - t0);
+
+    t0 = now();
+    if (!hw_guest_pause(guest, NULL, &error))
+      die("pause", error);
+    g_autoptr(HwLinux) lx = hw_linux_open(guest, cache, &error);
+    g_autoptr(GArray) tasks = lx ? hw_linux_list_tasks(lx, FALSE, NULL, &error) : NULL;
+    if (!tasks || !hw_guest_resume(guest, &error))
+      die("ps", error);
+    ps_best = MIN(ps_best, now() - t0);
+    n_tasks = tasks->len;
+
+    t0 = now();
+    if (!hw_guest_pause(guest, NULL, &error))
+      die("pause", error);
+    g_autoptr(HwLinux) lx2 = hw_linux_open(guest, cache, &error);
+    HwTask task;
+    GArray *vmas = lx2 && hw_linux_find_task(lx2, maps_pid, &task, &error)
+                     ? hw_linux_list_vmas(lx2, &task, NULL, &error) : NULL;
+    if (!vmas || !hw_guest_resume(guest, &error))
+      die("maps", error);
+    maps_best = MIN(maps_best, now() - t0);
+    n_vmas = vmas->len;
+    hw_vma_array_free(vmas);
+  }
+
+  /* The same through the haywire program (process start, QMP connect, mmap). */
+  double cli_ps_best = 0;
+  if (argc > 4) {
+    cli_ps_best = 1e9;
+    g_autofree char *cmd = g_strdup_printf("env HAYWIRE_CACHE_DIR=%s %s --qmp %s ps", cache,
+                                           argv[4], argv[1]);
+    hw_qmp_free(g_steal_pointer(&qmp));  /* QEMU serves one client per socket */
+    for (int rep = 0; rep < 10; rep++) {
+      int status;
+      t0 = now();
+      if (!g_spawn_command_line_sync(cmd, NULL, NULL, &status, &error) ||
+          !g_spawn_check_wait_status(status, &error))
+        die("haywire ps", error);
+      cli_ps_best = MIN(cli_ps_best, now() - t0);
+    }
+  }
+  g_autofree char *rm = g_strdup_printf("rm -rf %s", cache);
+  g_spawn_command_line_sync(rm, NULL, NULL, NULL, NULL);
 
   double qemu_rate = qemu_n / qemu_s, ours_rate = ours_n / ours_s;
   printf("translate_qemu_gva2gpa_per_s %.0f\n", qemu_rate);
@@ -155,6 +227,15 @@ main(int argc, char **argv)
   printf("read_plain_gb_per_s %.2f\n", ram / plain_best / 1e9);
   printf("read_haywire_gb_per_s %.2f\n", ram / read_best / 1e9);
   printf("read_ratio %.2f\n", plain_best / read_best);
+  printf("discovery_cold_ms %.1f\n", cold_best * 1e3);
+  printf("discovery_cold_vs_ram_pass %.2f\n", cold_best / plain_best);
+  printf("pause_resume_ms %.2f\n", bare_best * 1e3);
+  printf("warm_ps_ms %.2f\n", ps_best * 1e3);
+  printf("warm_ps_tasks %u\n", n_tasks);
+  printf("warm_ps_vs_pause_resume %.2f\n", ps_best / bare_best);
+  printf("warm_maps_ms %.2f\n", maps_best * 1e3);
+  printf("warm_maps_vmas %u\n", n_vmas);
+  printf("cli_ps_ms %.1f\n", cli_ps_best * 1e3);
   printf("sink %" G_GUINT64_FORMAT "\n", sink & 1);
   return 0;
 }

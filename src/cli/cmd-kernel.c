@@ -28,10 +28,11 @@ hw_cmd_kernel(HwCli *cli, int argc, char **argv)
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "banner");
     json_builder_add_string_value(b, i->banner);
+    g_autofree char *slide = g_strdup_printf("%s0x%" G_GINT64_MODIFIER "x",
+                                             i->kaslr_slide < 0 ? "-" : "",
+                                             (guint64)ABS(i->kaslr_slide));
     json_builder_set_member_name(b, "kaslr_slide");
-    json_builder_add_string_value(b, g_strdup_printf("%s0x%" G_GINT64_MODIFIER "x",
-                                  i->kaslr_slide < 0 ? "-" : "",
-                                  (guint64)ABS(i->kaslr_slide)));
+    json_builder_add_string_value(b, slide);
     hw_cli_json_hex(b, "text_va", i->text_va);
     hw_cli_json_hex(b, "text_gpa", i->text_gpa);
     hw_cli_json_hex(b, "btf_gpa", i->btf_gpa);

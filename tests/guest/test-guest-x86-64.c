@@ -137,9 +137,8 @@ static void
 test_translate_buffer(void)
 {
   guint64 cr3 = pause_in_spinner();
-  g_autoptr(HwRun) r = hw_test_runv(guest, "--json", "translate",
-                                    g_strdup_printf("0x%" G_GINT64_MODIFIER "x", guest->spin.va),
-                                    NULL);
+  g_autofree char *va = g_strdup_printf("0x%" G_GINT64_MODIFIER "x", guest->spin.va);
+  g_autoptr(HwRun) r = hw_test_runv(guest, "--json", "translate", va, NULL);
   JsonObject *t = hw_run_object(r);
   g_assert_cmphex(hw_json_hex(t, "pa"), ==, guest->spin.pa);
   g_assert_cmphex(hw_json_hex(t, "page_size"), ==, 4096);
