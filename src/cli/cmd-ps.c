@@ -65,16 +65,16 @@ hw_cmd_ps(HwCli *cli, int argc, char **argv)
     hw_cli_print_json(json_builder_get_root(b));
     return HW_EXIT_OK;
   }
-  printf("%7s %7s %7s %5s S %-16s %-18s\n", "PID", "PPID", threads ? "TGID" : "", "UID",
+  printf("%7s %7s%s %5s S %-16s %s\n", "PID", "PPID", threads ? "    TGID" : "", "UID",
          "COMM", "PGD");
   for (guint i = 0; i < tasks->len; i++) {
     const HwTask *t = &g_array_index(tasks, HwTask, i);
-    g_autofree char *tgid = threads ? g_strdup_printf("%d", t->tgid) : g_strdup("");
+    g_autofree char *tgid = threads ? g_strdup_printf(" %7d", t->tgid) : g_strdup("");
     g_autofree char *name = t->kernel_thread ? g_strdup_printf("[%s]", t->comm)
                                              : g_strdup(t->comm);
     g_autofree char *pgd = t->pgd_gpa ? g_strdup_printf("0x%" G_GINT64_MODIFIER "x", t->pgd_gpa)
                                       : g_strdup("-");
-    printf("%7d %7d %7s %5u %c %-16s %s\n", t->pid, t->ppid, tgid, t->uid, t->state, name, pgd);
+    printf("%7d %7d%s %5u %c %-16s %s\n", t->pid, t->ppid, tgid, t->uid, t->state, name, pgd);
   }
   if (partial)
     fprintf(stderr, "haywire: warning: the task list was only partly readable\n");

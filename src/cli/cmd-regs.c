@@ -1,6 +1,8 @@
 /* haywire regs: a vCPU's control and instruction-pointer registers. */
 #include "cli/cli.h"
 
+#include <string.h>
+
 /* The registers shown by default, in this order. */
 static const char *const shown[] = { "RIP", "CPL", "CR0", "CR2", "CR3", "CR4", "EFER",
                                      "RSP", "RFL" };
@@ -57,7 +59,9 @@ hw_cmd_regs(HwCli *cli, int argc, char **argv)
   printf("vCPU %d (%s)\n", cpu, hw_guest_get_arch_name(cli->guest));
   for (guint i = 0; i < n; i++) {
     guint64 v;
-    if (hw_regs_get(regs, list[i], &v))
+    if (hw_regs_get(regs, list[i], &v) && strcmp(list[i], "CPL") == 0)
+      printf("  %-6s %" G_GUINT64_FORMAT "\n", list[i], v);
+    else if (hw_regs_get(regs, list[i], &v))
       printf("  %-6s 0x%016" G_GINT64_MODIFIER "x\n", list[i], v);
   }
   return HW_EXIT_OK;

@@ -221,6 +221,7 @@ hw_test_run(HwTestGuest *g, const char *const *args)
   g_autoptr(GError) error = NULL;
   /* Keep the caller's environment but never inherit a stray HAYWIRE_MEM. */
   g_auto(GStrv) env = g_environ_unsetenv(g_get_environ(), "HAYWIRE_MEM");
+  gint64 t0 = g_get_monotonic_time();
   g_assert_true(g_spawn_sync(NULL, (char **)argv->pdata, env, G_SPAWN_DEFAULT, NULL, NULL,
                              &r->out, &r->err, &wait_status, &error));
   g_assert_no_error(error);
@@ -232,7 +233,8 @@ hw_test_run(HwTestGuest *g, const char *const *args)
   if (r->out[0] == '{' && json_parser_load_from_data(p, r->out, -1, NULL))
     r->json = json_node_copy(json_parser_get_root(p));
   g_autofree char *cmdline = g_strjoinv(" ", (char **)argv->pdata);
-  g_test_message("$ %s -> %d\n%s%s", cmdline, r->status, r->err,
+  g_test_message("$ %s -> %d (%.0f ms)\n%s%s", cmdline, r->status,
+                 (g_get_monotonic_time() - t0) / 1000.0, r->err,
                  strlen(r->out) < 2000 ? r->out : "(long output)\n");
   return r;
 }

@@ -96,7 +96,7 @@ walk_node(Walk *w, guint64 enode, guint64 min, guint64 max, guint depth)
     if (slot != 0) {
       if (!leaf && (slot & MAPLE_ENODE_NULL)) {
         walk_node(w, slot, lo, hi, depth + 1);
-      } else if (leaf && hw_linux_is_kernel_ptr(slot) && w->vma_ptrs->len < MAX_VMAS) {
+      } else if (leaf && hw_linux_is_kernel_ptr(slot) && w->vma_ptrs->len / 3 < MAX_VMAS) {
         guint64 rng[3] = { slot, lo, hi };
         g_array_append_vals(w->vma_ptrs, rng, 3);
       } else {
@@ -117,7 +117,8 @@ dentry_path(HwLinux *lx, guint64 vfsmnt, guint64 dentry)
   g_autoptr(GPtrArray) parts = g_ptr_array_new_with_free_func(g_free);
   guint64 mnt = vfsmnt - o->mount_mnt;   /* struct mount around the vfsmount */
 
-  for (guint depth = 0; depth < MAX_PATH_DEPTH; depth++) {
+  guint depth;
+  for (depth = 0; depth < MAX_PATH_DEPTH; depth++) {
     guint64 mnt_root = 0, parent = 0;
     if (!hw_linux_read_u64(lx, vfsmnt + o->vfsmount_root, &mnt_root, NULL))
       return NULL;
@@ -150,6 +151,8 @@ dentry_path(HwLinux *lx, guint64 vfsmnt, guint64 dentry)
       break;   /* a dentry that is its own parent: a root not reached through mounts */
     dentry = parent;
   }
+  if (depth == MAX_PATH_DEPTH)
+    return NULL;   /* no root within the bound (a dentry or mount loop): no made-up path */
   if (parts->len == 0)
     return g_strdup("/");
   GString *path = g_string_new("");
@@ -215,7 +218,7 @@ hw_linux_list_vmas(HwLinux *lx, const HwTask *t, gboolean *partial, GError **err
     guint64 va = g_array_index(w.vma_ptrs, guint64, i);
     guint64 lo = g_array_index(w.vma_ptrs, guint64, i + 1);
     guint64 hi = g_array_index(w.vma_ptrs, guint64, i + 2);
-    guint64 start, end, flags, pgoff, file, mm, priv;
+    guint64 start = 0, end = 0, flags = 0, pgoff = 0, file = 0, mm = 0, priv = 0;
     if (!hw_linux_read_u64(lx, va + o->vma_start, &start, NULL) ||
         !hw_linux_read_u64(lx, va + o->vma_end, &end, NULL) ||
         !hw_linux_read_u64(lx, va + o->vma_flags, &flags, NULL) ||

@@ -137,7 +137,14 @@ hw_linux_offsets_check(const HwLinuxOffsets *off, GError **error)
       off->mr64_npivots >= off->mr64_nslots + 1 || off->ma64_npivots >= off->ma64_nslots + 1 ||
       off->mr64_slot + 8ull * off->mr64_nslots > off->mnode_size ||
       off->ma64_slot + 8ull * off->ma64_nslots > off->mnode_size ||
-      off->task_comm + 16 > off->task_size || off->task_tasks + 16 > off->task_size) {
+      off->mr64_pivot + 8ull * off->mr64_npivots > off->mnode_size ||
+      off->ma64_pivot + 8ull * off->ma64_npivots > off->mnode_size ||
+      off->task_comm + 16ull > off->task_size || off->task_tasks + 16ull > off->task_size ||
+      /* every other field read_task copies out of its task_size buffer */
+      off->task_pid + 4ull > off->task_size || off->task_tgid + 4ull > off->task_size ||
+      off->task_flags + 4ull > off->task_size || off->task_state + 4ull > off->task_size ||
+      off->task_exit_state + 4ull > off->task_size || off->task_mm + 8ull > off->task_size ||
+      off->task_real_parent + 8ull > off->task_size || off->task_cred + 8ull > off->task_size) {
     g_set_error(error, HW_ERROR, HW_ERROR_BTF, "kernel BTF: implausible struct layout");
     return FALSE;
   }

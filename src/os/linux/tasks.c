@@ -126,12 +126,24 @@ typedef struct {
   gboolean *partial;
 } ListCtx;
 
+/* One bound on the whole result: with threads, per-list bounds alone would allow
+ * MAX_TASKS processes times MAX_THREADS_PER_PROCESS threads. */
+static gboolean
+check_total(ListCtx *ctx, GError **error)
+{
+  if (ctx->tasks->len >= MAX_TASKS) {
+    g_set_error(error, HW_ERROR, HW_ERROR_LIMIT, "more than %u tasks", MAX_TASKS);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 static gboolean
 add_thread(HwLinux *lx, guint64 task_va, gpointer data, GError **error)
 {
   ListCtx *ctx = data;
   HwTask t;
-  if (!read_task(lx, task_va, &t, error))
+  if (!check_total(ctx, error) || !read_task(lx, task_va, &t, error))
     return FALSE;
   g_array_append_val(ctx->tasks, t);
   return TRUE;
@@ -143,7 +155,7 @@ add_process(HwLinux *lx, guint64 task_va, gpointer data, GError **error)
   ListCtx *ctx = data;
   HwTask t;
   guint64 signal;
-  if (!read_task(lx, task_va, &t, error))
+  if (!check_total(ctx, error) || !read_task(lx, task_va, &t, error))
     return FALSE;
   if (!ctx->threads || !hw_linux_read_u64(lx, task_va + lx->off.task_signal, &signal, NULL) ||
       !hw_linux_is_kernel_ptr(signal)) {
@@ -151,8 +163,18 @@ add_process(HwLinux *lx, guint64 task_va, gpointer data, GError **error)
     return TRUE;
   }
   /* Every thread of the group, the leader included, hangs off signal->thread_head. */
-  return walk_list(lx, signal + lx->off.signal_thread_head, lx->off.task_thread_node,
-                   MAX_THREADS_PER_PROCESS, add_thread, ctx, ctx->partial, error);
+  GError *local = NULL;
+  if (!walk_list(lx, signal + lx->off.signal_thread_head, lx->off.task_thread_node,
+                 MAX_THREADS_PER_PROCESS, add_thread, ctx, ctx->partial, &local)) {
+    /* The thread list is unreadable, not this task's link to the next process:
+     * list the leader alone and go on. */
+    g_debug("threads of task 0x%" G_GINT64_MODIFIER "x: %s", task_va,
+            local ? local->message : "?");
+    g_clear_error(&local);
+    *ctx->partial = TRUE;
+    g_array_append_val(ctx->tasks, t);
+  }
+  return TRUE;
 }
 
 GArray *
