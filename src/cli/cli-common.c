@@ -153,6 +153,17 @@ hw_cli_release(HwCli *cli, GError **error)
   return ok;
 }
 
+gboolean
+hw_cli_release_after(HwCli *cli, gboolean ok, GError **error)
+{
+  g_autoptr(GError) rerr = NULL;
+  if (!hw_cli_release(cli, &rerr) && ok) {
+    g_propagate_error(error, g_steal_pointer(&rerr));
+    return FALSE;
+  }
+  return ok;
+}
+
 /* ---- output ----------------------------------------------------------------------- */
 
 void

@@ -59,6 +59,9 @@ gboolean hw_cli_parse_u64(const char *text, gboolean allow_suffix, guint64 *out,
 gboolean hw_cli_pause(HwCli *cli, GError **error);
 /* Resume the guest if we paused it. */
 gboolean hw_cli_release(HwCli *cli, GError **error);
+/* Resume after work whose outcome is OK (its error already in *ERROR when !OK); FALSE
+ * when the work failed or, after it succeeded, the resume did. */
+gboolean hw_cli_release_after(HwCli *cli, gboolean ok, GError **error);
 /* Print NODE (consumed) as one line of JSON on stdout. */
 void hw_cli_print_json(JsonNode *node);
 /* Format a 64-bit address as a "0x..." string (JSON numbers lose 64-bit precision). */

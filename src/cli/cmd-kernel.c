@@ -16,10 +16,7 @@ hw_cmd_kernel(HwCli *cli, int argc, char **argv)
   if (!hw_cli_pause(cli, &error))
     return hw_cli_fail(error);
   HwLinux *lx = hw_cli_linux(cli, &error);
-  g_autoptr(GError) rerr = NULL;
-  if (!hw_cli_release(cli, &rerr) && lx)
-    return hw_cli_fail(rerr);
-  if (lx == NULL)
+  if (!hw_cli_release_after(cli, lx != NULL, &error))
     return hw_cli_fail(error);
   const HwLinuxInfo *i = hw_linux_get_info(lx);
 

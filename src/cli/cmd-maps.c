@@ -30,13 +30,10 @@ hw_cmd_maps(HwCli *cli, int argc, char **argv)
   HwLinux *lx = hw_cli_linux(cli, &error);
   GArray *vmas = lx && hw_linux_find_task(lx, (gint32)pid, &t, &error)
                    ? hw_linux_list_vmas(lx, &t, &partial, &error) : NULL;
-  g_autoptr(GError) rerr = NULL;
-  if (!hw_cli_release(cli, &rerr) && vmas) {
+  if (!hw_cli_release_after(cli, vmas != NULL, &error)) {
     hw_vma_array_free(vmas);
-    return hw_cli_fail(rerr);
-  }
-  if (vmas == NULL)
     return hw_cli_fail(error);
+  }
 
   if (cli->json) {
     g_autoptr(JsonBuilder) b = json_builder_new();

@@ -25,10 +25,7 @@ hw_cmd_ps(HwCli *cli, int argc, char **argv)
   gboolean partial = FALSE;
   HwLinux *lx = hw_cli_linux(cli, &error);
   g_autoptr(GArray) tasks = lx ? hw_linux_list_tasks(lx, threads, &partial, &error) : NULL;
-  g_autoptr(GError) rerr = NULL;
-  if (!hw_cli_release(cli, &rerr) && tasks)
-    return hw_cli_fail(rerr);
-  if (tasks == NULL)
+  if (!hw_cli_release_after(cli, tasks != NULL, &error))
     return hw_cli_fail(error);
 
   if (cli->json) {

@@ -110,10 +110,7 @@ hw_cmd_read(HwCli *cli, int argc, char **argv)
     g_set_error(&error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot write %s", out_path);
     ok = FALSE;
   }
-  g_autoptr(GError) rerr = NULL;
-  if (!hw_cli_release(cli, &rerr) && ok)
-    return hw_cli_fail(rerr);
-  if (!ok)
+  if (!hw_cli_release_after(cli, ok, &error))
     return hw_cli_fail(error);
 
   if (cli->json) {

@@ -37,10 +37,7 @@ hw_cmd_translate(HwCli *cli, int argc, char **argv)
   g_autoptr(HwMmu) mmu = hw_cli_mmu(cli, cpu, root, pid, &error);
   HwTranslation t;
   gboolean ok = mmu != NULL && hw_mmu_translate(mmu, va, &t, &error);
-  g_autoptr(GError) rerr = NULL;
-  if (!hw_cli_release(cli, &rerr) && ok)
-    return hw_cli_fail(rerr);
-  if (!ok)
+  if (!hw_cli_release_after(cli, ok, &error))
     return hw_cli_fail(error);
 
   if (cli->json) {

@@ -4,20 +4,7 @@
 
 #include <string.h>
 
-#ifndef HW_TEST_DATA
-#error "HW_TEST_DATA must name the tests/data directory"
-#endif
-
-static char *
-load_data(const char *name)
-{
-  g_autofree char *path = g_build_filename(HW_TEST_DATA, name, NULL);
-  g_autoptr(GError) error = NULL;
-  char *text = NULL;
-  g_file_get_contents(path, &text, NULL, &error);
-  g_assert_no_error(error);
-  return text;
-}
+#include "test-data.h"
 
 static void
 assert_ranges(const GArray *got, const HwRamRange *want, guint n_want)
@@ -57,7 +44,7 @@ static void
 test_captured(gconstpointer data)
 {
   const CapturedCase *c = data;
-  g_autofree char *text = load_data(c->file);
+  g_autofree char *text = hw_test_load_data(c->file);
   g_autoptr(GError) error = NULL;
 
   g_autoptr(GArray) ranges = hw_ram_map_parse_mtree(text, c->region, &error);
@@ -183,7 +170,7 @@ static void
 test_bad_text(gconstpointer data)
 {
   const BadTextCase *c = data;
-  g_autofree char *text = c->file ? load_data(c->file) : g_strdup(c->text);
+  g_autofree char *text = c->file ? hw_test_load_data(c->file) : g_strdup(c->text);
   g_autoptr(GError) error = NULL;
 
   g_autoptr(GArray) ranges = hw_ram_map_parse_mtree(text, c->region, &error);

@@ -4,20 +4,7 @@
 
 #include <string.h>
 
-#ifndef HW_TEST_DATA
-#error "HW_TEST_DATA must name the tests/data directory"
-#endif
-
-static char *
-load_data(const char *name)
-{
-  g_autofree char *path = g_build_filename(HW_TEST_DATA, name, NULL);
-  g_autoptr(GError) error = NULL;
-  char *text = NULL;
-  g_file_get_contents(path, &text, NULL, &error);
-  g_assert_no_error(error);
-  return text;
-}
+#include "test-data.h"
 
 static guint64
 get_reg(const HwRegs *regs, const char *name)
@@ -89,7 +76,7 @@ static void
 test_captured(gconstpointer data)
 {
   const CapturedCase *c = data;
-  g_autofree char *text = load_data(c->file);
+  g_autofree char *text = hw_test_load_data(c->file);
   check_captured(c, text);
 
   /* Bare \n line ends work the same. */
@@ -156,7 +143,7 @@ test_bad_text(gconstpointer data)
   const BadTextCase *c = data;
   g_autofree char *text = NULL;
   if (c->file != NULL) {
-    g_autofree char *orig = load_data(c->file);
+    g_autofree char *orig = hw_test_load_data(c->file);
     g_auto(GStrv) parts = g_strsplit(orig, c->remove, -1);
     g_assert_cmpuint(g_strv_length(parts), >=, 2);  /* it was there */
     text = g_strjoinv("", parts);
