@@ -189,19 +189,28 @@ btf_hit(HwLinux *lx, guint64 gpa, const guint8 *p, gsize avail, gpointer data)
   return FALSE;
 }
 
+/* Parse the BTF blob at GPA straight from the mapping (hw_btf_new takes its own copy). */
 static HwBtf *
 load_btf_at(HwLinux *lx, guint64 gpa, gsize size, GError **error)
 {
-  g_autofree guint8 *copy = g_try_malloc(size);
-  if (copy == NULL) {
-    g_set_error(error, HW_ERROR, HW_ERROR_LIMIT, "cannot allocate %" G_GSIZE_FORMAT " bytes",
+  const guint8 *p = hw_physmem_ptr(lx->mem, gpa, size);
+  HwBtf *volatile btf = NULL;
+  if (p == NULL) {
+    g_set_error(error, HW_ERROR, HW_ERROR_OUT_OF_RANGE,
+                "BTF at 0x%" G_GINT64_MODIFIER "x+%" G_GSIZE_FORMAT " is not in guest RAM", gpa,
                 size);
     return NULL;
   }
-  if (!hw_physmem_read(lx->mem, gpa, copy, size, error))
-    return NULL;
   gint64 t0 = g_get_monotonic_time();
-  HwBtf *btf = hw_btf_new(copy, size, error);
+  HwGuard g;
+  hw_guard_push(&g);
+  if (sigsetjmp(g.jb, 0) == 0) {
+    btf = hw_btf_new(p, size, error);
+    hw_guard_pop(&g);
+  } else {
+    g_set_error(error, HW_ERROR, HW_ERROR_GONE, "guest memory vanished (did QEMU exit?)");
+    return NULL;
+  }
   g_debug("BTF parse: %.1f ms", (g_get_monotonic_time() - t0) / 1000.0);
   return btf;
 }
