@@ -48,6 +48,7 @@
 /* The made-up layout. maple_range_64: parent, 15 pivots, 16 slots in 256 bytes;
  * maple_arange_64: parent, 9 pivots, 10 slots, 10 gaps, meta (as in Linux 6.x). */
 static const HwLinuxOffsets layout = {
+  .maps_kind = HW_LINUX_MAPS_MAPLE,
   .task_size = 0x100,
   .task_state = 0x00, .task_flags = 0x04, .task_tasks = 0x10, .task_mm = 0x20,
   .task_active_mm = 0x28, .task_exit_state = 0x30, .task_pid = 0x34, .task_tgid = 0x38,
@@ -59,7 +60,7 @@ static const HwLinuxOffsets layout = {
   .list_next = 0x00, .list_prev = 0x08,
   .mm_pgd = 0x10, .mm_brk = 0x20, .mm_start_brk = 0x28, .mm_start_stack = 0x30,
   .mm_vdso = 0x38, .mm_mt = 0x40,
-  .mt_root = 0x08,
+  .mt_root = 0x08, .mm_mmap = 0x50, .vma_next = 0x88,
   .mnode_size = 256,
   .mr64_pivot = 8, .mr64_slot = 128, .mr64_npivots = 15, .mr64_nslots = 16,
   .ma64_pivot = 8, .ma64_slot = 80, .ma64_npivots = 9, .ma64_nslots = 10,
@@ -876,6 +877,51 @@ test_maps_list(void)
     check_vma(g, &g_array_index(vmas, HwVma, i), i, vma_want[i].path);
 }
 
+/* Kernels before 6.1: the same VMAs on mm->mmap through vm_next, no maple tree. */
+static Guest *
+guest_new_vm_next_list(void)
+{
+  Guest *g = guest_new();
+  g->lx->off.maps_kind = HW_LINUX_MAPS_LIST;
+  put64(g, g->mm1 + layout.mm_mt + layout.mt_root, 0);
+  put64(g, g->mm1 + layout.mm_mmap, g->vma[0]);
+  for (guint i = 0; i < N_VMAS; i++)
+    put64(g, g->vma[i] + layout.vma_next, i + 1 < N_VMAS ? g->vma[i + 1] : 0);
+  return g;
+}
+
+static void
+test_maps_vm_next(void)
+{
+  g_autoptr(Guest) g = guest_new_vm_next_list();
+  g_autoptr(GError) error = NULL;
+  g_assert_true(hw_linux_offsets_check(&g->lx->off, &error));
+  gboolean partial = TRUE;
+  g_autoptr(HwVmaArray) vmas = list_vmas(g, 1, &partial);
+  g_assert_false(partial);
+  g_assert_cmpuint(vmas->len, ==, N_VMAS);
+  for (guint i = 0; i < N_VMAS; i++)
+    check_vma(g, &g_array_index(vmas, HwVma, i), i, vma_want[i].path);
+}
+
+/* A vm_next list that loops back, or leaves RAM: the VMAs before it, marked partial. */
+static void
+test_maps_vm_next_hostile(void)
+{
+  const guint64 bad_next[] = { 0 /* filled below: back to the first VMA */, OUTSIDE_KVA,
+                               UNMAPPED_KVA, 0x00007fff12340000ull };
+  for (guint k = 0; k < G_N_ELEMENTS(bad_next); k++) {
+    g_autoptr(Guest) g = guest_new_vm_next_list();
+    put64(g, g->vma[2] + layout.vma_next, k == 0 ? g->vma[0] : bad_next[k]);
+    gboolean partial = FALSE;
+    g_autoptr(HwVmaArray) vmas = list_vmas(g, 1, &partial);
+    g_assert_true(partial);
+    g_assert_cmpuint(vmas->len, ==, 3);
+    for (guint i = 0; i < 3; i++)
+      check_vma(g, &g_array_index(vmas, HwVma, i), i, vma_want[i].path);
+  }
+}
+
 static void
 test_maps_kernel_thread(void)
 {
@@ -1204,6 +1250,8 @@ main(int argc, char **argv)
   g_test_add_func("/linux/task-mmu/no-paging", test_task_mmu_no_paging);
 
   g_test_add_func("/linux/maps/list", test_maps_list);
+  g_test_add_func("/linux/maps/vm-next", test_maps_vm_next);
+  g_test_add_func("/linux/maps/vm-next-hostile", test_maps_vm_next_hostile);
   g_test_add_func("/linux/maps/kernel-thread", test_maps_kernel_thread);
   for (guint i = 0; i < G_N_ELEMENTS(mm_cases); i++) {
     g_autofree char *path = g_strdup_printf("/linux/maps/bad-mm/%s", mm_cases[i].name);

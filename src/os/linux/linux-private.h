@@ -3,8 +3,13 @@
 
 #include <haywire/linux.h>
 
+/* How a kernel keeps an mm's VMAs: a maple tree (6.1+) or the older vm_next list. */
+#define HW_LINUX_MAPS_MAPLE 1u
+#define HW_LINUX_MAPS_LIST 2u
+
 /* Every offset the Linux layer uses, in bytes, all read from the guest kernel's BTF. */
 typedef struct {
+  guint32 maps_kind;      /* HW_LINUX_MAPS_*: which of the two groups below BTF has */
   guint32 task_size, task_tasks, task_pid, task_tgid, task_comm, task_mm, task_active_mm,
           task_real_parent, task_cred, task_state, task_exit_state, task_flags, task_signal,
           task_thread_node;
@@ -14,6 +19,7 @@ typedef struct {
   guint32 list_next, list_prev;
   guint32 mm_pgd, mm_mt, mm_brk, mm_start_brk, mm_start_stack, mm_vdso;
   guint32 mt_root;
+  guint32 mm_mmap, vma_next;   /* the vm_next list (kernels before 6.1) */
   guint32 mnode_size;
   guint32 mr64_pivot, mr64_slot, mr64_npivots, mr64_nslots;
   guint32 ma64_pivot, ma64_slot, ma64_npivots, ma64_nslots;

@@ -109,6 +109,31 @@ walk_node(Walk *w, guint64 enode, guint64 min, guint64 max, guint depth)
   }
 }
 
+/* Kernels before 6.1: mm->mmap starts a list through vm_next, sorted by address.
+ * Each entry is recorded with its own range, so the checks below still apply; a
+ * loop or an out-of-order entry ends the walk. */
+static void
+walk_list(Walk *w, guint64 first)
+{
+  const HwLinuxOffsets *o = &w->lx->off;
+  guint64 prev_end = 0;
+  for (guint64 va = first; va != 0; ) {
+    guint64 start, end, next;
+    if (w->vma_ptrs->len / 3 >= MAX_VMAS || !hw_linux_is_kernel_ptr(va) ||
+        !hw_linux_read_u64(w->lx, va + o->vma_start, &start, NULL) ||
+        !hw_linux_read_u64(w->lx, va + o->vma_end, &end, NULL) ||
+        !hw_linux_read_u64(w->lx, va + o->vma_next, &next, NULL) ||
+        start < prev_end || end <= start) {
+      w->partial = TRUE;
+      return;
+    }
+    guint64 rng[3] = { va, start, end - 1 };
+    g_array_append_vals(w->vma_ptrs, rng, 3);
+    prev_end = end;
+    va = next;
+  }
+}
+
 /* The path of (MNT, DENTRY) up to the root, crossing mounts. */
 static char *
 dentry_path(HwLinux *lx, guint64 vfsmnt, guint64 dentry)
@@ -200,7 +225,9 @@ hw_linux_list_vmas(HwLinux *lx, const HwTask *t, gboolean *partial, GError **err
                 "pid %d (%s) has no memory map (kernel thread)", t->pid, t->comm);
     return NULL;
   }
-  if (!hw_linux_read_u64(lx, t->mm_va + o->mm_mt + o->mt_root, &root, error) ||
+  gboolean maple = o->maps_kind == HW_LINUX_MAPS_MAPLE;
+  if (!hw_linux_read_u64(lx, t->mm_va + (maple ? o->mm_mt + o->mt_root : o->mm_mmap), &root,
+                         error) ||
       !hw_linux_read_u64(lx, t->mm_va + o->mm_brk, &mmv[0], error) ||
       !hw_linux_read_u64(lx, t->mm_va + o->mm_start_brk, &mmv[1], error) ||
       !hw_linux_read_u64(lx, t->mm_va + o->mm_start_stack, &mmv[2], error)) {
@@ -208,7 +235,9 @@ hw_linux_list_vmas(HwLinux *lx, const HwTask *t, gboolean *partial, GError **err
     return NULL;
   }
   Walk w = { lx, t->mm_va, g_array_new(FALSE, FALSE, sizeof(guint64)), 0, FALSE };
-  if (is_root_node(root))
+  if (!maple)
+    walk_list(&w, root);   /* strictly increasing starts: no loop can repeat */
+  else if (is_root_node(root))
     walk_node(&w, root, 0, G_MAXUINT64, 0);
   else if (root != 0)
     w.partial = TRUE;   /* a lone entry at index 0 is never a VMA */
