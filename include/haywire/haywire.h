@@ -9,3 +9,4 @@
 #include <haywire/mmu.h>
 #include <haywire/btf.h>
 #include <haywire/linux.h>
+#include <haywire/scan.h>

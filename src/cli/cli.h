@@ -43,6 +43,7 @@ int hw_cmd_pause(HwCli *cli, int argc, char **argv);
 int hw_cmd_read(HwCli *cli, int argc, char **argv);
 int hw_cmd_regs(HwCli *cli, int argc, char **argv);
 int hw_cmd_resume(HwCli *cli, int argc, char **argv);
+int hw_cmd_scan(HwCli *cli, int argc, char **argv);
 int hw_cmd_translate(HwCli *cli, int argc, char **argv);
 
 /* Print "haywire: MESSAGE" for ERROR on stderr and return HW_EXIT_ERROR. */

@@ -21,6 +21,8 @@ static const HwCmd commands[] = {
     "ADDR LEN [--phys | --cpu N | --root PA | --pid PID] [-o FILE]", "hexdump guest memory, or save it raw" },
   { "regs", hw_cmd_regs, HW_CMD_NEEDS_GUEST, "[--cpu N]", "show a vCPU's registers" },
   { "resume", hw_cmd_resume, HW_CMD_NEEDS_GUEST, "", "let the guest's vCPUs run again" },
+  { "scan", hw_cmd_scan, HW_CMD_NEEDS_GUEST | HW_CMD_NEEDS_MEM,
+    "--string TEXT [--phys | --pid PID] [--live]", "find strings in guest memory (paused)" },
   { "translate", hw_cmd_translate, HW_CMD_NEEDS_GUEST | HW_CMD_NEEDS_MEM,
     "VA [--cpu N | --root PA | --pid PID]", "walk the guest's page tables for a virtual address" },
 };

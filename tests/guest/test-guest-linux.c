@@ -146,6 +146,75 @@ test_read_pid(void)
   g_assert_true(hw_test_guest_running(guest));
 }
 
+/* Lines of `scan --json` output: hits, then a summary. */
+static GPtrArray *
+scan_lines(HwRun *r)
+{
+  g_assert_cmpint(r->status, ==, 0);
+  GPtrArray *objs = g_ptr_array_new_with_free_func((GDestroyNotify)json_node_unref);
+  g_auto(GStrv) lines = g_strsplit(r->out, "\n", 0);
+  for (guint i = 0; lines[i]; i++) {
+    if (!lines[i][0])
+      continue;
+    g_autoptr(JsonParser) p = json_parser_new();
+    g_assert_true(json_parser_load_from_data(p, lines[i], -1, NULL));
+    g_ptr_array_add(objs, json_node_copy(json_parser_get_root(p)));
+  }
+  g_assert_cmpuint(objs->len, >=, 1);
+  return objs;
+}
+
+static gboolean
+has_hit(GPtrArray *objs, const char *member, guint64 value)
+{
+  for (guint i = 0; i + 1 < objs->len; i++) {
+    JsonObject *o = json_node_get_object(objs->pdata[i]);
+    if (json_object_has_member(o, member) && hw_json_hex(o, member) == value)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+static void
+test_scan_string(void)
+{
+  /* Physical: both copies of the marker, at the pagemap addresses. */
+  g_autoptr(HwRun) r = hw_test_runv(guest, "--json", "scan", "--string", HW_TEST_MARKER, NULL);
+  g_autoptr(GPtrArray) phys = scan_lines(r);
+  g_assert_true(has_hit(phys, "gpa", guest->spin.pa));
+  g_assert_true(has_hit(phys, "gpa", guest->sleep.pa));
+  JsonObject *sum = json_node_get_object(phys->pdata[phys->len - 1]);
+  g_assert_cmpstr(json_object_get_string_member(sum, "kind"), ==, "summary");
+  g_assert_cmpstr(json_object_get_string_member(sum, "state"), ==, "paused-by-haywire");
+  g_assert_nonnull(json_object_get_string_member(sum, "stop_event"));
+  g_assert_nonnull(json_object_get_string_member(sum, "resume_event"));
+  g_assert_true(hw_test_guest_running(guest));
+
+  /* One process: the marker at its own virtual address, and the right physical one. */
+  g_autofree char *pid = g_strdup_printf("%d", guest->sleep.pid);
+  g_autoptr(HwRun) pr = hw_test_runv(guest, "--json", "scan", "--string", HW_TEST_MARKER,
+                                     "--pid", pid, NULL);
+  g_autoptr(GPtrArray) proc = scan_lines(pr);
+  g_assert_true(has_hit(proc, "va", guest->sleep.va));
+  g_assert_true(has_hit(proc, "gpa", guest->sleep.pa));
+  g_assert_false(has_hit(proc, "gpa", guest->spin.pa));   /* not another process's copy */
+
+  /* Paused guest: two scans agree exactly, and say the guest was already paused. */
+  g_autoptr(HwRun) p = hw_test_runv(guest, "pause", NULL);
+  g_autoptr(HwRun) a = hw_test_runv(guest, "--json", "scan", "--string", "HAYWIRE", NULL);
+  g_autoptr(HwRun) b = hw_test_runv(guest, "--json", "scan", "--string", "HAYWIRE", NULL);
+  g_autoptr(HwRun) c = hw_test_runv(guest, "resume", NULL);
+  g_autoptr(GPtrArray) la = scan_lines(a), lb = scan_lines(b);
+  g_assert_cmpuint(la->len, ==, lb->len);
+  g_assert_cmpuint(la->len, >, 2);
+  for (guint i = 0; i + 1 < la->len; i++) {
+    g_autofree char *x = json_to_string(la->pdata[i], FALSE);
+    g_autofree char *y = json_to_string(lb->pdata[i], FALSE);
+    g_assert_cmpstr(x, ==, y);
+    g_assert_nonnull(strstr(x, "\"already-paused\""));
+  }
+}
+
 void
 hw_test_add_linux_tests(HwTestGuest *g)
 {
@@ -157,5 +226,6 @@ hw_test_add_linux_tests(HwTestGuest *g)
   ADD("ps", test_ps);
   ADD("maps", test_maps);
   ADD("read-pid", test_read_pid);
+  ADD("scan-string", test_scan_string);
 #undef ADD
 }

@@ -1,0 +1,157 @@
+/* The scan engine over synthetic RAM: chunk and page boundaries, zero pages, encodings,
+ * RAM-range ends, and per-process scans across physically scattered pages. */
+#include <haywire/haywire.h>
+
+#include <string.h>
+
+#define RAM_A (20u << 20)   /* more than two 8 MiB chunks */
+#define RAM_B (1u << 20)
+
+typedef struct {
+  guint8 *ram;
+  HwPhysMem *mem;
+} Ram;
+
+static void
+ram_free(Ram *r)
+{
+  hw_physmem_free(r->mem);
+  g_free(r->ram);
+  g_free(r);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Ram, ram_free)
+
+/* Range A at gpa 0 (file 0), range B at gpa 4 GiB (file RAM_A), adjacent in the file. */
+static Ram *
+ram_new(void)
+{
+  Ram *r = g_new0(Ram, 1);
+  const HwRamRange ranges[] = { { 0, RAM_A, 0 }, { 1ull << 32, RAM_B, RAM_A } };
+  r->ram = g_malloc0(RAM_A + RAM_B);
+  r->mem = hw_physmem_new_from_data(r->ram, RAM_A + RAM_B, ranges, 2, NULL);
+  g_assert_nonnull(r->mem);
+  return r;
+}
+
+static GArray *
+scan(Ram *r, const char *text, guint threads)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) pats = hw_pattern_list_for_string(text, &error);
+  g_assert_no_error(error);
+  GArray *hits = hw_scan_phys(r->mem, pats, threads, NULL, NULL, &error);
+  g_assert_no_error(error);
+  return hits;
+}
+
+static void
+test_phys_boundaries(void)
+{
+  g_autoptr(Ram) r = ram_new();
+  static const char m[] = "NEEDLE-42";
+  /* Inside a page, across a page, across the 8 MiB chunk boundary, at RAM's last bytes,
+   * and split across the end of range A into range B (must not match: not contiguous). */
+  const guint64 at[] = { 0x1234, 0x2000 - 4, (8u << 20) - 3, RAM_A + RAM_B - 9 };
+  for (gsize i = 0; i < G_N_ELEMENTS(at); i++)
+    memcpy(r->ram + at[i], m, 9);
+  memcpy(r->ram + RAM_A - 4, m, 9);
+  for (guint threads = 1; threads <= 3; threads++) {
+    g_autoptr(GArray) hits = scan(r, m, threads);
+    g_assert_cmpuint(hits->len, ==, 4);
+    g_assert_cmphex(g_array_index(hits, HwScanHit, 0).gpa, ==, 0x1234);
+    g_assert_cmphex(g_array_index(hits, HwScanHit, 1).gpa, ==, 0x2000 - 4);
+    g_assert_cmphex(g_array_index(hits, HwScanHit, 2).gpa, ==, (8u << 20) - 3);
+    g_assert_cmphex(g_array_index(hits, HwScanHit, 3).gpa, ==, (1ull << 32) + RAM_B - 9);
+  }
+}
+
+static void
+test_phys_utf16(void)
+{
+  g_autoptr(Ram) r = ram_new();
+  static const guint8 w[] = { 'h', 0, 0xe9, 0, 'y', 0 };   /* "héy" in UTF-16LE */
+  memcpy(r->ram + 0x5000, w, sizeof w);
+  memcpy(r->ram + 0x9000, "h\xc3\xa9y", 4);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) pats = hw_pattern_list_for_string("h\xc3\xa9y", &error);
+  g_autoptr(GArray) hits = hw_scan_phys(r->mem, pats, 2, NULL, NULL, &error);
+  g_assert_cmpuint(hits->len, ==, 2);
+  const HwScanHit *a = &g_array_index(hits, HwScanHit, 0), *b = &g_array_index(hits, HwScanHit, 1);
+  g_assert_cmphex(a->gpa, ==, 0x5000);
+  g_assert_cmpstr(((HwPattern *)pats->pdata[a->pattern])->encoding, ==, "utf-16le");
+  g_assert_cmphex(b->gpa, ==, 0x9000);
+  g_assert_cmpstr(((HwPattern *)pats->pdata[b->pattern])->encoding, ==, "ascii");
+}
+
+/* A match starting in a non-zero page may end in an all-zero page. */
+static void
+test_phys_into_zero_page(void)
+{
+  g_autoptr(Ram) r = ram_new();
+  static const guint8 w[] = { 'A', 0, 'B', 0 };
+  memcpy(r->ram + 0x3000 - 3, w, 3);   /* the last 0 falls in the zero page 0x3000 */
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) pats = hw_pattern_list_for_string("AB", &error);
+  g_autoptr(GArray) hits = hw_scan_phys(r->mem, pats, 1, NULL, NULL, &error);
+  g_assert_cmpuint(hits->len, ==, 1);
+  g_assert_cmphex(g_array_index(hits, HwScanHit, 0).gpa, ==, 0x3000 - 3);
+}
+
+static void
+test_bad_strings(void)
+{
+  const char *bad[] = { "", "x", "\xff\xfe" };
+  for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+    g_autoptr(GError) error = NULL;
+    g_assert_null(hw_pattern_list_for_string(bad[i], &error));
+    g_assert_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT);
+  }
+}
+
+/* Virtual scan: two VA-adjacent pages mapped to far-apart, reversed physical pages. */
+static void
+test_vmas_scattered(void)
+{
+  g_autoptr(Ram) r = ram_new();
+  const guint64 pml4 = 0x100000, pdpt = 0x101000, pd = 0x102000, pt = 0x103000;
+  const guint64 va = 0x400000, pa0 = 0x900000, pa1 = 0x700000;
+  guint64 e;
+#define PUT(gpa, val) (e = (val), memcpy(r->ram + (gpa), &e, 8))
+  PUT(pml4 + 8 * ((va >> 39) & 511), pdpt | 7);
+  PUT(pdpt + 8 * ((va >> 30) & 511), pd | 7);
+  PUT(pd + 8 * ((va >> 21) & 511), pt | 7);
+  PUT(pt + 8 * ((va >> 12) & 511), pa0 | 7);
+  PUT(pt + 8 * (((va >> 12) & 511) + 1), pa1 | 7);
+  /* page 2 of the VMA is not present: nothing may run across it */
+#undef PUT
+  memcpy(r->ram + pa0 + 4096 - 5, "SPLIT", 5);
+  memcpy(r->ram + pa1, "-ACROSS", 7);
+  memcpy(r->ram + pa1 + 4096 - 3, "SPL", 3);
+  g_autoptr(HwMmu) mmu = hw_mmu_new_x86_64(r->mem, &(HwX86Paging){ .cr3 = pml4, .nxe = TRUE });
+  g_autoptr(GArray) vmas = g_array_new(FALSE, TRUE, sizeof(HwVma));
+  HwVma v = { .start = va, .end = va + 3 * 4096 };
+  g_array_append_val(vmas, v);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) pats = hw_pattern_list_for_string("SPLIT-ACROSS", &error);
+  g_autoptr(GArray) hits = hw_scan_vmas(mmu, r->mem, vmas, pats, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(hits->len, ==, 1);
+  g_assert_cmphex(g_array_index(hits, HwScanHit, 0).va, ==, va + 4096 - 5);
+  g_assert_cmphex(g_array_index(hits, HwScanHit, 0).gpa, ==, pa0 + 4096 - 5);
+  /* The physical scan cannot see it: the halves are not adjacent in RAM. */
+  g_autoptr(GArray) phys = hw_scan_phys(r->mem, pats, 1, NULL, NULL, &error);
+  g_assert_cmpuint(phys->len, ==, 0);
+}
+
+int
+main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/scan/phys/boundaries", test_phys_boundaries);
+  g_test_add_func("/scan/phys/utf16", test_phys_utf16);
+  g_test_add_func("/scan/phys/into-zero-page", test_phys_into_zero_page);
+  g_test_add_func("/scan/pattern/bad", test_bad_strings);
+  g_test_add_func("/scan/vmas/scattered", test_vmas_scattered);
+  return g_test_run();
+}
