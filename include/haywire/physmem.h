@@ -31,6 +31,11 @@ const HwRamRange *hw_physmem_get_ranges(const HwPhysMem *mem, guint *n_ranges);
 guint64 hw_physmem_get_ram_size(const HwPhysMem *mem);
 /* Pointer to LEN bytes at GPA inside one range, or NULL. Access it under a HW_GUARD. */
 const guint8 *hw_physmem_ptr(const HwPhysMem *mem, guint64 gpa, gsize len);
+/* The first stretch of written data in [GPA, END) (one RAM range): FALSE when the rest
+ * is a hole of the sparse memory file, which reads as zeros (the guest never wrote it;
+ * touching it through the mapping would make tmpfs allocate it). */
+gboolean hw_physmem_next_data(const HwPhysMem *mem, guint64 gpa, guint64 end,
+                              guint64 *data_start, guint64 *data_end);
 /* Copy LEN bytes at GPA into BUF; fails (OUT_OF_RANGE, GONE) without a crash. */
 gboolean hw_physmem_read(const HwPhysMem *mem, guint64 gpa, void *buf, gsize len, GError **error);
 

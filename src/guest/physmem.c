@@ -14,6 +14,7 @@ struct _HwPhysMem {
   const guint8 *base;   /* start of the file's bytes */
   gsize size;           /* bytes mapped */
   gboolean mapped;      /* base came from mmap */
+  int fd;               /* the memory file, for finding holes; -1 if none */
   GArray *ranges;       /* HwRamRange, sorted by gpa */
   guint64 ram_size;
 };
@@ -68,6 +69,7 @@ physmem_new(const guint8 *base, gsize size, const HwRamRange *ranges, guint n_ra
   mem->size = size;
   mem->ranges = g_steal_pointer(&sorted);
   mem->ram_size = total;
+  mem->fd = -1;
   return mem;
 }
 
@@ -97,8 +99,8 @@ hw_physmem_open(const char *path, const HwRamRange *ranges, guint n_ranges, GErr
   }
   void *base = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
   int e = errno;
-  close(fd);
   if (base == MAP_FAILED) {
+    close(fd);
     g_set_error(error, HW_ERROR, HW_ERROR_NO_MEMORY_FILE, "cannot map memory file %s: %s",
                 path, g_strerror(e));
     return NULL;
@@ -106,9 +108,11 @@ hw_physmem_open(const char *path, const HwRamRange *ranges, guint n_ranges, GErr
   HwPhysMem *mem = physmem_new(base, (gsize)st.st_size, ranges, n_ranges, error);
   if (mem == NULL) {
     munmap(base, (size_t)st.st_size);
+    close(fd);
     return NULL;
   }
   mem->mapped = TRUE;
+  mem->fd = fd;
   hw_guard_install();
   return mem;
 }
@@ -120,6 +124,8 @@ hw_physmem_free(HwPhysMem *mem)
     return;
   if (mem->mapped)
     munmap((void *)mem->base, mem->size);
+  if (mem->fd >= 0)
+    close(mem->fd);
   g_array_unref(mem->ranges);
   g_free(mem);
 }
@@ -157,6 +163,36 @@ hw_physmem_ptr(const HwPhysMem *mem, guint64 gpa, gsize len)
   if (off >= r[lo].size || len > r[lo].size - off)
     return NULL;
   return mem->base + r[lo].file_offset + off;
+}
+
+gboolean
+hw_physmem_next_data(const HwPhysMem *mem, guint64 gpa, guint64 end, guint64 *data_start,
+                     guint64 *data_end)
+{
+  const guint8 *p = gpa < end ? hw_physmem_ptr(mem, gpa, end - gpa) : NULL;
+  if (p == NULL)
+    return FALSE;
+  if (mem->fd < 0) {
+    *data_start = gpa;
+    *data_end = end;
+    return TRUE;
+  }
+  off_t file_off = (off_t)(p - mem->base);
+  off_t file_end = file_off + (off_t)(end - gpa);
+  off_t d = lseek(mem->fd, file_off, SEEK_DATA);
+  if (d < 0) {
+    if (errno == ENXIO)
+      return FALSE;   /* only a hole up to the end of the file */
+    d = file_off;     /* no SEEK_DATA here: treat everything as data */
+  }
+  if (d >= file_end)
+    return FALSE;
+  off_t h = lseek(mem->fd, d, SEEK_HOLE);
+  if (h < 0 || h > file_end)
+    h = file_end;
+  *data_start = gpa + (guint64)(d - file_off);
+  *data_end = gpa + (guint64)(h - file_off);
+  return TRUE;
 }
 
 gboolean
