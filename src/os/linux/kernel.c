@@ -11,7 +11,6 @@
 #define KERNEL_MAP_END ((guint64)0xffffffffc0000000ull)
 #define DEFAULT_TEXT_VA 0xffffffff81000000ull    /* _text with no KASLR */
 #define IMAGE_WINDOW (256ull << 20)              /* search this far past _text first */
-#define PF_KTHREAD 0x00200000u
 #define BTF_MIN_VMLINUX (256u << 10)             /* module BTF is far smaller */
 
 void
@@ -272,7 +271,7 @@ check_init_task(HwLinux *lx, guint64 task_gpa)
           G_GINT64_MODIFIER "x active_mm 0x%" G_GINT64_MODIFIER "x tasks 0x%" G_GINT64_MODIFIER
           "x/0x%" G_GINT64_MODIFIER "x", task_gpa, pid, tgid, flags, mm, active_mm, next, prev);
   /* active_mm is not checked: the idle task borrows (or drops) it with lazy TLB. */
-  if (pid != 0 || tgid != 0 || mm != 0 || !(flags & PF_KTHREAD) || !hw_linux_is_kernel_ptr(next) ||
+  if (pid != 0 || tgid != 0 || mm != 0 || !(flags & HW_LINUX_PF_KTHREAD) || !hw_linux_is_kernel_ptr(next) ||
       !hw_linux_is_kernel_ptr(prev))
     return FALSE;
   /* The next task's tasks.prev points back at our tasks: that gives our VA. */

@@ -3,6 +3,9 @@
 
 #include <haywire/linux.h>
 
+/* task_struct.flags bit of kernel threads (kernel ABI, not a struct offset). */
+#define HW_LINUX_PF_KTHREAD 0x00200000u
+
 /* How a kernel keeps an mm's VMAs: a maple tree (6.1+) or the older vm_next list. */
 #define HW_LINUX_MAPS_MAPLE 1u
 #define HW_LINUX_MAPS_LIST 2u

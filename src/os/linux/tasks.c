@@ -7,7 +7,6 @@
 
 #define MAX_TASKS 65536
 #define MAX_THREADS_PER_PROCESS 65536
-#define PF_KTHREAD 0x00200000u
 #define TASK_REPORT 0x7fu
 #define TASK_REPORT_IDLE 0x80u
 #define TASK_IDLE 0x402u   /* TASK_UNINTERRUPTIBLE | TASK_NOLOAD */
@@ -54,7 +53,7 @@ read_task(HwLinux *lx, guint64 task_va, HwTask *out, GError **error)
   out->task_va = task_va;
   out->pid = (gint32)pid;
   out->tgid = (gint32)tgid;
-  out->kernel_thread = (flags & PF_KTHREAD) != 0;
+  out->kernel_thread = (flags & HW_LINUX_PF_KTHREAD) != 0;
   out->state = state_letter(state, exit_state);
   memcpy(out->comm, t + o->task_comm, 16);
   out->comm[16] = '\0';
