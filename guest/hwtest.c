@@ -8,7 +8,11 @@
  * ("spin": the vCPU stays in this address space, mostly at CPL 3) or
  * sleeps forever ("sleep").
  *
- * Usage: hwtest spin|sleep [READY-FILE]
+ * It also loads the image files of IMAGE-DIR (default /images: a PNG, a JPEG, a GIF
+ * and a BMP) and a raw 200x150 RGBA bitmap into memory whose pages are physically
+ * scattered, and prints their addresses as HWIMAGE lines (one PA per page).
+ *
+ * Usage: hwtest spin|sleep [READY-FILE [IMAGE-DIR]]
  * When READY-FILE is given, it is created once the HWTRUTH lines have been
  * written and flushed, so /init can wait for them without guessing.
  *
@@ -24,6 +28,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+
+#include "hwtest-pixels.h"
 
 #define BUF_SIZE     (64 * 1024)
 #define MARKER       "HAYWIRE-TEST-MARKER-0123456789abcdef"
@@ -55,6 +61,67 @@ static uint64_t virt_to_phys(int pm_fd, uintptr_t va, long page_size)
 		return 0;
 	return (entry & PM_PFN_MASK) * (uint64_t)page_size
 	       + (va % (uintptr_t)page_size);
+}
+
+/* PAGES pages of anonymous memory, resident and locked, whose frames are not
+ * physically contiguous: each page is first touched right after a page of a spacer
+ * mapping, so the kernel hands out frames to the two alternately. */
+static unsigned char *map_scattered(size_t pages, long page_size)
+{
+	size_t len = pages * (size_t)page_size;
+	unsigned char *a = mmap(NULL, len, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	unsigned char *spacer = mmap(NULL, len, PROT_READ | PROT_WRITE,
+				     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (a == MAP_FAILED || spacer == MAP_FAILED)
+		die("mmap");
+	for (size_t i = 0; i < pages; i++) {
+		spacer[i * (size_t)page_size] = 1;
+		a[i * (size_t)page_size] = 0;
+	}
+	if (mlock(a, len) != 0 || mlock(spacer, len) != 0)
+		die("mlock");
+	return a;
+}
+
+/* HWIMAGE line: where an image lies, with the PA of every page it touches. */
+static void print_image(int pm_fd, long page_size, const char *kind,
+			const unsigned char *va, size_t size, const char *extra)
+{
+	char line[4096];
+	int n = snprintf(line, sizeof(line), "HWIMAGE pid=%d kind=%s va=0x%" PRIxPTR
+			 " size=%zu%s pas=", (int)getpid(), kind, (uintptr_t)va, size,
+			 extra);
+	uintptr_t first = (uintptr_t)va & ~(uintptr_t)(page_size - 1);
+
+	for (uintptr_t p = first; p < (uintptr_t)va + size && n < (int)sizeof(line) - 32;
+	     p += (uintptr_t)page_size)
+		n += snprintf(line + n, sizeof(line) - (size_t)n, "%s0x%" PRIx64,
+			      p == first ? "" : ",", virt_to_phys(pm_fd, p, page_size));
+	/* One write per line: two hwtest processes share the console. */
+	printf("%s\n", line);
+	fflush(stdout);
+}
+
+/* Load DIR/NAME at ARENA + *OFF (16-byte aligned after it), print its HWIMAGE line. */
+static void load_image(int pm_fd, long page_size, unsigned char *arena, size_t arena_len,
+		       size_t *off, const char *dir, const char *name, const char *kind)
+{
+	char path[512];
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		die(path);
+	n = read(fd, arena + *off, arena_len - *off);
+	close(fd);
+	if (n <= 0 || (size_t)n == arena_len - *off)
+		die("image does not fit");
+	print_image(pm_fd, page_size, kind, arena + *off, (size_t)n, "");
+	*off = (*off + (size_t)n + 100 + 15) & ~(size_t)15;
 }
 
 int main(int argc, char **argv)
@@ -114,6 +181,34 @@ int main(int argc, char **argv)
 	       (uintptr_t)buf + GRAD_OFFSET, grad_pa, GRAD_W, GRAD_H);
 	fflush(stdout);
 	printf("HWTRUTH-END pid=%d\n", (int)pid);
+	fflush(stdout);
+
+	/* Image files at odd offsets in scattered pages, then the raw bitmap. */
+	pm_fd = open("/proc/self/pagemap", O_RDONLY);
+	if (pm_fd < 0)
+		die("open /proc/self/pagemap");
+	{
+		const char *dir = argc > 3 ? argv[3] : "/images";
+		size_t arena_len = 32 * (size_t)page_size, off = 100;
+		unsigned char *arena = map_scattered(32, page_size);
+		size_t raw_len = (size_t)HWTEST_RAW_W * HWTEST_RAW_H * 4;
+		size_t raw_pages = (raw_len + (size_t)page_size - 1) / (size_t)page_size;
+		unsigned char *raw = map_scattered(raw_pages, page_size);
+		char extra[64];
+
+		load_image(pm_fd, page_size, arena, arena_len, &off, dir, "photo.png", "png");
+		load_image(pm_fd, page_size, arena, arena_len, &off, dir, "photo.jpg", "jpeg");
+		load_image(pm_fd, page_size, arena, arena_len, &off, dir, "icon.gif", "gif");
+		load_image(pm_fd, page_size, arena, arena_len, &off, dir, "logo.bmp", "bmp");
+		for (int y = 0; y < HWTEST_RAW_H; y++)
+			for (int x = 0; x < HWTEST_RAW_W; x++)
+				hwtest_raw_pixel(x, y, raw + ((size_t)y * HWTEST_RAW_W + (size_t)x) * 4);
+		snprintf(extra, sizeof(extra), " w=%d h=%d format=rgba8888",
+			 HWTEST_RAW_W, HWTEST_RAW_H);
+		print_image(pm_fd, page_size, "raw", raw, raw_len, extra);
+	}
+	close(pm_fd);
+	printf("HWIMAGE-END pid=%d\n", (int)pid);
 	fflush(stdout);
 
 	if (argc > 2) {

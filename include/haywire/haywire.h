@@ -10,3 +10,5 @@
 #include <haywire/btf.h>
 #include <haywire/linux.h>
 #include <haywire/scan.h>
+#include <haywire/image.h>
+#include <haywire/picture.h>

@@ -52,6 +52,14 @@ guint hw_mmu_get_levels(const HwMmu *mmu);
 /* The page-table root this address space was made with. */
 guint64 hw_mmu_get_root(const HwMmu *mmu);
 
+/* Called for each page-table page at GPA (LEVEL: the root's is highest); return FALSE
+ * to skip the tables below it (e.g. when already seen from another root). */
+typedef gboolean (*HwMmuTableFunc)(guint64 gpa, guint level, gpointer data);
+/* Visit the page-table pages of MMU's address space, at most MAX_TABLES of them; returns
+ * how many were visited (tables outside RAM are not visited). */
+guint64 hw_mmu_for_each_table(const HwMmu *mmu, HwMmuTableFunc fn, gpointer data,
+                              guint64 max_tables);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(HwMmu, hw_mmu_free)
 
 G_END_DECLS

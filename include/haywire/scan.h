@@ -4,6 +4,7 @@
 #include <glib.h>
 #include <haywire/physmem.h>
 #include <haywire/linux.h>
+#include <haywire/image.h>
 
 G_BEGIN_DECLS
 
@@ -15,12 +16,30 @@ typedef struct {
   gsize len;
 } HwPattern;
 
+typedef enum {
+  HW_HIT_STRING,
+  HW_HIT_IMAGE,
+} HwHitKind;
+
 /* A hit. */
 typedef struct {
-  guint pattern;     /* index into the pattern list */
-  guint64 gpa;
+  HwHitKind kind;
+  guint pattern;     /* strings: index into the pattern list */
+  guint64 gpa;       /* of the first byte */
   guint64 va;        /* process scans only */
+  HwImage image;     /* images: image.addr is the gpa (physical scans) or the va */
 } HwScanHit;
+
+/* What a page of RAM holds, for the overview picture. */
+typedef enum {
+  HW_PAGE_ZERO,
+  HW_PAGE_DATA,
+  HW_PAGE_TEXT,
+  HW_PAGE_ENTROPY,
+  HW_PAGE_IMAGE,
+  HW_PAGE_PAGETABLE,
+  HW_PAGE_N_CLASSES
+} HwPageClass;
 
 /* Progress: DONE of TOTAL bytes; called from one thread at a time. */
 typedef void (*HwScanProgress)(guint64 done, guint64 total, gpointer data);
@@ -30,13 +49,24 @@ GPtrArray *hw_pattern_list_for_string(const char *text, GError **error);
 /* Free one pattern. */
 void hw_pattern_free(HwPattern *p);
 
-/* Scan all guest RAM for PATTERNS with N_THREADS threads (0: one per core); hits
- * sorted by gpa. All-zero pages are skipped. */
-GArray *hw_scan_phys(const HwPhysMem *mem, GPtrArray *patterns, guint n_threads,
-                     HwScanProgress progress, gpointer data, GError **error);
+/* Scan all guest RAM for PATTERNS (may be NULL) and the image kinds in the mask
+ * IMAGES (1 << HwImageKind) with N_THREADS threads (0: one per core); hits sorted by
+ * gpa. All-zero pages are skipped. */
+GArray *hw_scan_phys(const HwPhysMem *mem, GPtrArray *patterns, guint images,
+                     guint n_threads, HwScanProgress progress, gpointer data,
+                     GError **error);
 /* Scan the mapped pages of VMAS through MMU (a process's address space), as the
  * process sees them: data spanning physically scattered pages is seen contiguous. */
 GArray *hw_scan_vmas(const HwMmu *mmu, const HwPhysMem *mem, GArray *vmas,
-                     GPtrArray *patterns, GError **error);
+                     GPtrArray *patterns, guint images, GError **error);
+/* Class of one 4096-byte page by its bytes alone: zero, text, high entropy or data. */
+HwPageClass hw_page_classify(const guint8 *page);
+/* Classes of every page of RAM: one byte array per RAM range (in the order of
+ * hw_physmem_get_ranges), one HwPageClass byte per page. */
+GPtrArray *hw_scan_page_classes(const HwPhysMem *mem, guint n_threads, GError **error);
+/* A reader of guest-physical memory (for the image checks and carving). */
+HwReader hw_reader_for_physmem(const HwPhysMem *mem);
+/* A reader of a virtual address space. */
+HwReader hw_reader_for_mmu(const HwMmu *mmu);
 
 G_END_DECLS

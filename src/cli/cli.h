@@ -35,13 +35,16 @@ typedef struct {
 #define HW_EXIT_ERROR 1
 #define HW_EXIT_USAGE 2
 
+int hw_cmd_carve(HwCli *cli, int argc, char **argv);
 int hw_cmd_info(HwCli *cli, int argc, char **argv);
 int hw_cmd_kernel(HwCli *cli, int argc, char **argv);
 int hw_cmd_maps(HwCli *cli, int argc, char **argv);
 int hw_cmd_ps(HwCli *cli, int argc, char **argv);
+int hw_cmd_overview(HwCli *cli, int argc, char **argv);
 int hw_cmd_pause(HwCli *cli, int argc, char **argv);
 int hw_cmd_read(HwCli *cli, int argc, char **argv);
 int hw_cmd_regs(HwCli *cli, int argc, char **argv);
+int hw_cmd_render(HwCli *cli, int argc, char **argv);
 int hw_cmd_resume(HwCli *cli, int argc, char **argv);
 int hw_cmd_scan(HwCli *cli, int argc, char **argv);
 int hw_cmd_translate(HwCli *cli, int argc, char **argv);

@@ -8,6 +8,9 @@ typedef struct {
   /* Walk from ROOT (a table address) for VA; fill OUT on success. */
   gboolean (*walk)(const HwMmu *mmu, guint64 root, guint64 va, HwTranslation *out,
                    GError **error);
+  /* Call FN for every table page reachable from ROOT (see hw_mmu_for_each_table). */
+  guint64 (*tables)(const HwMmu *mmu, guint64 root, HwMmuTableFunc fn, gpointer data,
+                    guint64 budget);
 } HwMmuOps;
 
 struct _HwMmu {

@@ -86,7 +86,36 @@ x86_walk(const HwMmu *mmu, guint64 root, guint64 va, HwTranslation *out, GError 
   g_assert_not_reached();
 }
 
+/* Depth-first over present non-leaf entries; BUDGET bounds the tables visited, so a
+ * guest with looping or shared tables costs at most that many page reads. */
+static guint64
+x86_tables_below(const HwMmu *mmu, guint64 table, guint level, HwMmuTableFunc fn,
+                 gpointer data, guint64 budget)
+{
+  const guint8 *p = hw_physmem_ptr(mmu->mem, table, 4096);
+  if (budget == 0 || p == NULL)
+    return 0;
+  guint64 visited = 1;
+  if (!fn(table, level, data) || level == 1)
+    return visited;
+  for (guint i = 0; i < 512 && visited < budget; i++) {
+    guint64 e;
+    memcpy(&e, p + 8 * i, sizeof e);
+    if (!(e & PTE_P) || ((level == 2 || level == 3) && (e & PTE_PS)))
+      continue;
+    visited += x86_tables_below(mmu, e & PTE_ADDR, level - 1, fn, data, budget - visited);
+  }
+  return visited;
+}
+
+static guint64
+x86_tables(const HwMmu *mmu, guint64 root, HwMmuTableFunc fn, gpointer data, guint64 budget)
+{
+  return x86_tables_below(mmu, root & PTE_ADDR, mmu->levels, fn, data, budget);
+}
+
 const HwMmuOps hw_mmu_x86_64_ops = {
   .name = "x86-64",
   .walk = x86_walk,
+  .tables = x86_tables,
 };

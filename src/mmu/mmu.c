@@ -143,3 +143,16 @@ hw_mmu_read(const HwMmu *mmu, guint64 va, void *buf, gsize len, GError **error)
   }
   return TRUE;
 }
+
+guint64
+hw_mmu_for_each_table(const HwMmu *mmu, HwMmuTableFunc fn, gpointer data, guint64 max_tables)
+{
+  HwGuard g;
+  hw_guard_push(&g);
+  if (sigsetjmp(g.jb, 0) == 0) {
+    guint64 n = mmu->ops->tables(mmu, mmu->root, fn, data, max_tables);
+    hw_guard_pop(&g);
+    return n;
+  }
+  return 0;   /* the memory vanished: what was visited is all there is */
+}

@@ -1,8 +1,11 @@
 /* The scan engine: zero-copy over the RAM mapping, all cores, all-zero pages skipped
- * as match starts (a match may still run into one), SIGBUS-guarded per chunk. */
+ * as match starts (a match may still run into one), SIGBUS-guarded per chunk. Finds
+ * byte patterns, image files by signature (each validated by its finder through a
+ * reader, so a file may run past the chunk), and runs of raw pixels. */
 #include <haywire/scan.h>
 #include <haywire/error.h>
 #include <haywire/guard.h>
+#include "scan/find-raw.h"
 
 #include <string.h>
 #include <sys/mman.h>
@@ -14,24 +17,46 @@
 #define PAGE 4096u
 #define CHUNK (8u << 20)
 #define MAX_HITS (1u << 20)   /* a bound on the result, whatever the guest holds */
+#define MAX_RUN (64ull << 20) /* a bound on one run of raw pixel pages */
+#define SIG_MAX 8u            /* longest image signature */
 
-typedef struct {
-  guint64 gpa;      /* chunk start */
-  gsize len;        /* bytes whose match starts we own */
-  gsize avail;      /* bytes readable from gpa (len plus overlap, within the range) */
-} Chunk;
+typedef gboolean (*CheckFunc)(const HwReader *r, guint64 addr, HwImage *out);
 
-typedef struct {
-  const HwPhysMem *mem;
-  GPtrArray *patterns;
-  GArray *chunks;
-  gint next;            /* atomic: next chunk to take */
-  guint64 done;         /* atomic: bytes done */
-  guint64 total;
-  gint gone;            /* atomic: the mapping vanished */
-  GMutex lock;
-  GArray *hits;
-} Job;
+static const struct {
+  HwImageKind kind;
+  const char *sig;
+  gsize len;
+  CheckFunc check;
+} signatures[] = {
+  { HW_IMAGE_PNG, "\x89PNG\r\n\x1a\n", 8, hw_image_check_png },
+  { HW_IMAGE_JPEG, "\xff\xd8\xff", 3, hw_image_check_jpeg },
+  { HW_IMAGE_GIF, "GIF8", 4, hw_image_check_gif },
+  { HW_IMAGE_BMP, "BM", 2, hw_image_check_bmp },
+};
+
+static gboolean
+phys_read(gpointer ctx, guint64 addr, void *buf, gsize len)
+{
+  return hw_physmem_read(ctx, addr, buf, len, NULL);
+}
+
+static gboolean
+mmu_read(gpointer ctx, guint64 addr, void *buf, gsize len)
+{
+  return hw_mmu_read(ctx, addr, buf, len, NULL);
+}
+
+HwReader
+hw_reader_for_physmem(const HwPhysMem *mem)
+{
+  return (HwReader){ .read = phys_read, .ctx = (gpointer)mem };
+}
+
+HwReader
+hw_reader_for_mmu(const HwMmu *mmu)
+{
+  return (HwReader){ .read = mmu_read, .ctx = (gpointer)mmu };
+}
 
 static gboolean
 page_is_zero(const guint8 *p)
@@ -43,34 +68,171 @@ page_is_zero(const guint8 *p)
   return acc == 0;
 }
 
-/* Matches of pattern PAT starting in BUF[0, starts) with BUF readable up to AVAIL. */
+/* What to look for, and where hits go. */
+typedef struct {
+  GPtrArray *patterns;
+  guint images;
+  HwReader reader;      /* the scanned address space, for the finders */
+  gboolean virt;        /* addresses are VAs (process scan) */
+} Spec;
+
 static void
-find_in(const guint8 *buf, gsize starts, gsize avail, const HwPattern *pat, guint index,
-        guint64 base_gpa, GArray *out)
+add_hit(GArray *out, const HwScanHit *h)
+{
+  if (out->len < MAX_HITS)
+    g_array_append_vals(out, h, 1);
+}
+
+/* Matches of NEEDLE starting in BUF[0, starts) with BUF readable up to AVAIL:
+ * offsets appended to OUT. */
+static void
+find_offsets(const guint8 *buf, gsize starts, gsize avail, const guint8 *needle, gsize len,
+             GArray *out)
 {
   const guint8 *p = buf, *end = buf + starts;
   while (p < end && out->len < MAX_HITS) {
-    const guint8 *hit = memchr(p, pat->bytes[0], (gsize)(end - p));
+    const guint8 *hit = memchr(p, needle[0], (gsize)(end - p));
     if (hit == NULL)
       break;
     gsize off = (gsize)(hit - buf);
-    if (avail - off >= pat->len && memcmp(hit, pat->bytes, pat->len) == 0) {
-      HwScanHit h = { .pattern = index, .gpa = base_gpa + off };
-      g_array_append_val(out, h);
-    }
+    if (avail - off >= len && memcmp(hit, needle, len) == 0)
+      g_array_append_val(out, off);
     p = hit + 1;
   }
+}
+
+/* Strings and image signatures starting in BUF[0, STARTS), BUF readable to AVAIL;
+ * BUF[0] is at address BASE. Matches ending at or before MIN_END were seen already. */
+static void
+scan_bytes(const Spec *s, const guint8 *buf, gsize starts, gsize avail, guint64 base,
+           guint64 min_end, GArray *offsets, GArray *out)
+{
+  for (guint k = 0; s->patterns && k < s->patterns->len; k++) {
+    const HwPattern *pat = g_ptr_array_index(s->patterns, k);
+    g_array_set_size(offsets, 0);
+    find_offsets(buf, starts, avail, pat->bytes, pat->len, offsets);
+    for (guint i = 0; i < offsets->len; i++) {
+      HwScanHit h = { .kind = HW_HIT_STRING, .pattern = k };
+      h.gpa = base + g_array_index(offsets, gsize, i);
+      if (h.gpa + pat->len > min_end)
+        add_hit(out, &h);
+    }
+  }
+  for (guint k = 0; k < G_N_ELEMENTS(signatures); k++) {
+    if (!(s->images & (1u << signatures[k].kind)))
+      continue;
+    g_array_set_size(offsets, 0);
+    find_offsets(buf, starts, avail, (const guint8 *)signatures[k].sig, signatures[k].len,
+                 offsets);
+    for (guint i = 0; i < offsets->len; i++) {
+      HwScanHit h = { .kind = HW_HIT_IMAGE };
+      h.gpa = base + g_array_index(offsets, gsize, i);
+      if (h.gpa + signatures[k].len > min_end &&
+          signatures[k].check(&s->reader, h.gpa, &h.image))
+        add_hit(out, &h);
+    }
+  }
+}
+
+/* A run of pages that look like raw pixels of one format. */
+typedef struct {
+  guint64 start, end;
+  HwPixelFormat format;
+  gboolean pixels;      /* holds at least one varied page (not only flat ones) */
+} Run;
+
+/* Measure a finished run; the hit's gpa is filled in by the caller for VAs. */
+static void
+close_run(const Spec *s, Run *run, GArray *out)
+{
+  /* A lone page of pixel-like bytes is weak evidence (and often the ragged end of
+   * another picture): a run needs two pages. */
+  if (run->end >= run->start + 2 * PAGE && run->pixels) {
+    guint64 start = run->start, end = run->end;
+    if (hw_pixel_format_bits(run->format) == 32)
+      hw_raw_trim(&s->reader, &start, &end, run->format == HW_PIXEL_RGBA8888 ? 0xff : 0);
+    HwScanHit h = { .kind = HW_HIT_IMAGE };
+    if (hw_raw_measure(&s->reader, start, end - start, run->format, &h.image)) {
+      h.gpa = start;
+      add_hit(out, &h);
+    }
+  }
+  run->start = run->end = 0;
+  run->pixels = FALSE;
+}
+
+/* Add the page at ADDR (class CLS, format F) to RUN, closing it first if the page does
+ * not continue it. */
+static void
+feed_run(const Spec *s, Run *run, guint64 addr, HwRawClass cls, HwPixelFormat f, GArray *out)
+{
+  gboolean continues = run->end == addr && run->end > run->start && run->format == f;
+  if (!continues)
+    close_run(s, run, out);
+  if (cls == HW_RAW_NONE)
+    return;
+  if (!continues) {
+    run->start = addr;
+    run->format = f;
+  }
+  run->end = addr + PAGE;
+  run->pixels |= cls == HW_RAW_PIXELS;
+}
+
+/* --- physical scans --------------------------------------------------------- */
+
+typedef struct {
+  guint64 gpa;      /* chunk start */
+  gsize len;        /* bytes whose match starts we own */
+  gsize avail;      /* bytes readable from gpa (len plus overlap, within the range) */
+  guint64 range_start, range_end;
+} Chunk;
+
+typedef struct {
+  const HwPhysMem *mem;
+  Spec spec;
+  GArray *chunks;
+  gint next;            /* atomic: next chunk to take */
+  guint64 done;         /* atomic: bytes done */
+  guint64 total;
+  gint gone;            /* atomic: the mapping vanished */
+  GMutex lock;
+  GArray *hits;
+} Job;
+
+/* Class of the physical page at GPA (zero pages and holes never look like pixels). */
+static HwRawClass
+classify_phys(const Job *job, guint64 gpa, HwPixelFormat *f)
+{
+  const guint8 *p = hw_physmem_ptr(job->mem, gpa, PAGE);
+  guint64 ds, de;
+  if (p == NULL || !hw_physmem_next_data(job->mem, gpa, gpa + PAGE, &ds, &de) || ds > gpa ||
+      page_is_zero(p))
+    return HW_RAW_NONE;
+  return hw_raw_classify_page(p, f);
 }
 
 static void
 scan_chunk(Job *job, const Chunk *c, GArray *out)
 {
+  const Spec *s = &job->spec;
   const guint8 *base = hw_physmem_ptr(job->mem, c->gpa, c->avail);
+  gboolean raw = (s->images & (1u << HW_IMAGE_RAW)) != 0;
   if (base == NULL)
     return;
+  g_autoptr(GArray) offsets = g_array_new(FALSE, FALSE, sizeof(gsize));
+  Run run = { 0 };
   HwGuard g;
   hw_guard_push(&g);
   if (sigsetjmp(g.jb, 0) == 0) {
+    /* A run of pixel pages going on from the chunk before belongs to that chunk. */
+    guint64 skip_to = c->gpa;
+    HwPixelFormat f, f0;
+    if (raw && c->gpa > c->range_start &&
+        classify_phys(job, c->gpa - PAGE, &f0) != HW_RAW_NONE)
+      while (skip_to < c->gpa + c->len && classify_phys(job, skip_to, &f) != HW_RAW_NONE &&
+             f == f0)
+        skip_to += PAGE;
     /* Only the written stretches of the sparse file: holes are zeros, never a match
      * start, and reading them through the mapping would make tmpfs allocate them. */
     guint64 pos = c->gpa, end = c->gpa + c->len, ds, de;
@@ -81,14 +243,23 @@ scan_chunk(Job *job, const Chunk *c, GArray *out)
       madvise((void *)(base + (ds - c->gpa)), (gsize)(de - ds), MADV_POPULATE_READ);
       for (gsize off = (gsize)(ds - c->gpa); off < (gsize)(de - c->gpa); off += PAGE) {
         gsize starts = MIN((gsize)PAGE, c->len - off);
-        if (starts == PAGE && page_is_zero(base + off))
+        const guint8 *page = base + off;
+        if (starts == PAGE && page_is_zero(page))
           continue;
-        for (guint k = 0; k < job->patterns->len; k++)
-          find_in(base + off, starts, c->avail - off, g_ptr_array_index(job->patterns, k), k,
-                  c->gpa + off, out);
+        scan_bytes(s, page, starts, c->avail - off, c->gpa + off, 0, offsets, out);
+        if (raw && starts == PAGE && c->gpa + off >= skip_to) {
+          HwRawClass cls = hw_raw_classify_page(page, &f);
+          feed_run(s, &run, c->gpa + off, cls, f, out);
+        }
       }
       pos = MAX(de, pos + 1);
     }
+    /* A run reaching the chunk's end goes on into the next chunk's pages. */
+    if (run.end == c->gpa + c->len)
+      while (run.end < c->range_end && run.end - run.start < MAX_RUN &&
+             classify_phys(job, run.end, &f) != HW_RAW_NONE && f == run.format)
+        run.end += PAGE;
+    close_run(s, &run, out);
     hw_guard_pop(&g);
   } else {
     g_atomic_int_set(&job->gone, 1);
@@ -122,23 +293,37 @@ compare_hit(gconstpointer a, gconstpointer b)
     return x->va < y->va ? -1 : 1;
   if (x->gpa != y->gpa)
     return x->gpa < y->gpa ? -1 : 1;
+  if (x->kind != y->kind)
+    return (gint)x->kind - (gint)y->kind;
+  if (x->kind == HW_HIT_IMAGE && x->image.kind != y->image.kind)
+    return (gint)x->image.kind - (gint)y->image.kind;
   return (gint)x->pattern - (gint)y->pattern;
 }
 
+static gsize
+longest_pattern(GPtrArray *patterns)
+{
+  gsize maxlen = SIG_MAX;
+  for (guint k = 0; patterns && k < patterns->len; k++)
+    maxlen = MAX(maxlen, ((HwPattern *)g_ptr_array_index(patterns, k))->len);
+  return maxlen;
+}
+
 GArray *
-hw_scan_phys(const HwPhysMem *mem, GPtrArray *patterns, guint n_threads,
+hw_scan_phys(const HwPhysMem *mem, GPtrArray *patterns, guint images, guint n_threads,
              HwScanProgress progress, gpointer data, GError **error)
 {
-  Job job = { .mem = mem, .patterns = patterns };
-  gsize maxlen = 1;
-  for (guint k = 0; k < patterns->len; k++)
-    maxlen = MAX(maxlen, ((HwPattern *)g_ptr_array_index(patterns, k))->len);
+  Job job = { .mem = mem };
+  job.spec = (Spec){ .patterns = patterns, .images = images,
+                     .reader = hw_reader_for_physmem(mem) };
+  gsize maxlen = longest_pattern(patterns);
   guint n;
   const HwRamRange *r = hw_physmem_get_ranges(mem, &n);
   job.chunks = g_array_new(FALSE, FALSE, sizeof(Chunk));
   for (guint i = 0; i < n; i++)
     for (guint64 off = 0; off < r[i].size; off += CHUNK) {
-      Chunk c = { r[i].gpa + off, (gsize)MIN((guint64)CHUNK, r[i].size - off), 0 };
+      Chunk c = { r[i].gpa + off, (gsize)MIN((guint64)CHUNK, r[i].size - off), 0,
+                  r[i].gpa, r[i].gpa + r[i].size };
       c.avail = (gsize)MIN((guint64)c.len + maxlen - 1, r[i].size - off);
       g_array_append_val(job.chunks, c);
       job.total += c.len;
@@ -176,28 +361,31 @@ hw_scan_phys(const HwPhysMem *mem, GPtrArray *patterns, guint n_threads,
     g_set_error(error, HW_ERROR, HW_ERROR_GONE, "guest memory vanished during the scan");
     return NULL;
   }
+  g_array_sort(job.hits, compare_hit);
   if (job.hits->len > MAX_HITS)
     g_array_set_size(job.hits, MAX_HITS);
-  g_array_sort(job.hits, compare_hit);
   return job.hits;
 }
 
+/* --- process scans ------------------------------------------------------------ */
+
 GArray *
 hw_scan_vmas(const HwMmu *mmu, const HwPhysMem *mem, GArray *vmas, GPtrArray *patterns,
-             GError **error)
+             guint images, GError **error)
 {
-  gsize maxlen = 1;
-  for (guint k = 0; k < patterns->len; k++)
-    maxlen = MAX(maxlen, ((HwPattern *)g_ptr_array_index(patterns, k))->len);
-  gsize keep = maxlen - 1;
+  Spec s = { .patterns = patterns, .images = images, .reader = hw_reader_for_mmu(mmu),
+             .virt = TRUE };
+  gsize keep = longest_pattern(patterns) - 1;
+  gboolean raw = (images & (1u << HW_IMAGE_RAW)) != 0;
   g_autofree guint8 *buf = g_malloc(keep + PAGE);
-  GArray *hits = g_array_new(FALSE, FALSE, sizeof(HwScanHit));
+  g_autoptr(GArray) offsets = g_array_new(FALSE, FALSE, sizeof(gsize));
+  g_autoptr(GArray) found = g_array_new(FALSE, FALSE, sizeof(HwScanHit));
+  Run run = { 0 };
 
   for (guint v = 0; v < vmas->len; v++) {
     const HwVma *vma = &g_array_index(vmas, HwVma, v);
     gsize carry = 0;
-    guint64 prev_pa = 0;
-    for (guint64 va = vma->start; va < vma->end && hits->len < MAX_HITS; va += PAGE) {
+    for (guint64 va = vma->start; va < vma->end && found->len < MAX_HITS; va += PAGE) {
       HwTranslation t;
       if (!hw_mmu_translate(mmu, va, &t, NULL)) {
         carry = 0;   /* not present: data cannot run across */
@@ -209,28 +397,32 @@ hw_scan_vmas(const HwMmu *mmu, const HwPhysMem *mem, GArray *vmas, GPtrArray *pa
           carry = 0;
           continue;
         }
-        g_array_unref(hits);
         return NULL;
       }
       gsize len = carry + PAGE;
-      /* Report a match in the buffer holding its last byte: each once. */
-      for (guint k = 0; k < patterns->len; k++) {
-        const HwPattern *pat = g_ptr_array_index(patterns, k);
-        g_autoptr(GArray) found = g_array_new(FALSE, FALSE, sizeof(HwScanHit));
-        find_in(buf, len, len, pat, k, 0, found);
-        for (guint i = 0; i < found->len; i++) {
-          gsize off = (gsize)g_array_index(found, HwScanHit, i).gpa;
-          if (off + pat->len <= carry)
-            continue;
-          HwScanHit h = { .pattern = k, .va = va - carry + off };
-          h.gpa = off >= carry ? t.pa + (off - carry) : prev_pa + PAGE - carry + off;
-          g_array_append_val(hits, h);
-        }
+      /* Each match is reported from the buffer holding its last byte, so once. */
+      scan_bytes(&s, buf, len, len, va - carry, va, offsets, found);
+      if (raw) {
+        HwPixelFormat f;
+        HwRawClass cls = page_is_zero(buf + carry) ? HW_RAW_NONE
+                                                   : hw_raw_classify_page(buf + carry, &f);
+        feed_run(&s, &run, va, cls, f, found);
       }
       carry = MIN(keep, len);
       memmove(buf, buf + len - carry, carry);
-      prev_pa = t.pa;
     }
+    close_run(&s, &run, found);
+  }
+  /* Hits carry their va in gpa so far: translate. */
+  GArray *hits = g_array_new(FALSE, FALSE, sizeof(HwScanHit));
+  for (guint i = 0; i < found->len; i++) {
+    HwScanHit h = g_array_index(found, HwScanHit, i);
+    HwTranslation t;
+    h.va = h.gpa;
+    if (h.kind == HW_HIT_IMAGE)
+      h.image.addr = h.va;
+    h.gpa = hw_mmu_translate(mmu, h.va, &t, NULL) ? t.pa : 0;
+    g_array_append_val(hits, h);
   }
   g_array_sort(hits, compare_hit);
   return hits;

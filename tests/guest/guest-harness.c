@@ -35,6 +35,47 @@ parse_proc_line(const char *line, HwTruthProc *p)
   }
 }
 
+static HwTruthImage *
+parse_image_line(const char *line)
+{
+  HwTruthImage *im = g_new0(HwTruthImage, 1);
+  im->pas = g_array_new(FALSE, FALSE, sizeof(guint64));
+  g_auto(GStrv) kv = g_strsplit(line, " ", 0);
+  for (guint i = 0; kv[i]; i++) {
+    const char *eq = strchr(kv[i], '=');
+    if (!eq)
+      continue;
+    g_autofree char *k = g_strndup(kv[i], (gsize)(eq - kv[i]));
+    if (!strcmp(k, "kind")) {
+      im->kind = g_strdup(eq + 1);
+    } else if (!strcmp(k, "pas")) {
+      g_auto(GStrv) pas = g_strsplit(eq + 1, ",", 0);
+      for (guint j = 0; pas[j]; j++) {
+        guint64 pa = g_ascii_strtoull(pas[j], NULL, 16);
+        g_array_append_val(im->pas, pa);
+      }
+    } else {
+      guint64 v = g_ascii_strtoull(eq + 1, NULL, g_str_has_prefix(eq + 1, "0x") ? 16 : 10);
+      if (!strcmp(k, "pid")) im->pid = (int)v;
+      else if (!strcmp(k, "va")) im->va = v;
+      else if (!strcmp(k, "size")) im->size = v;
+    }
+  }
+  g_assert_nonnull(im->kind);
+  return im;
+}
+
+const HwTruthImage *
+hw_test_guest_image(HwTestGuest *g, int pid, const char *kind)
+{
+  for (guint i = 0; i < g->images->len; i++) {
+    const HwTruthImage *im = g_ptr_array_index(g->images, i);
+    if (im->pid == pid && strcmp(im->kind, kind) == 0)
+      return im;
+  }
+  return NULL;
+}
+
 static void
 parse_serial(HwTestGuest *g)
 {
@@ -48,6 +89,8 @@ parse_serial(HwTestGuest *g)
       parse_proc_line(l, &g->spin);
     else if (g_str_has_prefix(l, "HWTRUTH ") && strstr(l, "mode=sleep"))
       parse_proc_line(l, &g->sleep);
+    else if (g_str_has_prefix(l, "HWIMAGE pid="))
+      g_ptr_array_add(g->images, parse_image_line(l));
     else if (g_str_has_prefix(l, "HWGUEST-VERSION "))
       g->version = g_strdup(l + 16);
     else if (g_str_has_prefix(l, "HWPS pid=")) {
@@ -102,6 +145,7 @@ boot(const char *config, gboolean stopped)
   g->ksyms = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   g->ps = g_ptr_array_new();
   g->maps = g_ptr_array_new_with_free_func(g_free);
+  g->images = g_ptr_array_new();
   g->run_dir = g_dir_make_tmp("hw-guest-XXXXXX", &error);
   g_assert_no_error(error);
 
@@ -172,6 +216,13 @@ hw_test_guest_stop(HwTestGuest *g)
   }
   g_ptr_array_unref(g->ps);
   g_ptr_array_unref(g->maps);
+  for (guint i = 0; i < g->images->len; i++) {
+    HwTruthImage *im = g_ptr_array_index(g->images, i);
+    g_array_unref(im->pas);
+    g_free(im->kind);
+    g_free(im);
+  }
+  g_ptr_array_unref(g->images);
   g_free(g->version);
   g_free(g->config);
   g_free(g->run_dir);
@@ -290,6 +341,23 @@ hw_test_guest_running(HwTestGuest *g)
   g_autoptr(JsonObject) st = hw_qmp_execute_object(q, "query-status", NULL, &error);
   g_assert_no_error(error);
   return json_object_get_boolean_member(st, "running");
+}
+
+GPtrArray *
+hw_run_json_lines(HwRun *r)
+{
+  g_assert_cmpint(r->status, ==, 0);
+  GPtrArray *objs = g_ptr_array_new_with_free_func((GDestroyNotify)json_node_unref);
+  g_auto(GStrv) lines = g_strsplit(r->out, "\n", 0);
+  for (guint i = 0; lines[i]; i++) {
+    if (!lines[i][0])
+      continue;
+    g_autoptr(JsonParser) p = json_parser_new();
+    g_assert_true(json_parser_load_from_data(p, lines[i], -1, NULL));
+    g_ptr_array_add(objs, json_node_copy(json_parser_get_root(p)));
+  }
+  g_assert_cmpuint(objs->len, >=, 1);
+  return objs;
 }
 
 void

@@ -10,6 +10,15 @@ typedef struct {
   guint grad_w, grad_h;
 } HwTruthProc;
 
+/* An image hwtest keeps in memory (HWIMAGE line). */
+typedef struct {
+  int pid;
+  char *kind;          /* png, jpeg, gif, bmp, raw */
+  guint64 va;
+  guint64 size;
+  GArray *pas;         /* guint64: PA of each page it touches */
+} HwTruthImage;
+
 typedef struct {
   char *config;        /* qemu-configs/ name */
   char *run_dir;
@@ -20,6 +29,7 @@ typedef struct {
   char *version;       /* /proc/version */
   GPtrArray *ps;       /* HwTruthTask*, from the HWPS lines */
   GPtrArray *maps;     /* char* "PID START-END PERMS OFFSET PATH" from the HWMAP lines */
+  GPtrArray *images;   /* HwTruthImage*, from the HWIMAGE lines */
 } HwTestGuest;
 
 typedef struct {
@@ -57,6 +67,9 @@ JsonObject *hw_run_object(HwRun *r);
 /* A "0x..." member of O as a number (asserts). */
 guint64 hw_json_hex(JsonObject *o, const char *member);
 
+/* The JSON objects printed one per line by a successful run (asserts). */
+GPtrArray *hw_run_json_lines(HwRun *r);
+
 /* Connect to the guest's QMP with the library, for independent checks. */
 HwQmp *hw_test_qmp(HwTestGuest *g);
 /* query-status running flag, through our own QMP connection. */
@@ -67,6 +80,11 @@ gboolean hw_test_guest_running(HwTestGuest *g);
 void hw_test_expected_gradient(guint8 *out, guint w, guint h);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(HwRun, hw_run_free)
+
+/* Image KIND held by process PID, or NULL. */
+const HwTruthImage *hw_test_guest_image(HwTestGuest *g, int pid, const char *kind);
+/* Register the image tests (scan --find, carve, render, overview) on guest G. */
+void hw_test_add_image_tests(HwTestGuest *g);
 
 /* Register the Linux-layer tests (ps, maps, kernel, --pid) on guest G. */
 void hw_test_add_linux_tests(HwTestGuest *g);

@@ -147,22 +147,6 @@ test_read_pid(void)
 }
 
 /* Lines of `scan --json` output: hits, then a summary. */
-static GPtrArray *
-scan_lines(HwRun *r)
-{
-  g_assert_cmpint(r->status, ==, 0);
-  GPtrArray *objs = g_ptr_array_new_with_free_func((GDestroyNotify)json_node_unref);
-  g_auto(GStrv) lines = g_strsplit(r->out, "\n", 0);
-  for (guint i = 0; lines[i]; i++) {
-    if (!lines[i][0])
-      continue;
-    g_autoptr(JsonParser) p = json_parser_new();
-    g_assert_true(json_parser_load_from_data(p, lines[i], -1, NULL));
-    g_ptr_array_add(objs, json_node_copy(json_parser_get_root(p)));
-  }
-  g_assert_cmpuint(objs->len, >=, 1);
-  return objs;
-}
 
 static gboolean
 has_hit(GPtrArray *objs, const char *member, guint64 value)
@@ -180,7 +164,7 @@ test_scan_string(void)
 {
   /* Physical: both copies of the marker, at the pagemap addresses. */
   g_autoptr(HwRun) r = hw_test_runv(guest, "--json", "scan", "--string", HW_TEST_MARKER, NULL);
-  g_autoptr(GPtrArray) phys = scan_lines(r);
+  g_autoptr(GPtrArray) phys = hw_run_json_lines(r);
   g_assert_true(has_hit(phys, "gpa", guest->spin.pa));
   g_assert_true(has_hit(phys, "gpa", guest->sleep.pa));
   JsonObject *sum = json_node_get_object(phys->pdata[phys->len - 1]);
@@ -194,7 +178,7 @@ test_scan_string(void)
   g_autofree char *pid = g_strdup_printf("%d", guest->sleep.pid);
   g_autoptr(HwRun) pr = hw_test_runv(guest, "--json", "scan", "--string", HW_TEST_MARKER,
                                      "--pid", pid, NULL);
-  g_autoptr(GPtrArray) proc = scan_lines(pr);
+  g_autoptr(GPtrArray) proc = hw_run_json_lines(pr);
   g_assert_true(has_hit(proc, "va", guest->sleep.va));
   g_assert_true(has_hit(proc, "gpa", guest->sleep.pa));
   g_assert_false(has_hit(proc, "gpa", guest->spin.pa));   /* not another process's copy */
@@ -204,7 +188,7 @@ test_scan_string(void)
   g_autoptr(HwRun) a = hw_test_runv(guest, "--json", "scan", "--string", "HAYWIRE", NULL);
   g_autoptr(HwRun) b = hw_test_runv(guest, "--json", "scan", "--string", "HAYWIRE", NULL);
   g_autoptr(HwRun) c = hw_test_runv(guest, "resume", NULL);
-  g_autoptr(GPtrArray) la = scan_lines(a), lb = scan_lines(b);
+  g_autoptr(GPtrArray) la = hw_run_json_lines(a), lb = hw_run_json_lines(b);
   g_assert_cmpuint(la->len, ==, lb->len);
   g_assert_cmpuint(la->len, >, 2);
   for (guint i = 0; i + 1 < la->len; i++) {

@@ -1,0 +1,78 @@
+/* haywire: images in guest memory: encoded files (PNG, JPEG, GIF, BMP) and raw pixels. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* How pixels are laid out in memory, byte by byte (rgba8888: R, G, B, A). */
+typedef enum {
+  HW_PIXEL_RGB888,
+  HW_PIXEL_BGR888,
+  HW_PIXEL_RGBA8888,
+  HW_PIXEL_BGRA8888,
+  HW_PIXEL_XRGB8888,   /* little-endian 32-bit 0xXXRRGGBB: bytes B, G, R, X */
+  HW_PIXEL_RGB565,     /* little-endian 16-bit: RRRRRGGG GGGBBBBB */
+  HW_PIXEL_GRAY8,
+  HW_PIXEL_MONO1,      /* 1 bit per pixel, most significant bit first, 1 = white */
+  HW_PIXEL_N_FORMATS
+} HwPixelFormat;
+
+/* What a finder found. */
+typedef enum {
+  HW_IMAGE_PNG,
+  HW_IMAGE_JPEG,
+  HW_IMAGE_GIF,
+  HW_IMAGE_BMP,
+  HW_IMAGE_RAW,        /* pixels without a header: a framebuffer or decoded bitmap */
+  HW_IMAGE_N_KINDS
+} HwImageKind;
+
+/* An image found at ADDR (in the address space it was read from). */
+typedef struct {
+  HwImageKind kind;
+  guint64 addr;
+  guint64 size;        /* bytes: the whole file for encoded images, stride * height for raw */
+  guint32 width;
+  guint32 height;
+  guint32 stride;      /* raw only: bytes per row */
+  HwPixelFormat format;/* raw only */
+  double confidence;   /* 1.0 for a fully validated file; 0..1 for raw pixels */
+} HwImage;
+
+/* Reads LEN bytes at ADDR into BUF; FALSE if any of them cannot be read. */
+typedef gboolean (*HwReadFunc)(gpointer ctx, guint64 addr, void *buf, gsize len);
+
+/* An address space to read candidate images from (physical RAM, or a process). */
+typedef struct {
+  HwReadFunc read;
+  gpointer ctx;
+} HwReader;
+
+/* Name of a pixel format ("rgb888", ...). */
+const char *hw_pixel_format_name(HwPixelFormat f);
+/* Parse a pixel format name; FALSE if unknown. */
+gboolean hw_pixel_format_parse(const char *name, HwPixelFormat *out);
+/* Bits per pixel of F. */
+guint hw_pixel_format_bits(HwPixelFormat f);
+/* Name of an image kind ("png", ..., "framebuffer" for raw). */
+const char *hw_image_kind_name(HwImageKind k);
+/* Parse a comma-separated list of kinds ("png,jpeg", "all") into a bit mask of
+ * (1 << HwImageKind); FALSE with an error for an unknown name. */
+gboolean hw_image_kinds_parse(const char *list, guint *mask, GError **error);
+
+/* Validate a PNG file starting at ADDR (signature, IHDR, every chunk's CRC, IEND). */
+gboolean hw_image_check_png(const HwReader *r, guint64 addr, HwImage *out);
+/* Validate a JPEG file at ADDR (SOI, marker segments, SOF dimensions, scan data, EOI). */
+gboolean hw_image_check_jpeg(const HwReader *r, guint64 addr, HwImage *out);
+/* Validate a GIF file at ADDR (header, logical screen, blocks through the trailer). */
+gboolean hw_image_check_gif(const HwReader *r, guint64 addr, HwImage *out);
+/* Validate a BMP file at ADDR (file header and info header consistent). */
+gboolean hw_image_check_bmp(const HwReader *r, guint64 addr, HwImage *out);
+
+/* Convert WIDTH pixels of format F from SRC (starting at bit BIT_OFFSET for sub-byte
+ * formats) to RGBA8 in DST (4 * WIDTH bytes). */
+void hw_pixels_to_rgba(HwPixelFormat f, const guint8 *src, guint bit_offset, guint width,
+                       guint8 *dst);
+
+G_END_DECLS

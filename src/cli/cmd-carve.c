@@ -1,0 +1,161 @@
+/* haywire carve: scan for images and write each one as a file, while the guest is
+ * still paused: encoded files byte for byte, raw pixels as PNG. */
+#include "cli/scan-session.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+
+#define MAX_RAW_BYTES (256u << 20)
+
+typedef struct {
+  const char *dir;
+  GPtrArray *files;     /* char*, parallel to the hits; NULL where nothing was written */
+  guint failed;
+} Carve;
+
+static const char *
+extension(HwImageKind k)
+{
+  switch (k) {
+  case HW_IMAGE_JPEG: return "jpg";
+  case HW_IMAGE_GIF: return "gif";
+  case HW_IMAGE_BMP: return "bmp";
+  default: return "png";
+  }
+}
+
+static gboolean
+write_encoded(const HwReader *r, const HwImage *im, const char *path, GError **error)
+{
+  g_autofree guint8 *data = g_try_malloc(im->size);
+  if (data == NULL || !r->read(r->ctx, im->addr, data, im->size)) {
+    g_set_error(error, HW_ERROR, HW_ERROR_UNMAPPED, "cannot read the image's %" G_GUINT64_FORMAT
+                " bytes at 0x%" G_GINT64_MODIFIER "x", im->size, im->addr);
+    return FALSE;
+  }
+  return g_file_set_contents(path, (const char *)data, (gssize)im->size, error);
+}
+
+static gboolean
+write_raw(const HwReader *r, const HwImage *im, const char *path, GError **error)
+{
+  if (im->size > MAX_RAW_BYTES || im->width == 0 || im->height == 0) {
+    g_set_error(error, HW_ERROR, HW_ERROR_LIMIT, "raw image too large to carve");
+    return FALSE;
+  }
+  g_autofree guint8 *data = g_try_malloc(im->size);
+  g_autofree guint8 *rgba = g_try_malloc((gsize)im->width * im->height * 4);
+  if (data == NULL || rgba == NULL || !r->read(r->ctx, im->addr, data, im->size)) {
+    g_set_error(error, HW_ERROR, HW_ERROR_UNMAPPED, "cannot read the pixels at 0x%"
+                G_GINT64_MODIFIER "x", im->addr);
+    return FALSE;
+  }
+  for (guint32 y = 0; y < im->height; y++)
+    hw_pixels_to_rgba(im->format, data + (gsize)y * im->stride, 0, im->width,
+                      rgba + (gsize)y * im->width * 4);
+  return hw_png_write_rgba(path, im->width, im->height, rgba, (gsize)im->width * 4, error);
+}
+
+static gboolean
+carve_hits(HwCli *cli, const HwScanOptions *o, GArray *hits, const HwReader *reader,
+           gpointer data, GError **error)
+{
+  Carve *c = data;
+  for (guint i = 0; i < hits->len; i++) {
+    const HwScanHit *h = &g_array_index(hits, HwScanHit, i);
+    const HwImage *im = &h->image;
+    g_autofree char *name =
+        o->pid > 0 ? g_strdup_printf("%s-pid%d-va-%" G_GINT64_MODIFIER "x.%s",
+                                     hw_image_kind_name(im->kind), o->pid, h->va,
+                                     extension(im->kind))
+                   : g_strdup_printf("%s-gpa-%" G_GINT64_MODIFIER "x.%s",
+                                     hw_image_kind_name(im->kind), h->gpa, extension(im->kind));
+    char *path = g_build_filename(c->dir, name, NULL);
+    g_autoptr(GError) e = NULL;
+    gboolean ok = im->kind == HW_IMAGE_RAW ? write_raw(reader, im, path, &e)
+                                           : write_encoded(reader, im, path, &e);
+    if (!ok) {
+      /* One unreadable image does not lose the others. */
+      g_printerr("haywire: carve: %s: %s\n", name, e->message);
+      g_clear_pointer(&path, g_free);
+      c->failed++;
+    }
+    g_ptr_array_add(c->files, path);
+  }
+  return TRUE;
+}
+
+int
+hw_cmd_carve(HwCli *cli, int argc, char **argv)
+{
+  int rc;
+  gboolean phys = FALSE;
+  HwScanOptions o = { 0 };
+  g_autofree char *find = NULL, *dir = NULL;
+  g_autoptr(GError) error = NULL;
+  GOptionEntry entries[] = {
+    { "dir", 'd', 0, G_OPTION_ARG_FILENAME, &dir, "write the images into DIR (created if "
+      "needed)", "DIR" },
+    { "phys", 'p', 0, G_OPTION_ARG_NONE, &phys, "scan all guest RAM (the default)", NULL },
+    { "pid", 'P', 0, G_OPTION_ARG_INT, &o.pid, "scan the address space of Linux process PID",
+      "PID" },
+    { "find", 'f', 0, G_OPTION_ARG_STRING, &find, "image kinds: png,jpeg,gif,bmp,framebuffer "
+      "or all (the default)", "KINDS" },
+    { "live", 0, 0, G_OPTION_ARG_NONE, &o.live, "do not pause the guest (files may be torn)",
+      NULL },
+    { "threads", 't', 0, G_OPTION_ARG_INT, &o.threads, "threads for physical scans", "N" },
+    { NULL }
+  };
+  if (!hw_cli_parse("carve", NULL, "Find images in guest memory and write each as a file in "
+                    "DIR: PNG, JPEG, GIF and BMP files byte for byte as they are in memory, "
+                    "raw pixels (framebuffers, decoded bitmaps) converted to PNG. The guest "
+                    "stays paused until every file is written.", entries, &argc, &argv, &rc))
+    return rc;
+  if (argc > 1)
+    return hw_cli_usage("carve", "unexpected argument '%s'", argv[1]);
+  if (dir == NULL)
+    return hw_cli_usage("carve", "give the output directory with -d DIR");
+  if (phys && o.pid)
+    return hw_cli_usage("carve", "--phys and --pid exclude each other");
+  if (o.pid < 0 || o.threads < 0 || o.threads > 256)
+    return hw_cli_usage("carve", "bad --pid or --threads");
+  o.images = (1u << HW_IMAGE_N_KINDS) - 1;
+  if (find != NULL && !hw_image_kinds_parse(find, &o.images, &error))
+    return hw_cli_usage("carve", "%s", error->message);
+  if (g_mkdir_with_parents(dir, 0755) != 0) {
+    int e = errno;
+    g_set_error(&error, G_IO_ERROR, g_io_error_from_errno(e), "cannot create %s: %s", dir,
+                g_strerror(e));
+    return hw_cli_fail(error);
+  }
+
+  g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(g_free);
+  Carve c = { .dir = dir, .files = files };
+  HwScanResult res;
+  if (!hw_cli_scan_run(cli, &o, carve_hits, &c, &res, &error))
+    return hw_cli_fail(error);
+  guint written = 0;
+  for (guint i = 0; i < res.hits->len; i++) {
+    const HwScanHit *h = &g_array_index(res.hits, HwScanHit, i);
+    const char *file = i < files->len ? g_ptr_array_index(files, i) : NULL;
+    if (file == NULL)
+      continue;
+    written++;
+    if (cli->json) {
+      g_autoptr(JsonBuilder) b = json_builder_new();
+      hw_cli_scan_hit_json(b, &o, h);
+      json_builder_set_member_name(b, "file");
+      json_builder_add_string_value(b, file);
+      json_builder_set_member_name(b, "state");
+      json_builder_add_string_value(b, res.state);
+      json_builder_end_object(b);
+      hw_cli_print_json(json_builder_get_root(b));
+    } else {
+      g_autofree char *line = hw_cli_scan_hit_text(&o, h);
+      printf("%s  -> %s\n", line, file);
+    }
+  }
+  hw_cli_scan_summary(cli, &o, &res, written);
+  hw_cli_scan_result_clear(&res);
+  return c.failed ? HW_EXIT_ERROR : HW_EXIT_OK;
+}

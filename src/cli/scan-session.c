@@ -1,0 +1,195 @@
+/* Pause, scan, use the hits, resume; STOP/RESUME timestamps from QEMU's events. */
+#include "cli/scan-session.h"
+
+#include <string.h>
+#include <unistd.h>
+
+static void
+show_progress(guint64 done, guint64 total, gpointer data)
+{
+  fprintf(stderr, "\rscanned %" G_GUINT64_FORMAT " / %" G_GUINT64_FORMAT " MiB", done >> 20,
+          total >> 20);
+}
+
+/* The QEMU timestamp of the newest queued event NAME, as "seconds.micro", or NULL. */
+static char *
+take_event(HwCli *cli, const char *name)
+{
+  char *stamp = NULL;
+  HwQmpEvent *e;
+  while ((e = hw_qmp_pop_event(cli->qmp)) != NULL) {
+    if (strcmp(e->name, name) == 0) {
+      g_free(stamp);
+      stamp = g_strdup_printf("%" G_GINT64_FORMAT ".%06" G_GINT64_FORMAT, e->seconds,
+                              e->microseconds);
+    }
+    hw_qmp_event_free(e);
+  }
+  return stamp;
+}
+
+void
+hw_cli_scan_result_clear(HwScanResult *res)
+{
+  if (res->hits)
+    g_array_unref(res->hits);
+  g_free(res->stop_ts);
+  g_free(res->resume_ts);
+  memset(res, 0, sizeof *res);
+}
+
+gboolean
+hw_cli_scan_run(HwCli *cli, const HwScanOptions *o, HwScanUse use, gpointer data,
+                HwScanResult *res, GError **error)
+{
+  memset(res, 0, sizeof *res);
+  /* Drop old events, so the STOP/RESUME we report are this scan's. */
+  g_free(take_event(cli, ""));
+  gboolean was_paused = FALSE;
+  if (!o->live) {
+    g_autofree char *status = hw_guest_query_status(cli->guest, &was_paused, error);
+    if (status == NULL || !hw_cli_pause(cli, error))
+      return FALSE;
+    was_paused = !cli->we_paused;
+  }
+  res->state = o->live ? "live" : was_paused ? "already-paused" : "paused-by-haywire";
+  res->stop_ts = take_event(cli, "STOP");
+  gint64 t0 = g_get_monotonic_time();
+
+  HwPhysMem *mem = hw_guest_get_physmem(cli->guest);
+  gboolean tty = !cli->json && isatty(STDERR_FILENO);
+  GArray *hits = NULL;
+  g_autoptr(HwMmu) mmu = NULL;
+  HwReader reader = hw_reader_for_physmem(mem);
+  if (o->pid > 0) {
+    HwLinux *lx = hw_cli_linux(cli, error);
+    HwTask task = { 0 };
+    GArray *vmas = NULL;
+    if (lx && hw_linux_find_task(lx, o->pid, &task, error) &&
+        (mmu = hw_linux_task_mmu(lx, &task, error)) &&
+        (vmas = hw_linux_list_vmas(lx, &task, NULL, error))) {
+      hits = hw_scan_vmas(mmu, mem, vmas, o->patterns, o->images, error);
+      reader = hw_reader_for_mmu(mmu);
+    }
+    hw_vma_array_free(vmas);
+  } else {
+    hits = hw_scan_phys(mem, o->patterns, o->images, (guint)o->threads,
+                        tty ? show_progress : NULL, NULL, error);
+    if (tty)
+      fprintf(stderr, "\r\033[K");
+  }
+  if (hits != NULL && use != NULL && !use(cli, o, hits, &reader, data, error))
+    g_clear_pointer(&hits, g_array_unref);
+  res->paused_ms = o->live ? 0 : (g_get_monotonic_time() - t0) / 1000.0;
+  if (!hw_cli_release_after(cli, hits != NULL, error)) {
+    if (hits)
+      g_array_unref(hits);
+    return FALSE;
+  }
+  if (!o->live && !was_paused)
+    hw_qmp_poll_events(cli->qmp, 20, NULL);
+  res->resume_ts = take_event(cli, "RESUME");
+  res->hits = hits;
+  return TRUE;
+}
+
+void
+hw_cli_scan_hit_json(JsonBuilder *b, const HwScanOptions *o, const HwScanHit *h)
+{
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "kind");
+  if (h->kind == HW_HIT_STRING) {
+    json_builder_add_string_value(b, "string");
+  } else {
+    json_builder_add_string_value(b, hw_image_kind_name(h->image.kind));
+  }
+  hw_cli_json_hex(b, "gpa", h->gpa);
+  if (o->pid > 0) {
+    hw_cli_json_hex(b, "va", h->va);
+    json_builder_set_member_name(b, "pid");
+    json_builder_add_int_value(b, o->pid);
+  }
+  json_builder_set_member_name(b, "size");
+  if (h->kind == HW_HIT_STRING) {
+    const HwPattern *p = g_ptr_array_index(o->patterns, h->pattern);
+    json_builder_add_int_value(b, (gint64)p->len);
+    json_builder_set_member_name(b, "text");
+    json_builder_add_string_value(b, p->name);
+    json_builder_set_member_name(b, "encoding");
+    json_builder_add_string_value(b, p->encoding);
+    return;
+  }
+  const HwImage *im = &h->image;
+  json_builder_add_int_value(b, (gint64)im->size);
+  json_builder_set_member_name(b, "width");
+  json_builder_add_int_value(b, im->width);
+  json_builder_set_member_name(b, "height");
+  json_builder_add_int_value(b, im->height);
+  json_builder_set_member_name(b, "format");
+  json_builder_add_string_value(b, im->kind == HW_IMAGE_RAW ? hw_pixel_format_name(im->format)
+                                                             : hw_image_kind_name(im->kind));
+  if (im->kind == HW_IMAGE_RAW) {
+    json_builder_set_member_name(b, "stride");
+    json_builder_add_int_value(b, im->stride);
+  }
+  json_builder_set_member_name(b, "confidence");
+  json_builder_add_double_value(b, im->confidence);
+}
+
+char *
+hw_cli_scan_hit_text(const HwScanOptions *o, const HwScanHit *h)
+{
+  g_autofree char *where =
+      o->pid > 0 ? g_strdup_printf("va 0x%016" G_GINT64_MODIFIER "x  gpa 0x%" G_GINT64_MODIFIER
+                                   "x", h->va, h->gpa)
+                 : g_strdup_printf("gpa 0x%" G_GINT64_MODIFIER "x", h->gpa);
+  if (h->kind == HW_HIT_STRING) {
+    const HwPattern *p = g_ptr_array_index(o->patterns, h->pattern);
+    return g_strdup_printf("%s  %s \"%s\"", where, p->encoding, p->name);
+  }
+  const HwImage *im = &h->image;
+  if (im->kind == HW_IMAGE_RAW)
+    return g_strdup_printf("%s  framebuffer %ux%u %s stride %u (%" G_GUINT64_FORMAT
+                           " bytes, confidence %.2f)", where, im->width, im->height,
+                           hw_pixel_format_name(im->format), im->stride, im->size,
+                           im->confidence);
+  return g_strdup_printf("%s  %s %ux%u (%" G_GUINT64_FORMAT " bytes)", where,
+                         hw_image_kind_name(im->kind), im->width, im->height, im->size);
+}
+
+void
+hw_cli_scan_summary(HwCli *cli, const HwScanOptions *o, const HwScanResult *res, guint n_hits)
+{
+  if (cli->json) {
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "kind");
+    json_builder_add_string_value(b, "summary");
+    json_builder_set_member_name(b, "hits");
+    json_builder_add_int_value(b, n_hits);
+    json_builder_set_member_name(b, "state");
+    json_builder_add_string_value(b, res->state);
+    json_builder_set_member_name(b, "paused_ms");
+    json_builder_add_double_value(b, res->paused_ms);
+    json_builder_set_member_name(b, "stop_event");
+    if (res->stop_ts)
+      json_builder_add_string_value(b, res->stop_ts);
+    else
+      json_builder_add_null_value(b);
+    json_builder_set_member_name(b, "resume_event");
+    if (res->resume_ts)
+      json_builder_add_string_value(b, res->resume_ts);
+    else
+      json_builder_add_null_value(b);
+    json_builder_end_object(b);
+    hw_cli_print_json(json_builder_get_root(b));
+    return;
+  }
+  fprintf(stderr, "%u hits; %s", n_hits, res->state);
+  if (strcmp(res->state, "paused-by-haywire") == 0)
+    fprintf(stderr, " for %.1f ms (QEMU STOP at %s, RESUME at %s)", res->paused_ms,
+            res->stop_ts ? res->stop_ts : "?", res->resume_ts ? res->resume_ts : "?");
+  if (o->live)
+    fprintf(stderr, ": the guest ran during the scan, results may be torn");
+  fprintf(stderr, "\n");
+}

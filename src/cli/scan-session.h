@@ -1,0 +1,38 @@
+/* One scan as scan and carve run it: pause, scan, hand the hits over while the guest
+ * is still paused (carve copies bytes then), resume, and say which state it was. */
+#pragma once
+
+#include "cli/cli.h"
+
+typedef struct {
+  int pid;              /* > 0: that process's address space; else physical RAM */
+  gboolean live;
+  int threads;
+  guint images;         /* mask of 1 << HwImageKind */
+  GPtrArray *patterns;  /* HwPattern*, may be NULL */
+} HwScanOptions;
+
+typedef struct {
+  GArray *hits;         /* HwScanHit */
+  const char *state;    /* "paused-by-haywire", "already-paused", "live" */
+  double paused_ms;
+  char *stop_ts, *resume_ts;   /* QEMU event timestamps, or NULL */
+} HwScanResult;
+
+/* Called with the hits while the guest is still paused; READER reads the scanned
+ * address space. FALSE (with ERROR set) fails the scan. */
+typedef gboolean (*HwScanUse)(HwCli *cli, const HwScanOptions *o, GArray *hits,
+                              const HwReader *reader, gpointer data, GError **error);
+
+/* Run the scan; RES is filled on success. */
+gboolean hw_cli_scan_run(HwCli *cli, const HwScanOptions *o, HwScanUse use, gpointer data,
+                         HwScanResult *res, GError **error);
+/* Free what RES holds. */
+void hw_cli_scan_result_clear(HwScanResult *res);
+/* A JSON object for hit H (without closing it): kind, addresses, size, image fields. */
+void hw_cli_scan_hit_json(JsonBuilder *b, const HwScanOptions *o, const HwScanHit *h);
+/* One line of text for hit H. */
+char *hw_cli_scan_hit_text(const HwScanOptions *o, const HwScanHit *h);
+/* The closing summary (JSON object, or a line on stderr). */
+void hw_cli_scan_summary(HwCli *cli, const HwScanOptions *o, const HwScanResult *res,
+                         guint n_hits);

@@ -1,0 +1,344 @@
+/* Images in a real guest: hwtest holds a PNG, a JPEG, a GIF and a BMP (the files of
+ * guest/images/) and a raw RGBA bitmap, in pages that are not physically contiguous.
+ * scan finds them with the right dimensions, carve writes them back byte for byte,
+ * render draws known pixels, overview classifies all of RAM. */
+#include "guest-harness.h"
+#include "../../guest/hwtest-pixels.h"
+
+#include <png.h>
+#include <string.h>
+#include <glib/gstdio.h>
+
+static HwTestGuest *guest;
+
+static const struct {
+  const char *kind, *file;
+  guint width, height;
+} files[] = {
+  { "png", "photo.png", 128, 96 },
+  { "jpeg", "photo.jpg", 240, 180 },
+  { "gif", "icon.gif", 64, 48 },
+  { "bmp", "logo.bmp", 40, 30 },
+};
+
+static char *
+source_file(const char *name)
+{
+  const char *root = g_getenv("HW_SOURCE_ROOT");
+  g_assert_nonnull(root);
+  return g_build_filename(root, "guest", "images", name, NULL);
+}
+
+static guint64
+file_size(const char *name)
+{
+  g_autofree char *path = source_file(name);
+  GStatBuf st;
+  g_assert_cmpint(g_stat(path, &st), ==, 0);
+  return (guint64)st.st_size;
+}
+
+/* The hit of KIND whose MEMBER ("gpa" or "va") is VALUE, or NULL. */
+static JsonObject *
+find_hit(GPtrArray *objs, const char *kind, const char *member, guint64 value)
+{
+  for (guint i = 0; i < objs->len; i++) {
+    JsonObject *o = json_node_get_object(objs->pdata[i]);
+    if (g_strcmp0(json_object_get_string_member(o, "kind"), kind) == 0 &&
+        json_object_has_member(o, member) && hw_json_hex(o, member) == value)
+      return o;
+  }
+  return NULL;
+}
+
+static guint64
+first_gpa(const HwTruthImage *im)
+{
+  return g_array_index(im->pas, guint64, 0) + (im->va & 0xfff);
+}
+
+/* Decode a PNG file to RGBA8. */
+static guint8 *
+decode_png(const char *path, guint *w, guint *h)
+{
+  png_image img;
+  memset(&img, 0, sizeof img);
+  img.version = PNG_IMAGE_VERSION;
+  g_assert_true(png_image_begin_read_from_file(&img, path));
+  img.format = PNG_FORMAT_RGBA;
+  guint8 *px = g_malloc(PNG_IMAGE_SIZE(img));
+  g_assert_true(png_image_finish_read(&img, NULL, px, 0, NULL));
+  *w = img.width;
+  *h = img.height;
+  return px;
+}
+
+static void
+assert_raw_pixels(const guint8 *px)
+{
+  for (int y = 0; y < HWTEST_RAW_H; y++)
+    for (int x = 0; x < HWTEST_RAW_W; x++) {
+      guint8 want[4];
+      hwtest_raw_pixel(x, y, want);
+      g_assert_cmpmem(px + ((gsize)y * HWTEST_RAW_W + (gsize)x) * 4, 4, want, 4);
+    }
+}
+
+static void
+test_scan_phys(void)
+{
+  g_autoptr(HwRun) r = hw_test_runv(guest, "--json", "scan", "--find", "png,jpeg,gif,bmp", NULL);
+  g_autoptr(GPtrArray) objs = hw_run_json_lines(r);
+  for (gsize i = 0; i < G_N_ELEMENTS(files); i++) {
+    const HwTruthImage *im = hw_test_guest_image(guest, guest->sleep.pid, files[i].kind);
+    g_assert_nonnull(im);
+    g_assert_cmpuint(im->size, ==, file_size(files[i].file));
+    /* Every copy found has the file's size and dimensions; the one in hwtest's
+     * memory is found where pagemap says it starts, if it fits in its first page
+     * or its pages happen to be contiguous: the physical scan reads RAM in order. */
+    guint found = 0;
+    for (guint k = 0; k < objs->len; k++) {
+      JsonObject *o = json_node_get_object(objs->pdata[k]);
+      if (g_strcmp0(json_object_get_string_member(o, "kind"), files[i].kind) != 0)
+        continue;
+      g_assert_cmpint(json_object_get_int_member(o, "size"), ==, (gint64)im->size);
+      g_assert_cmpint(json_object_get_int_member(o, "width"), ==, files[i].width);
+      g_assert_cmpint(json_object_get_int_member(o, "height"), ==, files[i].height);
+      g_assert_cmpstr(json_object_get_string_member(o, "state"), ==, "paused-by-haywire");
+      found++;
+    }
+    /* The initramfs file in the page cache (rootfs) is at least one copy. */
+    g_test_message("%s: %u copies in physical RAM", files[i].kind, found);
+    g_assert_cmpuint(found, >=, 1);
+    if (im->pas->len == 1)
+      g_assert_nonnull(find_hit(objs, files[i].kind, "gpa", first_gpa(im)));
+  }
+}
+
+static void
+test_scan_pid(void)
+{
+  g_autofree char *pid = g_strdup_printf("%d", guest->sleep.pid);
+  g_autoptr(HwRun) r = hw_test_runv(guest, "--json", "scan", "--pid", pid, NULL);
+  g_autoptr(GPtrArray) objs = hw_run_json_lines(r);
+  for (gsize i = 0; i < G_N_ELEMENTS(files); i++) {
+    const HwTruthImage *im = hw_test_guest_image(guest, guest->sleep.pid, files[i].kind);
+    JsonObject *o = find_hit(objs, files[i].kind, "va", im->va);
+    g_assert_nonnull(o);
+    g_assert_cmphex(hw_json_hex(o, "gpa"), ==, first_gpa(im));
+    g_assert_cmpint(json_object_get_int_member(o, "size"), ==, (gint64)im->size);
+    g_assert_cmpint(json_object_get_int_member(o, "width"), ==, files[i].width);
+    g_assert_cmpint(json_object_get_int_member(o, "height"), ==, files[i].height);
+  }
+  /* The PNG spans pages that are not physically contiguous (the premise). */
+  const HwTruthImage *png = hw_test_guest_image(guest, guest->sleep.pid, "png");
+  gboolean scattered = FALSE;
+  for (guint k = 1; k < png->pas->len; k++)
+    scattered |= g_array_index(png->pas, guint64, k) != g_array_index(png->pas, guint64, k - 1) + 4096;
+  g_assert_cmpuint(png->pas->len, >=, 3);
+  g_assert_true(scattered);
+
+  const HwTruthImage *raw = hw_test_guest_image(guest, guest->sleep.pid, "raw");
+  JsonObject *o = find_hit(objs, "framebuffer", "va", raw->va);
+  g_assert_nonnull(o);
+  g_assert_cmpint(json_object_get_int_member(o, "width"), ==, HWTEST_RAW_W);
+  g_assert_cmpint(json_object_get_int_member(o, "height"), ==, HWTEST_RAW_H);
+  g_assert_cmpstr(json_object_get_string_member(o, "format"), ==, "rgba8888");
+  g_assert_cmpfloat(json_object_get_double_member(o, "confidence"), >=, 0.5);
+  /* The 64x64 gradient after the marker is a raw bitmap too. */
+  o = find_hit(objs, "framebuffer", "va", guest->sleep.grad_va);
+  g_assert_nonnull(o);
+  g_assert_cmpint(json_object_get_int_member(o, "width"), ==, 64);
+  g_assert_cmpint(json_object_get_int_member(o, "height"), ==, 64);
+}
+
+static void
+test_carve_pid(void)
+{
+  g_autofree char *dir = g_dir_make_tmp("hw-carve-XXXXXX", NULL);
+  g_autofree char *pid = g_strdup_printf("%d", guest->sleep.pid);
+  g_autoptr(HwRun) r = hw_test_runv(guest, "--json", "carve", "--pid", pid, "-d", dir, NULL);
+  g_autoptr(GPtrArray) objs = hw_run_json_lines(r);
+  for (gsize i = 0; i < G_N_ELEMENTS(files); i++) {
+    const HwTruthImage *im = hw_test_guest_image(guest, guest->sleep.pid, files[i].kind);
+    JsonObject *o = find_hit(objs, files[i].kind, "va", im->va);
+    g_assert_nonnull(o);
+    g_autofree char *want = NULL, *got = NULL, *orig = source_file(files[i].file);
+    gsize want_len, got_len;
+    g_assert_true(g_file_get_contents(orig, &want, &want_len, NULL));
+    g_assert_true(g_file_get_contents(json_object_get_string_member(o, "file"), &got, &got_len,
+                                      NULL));
+    g_assert_cmpmem(got, got_len, want, want_len);
+  }
+  const HwTruthImage *raw = hw_test_guest_image(guest, guest->sleep.pid, "raw");
+  JsonObject *o = find_hit(objs, "framebuffer", "va", raw->va);
+  g_assert_nonnull(o);
+  guint w, h;
+  g_autofree guint8 *px = decode_png(json_object_get_string_member(o, "file"), &w, &h);
+  g_assert_cmpuint(w, ==, HWTEST_RAW_W);
+  g_assert_cmpuint(h, ==, HWTEST_RAW_H);
+  assert_raw_pixels(px);
+  g_autofree char *rm = g_strdup_printf("rm -rf '%s'", dir);
+  g_assert_cmpint(system(rm), ==, 0);
+}
+
+static void
+test_carve_phys(void)
+{
+  g_autofree char *dir = g_dir_make_tmp("hw-carve-XXXXXX", NULL);
+  g_autoptr(HwRun) r = hw_test_runv(guest, "--json", "carve", "--find", "png,jpeg", "-d", dir,
+                                    NULL);
+  g_autoptr(GPtrArray) objs = hw_run_json_lines(r);
+  guint identical = 0;
+  for (guint k = 0; k + 1 < objs->len; k++) {
+    JsonObject *o = json_node_get_object(objs->pdata[k]);
+    const char *kind = json_object_get_string_member(o, "kind");
+    g_autofree char *orig = source_file(g_str_equal(kind, "png") ? "photo.png" : "photo.jpg");
+    g_autofree char *want = NULL, *got = NULL;
+    gsize want_len, got_len;
+    g_assert_true(g_file_get_contents(orig, &want, &want_len, NULL));
+    g_assert_true(g_file_get_contents(json_object_get_string_member(o, "file"), &got, &got_len,
+                                      NULL));
+    identical += got_len == want_len && memcmp(got, want, got_len) == 0;
+  }
+  /* Every PNG and JPEG in this guest is a copy of the two files. */
+  g_assert_cmpuint(identical, ==, objs->len - 1);
+  g_assert_cmpuint(identical, >=, 2);
+  g_autofree char *rm = g_strdup_printf("rm -rf '%s'", dir);
+  g_assert_cmpint(system(rm), ==, 0);
+}
+
+/* With the guest paused, two image scans give the same hits, line for line. */
+static void
+test_repeatable(void)
+{
+  g_autoptr(HwRun) p = hw_test_runv(guest, "pause", NULL);
+  g_autoptr(HwRun) a = hw_test_runv(guest, "--json", "scan", NULL);
+  g_autoptr(HwRun) b = hw_test_runv(guest, "--json", "scan", NULL);
+  g_autoptr(HwRun) c = hw_test_runv(guest, "resume", NULL);
+  g_autoptr(GPtrArray) la = hw_run_json_lines(a), lb = hw_run_json_lines(b);
+  g_assert_cmpuint(la->len, ==, lb->len);
+  g_assert_cmpuint(la->len, >, 5);
+  for (guint i = 0; i + 1 < la->len; i++) {
+    g_autofree char *x = json_to_string(la->pdata[i], FALSE);
+    g_autofree char *y = json_to_string(lb->pdata[i], FALSE);
+    g_assert_cmpstr(x, ==, y);
+    g_assert_nonnull(strstr(x, "\"already-paused\""));
+  }
+  g_assert_true(hw_test_guest_running(guest));
+}
+
+static void
+test_render(void)
+{
+  g_autofree char *dir = g_dir_make_tmp("hw-render-XXXXXX", NULL);
+  g_autofree char *out = g_build_filename(dir, "raw.png", NULL);
+  g_autofree char *pid = g_strdup_printf("%d", guest->sleep.pid);
+  const HwTruthImage *raw = hw_test_guest_image(guest, guest->sleep.pid, "raw");
+  g_autofree char *va = g_strdup_printf("0x%" G_GINT64_MODIFIER "x", raw->va);
+  g_autoptr(HwRun) r = hw_test_runv(guest, "--json", "render", va, "--pid", pid, "--width",
+                                    "200", "--height", "150", "--format", "rgba8888", "-o", out,
+                                    NULL);
+  JsonObject *o = hw_run_object(r);
+  g_assert_cmpint(json_object_get_int_member(o, "unreadable_bytes"), ==, 0);
+  guint w, h;
+  g_autofree guint8 *px = decode_png(out, &w, &h);
+  g_assert_cmpuint(w, ==, HWTEST_RAW_W);
+  assert_raw_pixels(px);
+
+  /* The gradient, physically (its one page), scaled 4x: each pixel a 4x4 square. */
+  g_autofree char *gpa = g_strdup_printf("0x%" G_GINT64_MODIFIER "x", guest->sleep.grad_pa);
+  g_autofree char *out2 = g_build_filename(dir, "grad.png", NULL);
+  g_autoptr(HwRun) r2 = hw_test_runv(guest, "render", gpa, "--phys", "--width", "64",
+                                     "--height", "16", "--format", "rgba8888", "--scale", "4",
+                                     "-o", out2, NULL);
+  g_assert_cmpint(r2->status, ==, 0);
+  g_autofree guint8 *g = decode_png(out2, &w, &h);
+  g_assert_cmpuint(w, ==, 256);
+  g_assert_cmpuint(h, ==, 64);
+  g_autofree guint8 *want = g_malloc(64 * 16 * 4);
+  hw_test_expected_gradient(want, 64, 16);
+  for (guint y = 0; y < 64; y++)
+    for (guint x = 0; x < 256; x++)
+      g_assert_cmpmem(g + (y * 256 + x) * 4, 4, want + ((y / 4) * 64 + x / 4) * 4, 4);
+
+  /* Memory that cannot be read is drawn hatched, not an error. */
+  g_autoptr(HwRun) r3 = hw_test_runv(guest, "--json", "render", "0x1000", "--pid", pid,
+                                     "--width", "64", "--height", "4", "--format", "gray8",
+                                     "-o", out2, NULL);
+  o = hw_run_object(r3);
+  g_assert_cmpint(json_object_get_int_member(o, "unreadable_bytes"), ==, 256);
+  g_autofree char *rm = g_strdup_printf("rm -rf '%s'", dir);
+  g_assert_cmpint(system(rm), ==, 0);
+}
+
+static void
+test_overview(void)
+{
+  g_autofree char *dir = g_dir_make_tmp("hw-overview-XXXXXX", NULL);
+  g_autofree char *out = g_build_filename(dir, "ram.png", NULL);
+  g_autoptr(HwRun) r = hw_test_runv(guest, "--json", "overview", "-o", out, NULL);
+  JsonObject *o = hw_run_object(r);
+  JsonObject *c = json_object_get_object_member(o, "classes");
+  gint64 pages = json_object_get_int_member(o, "pages"), sum = 0;
+  GList *names = json_object_get_members(c);
+  for (GList *l = names; l; l = l->next)
+    sum += json_object_get_int_member(c, l->data);
+  g_list_free(names);
+  g_assert_cmpint(sum, ==, pages);
+  g_assert_cmpint(json_object_get_int_member(c, "zero"), >, pages / 4);
+  g_assert_cmpint(json_object_get_int_member(c, "text"), >, 0);
+  g_assert_cmpint(json_object_get_int_member(c, "image"), >, 0);
+  /* Two hwtest processes, init and shells: dozens of page-table pages. */
+  g_assert_true(json_object_get_boolean_member(o, "page_tables_known"));
+  g_assert_cmpint(json_object_get_int_member(c, "page-table"), >, 20);
+  g_assert_cmpint(json_object_get_int_member(o, "address_spaces"), >=, 3);
+  g_assert_cmpstr(json_object_get_string_member(o, "state"), ==, "paused-by-haywire");
+  guint w, h;
+  g_autofree guint8 *px = decode_png(out, &w, &h);
+  g_assert_cmpuint(w, ==, json_object_get_int_member(o, "width"));
+  g_assert_cmpuint(h, ==, json_object_get_int_member(o, "height"));
+  g_assert_true(hw_test_guest_running(guest));
+  g_autofree char *rm = g_strdup_printf("rm -rf '%s'", dir);
+  g_assert_cmpint(system(rm), ==, 0);
+}
+
+/* Bad requests are usage errors (exit 2), and leave the guest running. */
+static void
+test_bad_requests(void)
+{
+  const char *const bad[][12] = {
+    { "scan", "--find", "tiff", NULL },
+    { "carve", NULL },
+    { "render", "0x1000", "--width", "64", "--format", "rgb999", "-o", "/tmp/x.png", NULL },
+    { "render", "0x1000", "--width", "0", "--format", "gray8", "-o", "/tmp/x.png", NULL },
+    { "render", "0x1000", "--width", "64", "--format", "gray8", NULL },
+    { "render", "0x1000", "--width", "64", "--stride", "10", "--format", "gray8", "-o",
+      "/tmp/x.png", NULL },
+    { "overview", NULL },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+    g_autoptr(HwRun) r = hw_test_run(guest, bad[i]);
+    g_assert_cmpint(r->status, ==, 2);
+    g_assert_nonnull(strstr(r->err, "haywire"));
+  }
+  g_assert_true(hw_test_guest_running(guest));
+}
+
+void
+hw_test_add_image_tests(HwTestGuest *g)
+{
+  guest = g;
+  g_autofree char *p = g_strdup_printf("/images/%s/", g->config);
+#define ADD(name, fn) do { g_autofree char *path = g_strconcat(p, name, NULL); \
+                           g_test_add_func(path, fn); } while (0)
+  ADD("scan-phys", test_scan_phys);
+  ADD("scan-pid", test_scan_pid);
+  ADD("carve-pid", test_carve_pid);
+  ADD("carve-phys", test_carve_phys);
+  ADD("repeatable", test_repeatable);
+  ADD("render", test_render);
+  ADD("overview", test_overview);
+  ADD("bad-requests", test_bad_requests);
+#undef ADD
+}

@@ -1,0 +1,398 @@
+/* PNG and JPEG checks on the test guest's real files, raw pixel detection on synthetic
+ * pictures and on things that are not pictures, and image scans over synthetic RAM
+ * (physical, across chunk ends; per process, across scattered pages). */
+#include <haywire/haywire.h>
+#include "../../guest/hwtest-pixels.h"
+
+#include <string.h>
+
+#define IMAGES HW_TEST_DATA "/../../guest/images/"
+
+typedef struct {
+  const guint8 *data;
+  gsize len;
+} Buf;
+
+static gboolean
+buf_read(gpointer ctx, guint64 addr, void *out, gsize len)
+{
+  const Buf *b = ctx;
+  if (addr > b->len || len > b->len - addr)
+    return FALSE;
+  memcpy(out, b->data + addr, len);
+  return TRUE;
+}
+
+static guint8 *
+load(const char *name, gsize *len)
+{
+  g_autofree char *path = g_strconcat(IMAGES, name, NULL);
+  g_autoptr(GError) error = NULL;
+  char *data = NULL;
+  g_assert_true(g_file_get_contents(path, &data, len, &error));
+  g_assert_no_error(error);
+  return (guint8 *)data;
+}
+
+/* FILE placed at offset 100 of a zeroed buffer, page padded, through CHECK. */
+static gboolean
+check_at(const guint8 *file, gsize len, gboolean (*check)(const HwReader *, guint64, HwImage *),
+         HwImage *out)
+{
+  gsize total = (100 + len + 3 * 4096) & ~(gsize)4095;
+  g_autofree guint8 *mem = g_malloc0(total);
+  memcpy(mem + 100, file, len);
+  Buf b = { mem, total };
+  HwReader r = { buf_read, &b };
+  return check(&r, 100, out);
+}
+
+static void
+test_png_valid(void)
+{
+  gsize len;
+  g_autofree guint8 *png = load("photo.png", &len);
+  HwImage im;
+  g_assert_true(check_at(png, len, hw_image_check_png, &im));
+  g_assert_cmpint(im.kind, ==, HW_IMAGE_PNG);
+  g_assert_cmpuint(im.addr, ==, 100);
+  g_assert_cmpuint(im.size, ==, len);
+  g_assert_cmpuint(im.width, ==, 128);
+  g_assert_cmpuint(im.height, ==, 96);
+}
+
+static void
+test_png_corrupt(void)
+{
+  gsize len;
+  g_autofree guint8 *png = load("photo.png", &len);
+  HwImage im;
+  /* One flipped bit anywhere in a chunk fails its CRC; every truncation fails. */
+  const gsize flips[] = { 8 + 8, 40, len / 2, len - 9 };
+  for (gsize i = 0; i < G_N_ELEMENTS(flips); i++) {
+    g_autofree guint8 *bad = g_memdup2(png, len);
+    bad[flips[i]] ^= 0x10;
+    g_assert_false(check_at(bad, len, hw_image_check_png, &im));
+  }
+  const gsize cuts[] = { 4, 8, 20, len / 3, len - 1 };
+  for (gsize i = 0; i < G_N_ELEMENTS(cuts); i++) {
+    g_autofree guint8 *bad = g_memdup2(png, len);
+    memset(bad + cuts[i], 0, len - cuts[i]);
+    g_assert_false(check_at(bad, len, hw_image_check_png, &im));
+  }
+  /* A huge chunk length is refused without reading 2 GiB. */
+  g_autofree guint8 *big = g_memdup2(png, len);
+  big[33] = 0x7f;
+  g_assert_false(check_at(big, len, hw_image_check_png, &im));
+}
+
+static void
+test_jpeg_valid(void)
+{
+  gsize len;
+  g_autofree guint8 *jpg = load("photo.jpg", &len);
+  HwImage im;
+  g_assert_true(check_at(jpg, len, hw_image_check_jpeg, &im));
+  g_assert_cmpint(im.kind, ==, HW_IMAGE_JPEG);
+  g_assert_cmpuint(im.size, ==, len);
+  g_assert_cmpuint(im.width, ==, 240);
+  g_assert_cmpuint(im.height, ==, 180);
+}
+
+static void
+test_jpeg_corrupt(void)
+{
+  gsize len;
+  g_autofree guint8 *jpg = load("photo.jpg", &len);
+  HwImage im;
+  /* Truncated (no EOI), a broken marker, a frame header with zero width. */
+  g_autofree guint8 *cut = g_memdup2(jpg, len);
+  memset(cut + len - 200, 0, 200);
+  g_assert_false(check_at(cut, len, hw_image_check_jpeg, &im));
+  g_autofree guint8 *marker = g_memdup2(jpg, len);
+  marker[3] = 0x01;   /* APP0 -> TEM: not a segment marker */
+  g_assert_false(check_at(marker, len, hw_image_check_jpeg, &im));
+  g_autofree guint8 *sof = g_memdup2(jpg, len);
+  guint8 *p = memmem(sof, len, "\xff\xc0", 2);
+  g_assert_nonnull(p);
+  p[7] = p[8] = 0;
+  g_assert_false(check_at(sof, len, hw_image_check_jpeg, &im));
+  static const guint8 lone[] = { 0xff, 0xd8, 0xff, 0xd9 };
+  g_assert_false(check_at(lone, sizeof lone, hw_image_check_jpeg, &im));
+}
+
+/* Random mutations of real files never crash the checks, and a file they accept lies
+ * within the buffer. */
+static void
+test_mutations(void)
+{
+  const char *names[] = { "photo.png", "photo.jpg" };
+  gboolean (*checks[])(const HwReader *, guint64, HwImage *) = { hw_image_check_png,
+                                                                  hw_image_check_jpeg };
+  GRand *rand = g_rand_new_with_seed(7);
+  for (gsize k = 0; k < 2; k++) {
+    gsize len;
+    g_autofree guint8 *file = load(names[k], &len);
+    for (int i = 0; i < 300; i++) {
+      g_autofree guint8 *bad = g_memdup2(file, len);
+      for (int j = 0; j < 4; j++)
+        bad[g_rand_int_range(rand, 0, (gint32)MIN(len, 2000))] = (guint8)g_rand_int(rand);
+      HwImage im;
+      if (check_at(bad, len, checks[k], &im))
+        g_assert_cmpuint(im.addr + im.size, <=, 100 + len + 3 * 4096);
+    }
+  }
+  g_rand_free(rand);
+}
+
+/* --- raw pixels ---------------------------------------------------------------- */
+
+#define RAM (16u << 20)
+
+static HwPhysMem *
+ram_new(guint8 **ram)
+{
+  const HwRamRange range = { 0, RAM, 0 };
+  *ram = g_malloc0(RAM);
+  return hw_physmem_new_from_data(*ram, RAM, &range, 1, NULL);
+}
+
+static GArray *
+scan_raw(HwPhysMem *mem)
+{
+  g_autoptr(GError) error = NULL;
+  GArray *hits = hw_scan_phys(mem, NULL, 1u << HW_IMAGE_RAW, 2, NULL, NULL, &error);
+  g_assert_no_error(error);
+  return hits;
+}
+
+static void
+put_picture(guint8 *dst, HwPixelFormat f)
+{
+  guint bpp = hw_pixel_format_bits(f) / 8;
+  for (int y = 0; y < HWTEST_RAW_H; y++)
+    for (int x = 0; x < HWTEST_RAW_W; x++) {
+      guint8 px[4];
+      hwtest_raw_pixel(x, y, px);
+      guint8 *d = dst + ((gsize)y * HWTEST_RAW_W + (gsize)x) * bpp;
+      switch (f) {
+      case HW_PIXEL_RGBA8888:
+        memcpy(d, px, 4);
+        break;
+      case HW_PIXEL_XRGB8888:
+        d[0] = px[2], d[1] = px[1], d[2] = px[0], d[3] = 0;
+        break;
+      case HW_PIXEL_RGB888:
+        memcpy(d, px, 3);
+        break;
+      case HW_PIXEL_RGB565: {
+        guint v = (guint)(px[0] >> 3) << 11 | (guint)(px[1] >> 2) << 5 | px[2] >> 3;
+        d[0] = (guint8)v, d[1] = (guint8)(v >> 8);
+        break;
+      }
+      default:
+        g_assert_not_reached();
+      }
+    }
+}
+
+static void
+test_raw_formats(void)
+{
+  const HwPixelFormat formats[] = { HW_PIXEL_RGBA8888, HW_PIXEL_XRGB8888, HW_PIXEL_RGB888,
+                                    HW_PIXEL_RGB565 };
+  for (gsize i = 0; i < G_N_ELEMENTS(formats); i++) {
+    guint8 *ram;
+    g_autoptr(HwPhysMem) mem = ram_new(&ram);
+    /* Across the 8 MiB chunk boundary, starting mid-page. */
+    const guint64 at = (8u << 20) - 5 * 4096 + 256;
+    put_picture(ram + at, formats[i]);
+    g_autoptr(GArray) hits = scan_raw(mem);
+    g_test_message("%s: %u hits", hw_pixel_format_name(formats[i]), hits->len);
+    for (guint k = 0; k < hits->len; k++)
+      g_test_message("  at 0x%" G_GINT64_MODIFIER "x %ux%u %s conf %.2f", g_array_index(hits, HwScanHit, k).gpa, g_array_index(hits, HwScanHit, k).image.width, g_array_index(hits, HwScanHit, k).image.height, hw_pixel_format_name(g_array_index(hits, HwScanHit, k).image.format), g_array_index(hits, HwScanHit, k).image.confidence);
+    g_assert_cmpuint(hits->len, ==, 1);
+    const HwScanHit *h = &g_array_index(hits, HwScanHit, 0);
+    g_assert_cmpint(h->image.kind, ==, HW_IMAGE_RAW);
+    g_assert_cmpint(h->image.format, ==, formats[i]);
+    g_assert_cmpuint(h->image.width, ==, HWTEST_RAW_W);
+    g_assert_cmpfloat(h->image.confidence, >=, 0.5);
+    if (hw_pixel_format_bits(formats[i]) == 32) {
+      /* The constant fourth byte pins both ends to the pixel. */
+      g_assert_cmphex(h->gpa, ==, at);
+      g_assert_cmpuint(h->image.height, ==, HWTEST_RAW_H);
+    } else {
+      g_assert_cmpuint(h->image.height, >=, HWTEST_RAW_H - 12);
+    }
+    g_free(ram);
+  }
+}
+
+/* Noise, text, small integers, pointers and a constant fill are not pictures. (A
+ * regular ramp of 32-bit counters is: it draws as a smooth gradient, and is reported
+ * as one.) */
+static void
+test_raw_not_pictures(void)
+{
+  guint8 *ram;
+  g_autoptr(HwPhysMem) mem = ram_new(&ram);
+  GRand *rand = g_rand_new_with_seed(3);
+  for (gsize i = 0; i < (1u << 20); i++)
+    ram[i] = (guint8)g_rand_int(rand);
+  for (gsize i = 1u << 20; i < (2u << 20); i++)
+    ram[i] = (guint8)" etaoinshrdlu\nETAOIN.,"[g_rand_int_range(rand, 0, 22)];
+  for (guint32 i = 0; i < (1u << 18); i++) {
+    guint32 v = g_rand_int_range(rand, 0, 5000);   /* sizes, counts, indices */
+    memcpy(ram + (2u << 20) + 4 * i, &v, 4);
+  }
+  for (guint64 i = 0; i < (1u << 17); i++) {
+    guint64 p = 0xffff888000000000ull + (guint64)g_rand_int(rand) * 64;
+    memcpy(ram + (3u << 20) + 8 * i, &p, 8);
+  }
+  memset(ram + (4u << 20), 0xff, 1u << 20);
+  g_rand_free(rand);
+  g_autoptr(GArray) hits = scan_raw(mem);
+  for (guint i = 0; i < hits->len; i++)
+    g_test_message("false hit at 0x%" G_GINT64_MODIFIER "x: %ux%u %s",
+                   g_array_index(hits, HwScanHit, i).gpa,
+                   g_array_index(hits, HwScanHit, i).image.width,
+                   g_array_index(hits, HwScanHit, i).image.height,
+                   hw_pixel_format_name(g_array_index(hits, HwScanHit, i).image.format));
+  g_assert_cmpuint(hits->len, ==, 0);
+  g_free(ram);
+}
+
+/* PNG and JPEG in physical RAM: one across the chunk boundary, and the scan gives
+ * the same hits with 1 and 4 threads. */
+static void
+test_phys_files(void)
+{
+  guint8 *ram;
+  g_autoptr(HwPhysMem) mem = ram_new(&ram);
+  gsize plen, jlen;
+  g_autofree guint8 *png = load("photo.png", &plen);
+  g_autofree guint8 *jpg = load("photo.jpg", &jlen);
+  memcpy(ram + (8u << 20) - 5000, png, plen);
+  memcpy(ram + 12345, jpg, jlen);
+  guint images = (1u << HW_IMAGE_PNG) | (1u << HW_IMAGE_JPEG);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) one = hw_scan_phys(mem, NULL, images, 1, NULL, NULL, &error);
+  g_autoptr(GArray) four = hw_scan_phys(mem, NULL, images, 4, NULL, NULL, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(one->len, ==, 2);
+  g_assert_cmpmem(one->data, one->len * sizeof(HwScanHit), four->data,
+                  four->len * sizeof(HwScanHit));
+  const HwScanHit *j = &g_array_index(one, HwScanHit, 0), *p = &g_array_index(one, HwScanHit, 1);
+  g_assert_cmphex(j->gpa, ==, 12345);
+  g_assert_cmpint(j->image.kind, ==, HW_IMAGE_JPEG);
+  g_assert_cmpuint(j->image.size, ==, jlen);
+  g_assert_cmphex(p->gpa, ==, (8u << 20) - 5000);
+  g_assert_cmpint(p->image.kind, ==, HW_IMAGE_PNG);
+  g_assert_cmpuint(p->image.size, ==, plen);
+  g_free(ram);
+}
+
+/* A PNG and raw pixels spread over VA-contiguous pages in reversed physical order. */
+static void
+test_vmas_scattered(void)
+{
+  guint8 *ram;
+  g_autoptr(HwPhysMem) mem = ram_new(&ram);
+  const guint64 pml4 = 0x100000, pdpt = 0x101000, pd = 0x102000, pt = 0x103000;
+  const guint64 va = 0x400000;
+  const guint n_pages = 48;
+  guint64 e;
+  memcpy(ram + pml4 + 8 * ((va >> 39) & 511), (e = pdpt | 7, &e), 8);
+  memcpy(ram + pdpt + 8 * ((va >> 30) & 511), (e = pd | 7, &e), 8);
+  memcpy(ram + pd + 8 * ((va >> 21) & 511), (e = pt | 7, &e), 8);
+  for (guint i = 0; i < n_pages; i++) {
+    e = (0x800000 + (guint64)(n_pages - i) * 0x3000) | 7;
+    memcpy(ram + pt + 8 * (((va >> 12) & 511) + i), &e, 8);
+  }
+  /* Build the contents in VA order, then copy each page to its frame. */
+  g_autofree guint8 *image = g_malloc0((gsize)n_pages * 4096);
+  gsize plen;
+  g_autofree guint8 *png = load("photo.png", &plen);
+  memcpy(image + 300, png, plen);
+  put_picture(image + 8 * 4096, HW_PIXEL_RGBA8888);
+  for (guint i = 0; i < n_pages; i++)
+    memcpy(ram + 0x800000 + (gsize)(n_pages - i) * 0x3000, image + (gsize)i * 4096, 4096);
+
+  g_autoptr(HwMmu) mmu = hw_mmu_new_x86_64(mem, &(HwX86Paging){ .cr3 = pml4, .nxe = TRUE });
+  g_autoptr(GArray) vmas = g_array_new(FALSE, TRUE, sizeof(HwVma));
+  HwVma v = { .start = va, .end = va + (guint64)n_pages * 4096 };
+  g_array_append_val(vmas, v);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) hits = hw_scan_vmas(mmu, mem, vmas, NULL, (1u << HW_IMAGE_N_KINDS) - 1,
+                                        &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(hits->len, ==, 2);
+  const HwScanHit *p = &g_array_index(hits, HwScanHit, 0), *r = &g_array_index(hits, HwScanHit, 1);
+  g_assert_cmpint(p->image.kind, ==, HW_IMAGE_PNG);
+  g_assert_cmphex(p->va, ==, va + 300);
+  g_assert_cmphex(p->image.addr, ==, va + 300);
+  g_assert_cmphex(p->gpa, ==, 0x800000 + (guint64)n_pages * 0x3000 + 300);
+  g_assert_cmpuint(p->image.size, ==, plen);
+  g_assert_cmpint(r->image.kind, ==, HW_IMAGE_RAW);
+  g_assert_cmphex(r->va, ==, va + 8 * 4096);
+  g_assert_cmpuint(r->image.width, ==, HWTEST_RAW_W);
+  g_assert_cmpuint(r->image.height, ==, HWTEST_RAW_H);
+  /* Physically the PNG is in pieces: the physical scan cannot see it. */
+  g_autoptr(GArray) phys = hw_scan_phys(mem, NULL, 1u << HW_IMAGE_PNG, 1, NULL, NULL, &error);
+  g_assert_cmpuint(phys->len, ==, 0);
+  g_free(ram);
+}
+
+static void
+test_kinds_parse(void)
+{
+  guint mask;
+  g_autoptr(GError) error = NULL;
+  g_assert_true(hw_image_kinds_parse("png, jpg", &mask, &error));
+  g_assert_cmphex(mask, ==, (1u << HW_IMAGE_PNG) | (1u << HW_IMAGE_JPEG));
+  g_assert_true(hw_image_kinds_parse("all", &mask, &error));
+  g_assert_cmphex(mask, ==, (1u << HW_IMAGE_N_KINDS) - 1);
+  const char *bad[] = { "tiff", "", ",", "png,,x" };
+  for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+    g_clear_error(&error);
+    g_assert_false(hw_image_kinds_parse(bad[i], &mask, &error));
+    g_assert_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT);
+  }
+  HwPixelFormat f;
+  g_assert_true(hw_pixel_format_parse("BGRA8888", &f));
+  g_assert_cmpint(f, ==, HW_PIXEL_BGRA8888);
+  g_assert_true(hw_pixel_format_parse("1-bit", &f));
+  g_assert_cmpint(f, ==, HW_PIXEL_MONO1);
+  g_assert_false(hw_pixel_format_parse("rgb999", &f));
+}
+
+static void
+test_pixels_to_rgba(void)
+{
+  const guint8 bgrx[] = { 1, 2, 3, 0 }, rgb565[] = { 0x1f, 0xf8 }, mono[] = { 0xa0 };
+  guint8 out[16];
+  hw_pixels_to_rgba(HW_PIXEL_XRGB8888, bgrx, 0, 1, out);
+  g_assert_cmpmem(out, 4, ((guint8[]){ 3, 2, 1, 255 }), 4);
+  hw_pixels_to_rgba(HW_PIXEL_RGB565, rgb565, 0, 1, out);
+  g_assert_cmpmem(out, 4, ((guint8[]){ 255, 0, 255, 255 }), 4);
+  hw_pixels_to_rgba(HW_PIXEL_MONO1, mono, 1, 2, out);
+  g_assert_cmpmem(out, 8, ((guint8[]){ 0, 0, 0, 255, 255, 255, 255, 255 }), 8);
+}
+
+int
+main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/scan/png/valid", test_png_valid);
+  g_test_add_func("/scan/png/corrupt", test_png_corrupt);
+  g_test_add_func("/scan/jpeg/valid", test_jpeg_valid);
+  g_test_add_func("/scan/jpeg/corrupt", test_jpeg_corrupt);
+  g_test_add_func("/scan/files/mutations", test_mutations);
+  g_test_add_func("/scan/raw/formats", test_raw_formats);
+  g_test_add_func("/scan/raw/not-pictures", test_raw_not_pictures);
+  g_test_add_func("/scan/images/phys", test_phys_files);
+  g_test_add_func("/scan/images/vmas-scattered", test_vmas_scattered);
+  g_test_add_func("/scan/image/kinds-parse", test_kinds_parse);
+  g_test_add_func("/scan/image/pixels-to-rgba", test_pixels_to_rgba);
+  return g_test_run();
+}
