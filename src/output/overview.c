@@ -53,12 +53,8 @@ hw_overview_draw(const HwOverviewRange *ranges, guint n_ranges, const char *titl
     return NULL;
   }
   guint64 rows = 0, counts[HW_PAGE_N_CLASSES] = { 0 }, total = 0;
-  for (guint r = 0; r < n_ranges; r++) {
+  for (guint r = 0; r < n_ranges; r++)
     rows += (ranges[r].n_pages + PER_ROW - 1) / PER_ROW;
-    for (guint64 p = 0; p < ranges[r].n_pages; p++)
-      counts[class_of(ranges[r].classes[p])]++;
-    total += ranges[r].n_pages;
-  }
   /* Pages are 2x2 squares, or single pixels for guests too large for that. */
   guint px = rows * 2 <= 8192 ? 2 : 1;
   const gint64 title_h = 14 + 12, range_head = 16, range_gap = 14;
@@ -70,6 +66,11 @@ hw_overview_draw(const HwOverviewRange *ranges, guint n_ranges, const char *titl
     g_set_error(error, HW_ERROR, HW_ERROR_LIMIT, "%" G_GUINT64_FORMAT " rows of 2 MiB do not "
                 "fit in a %u pixel high picture", rows, MAX_HEIGHT);
     return NULL;
+  }
+  for (guint r = 0; r < n_ranges; r++) {
+    for (guint64 p = 0; p < ranges[r].n_pages; p++)
+      counts[class_of(ranges[r].classes[p])]++;
+    total += ranges[r].n_pages;
   }
   HwCanvas *c = hw_canvas_new((guint32)width, (guint32)height);
   hw_canvas_fill_rect(c, 0, 0, (gint64)width, (gint64)height, BACKGROUND);
