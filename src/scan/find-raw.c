@@ -11,12 +11,13 @@
 #define MAX_WIDTH 4096u
 #define MIN_ROWS 8u
 #define SAMPLES 1024u
-#define COARSE_SAMPLES 128u
+#define COARSE_SAMPLES 64u
 #define CANDIDATES 8u
 #define MAX_MEASURE (4u << 20)   /* bytes of a run used to find the width */
 
-/* Channel values of pixel I of format F in BUF, as 0..255. */
-static inline void
+/* Channel values of pixel I of format F in BUF, as 0..255. Always inlined: F is a
+ * constant at every hot call, and the switch then disappears. */
+static inline __attribute__((always_inline)) void
 channels(HwPixelFormat f, const guint8 *buf, gsize i, guint c[3])
 {
   switch (f) {
@@ -37,7 +38,7 @@ channels(HwPixelFormat f, const guint8 *buf, gsize i, guint c[3])
   }
 }
 
-static inline guint
+static inline __attribute__((always_inline)) guint
 pixel_diff(HwPixelFormat f, const guint8 *buf, gsize i, gsize j)
 {
   guint a[3], b[3];
@@ -49,7 +50,7 @@ pixel_diff(HwPixelFormat f, const guint8 *buf, gsize i, gsize j)
 
 /* Mean neighbour difference and mean difference of scattered pairs over N pixels,
  * sampling every STEP-th pixel. */
-static void
+static inline __attribute__((always_inline)) void
 smoothness(HwPixelFormat f, const guint8 *buf, gsize n, gsize step, double *near, double *far)
 {
   guint64 dn = 0, df = 0;
@@ -68,18 +69,26 @@ hw_raw_classify_page(const guint8 *page, HwPixelFormat *format)
   /* 32-bit pixels: the fourth byte is the same (0xff alpha or 0 padding) almost
    * everywhere. */
   guint opaque = 0, padded = 0;
-  for (guint i = 3; i < PAGE; i += 4) {
+  double near, far;
+  /* A look at every 16th pixel first: most pages fail it. */
+  for (guint i = 3; i < PAGE; i += 64) {
     opaque += page[i] == 0xff;
     padded += page[i] == 0;
   }
-  double near, far;
-  if (opaque >= 1000 || padded >= 1000) {
-    HwPixelFormat f = opaque >= 1000 ? HW_PIXEL_RGBA8888 : HW_PIXEL_XRGB8888;
-    smoothness(f, page, PAGE / 4, 3, &near, &far);
-    *format = f;
-    if (far < 3)
-      return HW_RAW_FLAT;
-    return near < 0.5 * far ? HW_RAW_PIXELS : HW_RAW_NONE;
+  if (opaque >= 60 || padded >= 60) {
+    opaque = padded = 0;
+    for (guint i = 3; i < PAGE; i += 4) {
+      opaque += page[i] == 0xff;
+      padded += page[i] == 0;
+    }
+    if (opaque >= 1000 || padded >= 1000) {
+      HwPixelFormat f = opaque >= 1000 ? HW_PIXEL_RGBA8888 : HW_PIXEL_XRGB8888;
+      smoothness(f, page, PAGE / 4, 3, &near, &far);
+      *format = f;
+      if (far < 3)
+        return HW_RAW_FLAT;
+      return near < 0.5 * far ? HW_RAW_PIXELS : HW_RAW_NONE;
+    }
   }
   /* 16- and 24-bit pixels: smooth at their own pixel size, rough at the others. */
   double n16, f16, n24, f24;
@@ -103,7 +112,7 @@ hw_raw_classify_page(const guint8 *page, HwPixelFormat *format)
 }
 
 /* Mean difference between pixels W apart, over up to SAMPLES positions spread over N. */
-static double
+static inline __attribute__((always_inline)) double
 row_score(HwPixelFormat f, const guint8 *buf, gsize n, gsize w, gsize samples)
 {
   guint64 d = 0;
@@ -112,6 +121,17 @@ row_score(HwPixelFormat f, const guint8 *buf, gsize n, gsize w, gsize samples)
     d += pixel_diff(f, buf, i, i + w);
   return k ? (double)d / (double)k : 0;
 }
+
+#define ROW_SCORE_FOR(name, fmt)                                                     \
+  static double name(const guint8 *buf, gsize n, gsize w, gsize samples)            \
+  {                                                                                  \
+    return row_score(fmt, buf, n, w, samples);                                       \
+  }
+ROW_SCORE_FOR(score_32, HW_PIXEL_RGBA8888)
+ROW_SCORE_FOR(score_24, HW_PIXEL_RGB888)
+ROW_SCORE_FOR(score_16, HW_PIXEL_RGB565)
+
+typedef double (*ScoreFunc)(const guint8 *buf, gsize n, gsize w, gsize samples);
 
 static int
 cmp_double(const void *a, const void *b)
@@ -126,8 +146,9 @@ hw_raw_measure(const HwReader *r, guint64 addr, guint64 len, HwPixelFormat f, Hw
   guint bpp = hw_pixel_format_bits(f) / 8;
   gsize n_bytes = (gsize)MIN(len, (guint64)MAX_MEASURE);
   gsize n = n_bytes / bpp;
-  if (bpp == 0 || n < MIN_WIDTH * MIN_ROWS)
+  if (bpp < 2 || bpp > 4 || n < MIN_WIDTH * MIN_ROWS)
     return FALSE;
+  ScoreFunc score_at = bpp == 4 ? score_32 : bpp == 3 ? score_24 : score_16;
   g_autofree guint8 *buf = g_malloc(n_bytes);
   if (!r->read(r->ctx, addr, buf, n_bytes))
     return FALSE;
@@ -140,7 +161,7 @@ hw_raw_measure(const HwReader *r, guint64 addr, guint64 len, HwPixelFormat f, Hw
    * samples: the width search costs a few thousand pixel pairs per width otherwise. */
   g_autofree double *score = g_new(double, count);
   for (gsize i = 0; i < count; i++)
-    score[i] = row_score(f, buf, n, MIN_WIDTH - 1 + i, COARSE_SAMPLES);
+    score[i] = score_at(buf, n, MIN_WIDTH - 1 + i, COARSE_SAMPLES);
   g_autofree double *sorted = g_memdup2(score, count * sizeof(double));
   qsort(sorted, count, sizeof(double), cmp_double);
   double median = sorted[count / 2];
@@ -165,9 +186,9 @@ hw_raw_measure(const HwReader *r, guint64 addr, guint64 len, HwPixelFormat f, Hw
   double full[CANDIDATES];
   for (gsize c = 0; c < n_cand; c++) {
     gsize i = cand[c];
-    full[c] = row_score(f, buf, n, MIN_WIDTH - 1 + i, SAMPLES);
-    if (!(full[c] < row_score(f, buf, n, MIN_WIDTH - 2 + i, SAMPLES) &&
-          full[c] <= row_score(f, buf, n, MIN_WIDTH + i, SAMPLES)))
+    full[c] = score_at(buf, n, MIN_WIDTH - 1 + i, SAMPLES);
+    if (!(full[c] < score_at(buf, n, MIN_WIDTH - 2 + i, SAMPLES) &&
+          full[c] <= score_at(buf, n, MIN_WIDTH + i, SAMPLES)))
       full[c] = -1;
   }
   gsize best = 0;

@@ -26,12 +26,13 @@ static const struct {
   HwImageKind kind;
   const char *sig;
   gsize len;
+  gsize anchor;      /* index of the byte memchr looks for */
   CheckFunc check;
 } signatures[] = {
-  { HW_IMAGE_PNG, "\x89PNG\r\n\x1a\n", 8, hw_image_check_png },
-  { HW_IMAGE_JPEG, "\xff\xd8\xff", 3, hw_image_check_jpeg },
-  { HW_IMAGE_GIF, "GIF8", 4, hw_image_check_gif },
-  { HW_IMAGE_BMP, "BM", 2, hw_image_check_bmp },
+  { HW_IMAGE_PNG, "\x89PNG\r\n\x1a\n", 8, 0, hw_image_check_png },
+  { HW_IMAGE_JPEG, "\xff\xd8\xff", 3, 1, hw_image_check_jpeg },
+  { HW_IMAGE_GIF, "GIF8", 4, 3, hw_image_check_gif },
+  { HW_IMAGE_BMP, "BM", 2, 1, hw_image_check_bmp },
 };
 
 static gboolean
@@ -62,8 +63,10 @@ static gboolean
 page_is_zero(const guint8 *p)
 {
   const guint64 *w = (const guint64 *)(const void *)p;
-  guint64 acc = 0;
-  for (guint i = 0; i < PAGE / 8; i += 8)
+  guint64 acc = w[0] | w[1] | w[2] | w[3] | w[4] | w[5] | w[6] | w[7];
+  if (acc != 0)
+    return FALSE;   /* most data pages: decided by the first cache line */
+  for (guint i = 8; i < PAGE / 8; i += 8)
     acc |= w[i] | w[i + 1] | w[i + 2] | w[i + 3] | w[i + 4] | w[i + 5] | w[i + 6] | w[i + 7];
   return acc == 0;
 }
@@ -84,18 +87,19 @@ add_hit(GArray *out, const HwScanHit *h)
 }
 
 /* Matches of NEEDLE starting in BUF[0, starts) with BUF readable up to AVAIL:
- * offsets appended to OUT. */
+ * offsets appended to OUT. memchr looks for NEEDLE[ANCHOR], a byte chosen to be rare
+ * in memory (0xff, the first byte of a JPEG, is everywhere in kernel pointers). */
 static void
 find_offsets(const guint8 *buf, gsize starts, gsize avail, const guint8 *needle, gsize len,
-             GArray *out)
+             gsize anchor, GArray *out)
 {
-  const guint8 *p = buf, *end = buf + starts;
+  const guint8 *p = buf + anchor, *end = buf + MIN(starts + anchor, avail);
   while (p < end && out->len < MAX_HITS) {
-    const guint8 *hit = memchr(p, needle[0], (gsize)(end - p));
+    const guint8 *hit = memchr(p, needle[anchor], (gsize)(end - p));
     if (hit == NULL)
       break;
-    gsize off = (gsize)(hit - buf);
-    if (avail - off >= len && memcmp(hit, needle, len) == 0)
+    gsize off = (gsize)(hit - buf) - anchor;
+    if (avail - off >= len && memcmp(buf + off, needle, len) == 0)
       g_array_append_val(out, off);
     p = hit + 1;
   }
@@ -110,7 +114,7 @@ scan_bytes(const Spec *s, const guint8 *buf, gsize starts, gsize avail, guint64 
   for (guint k = 0; s->patterns && k < s->patterns->len; k++) {
     const HwPattern *pat = g_ptr_array_index(s->patterns, k);
     g_array_set_size(offsets, 0);
-    find_offsets(buf, starts, avail, pat->bytes, pat->len, offsets);
+    find_offsets(buf, starts, avail, pat->bytes, pat->len, 0, offsets);
     for (guint i = 0; i < offsets->len; i++) {
       HwScanHit h = { .kind = HW_HIT_STRING, .pattern = k };
       h.gpa = base + g_array_index(offsets, gsize, i);
@@ -123,7 +127,7 @@ scan_bytes(const Spec *s, const guint8 *buf, gsize starts, gsize avail, guint64 
       continue;
     g_array_set_size(offsets, 0);
     find_offsets(buf, starts, avail, (const guint8 *)signatures[k].sig, signatures[k].len,
-                 offsets);
+                 signatures[k].anchor, offsets);
     for (guint i = 0; i < offsets->len; i++) {
       HwScanHit h = { .kind = HW_HIT_IMAGE };
       h.gpa = base + g_array_index(offsets, gsize, i);
