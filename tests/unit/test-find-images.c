@@ -121,16 +121,96 @@ test_jpeg_corrupt(void)
   g_assert_false(check_at(lone, sizeof lone, hw_image_check_jpeg, &im));
 }
 
+static void
+test_gif_bmp_valid(void)
+{
+  gsize glen, blen;
+  g_autofree guint8 *gif = load("icon.gif", &glen);
+  g_autofree guint8 *bmp = load("logo.bmp", &blen);
+  HwImage im;
+  g_assert_true(check_at(gif, glen, hw_image_check_gif, &im));
+  g_assert_cmpint(im.kind, ==, HW_IMAGE_GIF);
+  g_assert_cmpuint(im.size, ==, glen);
+  g_assert_cmpuint(im.width, ==, 64);
+  g_assert_cmpuint(im.height, ==, 48);
+  g_assert_true(check_at(bmp, blen, hw_image_check_bmp, &im));
+  g_assert_cmpint(im.kind, ==, HW_IMAGE_BMP);
+  g_assert_cmpuint(im.size, ==, blen);
+  g_assert_cmpuint(im.width, ==, 40);
+  g_assert_cmpuint(im.height, ==, 30);
+  /* Top-down (negative height) is a valid BMP too. */
+  g_autofree guint8 *down = g_memdup2(bmp, blen);
+  gint32 h = -30;
+  memcpy(down + 22, &h, 4);
+  g_assert_true(check_at(down, blen, hw_image_check_bmp, &im));
+  g_assert_cmpuint(im.height, ==, 30);
+}
+
+/* One field broken at a time: each variant is refused. */
+static void
+test_gif_bmp_corrupt(void)
+{
+  gsize glen, blen;
+  g_autofree guint8 *gif = load("icon.gif", &glen);
+  g_autofree guint8 *bmp = load("logo.bmp", &blen);
+  static const struct {
+    gsize at;
+    guint8 value;
+  } gif_bad[] = {
+    { 4, '8' },        /* GIF88a */
+    { 6, 0 },          /* zero width */
+    { 10, 0x87 },      /* a global colour table of 768 bytes: blocks misread */
+  }, bmp_bad[] = {
+    { 14, 41 },        /* header size */
+    { 26, 2 },         /* planes */
+    { 28, 7 },         /* bits per pixel */
+    { 30, 1 },         /* RLE8 with 24 bits per pixel */
+    { 10, 0xff }, { 11, 0xff },   /* pixel offset beyond the file */
+    { 2, 0x10 }, { 3, 0 },        /* file size too small for the pixels */
+    { 5, 0x20 },       /* file size over 256 MiB */
+    { 18, 0 },         /* width 0 */
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(gif_bad); i++) {
+    g_autofree guint8 *bad = g_memdup2(gif, glen);
+    bad[gif_bad[i].at] = gif_bad[i].value;
+    HwImage im;
+    g_assert_false(check_at(bad, glen, hw_image_check_gif, &im));
+  }
+  for (gsize i = 0; i < G_N_ELEMENTS(bmp_bad); i++) {
+    g_autofree guint8 *bad = g_memdup2(bmp, blen);
+    bad[bmp_bad[i].at] = bmp_bad[i].value;
+    HwImage im;
+    g_assert_false(check_at(bad, blen, hw_image_check_bmp, &im));
+  }
+  HwImage im;
+  /* No trailer; an unknown block; no image at all. */
+  g_autofree guint8 *cut = g_memdup2(gif, glen);
+  cut[glen - 1] = 0;
+  g_assert_false(check_at(cut, glen, hw_image_check_gif, &im));
+  g_autofree guint8 *block = g_memdup2(gif, glen);
+  guint8 *desc = memchr(block + 13 + 24, 0x2c, glen - 37);
+  g_assert_nonnull(desc);
+  *desc = 0x2d;
+  g_assert_false(check_at(block, glen, hw_image_check_gif, &im));
+  static const guint8 empty[] = { 'G', 'I', 'F', '8', '9', 'a', 4, 0, 4, 0, 0, 0, 0, 0x3b };
+  g_assert_false(check_at(empty, sizeof empty, hw_image_check_gif, &im));
+  /* A BMP whose last byte lies beyond readable memory. */
+  g_autofree guint8 *bmp_cut = g_memdup2(bmp, blen);
+  guint32 big = (guint32)blen + 3 * 4096 + 200;
+  memcpy(bmp_cut + 2, &big, 4);
+  g_assert_false(check_at(bmp_cut, blen, hw_image_check_bmp, &im));
+}
+
 /* Random mutations of real files never crash the checks, and a file they accept lies
  * within the buffer. */
 static void
 test_mutations(void)
 {
-  const char *names[] = { "photo.png", "photo.jpg" };
-  gboolean (*checks[])(const HwReader *, guint64, HwImage *) = { hw_image_check_png,
-                                                                  hw_image_check_jpeg };
+  const char *names[] = { "photo.png", "photo.jpg", "icon.gif", "logo.bmp" };
+  gboolean (*checks[])(const HwReader *, guint64, HwImage *) = {
+    hw_image_check_png, hw_image_check_jpeg, hw_image_check_gif, hw_image_check_bmp };
   GRand *rand = g_rand_new_with_seed(7);
-  for (gsize k = 0; k < 2; k++) {
+  for (gsize k = 0; k < G_N_ELEMENTS(names); k++) {
     gsize len;
     g_autofree guint8 *file = load(names[k], &len);
     for (int i = 0; i < 300; i++) {
@@ -387,6 +467,8 @@ main(int argc, char **argv)
   g_test_add_func("/scan/png/corrupt", test_png_corrupt);
   g_test_add_func("/scan/jpeg/valid", test_jpeg_valid);
   g_test_add_func("/scan/jpeg/corrupt", test_jpeg_corrupt);
+  g_test_add_func("/scan/gif-bmp/valid", test_gif_bmp_valid);
+  g_test_add_func("/scan/gif-bmp/corrupt", test_gif_bmp_corrupt);
   g_test_add_func("/scan/files/mutations", test_mutations);
   g_test_add_func("/scan/raw/formats", test_raw_formats);
   g_test_add_func("/scan/raw/not-pictures", test_raw_not_pictures);

@@ -753,10 +753,57 @@ test_gone(void)
   g_rmdir(dir);
 }
 
+static gboolean
+count_table(guint64 gpa, guint level, gpointer data)
+{
+  GHashTable *seen = data;
+  guint64 *key = g_new(guint64, 1);
+  *key = gpa;
+  gboolean fresh = !g_hash_table_contains(seen, key);
+  g_hash_table_add(seen, key);
+  return fresh;
+}
+
+static gboolean
+always_descend(guint64 gpa, guint level, gpointer data)
+{
+  return TRUE;
+}
+
+/* Every table page reachable from the root once: large pages end a branch, shared
+ * tables are walked once, a table that points to itself ends at the budget. */
+static void
+test_tables(void)
+{
+  g_autoptr(Ram) ram = ram_new();
+  guint64 root = ram_new_table(ram);
+  ram_map(ram, root, 4, 0x400000, 1, 0x10000 | P);
+  ram_map(ram, root, 4, 0x401000, 1, 0x11000 | P);   /* same PT */
+  ram_map(ram, root, 4, 0x40000000, 2, 0x200000 | P);   /* 2 MiB page: no PT */
+  ram_map(ram, root, 4, 0xffff888000000000ull, 3, 0 | P);   /* 1 GiB page */
+  g_autoptr(HwMmu) mmu = make_mmu(ram, root, FALSE, TRUE);
+  g_autoptr(GHashTable) seen = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+  /* root, low PDPT, the PD of the first GiB, its PT, the PD of the second GiB (a 2 MiB
+   * page: no PT below), high PDPT (a 1 GiB page): 6. */
+  g_assert_cmpuint(hw_mmu_for_each_table(mmu, count_table, seen, 1000), ==, 6);
+  g_assert_cmpuint(g_hash_table_size(seen), ==, 6);
+  g_assert_true(g_hash_table_contains(seen, &root));
+  /* Walked again from the same root: only the root is visited, nothing below. */
+  g_assert_cmpuint(hw_mmu_for_each_table(mmu, count_table, seen, 1000), ==, 1);
+
+  /* Every entry of the root points back at the root: depth ends each branch, but
+   * there are 512^3 of them; the budget ends the walk. */
+  for (guint i = 0; i < 512; i++)
+    ram_set(ram, root + i * 8, root | P | RW);
+  g_autoptr(HwMmu) loop = make_mmu(ram, root, FALSE, TRUE);
+  g_assert_cmpuint(hw_mmu_for_each_table(loop, always_descend, NULL, 300), ==, 300);
+}
+
 int
 main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/mmu/x86-64/tables", test_tables);
 
   for (guint i = 0; i < G_N_ELEMENTS(map_cases); i++) {
     g_autofree char *path = g_strdup_printf("/mmu/x86-64/%s", map_cases[i].name);
