@@ -21,7 +21,7 @@ int
 hw_cmd_render(HwCli *cli, int argc, char **argv)
 {
   int rc, cpu = 0, pid = 0, width = 0, height = 256, stride = 0, scale = 1;
-  gboolean phys = FALSE, live = FALSE;
+  gboolean phys = FALSE, live = FALSE, keep_alpha = FALSE;
   g_autofree char *format = NULL, *out_path = NULL;
   g_autoptr(GError) error = NULL;
   GOptionEntry entries[] = {
@@ -39,6 +39,8 @@ hw_cmd_render(HwCli *cli, int argc, char **argv)
       "PID", "PID" },
     { "cpu", 'c', 0, G_OPTION_ARG_INT, &cpu, "translate through vCPU N's page tables "
       "(default 0)", "N" },
+    { "keep-alpha", 0, 0, G_OPTION_ARG_NONE, &keep_alpha, "write the alpha bytes of rgba8888/"
+      "bgra8888 as they are (default: opaque, so zero memory shows black)", NULL },
     { "live", 0, 0, G_OPTION_ARG_NONE, &live, "do not pause the guest while reading", NULL },
     { NULL }
   };
@@ -120,6 +122,8 @@ hw_cmd_render(HwCli *cli, int argc, char **argv)
     guint64 row_off = (guint64)y * (guint64)stride;
     hw_pixels_to_rgba(f, data + row_off, 0, (guint)width, row);
     for (guint x = 0; x < (guint)width; x++) {
+      if (!keep_alpha)
+        row[4 * x + 3] = 255;
       guint64 byte = row_off + (guint64)x * bits / 8;
       if (!readable[(addr + byte) / PAGE - first_page])
         hatch(row + 4 * x, x, y);
