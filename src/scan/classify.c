@@ -45,6 +45,7 @@ hw_page_classify(const guint8 *page)
 
 typedef struct {
   const HwPhysMem *mem;
+  HwDataMap *data;
   guint8 **classes;     /* per range */
   const HwRamRange *ranges;
   guint n_ranges;
@@ -69,7 +70,7 @@ classify_pages(Job *job, guint c)
   guint64 pos = range->gpa + off, end = pos + len, ds, de;
   if (base == NULL)
     return;
-  while (pos < end && hw_physmem_next_data(job->mem, pos, end, &ds, &de)) {
+  while (pos < end && hw_data_map_next(job->data, pos, end, &ds, &de)) {
     ds &= ~(guint64)(PAGE - 1);
     for (guint64 gpa = ds; gpa + PAGE <= de; gpa += PAGE)
       out[(gpa - range->gpa - off) / PAGE] =
@@ -117,7 +118,8 @@ hw_scan_page_classes(const HwPhysMem *mem, guint n_threads, GError **error)
     n_chunks += (guint)((ranges[r].size + CHUNK - 1) / CHUNK);
     g_ptr_array_add(out, g_malloc0(ranges[r].size / PAGE + 1));
   }
-  Job job = { .mem = mem, .classes = (guint8 **)out->pdata, .ranges = ranges, .n_ranges = n,
+  g_autoptr(HwDataMap) data = hw_physmem_map_data(mem);
+  Job job = { .mem = mem, .data = data, .classes = (guint8 **)out->pdata, .ranges = ranges, .n_ranges = n,
               .n_chunks = n_chunks, .chunk_start = chunk_start };
   if (n_threads == 0)
     n_threads = g_get_num_processors();

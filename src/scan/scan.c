@@ -194,6 +194,7 @@ typedef struct {
 
 typedef struct {
   const HwPhysMem *mem;
+  HwDataMap *data;      /* the file's written stretches, taken once per scan */
   Spec spec;
   GArray *chunks;
   gint next;            /* atomic: next chunk to take */
@@ -210,7 +211,7 @@ classify_phys(const Job *job, guint64 gpa, HwPixelFormat *f)
 {
   const guint8 *p = hw_physmem_ptr(job->mem, gpa, PAGE);
   guint64 ds, de;
-  if (p == NULL || !hw_physmem_next_data(job->mem, gpa, gpa + PAGE, &ds, &de) || ds > gpa ||
+  if (p == NULL || !hw_data_map_next(job->data, gpa, gpa + PAGE, &ds, &de) || ds > gpa ||
       page_is_zero(p))
     return HW_RAW_NONE;
   return hw_raw_classify_page(p, f);
@@ -240,7 +241,7 @@ scan_chunk(Job *job, const Chunk *c, GArray *out)
     /* Only the written stretches of the sparse file: holes are zeros, never a match
      * start, and reading them through the mapping would make tmpfs allocate them. */
     guint64 pos = c->gpa, end = c->gpa + c->len, ds, de;
-    while (pos < end && hw_physmem_next_data(job->mem, pos, end, &ds, &de)) {
+    while (pos < end && hw_data_map_next(job->data, pos, end, &ds, &de)) {
       ds &= ~(guint64)(PAGE - 1);
       /* Map the stretch's pages in one call instead of one fault per few pages (Linux
        * 5.14+; failure only means the faults happen one by one). */
@@ -317,7 +318,7 @@ GArray *
 hw_scan_phys(const HwPhysMem *mem, GPtrArray *patterns, guint images, guint n_threads,
              HwScanProgress progress, gpointer data, GError **error)
 {
-  Job job = { .mem = mem };
+  Job job = { .mem = mem, .data = hw_physmem_map_data(mem) };
   job.spec = (Spec){ .patterns = patterns, .images = images,
                      .reader = hw_reader_for_physmem(mem) };
   gsize maxlen = longest_pattern(patterns);
@@ -360,6 +361,7 @@ hw_scan_phys(const HwPhysMem *mem, GPtrArray *patterns, guint images, guint n_th
     g_thread_join(g_ptr_array_index(threads, t));
   g_mutex_clear(&job.lock);
   g_array_unref(job.chunks);
+  hw_data_map_free(job.data);
   if (job.gone) {
     g_array_unref(job.hits);
     g_set_error(error, HW_ERROR, HW_ERROR_GONE, "guest memory vanished during the scan");

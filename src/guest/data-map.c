@@ -1,0 +1,77 @@
+/* A snapshot of which parts of the memory file hold data: one SEEK_DATA/SEEK_HOLE pass
+ * over the whole file, then lookups by binary search. */
+#include <haywire/physmem.h>
+
+
+#define MAX_EXTENTS (1u << 22)   /* beyond this, the rest of a range counts as data */
+
+typedef struct {
+  guint64 start, end;   /* gpa */
+} Extent;
+
+struct _HwDataMap {
+  GArray *extents;      /* Extent, sorted, disjoint */
+};
+
+static void
+add(HwDataMap *m, guint64 start, guint64 end)
+{
+  Extent e = { start, end };
+  if (end > start)
+    g_array_append_val(m->extents, e);
+}
+
+HwDataMap *
+hw_physmem_map_data(const HwPhysMem *mem)
+{
+  HwDataMap *m = g_new0(HwDataMap, 1);
+  m->extents = g_array_new(FALSE, FALSE, sizeof(Extent));
+  guint n;
+  const HwRamRange *r = hw_physmem_get_ranges(mem, &n);
+  for (guint i = 0; i < n; i++) {
+    guint64 pos = r[i].gpa, end = r[i].gpa + r[i].size, ds, de;
+    /* hw_physmem_next_data's SEEK_HOLE runs to the next hole, so each extent costs
+     * its own pages once: one pass over the file in all. */
+    while (pos < end && hw_physmem_next_data(mem, pos, end, &ds, &de)) {
+      if (m->extents->len >= MAX_EXTENTS) {
+        add(m, ds, end);
+        break;
+      }
+      add(m, ds, de);
+      pos = MAX(de, pos + 1);
+    }
+  }
+  return m;
+}
+
+gboolean
+hw_data_map_next(const HwDataMap *m, guint64 gpa, guint64 end, guint64 *data_start,
+                 guint64 *data_end)
+{
+  /* The first extent ending after GPA. */
+  guint lo = 0, hi = m->extents->len;
+  while (lo < hi) {
+    guint mid = lo + (hi - lo) / 2;
+    if (g_array_index(m->extents, Extent, mid).end <= gpa)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  if (lo == m->extents->len)
+    return FALSE;
+  const Extent *e = &g_array_index(m->extents, Extent, lo);
+  if (e->start >= end || gpa >= end)
+    return FALSE;
+  *data_start = MAX(e->start, gpa);
+  *data_end = MIN(e->end, end);
+  return TRUE;
+}
+
+void
+hw_data_map_free(HwDataMap *m)
+{
+  if (m == NULL)
+    return;
+  g_array_unref(m->extents);
+  g_free(m);
+}
