@@ -52,6 +52,10 @@ guint hw_mmu_get_levels(const HwMmu *mmu);
 /* The page-table root this address space was made with. */
 guint64 hw_mmu_get_root(const HwMmu *mmu);
 
+/* After hw_mmu_translate of VA failed with FAILED filled in: where the unmapped region
+ * around VA known from that walk ends (a non-present entry high in the tables covers
+ * up to 512 GiB), at least the next page. Lets loops over sparse ranges skip holes. */
+guint64 hw_mmu_hole_end(const HwMmu *mmu, guint64 va, const HwTranslation *failed);
 /* Called for each page-table page at GPA (LEVEL: the root's is highest); return FALSE
  * to skip the tables below it (e.g. when already seen from another root). */
 typedef gboolean (*HwMmuTableFunc)(guint64 gpa, guint level, gpointer data);

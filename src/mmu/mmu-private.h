@@ -8,6 +8,8 @@ typedef struct {
   /* Walk from ROOT (a table address) for VA; fill OUT on success. */
   gboolean (*walk)(const HwMmu *mmu, guint64 root, guint64 va, HwTranslation *out,
                    GError **error);
+  /* Bytes of address space one entry covers at DEPTH (0: the root table's entries). */
+  guint64 (*entry_span)(const HwMmu *mmu, guint depth);
   /* Call FN for every table page reachable from ROOT (see hw_mmu_for_each_table). */
   guint64 (*tables)(const HwMmu *mmu, guint64 root, HwMmuTableFunc fn, gpointer data,
                     guint64 budget);

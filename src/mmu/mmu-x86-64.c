@@ -114,8 +114,15 @@ x86_tables(const HwMmu *mmu, guint64 root, HwMmuTableFunc fn, gpointer data, gui
   return x86_tables_below(mmu, root & PTE_ADDR, mmu->levels, fn, data, budget);
 }
 
+static guint64
+x86_entry_span(const HwMmu *mmu, guint depth)
+{
+  return 1ull << (12 + 9 * (mmu->levels - 1 - MIN(depth, mmu->levels - 1)));
+}
+
 const HwMmuOps hw_mmu_x86_64_ops = {
   .name = "x86-64",
   .walk = x86_walk,
+  .entry_span = x86_entry_span,
   .tables = x86_tables,
 };

@@ -156,3 +156,17 @@ hw_mmu_for_each_table(const HwMmu *mmu, HwMmuTableFunc fn, gpointer data, guint6
   }
   return 0;   /* the memory vanished: what was visited is all there is */
 }
+
+guint64
+hw_mmu_hole_end(const HwMmu *mmu, guint64 va, const HwTranslation *failed)
+{
+  guint64 next = (va | 4095) + 1;
+  if (failed->levels == 0 || failed->levels > mmu->levels || failed->va != va)
+    return next;
+  guint64 e = failed->entry[failed->levels - 1];
+  if (e & 1)   /* present (x86-64) or valid (AArch64): failed for another reason */
+    return next;
+  guint64 span = mmu->ops->entry_span(mmu, failed->levels - 1);
+  guint64 end = (va & ~(span - 1)) + span;
+  return end > va ? end : G_MAXUINT64;   /* the top of the address space */
+}

@@ -391,10 +391,16 @@ hw_scan_vmas(const HwMmu *mmu, const HwPhysMem *mem, GArray *vmas, GPtrArray *pa
   for (guint v = 0; v < vmas->len; v++) {
     const HwVma *vma = &g_array_index(vmas, HwVma, v);
     gsize carry = 0;
-    for (guint64 va = vma->start; va < vma->end && found->len < MAX_HITS; va += PAGE) {
+    for (guint64 va = vma->start, next; va < vma->end && found->len < MAX_HITS; va = next) {
       HwTranslation t;
+      next = va + PAGE;
       if (!hw_mmu_translate(mmu, va, &t, NULL)) {
-        carry = 0;   /* not present: data cannot run across */
+        /* Not present: data cannot run across. Skip the whole hole the walk found (a
+         * reserved but untouched VMA can span terabytes). */
+        carry = 0;
+        next = hw_mmu_hole_end(mmu, va, &t);
+        if (next <= va)
+          break;
         continue;
       }
       if (!hw_physmem_read(mem, t.pa, buf + carry, PAGE, error)) {

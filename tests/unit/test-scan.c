@@ -146,6 +146,41 @@ test_vmas_scattered(void)
   g_assert_cmpuint(phys->len, ==, 0);
 }
 
+/* A 1 TiB VMA with one page mapped at its end: the scan skips the holes the page walk
+ * finds (512 GiB, 1 GiB, 2 MiB at a time) instead of trying 2^28 pages. */
+static void
+test_vmas_huge_hole(void)
+{
+  g_autoptr(Ram) r = ram_new();
+  const guint64 pml4 = 0x100000, pdpt = 0x101000, pd = 0x102000, pt = 0x103000;
+  const guint64 va = (1ull << 40) - 4096, pa = 0x900000;
+  guint64 e;
+#define PUT(gpa, val) (e = (val), memcpy(r->ram + (gpa), &e, 8))
+  PUT(pml4 + 8 * ((va >> 39) & 511), pdpt | 7);
+  PUT(pdpt + 8 * ((va >> 30) & 511), pd | 7);
+  PUT(pd + 8 * ((va >> 21) & 511), pt | 7);
+  PUT(pt + 8 * ((va >> 12) & 511), pa | 7);
+#undef PUT
+  memcpy(r->ram + pa + 100, "FAR-AWAY", 8);
+  g_autoptr(HwMmu) mmu = hw_mmu_new_x86_64(r->mem, &(HwX86Paging){ .cr3 = pml4, .nxe = TRUE });
+  g_autoptr(GArray) vmas = g_array_new(FALSE, TRUE, sizeof(HwVma));
+  HwVma v = { .start = 0, .end = 1ull << 40 };
+  g_array_append_val(vmas, v);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) pats = hw_pattern_list_for_string("FAR-AWAY", &error);
+  /* (Without the skips this is 2^28 page walks: minutes, past the test's time-out.) */
+  g_autoptr(GArray) hits = hw_scan_vmas(mmu, r->mem, vmas, pats, 0, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(hits->len, ==, 1);
+  g_assert_cmphex(g_array_index(hits, HwScanHit, 0).va, ==, va + 100);
+
+  HwTranslation t;
+  g_assert_false(hw_mmu_translate(mmu, 0x1000, &t, NULL));
+  g_assert_cmphex(hw_mmu_hole_end(mmu, 0x1000, &t), ==, 1ull << 39);
+  g_assert_false(hw_mmu_translate(mmu, va - 4096, &t, NULL));
+  g_assert_cmphex(hw_mmu_hole_end(mmu, va - 4096, &t), ==, va);
+}
+
 /* A sparse memory file: only written stretches are scanned, holes stay holes. */
 static void
 test_sparse_file(void)
@@ -186,6 +221,7 @@ main(int argc, char **argv)
   g_test_add_func("/scan/phys/into-zero-page", test_phys_into_zero_page);
   g_test_add_func("/scan/pattern/bad", test_bad_strings);
   g_test_add_func("/scan/vmas/scattered", test_vmas_scattered);
+  g_test_add_func("/scan/vmas/huge-hole", test_vmas_huge_hole);
   g_test_add_func("/scan/phys/sparse-file", test_sparse_file);
   return g_test_run();
 }
