@@ -62,8 +62,10 @@ print_help(FILE *out)
     "\n"
     "Commands:\n", HW_QMP_DEFAULT_TIMEOUT_MS);
   for (gsize i = 0; i < G_N_ELEMENTS(commands); i++) {
-    g_autofree char *syn = g_strdup_printf("%s %s", commands[i].name, commands[i].args);
-    fprintf(out, "  %-58s %s\n", syn, commands[i].summary);
+    /* Name and summary on one line, the synopsis under them. */
+    fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    if (commands[i].args[0])
+      fprintf(out, "  %-10s   %s %s\n", "", commands[i].name, commands[i].args);
   }
   fprintf(out,
     "\nAddresses are hex with 0x (or bare hex digits), or decimal; lengths take K/M/G.\n"

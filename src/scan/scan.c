@@ -384,6 +384,8 @@ hw_scan_vmas(const HwMmu *mmu, const HwPhysMem *mem, GArray *vmas, GPtrArray *pa
   gsize keep = longest_pattern(patterns) - 1;
   gboolean raw = (images & (1u << HW_IMAGE_RAW)) != 0;
   g_autofree guint8 *buf = g_malloc(keep + PAGE);
+  /* The page alone, aligned for page_is_zero's 8-byte loads (buf + carry is not). */
+  g_autofree guint8 *page = g_malloc(PAGE);
   g_autoptr(GArray) offsets = g_array_new(FALSE, FALSE, sizeof(gsize));
   g_autoptr(GArray) found = g_array_new(FALSE, FALSE, sizeof(HwScanHit));
   Run run = { 0 };
@@ -403,7 +405,7 @@ hw_scan_vmas(const HwMmu *mmu, const HwPhysMem *mem, GArray *vmas, GPtrArray *pa
           break;
         continue;
       }
-      if (!hw_physmem_read(mem, t.pa, buf + carry, PAGE, error)) {
+      if (!hw_physmem_read(mem, t.pa, page, PAGE, error)) {
         if (g_error_matches(*error, HW_ERROR, HW_ERROR_OUT_OF_RANGE)) {
           g_clear_error(error);  /* a page outside RAM (device memory): skip it */
           carry = 0;
@@ -411,13 +413,13 @@ hw_scan_vmas(const HwMmu *mmu, const HwPhysMem *mem, GArray *vmas, GPtrArray *pa
         }
         return NULL;
       }
+      memcpy(buf + carry, page, PAGE);
       gsize len = carry + PAGE;
       /* Each match is reported from the buffer holding its last byte, so once. */
       scan_bytes(&s, buf, len, len, va - carry, va, offsets, found);
       if (raw) {
         HwPixelFormat f;
-        HwRawClass cls = page_is_zero(buf + carry) ? HW_RAW_NONE
-                                                   : hw_raw_classify_page(buf + carry, &f);
+        HwRawClass cls = page_is_zero(page) ? HW_RAW_NONE : hw_raw_classify_page(page, &f);
         feed_run(&s, &run, va, cls, f, found);
       }
       carry = MIN(keep, len);

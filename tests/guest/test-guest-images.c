@@ -323,6 +323,17 @@ test_bad_requests(void)
     g_assert_nonnull(strstr(r->err, "haywire"));
   }
   g_assert_true(hw_test_guest_running(guest));
+  /* Every command has its help, and the global help names the image commands. */
+  g_autoptr(HwRun) help = hw_test_runv(NULL, "--help", NULL);
+  g_assert_cmpint(help->status, ==, 0);
+  const char *cmds[] = { "scan", "carve", "render", "overview" };
+  for (gsize i = 0; i < G_N_ELEMENTS(cmds); i++) {
+    g_autofree char *line = g_strdup_printf("\n  %s ", cmds[i]);
+    g_assert_nonnull(strstr(help->out, line));
+    g_autoptr(HwRun) h = hw_test_runv(NULL, cmds[i], "--help", NULL);
+    g_assert_cmpint(h->status, ==, 0);
+    g_assert_nonnull(strstr(h->out, "Usage:"));
+  }
 }
 
 void
