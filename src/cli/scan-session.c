@@ -185,6 +185,7 @@ hw_cli_scan_summary(HwCli *cli, const HwScanOptions *o, const HwScanResult *res,
     hw_cli_print_json(json_builder_get_root(b));
     return;
   }
+  fflush(stdout);   /* the hits first, also when both go to one pipe */
   fprintf(stderr, "%u hits; %s", n_hits, res->state);
   if (strcmp(res->state, "paused-by-haywire") == 0)
     fprintf(stderr, " for %.1f ms (QEMU STOP at %s, RESUME at %s)", res->paused_ms,
