@@ -18,16 +18,16 @@ HwCanvas *hw_canvas_new(guint32 width, guint32 height);
 void hw_canvas_free(HwCanvas *c);
 /* Fill a rectangle with RGB (0xRRGGBB), clipped to the canvas. */
 void hw_canvas_fill_rect(HwCanvas *c, gint64 x, gint64 y, gint64 w, gint64 h, guint32 rgb);
-/* Draw TEXT (ASCII; others as a box) at X, Y with the 5x7 font scaled by SCALE, clipped;
- * returns the x after it. */
+/* Draw TEXT (UTF-8; a character outside printable ASCII draws as a box) at X, Y with the
+ * 5x7 font scaled by SCALE, clipped; returns the x after it (6 * SCALE per character). */
 gint64 hw_canvas_draw_text(HwCanvas *c, gint64 x, gint64 y, const char *text, guint32 rgb,
                            guint scale);
-/* Width in pixels of TEXT drawn at SCALE. */
+/* Width in pixels of the ink of TEXT drawn at SCALE (no trailing space). */
 gint64 hw_canvas_text_width(const char *text, guint scale);
 /* Write the canvas as an 8-bit RGBA PNG file. */
 gboolean hw_canvas_write_png(const HwCanvas *c, const char *path, GError **error);
 /* Write WIDTH x HEIGHT RGBA8 pixels (rows STRIDE bytes apart) as a PNG file; a partial
- * file is removed on error. */
+ * file is removed on error. I/O errors are G_IO_ERROR, libpng's complaints HW_ERROR_FAILED. */
 gboolean hw_png_write_rgba(const char *path, guint32 width, guint32 height, const guint8 *rgba,
                            gsize stride, GError **error);
 
@@ -38,10 +38,25 @@ typedef struct {
   const guint8 *classes;
 } HwOverviewRange;
 
+/* Pages per overview row (2 MiB), and the tallest overview picture in pixels. */
+#define HW_OVERVIEW_PAGES_PER_ROW 512
+#define HW_OVERVIEW_MAX_HEIGHT 16384
+
 /* Draw the overview of RANGES: a 2x2 square per page, 512 pages per row, address labels,
- * TITLE on top and a legend with counts below. Class bytes out of range count as data. */
+ * TITLE (NULL: none) on top and a legend with counts below. Class bytes out of range are
+ * drawn and counted as data. Beyond about 15.5 GiB pages shrink to single pixels; beyond
+ * about 31 GiB the picture would exceed HW_OVERVIEW_MAX_HEIGHT: HW_ERROR_LIMIT. No ranges,
+ * pages without classes or an address overflow: HW_ERROR_INVALID_ARGUMENT. */
 HwCanvas *hw_overview_draw(const HwOverviewRange *ranges, guint n_ranges, const char *title,
                            GError **error);
+/* Where hw_overview_draw() puts the page holding GPA: top-left pixel *X, *Y and the side
+ * *SIDE of its square; FALSE if GPA is in none of the RANGES or they cannot be drawn. */
+gboolean hw_overview_locate(const HwOverviewRange *ranges, guint n_ranges, guint64 gpa,
+                            guint *x, guint *y, guint *side);
+/* The legend's name of page class CLS ("high entropy"); "?" if CLS is not a class. */
+const char *hw_overview_class_name(guint cls);
+/* The overview's colour (0xRRGGBB) of page class CLS; data's for anything not a class. */
+guint32 hw_overview_class_colour(guint cls);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(HwCanvas, hw_canvas_free)
 

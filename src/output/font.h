@@ -9,3 +9,6 @@
 
 /* The 7 rows of CH's glyph (bit 4 = leftmost pixel); a box for unknown characters. */
 const guint8 *hw_font_glyph(char ch);
+/* Whether CH is drawn 2 rows lower, its tail below the baseline (g, p, q, y). */
+gboolean hw_font_descends(char ch);
+#define HW_FONT_DESCENT 2

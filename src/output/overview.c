@@ -3,25 +3,34 @@
 #include <haywire/picture.h>
 #include <haywire/error.h>
 
-#define PER_ROW 512u
-#define MARGIN 16
-#define GUTTER 84          /* address labels left of the rows */
-#define MAX_HEIGHT 16384u
+#define PER_ROW ((guint64) HW_OVERVIEW_PAGES_PER_ROW)
+#define PAGE_SIZE 4096u
+#define LABEL_EVERY 16        /* rows between address labels: 32 MiB */
+
+/* Vertical layout, in pixels. */
+#define MARGIN 20
+#define TITLE_H 44            /* title (scale 2), subtitle, space */
+#define RANGE_HEAD 14         /* the range's own label above its rows */
+#define RANGE_GAP 18          /* after each range */
+#define BAR_H 10              /* composition bar at the top of the legend */
+#define ENTRY_H 34            /* one legend line: swatch, name, counts */
 
 #define BACKGROUND 0x101418
 #define TITLE 0xe6edf3
-#define MUTED 0x8b949e
+#define LABEL 0x8b949e
+#define MUTED 0x5c6670
+#define OUTLINE 0x30363d
 
 static const guint32 colours[HW_PAGE_N_CLASSES] = {
-  [HW_PAGE_ZERO] = 0x1f252d,
-  [HW_PAGE_DATA] = 0x4a6fa5,
+  [HW_PAGE_ZERO] = 0x1f252d,      /* barely off the background: nothing there */
+  [HW_PAGE_DATA] = 0x4f6d96,
   [HW_PAGE_TEXT] = 0x3fb950,
   [HW_PAGE_ENTROPY] = 0xf0883e,
   [HW_PAGE_IMAGE] = 0xff4fd8,
   [HW_PAGE_PAGETABLE] = 0xffd33d,
 };
 
-static const char *names[HW_PAGE_N_CLASSES] = {
+static const char *const names[HW_PAGE_N_CLASSES] = {
   [HW_PAGE_ZERO] = "zero",
   [HW_PAGE_DATA] = "data",
   [HW_PAGE_TEXT] = "text",
@@ -30,10 +39,126 @@ static const char *names[HW_PAGE_N_CLASSES] = {
   [HW_PAGE_PAGETABLE] = "page table",
 };
 
-static guint
-class_of(guint8 b)
+/* Where everything goes; computed once from the ranges alone. */
+typedef struct {
+  guint px;               /* side of a page's square */
+  guint legend_cols;      /* 3 beside 1024 pixels of squares, 2 beside 512 */
+  guint digits;           /* hex digits of the address labels */
+  gint64 map_x;           /* left edge of the page rows */
+  gint64 ranges_y;        /* top of the first range's label */
+  gint64 legend_y;
+  guint64 width, height;
+  guint64 total_pages;
+} Layout;
+
+const char *
+hw_overview_class_name(guint cls)
 {
-  return b < HW_PAGE_N_CLASSES ? b : HW_PAGE_DATA;
+  return cls < HW_PAGE_N_CLASSES ? names[cls] : "?";
+}
+
+guint32
+hw_overview_class_colour(guint cls)
+{
+  return colours[cls < HW_PAGE_N_CLASSES ? cls : HW_PAGE_DATA];
+}
+
+static guint64
+range_rows(const HwOverviewRange *range)
+{
+  return range->n_pages / PER_ROW + (range->n_pages % PER_ROW != 0);
+}
+
+static guint64
+legend_height(guint cols)
+{
+  return (HW_PAGE_N_CLASSES + cols - 1) / cols * ENTRY_H;
+}
+
+static gboolean
+layout_compute(const HwOverviewRange *ranges, guint n_ranges, Layout *l, GError **error)
+{
+  guint64 rows = 0, max_last = 0;
+
+  *l = (Layout) { 0 };
+  if (ranges == NULL || n_ranges == 0) {
+    g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT, "no RAM to draw");
+    return FALSE;
+  }
+  for (guint r = 0; r < n_ranges; r++) {
+    const HwOverviewRange *range = &ranges[r];
+    if (range->n_pages > 0 && range->classes == NULL) {
+      g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT,
+                  "RAM range at 0x%" G_GINT64_MODIFIER "x has no page classes", range->gpa);
+      return FALSE;
+    }
+    if (range->n_pages > (G_MAXUINT64 - range->gpa) / PAGE_SIZE) {
+      g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT,
+                  "RAM range at 0x%" G_GINT64_MODIFIER "x runs past the end of the "
+                  "address space", range->gpa);
+      return FALSE;
+    }
+    /* Each range is under 2^52 pages, so neither sum can wrap before we check it. */
+    rows += range_rows(range);
+    l->total_pages += range->n_pages;
+    if (range->n_pages > 0)
+      max_last = MAX(max_last, range->gpa + (range->n_pages * PAGE_SIZE - 1));
+    if (rows > HW_OVERVIEW_MAX_HEIGHT) {
+      g_set_error(error, HW_ERROR, HW_ERROR_LIMIT, "more than %u rows of 2 MiB do not fit "
+                  "in a picture", HW_OVERVIEW_MAX_HEIGHT);
+      return FALSE;
+    }
+  }
+
+  /* 2x2 squares while they fit, single pixels for the largest guests. */
+  guint64 fixed = MARGIN + TITLE_H + (guint64) n_ranges * (RANGE_HEAD + RANGE_GAP) +
+                  BAR_H + 14 + MARGIN;
+  l->px = 2;
+  l->legend_cols = 3;
+  if (fixed + legend_height(l->legend_cols) + rows * 2 > HW_OVERVIEW_MAX_HEIGHT) {
+    l->px = 1;
+    l->legend_cols = 2;
+  }
+  l->height = fixed + legend_height(l->legend_cols) + rows * l->px;
+  if (l->height > HW_OVERVIEW_MAX_HEIGHT) {
+    g_set_error(error, HW_ERROR, HW_ERROR_LIMIT, "%" G_GUINT64_FORMAT " rows of 2 MiB in %u "
+                "ranges do not fit in a picture %u pixels high", rows, n_ranges,
+                HW_OVERVIEW_MAX_HEIGHT);
+    return FALSE;
+  }
+  l->digits = 8;
+  while (l->digits < 16 && max_last >> (4 * l->digits) != 0)
+    l->digits++;
+  g_autofree char *widest = g_strdup_printf("0x%0*d", (int) l->digits, 0);
+  l->map_x = MARGIN + hw_canvas_text_width(widest, 1) + 12;
+  l->width = (guint64) l->map_x + PER_ROW * l->px + MARGIN;
+  l->ranges_y = MARGIN + TITLE_H;
+  l->legend_y = l->ranges_y + (gint64) n_ranges * (RANGE_HEAD + RANGE_GAP) +
+                (gint64) (rows * l->px);
+  return TRUE;
+}
+
+gboolean
+hw_overview_locate(const HwOverviewRange *ranges, guint n_ranges, guint64 gpa, guint *x,
+                   guint *y, guint *side)
+{
+  Layout l;
+  if (!layout_compute(ranges, n_ranges, &l, NULL))
+    return FALSE;
+  gint64 top = l.ranges_y;
+  for (guint r = 0; r < n_ranges; r++) {
+    const HwOverviewRange *range = &ranges[r];
+    top += RANGE_HEAD;
+    if (gpa >= range->gpa && (gpa - range->gpa) / PAGE_SIZE < range->n_pages) {
+      guint64 page = (gpa - range->gpa) / PAGE_SIZE;
+      *x = (guint) (l.map_x + (gint64) (page % PER_ROW * l.px));
+      *y = (guint) (top + (gint64) (page / PER_ROW * l.px));
+      *side = l.px;
+      return TRUE;
+    }
+    top += (gint64) (range_rows(range) * l.px) + RANGE_GAP;
+  }
+  return FALSE;
 }
 
 static char *
@@ -41,82 +166,128 @@ size_text(guint64 bytes)
 {
   if (bytes >= (1ull << 30) && bytes % (1ull << 30) == 0)
     return g_strdup_printf("%" G_GUINT64_FORMAT " GiB", bytes >> 30);
-  return g_strdup_printf("%" G_GUINT64_FORMAT " MiB", bytes >> 20);
+  if (bytes >= (1ull << 30))
+    return g_strdup_printf("%.1f GiB", (double) bytes / (1ull << 30));
+  if (bytes >= (1ull << 20) && bytes % (1ull << 20) == 0)
+    return g_strdup_printf("%" G_GUINT64_FORMAT " MiB", bytes >> 20);
+  if (bytes >= (1ull << 20))
+    return g_strdup_printf("%.1f MiB", (double) bytes / (1ull << 20));
+  return g_strdup_printf("%" G_GUINT64_FORMAT " KiB", bytes >> 10);
+}
+
+static char *
+share_text(guint64 count, guint64 total)
+{
+  double share = total ? 100.0 * (double) count / (double) total : 0.0;
+  return share > 0 && share < 0.1 ? g_strdup("<0.1%") : g_strdup_printf("%.1f%%", share);
+}
+
+/* One range: its label, then its rows of squares with an address every 32 MiB. */
+static gint64
+draw_range(HwCanvas *c, const Layout *l, const HwOverviewRange *range, gint64 y,
+           guint64 counts[HW_PAGE_N_CLASSES])
+{
+  g_autofree char *size = size_text(range->n_pages * PAGE_SIZE);
+  g_autofree char *head = range->n_pages == 0
+      ? g_strdup_printf("0x%" G_GINT64_MODIFIER "x  (empty)", range->gpa)
+      : g_strdup_printf("0x%" G_GINT64_MODIFIER "x - 0x%" G_GINT64_MODIFIER "x  (%s)",
+                        range->gpa, range->gpa + (range->n_pages * PAGE_SIZE - 1), size);
+  hw_canvas_draw_text(c, l->map_x, y, head, LABEL, 1);
+  y += RANGE_HEAD;
+
+  guint64 n_rows = range_rows(range);
+  for (guint64 row = 0; row < n_rows; row++) {
+    gint64 row_y = y + (gint64) (row * l->px);
+    if (row % LABEL_EVERY == 0) {
+      g_autofree char *label = g_strdup_printf("0x%0*" G_GINT64_MODIFIER "x", (int) l->digits,
+                                               range->gpa + row * PER_ROW * PAGE_SIZE);
+      hw_canvas_draw_text(c, MARGIN, row_y - 3 + l->px / 2, label, MUTED, 1);
+      hw_canvas_fill_rect(c, l->map_x - 7, row_y, 4, l->px > 1 ? l->px : 1, MUTED);
+    }
+    for (guint64 col = 0; col < PER_ROW; col++) {
+      guint64 p = row * PER_ROW + col;
+      if (p >= range->n_pages)
+        break;
+      guint8 cls = range->classes[p];
+      counts[cls < HW_PAGE_N_CLASSES ? cls : HW_PAGE_DATA]++;
+      hw_canvas_fill_rect(c, l->map_x + (gint64) (col * l->px), row_y, l->px, l->px,
+                          hw_overview_class_colour(cls));
+    }
+  }
+  return y + (gint64) (n_rows * l->px) + RANGE_GAP;
+}
+
+/* A bar of the classes' shares, then a swatch, name, count and share for each class. */
+static void
+draw_legend(HwCanvas *c, const Layout *l, const guint64 counts[HW_PAGE_N_CLASSES])
+{
+  const gint64 bar_w = (gint64) (PER_ROW * l->px);
+  gint64 widths[HW_PAGE_N_CLASSES] = { 0 }, used = 0;
+  guint widest = 0;
+
+  /* Every class present gets at least 2 pixels of bar, so rare ones stay visible; the
+   * most common class gives up what that costs. */
+  for (guint k = 0; k < HW_PAGE_N_CLASSES && l->total_pages > 0; k++) {
+    if (counts[k] == 0)
+      continue;
+    widths[k] = MAX(2, (gint64) ((double) counts[k] / (double) l->total_pages * bar_w + 0.5));
+    used += widths[k];
+    if (counts[k] > counts[widest])
+      widest = k;
+  }
+  if (used > 0)
+    widths[widest] = MAX(widths[widest] + bar_w - used, 1);
+  gint64 x = l->map_x;
+  for (guint k = 0; k < HW_PAGE_N_CLASSES; k++) {
+    hw_canvas_fill_rect(c, x, l->legend_y, widths[k], BAR_H, colours[k]);
+    x += widths[k];
+  }
+
+  const gint64 col_w = bar_w / l->legend_cols;
+  const guint name_scale = l->px > 1 ? 2 : 1;
+  for (guint k = 0; k < HW_PAGE_N_CLASSES; k++) {
+    gint64 ex = l->map_x + (gint64) (k % l->legend_cols) * col_w;
+    gint64 ey = l->legend_y + BAR_H + 14 + (gint64) (k / l->legend_cols) * ENTRY_H;
+    g_autofree char *size = size_text(counts[k] * PAGE_SIZE);
+    g_autofree char *share = share_text(counts[k], l->total_pages);
+    g_autofree char *stats = g_strdup_printf("%" G_GUINT64_FORMAT " pages, %s, %s", counts[k],
+                                             size, share);
+    /* The outline keeps the zero swatch visible on the background. */
+    hw_canvas_fill_rect(c, ex - 1, ey - 1, 18, 18, OUTLINE);
+    hw_canvas_fill_rect(c, ex, ey, 16, 16, colours[k]);
+    hw_canvas_draw_text(c, ex + 24, ey + 1, names[k], TITLE, name_scale);
+    hw_canvas_draw_text(c, ex + 24, ey + 1 + 7 * (gint64) name_scale + 4, stats, LABEL, 1);
+  }
 }
 
 HwCanvas *
 hw_overview_draw(const HwOverviewRange *ranges, guint n_ranges, const char *title,
                  GError **error)
 {
-  if (n_ranges == 0) {
-    g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT, "no RAM to draw");
+  Layout l;
+  guint64 counts[HW_PAGE_N_CLASSES] = { 0 };
+
+  if (!layout_compute(ranges, n_ranges, &l, error))
+    return NULL;
+  g_autoptr(HwCanvas) c = hw_canvas_new((guint32) l.width, (guint32) l.height);
+  if (c == NULL) {
+    g_set_error(error, HW_ERROR, HW_ERROR_LIMIT, "no memory for a %" G_GUINT64_FORMAT "x%"
+                G_GUINT64_FORMAT " picture", l.width, l.height);
     return NULL;
   }
-  guint64 rows = 0, counts[HW_PAGE_N_CLASSES] = { 0 }, total = 0;
+  hw_canvas_fill_rect(c, 0, 0, (gint64) l.width, (gint64) l.height, BACKGROUND);
+
+  if (title != NULL)
+    hw_canvas_draw_text(c, MARGIN, MARGIN, title, TITLE, 2);
+  g_autofree char *total = size_text(l.total_pages * PAGE_SIZE);
+  g_autofree char *sub = g_strdup_printf("%s in %u range%s; one square per 4 KiB page, "
+                                         "2 MiB per row", total, n_ranges,
+                                         n_ranges == 1 ? "" : "s");
+  hw_canvas_draw_text(c, MARGIN, MARGIN + 14 + 8, sub, LABEL, 1);
+
+  gint64 y = l.ranges_y;
   for (guint r = 0; r < n_ranges; r++)
-    rows += (ranges[r].n_pages + PER_ROW - 1) / PER_ROW;
-  /* Pages are 2x2 squares, or single pixels for guests too large for that. */
-  guint px = rows * 2 <= 8192 ? 2 : 1;
-  const gint64 title_h = 14 + 12, range_head = 16, range_gap = 14;
-  const gint64 legend_rows = (HW_PAGE_N_CLASSES + 1) / 2, legend_h = 12 + legend_rows * 18;
-  guint64 height = MARGIN + title_h + n_ranges * (range_head + range_gap) + rows * px +
-                   legend_h + MARGIN;
-  guint64 width = MARGIN + GUTTER + PER_ROW * px + MARGIN;
-  if (height > MAX_HEIGHT) {
-    g_set_error(error, HW_ERROR, HW_ERROR_LIMIT, "%" G_GUINT64_FORMAT " rows of 2 MiB do not "
-                "fit in a %u pixel high picture", rows, MAX_HEIGHT);
-    return NULL;
-  }
-  for (guint r = 0; r < n_ranges; r++) {
-    for (guint64 p = 0; p < ranges[r].n_pages; p++)
-      counts[class_of(ranges[r].classes[p])]++;
-    total += ranges[r].n_pages;
-  }
-  HwCanvas *c = hw_canvas_new((guint32)width, (guint32)height);
-  hw_canvas_fill_rect(c, 0, 0, (gint64)width, (gint64)height, BACKGROUND);
-  hw_canvas_draw_text(c, MARGIN, MARGIN, title, TITLE, 2);
-
-  gint64 y = MARGIN + title_h;
-  const gint64 x0 = MARGIN + GUTTER;
-  for (guint r = 0; r < n_ranges; r++) {
-    const HwOverviewRange *range = &ranges[r];
-    g_autofree char *size = size_text(range->n_pages * 4096);
-    g_autofree char *head = g_strdup_printf("0x%" G_GINT64_MODIFIER "x - 0x%" G_GINT64_MODIFIER
-                                            "x  (%s)", range->gpa,
-                                            range->gpa + range->n_pages * 4096 - 1, size);
-    hw_canvas_draw_text(c, x0, y + 2, head, MUTED, 1);
-    y += range_head;
-    guint64 range_rows = (range->n_pages + PER_ROW - 1) / PER_ROW;
-    for (guint64 row = 0; row < range_rows; row++) {
-      if (row % 16 == 0) {   /* an address every 32 MiB */
-        g_autofree char *label = g_strdup_printf("0x%09" G_GINT64_MODIFIER "x",
-                                                 range->gpa + row * PER_ROW * 4096);
-        hw_canvas_draw_text(c, MARGIN, y + (gint64)(row * px) - 2, label, MUTED, 1);
-        hw_canvas_fill_rect(c, x0 - 6, y + (gint64)(row * px), 3, 1, MUTED);
-      }
-      for (guint64 col = 0; col < PER_ROW; col++) {
-        guint64 p = row * PER_ROW + col;
-        if (p >= range->n_pages)
-          break;
-        hw_canvas_fill_rect(c, x0 + (gint64)(col * px), y + (gint64)(row * px), px, px,
-                            colours[class_of(range->classes[p])]);
-      }
-    }
-    y += (gint64)(range_rows * px) + range_gap;
-  }
-
-  /* Legend: two columns of swatch, name, count and share. */
-  y += 4;
-  for (guint k = 0; k < HW_PAGE_N_CLASSES; k++) {
-    gint64 lx = x0 + (k % 2) * 300, ly = y + (k / 2) * 18;
-    hw_canvas_fill_rect(c, lx, ly, 12, 12, colours[k]);
-    gint64 tx = hw_canvas_draw_text(c, lx + 18, ly + 3, names[k], TITLE, 1);
-    double share = total ? 100.0 * counts[k] / total : 0.0;
-    g_autofree char *count =
-        share > 0 && share < 0.1
-            ? g_strdup_printf("%" G_GUINT64_FORMAT " pages (<0.1%%)", counts[k])
-            : g_strdup_printf("%" G_GUINT64_FORMAT " pages (%.1f%%)", counts[k], share);
-    hw_canvas_draw_text(c, MAX(tx + 12, lx + 110), ly + 3, count, MUTED, 1);
-  }
-  return c;
+    y = draw_range(c, &l, &ranges[r], y, counts);
+  draw_legend(c, &l, counts);
+  return g_steal_pointer(&c);
 }
