@@ -33,7 +33,7 @@ static GArray *
 scan_all(HwPhysMem *mem)
 {
   g_autoptr(GError) error = NULL;
-  GArray *hits = hw_scan_phys(mem, NULL, (1u << HW_IMAGE_N_KINDS) - 1, 0, NULL, NULL, &error);
+  GArray *hits = hw_scan_phys(mem, NULL, (1u << HW_IMAGE_N_KINDS) - 1, 0, NULL, NULL, NULL, &error);
   if (!hits)
     die("scan", error);
   return hits;
@@ -116,7 +116,7 @@ main(int argc, char **argv)
   double scan_1t = 1e9;
   {
     t0 = now();
-    g_autoptr(GArray) h = hw_scan_phys(mem, NULL, (1u << HW_IMAGE_N_KINDS) - 1, 1, NULL, NULL,
+    g_autoptr(GArray) h = hw_scan_phys(mem, NULL, (1u << HW_IMAGE_N_KINDS) - 1, 1, NULL, NULL, NULL,
                                        &error);
     scan_1t = now() - t0;
   }

@@ -47,7 +47,13 @@ typedef gboolean (*HwReadFunc)(gpointer ctx, guint64 addr, void *buf, gsize len)
 typedef struct {
   HwReadFunc read;
   gpointer ctx;
+  gint64 *budget;      /* bytes the checks may still read, shared by threads (atomic);
+                        * NULL: no limit. A guest planting signatures cannot make a
+                        * scan read more than this. */
 } HwReader;
+
+/* Read through R, charging LEN bytes to its budget; FALSE if unreadable or spent. */
+gboolean hw_reader_read(const HwReader *r, guint64 addr, void *buf, gsize len);
 
 /* Name of a pixel format ("rgb888", ...). */
 const char *hw_pixel_format_name(HwPixelFormat f);

@@ -51,14 +51,16 @@ void hw_pattern_free(HwPattern *p);
 
 /* Scan all guest RAM for PATTERNS (may be NULL) and the image kinds in the mask
  * IMAGES (1 << HwImageKind) with N_THREADS threads (0: one per core); hits sorted by
- * gpa. All-zero pages are skipped. */
+ * gpa. All-zero pages are skipped. *PARTIAL (may be NULL) is set when hits may be
+ * missing: too many of them, or the image checks spent their budget (RAM size + 256
+ * MiB of reads, against a guest planting fake files). */
 GArray *hw_scan_phys(const HwPhysMem *mem, GPtrArray *patterns, guint images,
                      guint n_threads, HwScanProgress progress, gpointer data,
-                     GError **error);
+                     gboolean *partial, GError **error);
 /* Scan the mapped pages of VMAS through MMU (a process's address space), as the
  * process sees them: data spanning physically scattered pages is seen contiguous. */
 GArray *hw_scan_vmas(const HwMmu *mmu, const HwPhysMem *mem, GArray *vmas,
-                     GPtrArray *patterns, guint images, GError **error);
+                     GPtrArray *patterns, guint images, gboolean *partial, GError **error);
 /* Class of one 4096-byte page by its bytes alone: zero, text, high entropy or data. */
 HwPageClass hw_page_classify(const guint8 *page);
 /* Classes of every page of RAM: one byte array per RAM range (in the order of

@@ -113,7 +113,7 @@ hw_cmd_overview(HwCli *cli, int argc, char **argv)
   gboolean tables = FALSE;
   if (classes) {
     m.classes = classes;
-    images = hw_scan_phys(mem, NULL, (1u << HW_IMAGE_N_KINDS) - 1, (guint)threads, NULL, NULL,
+    images = hw_scan_phys(mem, NULL, (1u << HW_IMAGE_N_KINDS) - 1, (guint)threads, NULL, NULL, NULL,
                           &error);
     tables = mark_page_tables(cli, &m, &n_spaces);
   }

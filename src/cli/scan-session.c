@@ -68,13 +68,13 @@ hw_cli_scan_run(HwCli *cli, const HwScanOptions *o, HwScanUse use, gpointer data
     if (lx && hw_linux_find_task(lx, o->pid, &task, error) &&
         (mmu = hw_linux_task_mmu(lx, &task, error)) &&
         (vmas = hw_linux_list_vmas(lx, &task, NULL, error))) {
-      hits = hw_scan_vmas(mmu, mem, vmas, o->patterns, o->images, error);
+      hits = hw_scan_vmas(mmu, mem, vmas, o->patterns, o->images, &res->partial, error);
       reader = hw_reader_for_mmu(mmu);
     }
     hw_vma_array_free(vmas);
   } else {
     hits = hw_scan_phys(mem, o->patterns, o->images, (guint)o->threads,
-                        tty ? show_progress : NULL, NULL, error);
+                        tty ? show_progress : NULL, NULL, &res->partial, error);
     if (tty)
       fprintf(stderr, "\r\033[K");
   }
@@ -171,6 +171,8 @@ hw_cli_scan_summary(HwCli *cli, const HwScanOptions *o, const HwScanResult *res,
     json_builder_add_string_value(b, res->state);
     json_builder_set_member_name(b, "paused_ms");
     json_builder_add_double_value(b, res->paused_ms);
+    json_builder_set_member_name(b, "partial");
+    json_builder_add_boolean_value(b, res->partial);
     json_builder_set_member_name(b, "stop_event");
     if (res->stop_ts)
       json_builder_add_string_value(b, res->stop_ts);
@@ -193,4 +195,7 @@ hw_cli_scan_summary(HwCli *cli, const HwScanOptions *o, const HwScanResult *res,
   if (o->live)
     fprintf(stderr, ": the guest ran during the scan, results may be torn");
   fprintf(stderr, "\n");
+  if (res->partial)
+    fprintf(stderr, "haywire: warning: hits may be missing (too many, or the image checks "
+            "spent their read budget: guest memory full of fake image headers?)\n");
 }

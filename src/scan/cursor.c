@@ -16,7 +16,7 @@ load(HwCursor *c, guint64 page)
   if (c->base == page)
     return TRUE;
   c->base = G_MAXUINT64;
-  if (!c->r->read(c->r->ctx, page, c->buf, HW_CURSOR_PAGE))
+  if (!hw_reader_read(c->r, page, c->buf, HW_CURSOR_PAGE))
     return FALSE;
   c->base = page;
   return TRUE;

@@ -176,7 +176,7 @@ hw_raw_measure(const HwReader *r, guint64 addr, guint64 len, HwPixelFormat f, Hw
     return FALSE;
   ScoreFunc score_at = bpp == 4 ? score_32 : bpp == 3 ? score_24 : score_16;
   g_autofree guint8 *buf = g_malloc(n_bytes);
-  if (!r->read(r->ctx, addr, buf, n_bytes))
+  if (!hw_reader_read(r, addr, buf, n_bytes))
     return FALSE;
 
   gsize wmax = MIN((gsize)MAX_WIDTH, n / 4);
@@ -257,22 +257,22 @@ hw_raw_trim(const HwReader *r, guint64 *start, guint64 *end, guint8 alpha)
 {
   guint8 page[PAGE];
   guint i;
-  if (*end % 4 == 0 && r->read(r->ctx, *end, page, PAGE)) {
+  if (*end % 4 == 0 && hw_reader_read(r, *end, page, PAGE)) {
     for (i = 0; i + 4 <= PAGE && is_pixel(page + i, alpha); i += 4)
       ;
     *end += i;
   }
-  if (*start >= PAGE && *start % 4 == 0 && r->read(r->ctx, *start - PAGE, page, PAGE)) {
+  if (*start >= PAGE && *start % 4 == 0 && hw_reader_read(r, *start - PAGE, page, PAGE)) {
     for (i = PAGE; i >= 4 && is_pixel(page + i - 4, alpha); i -= 4)
       ;
     *start -= PAGE - i;
   }
-  if (*end - *start >= PAGE && r->read(r->ctx, *start, page, PAGE)) {
+  if (*end - *start >= PAGE && hw_reader_read(r, *start, page, PAGE)) {
     for (i = 0; i + 4 <= PAGE && !is_pixel(page + i, alpha); i += 4)
       ;
     *start += i;
   }
-  if (*end - *start >= PAGE && r->read(r->ctx, *end - PAGE, page, PAGE)) {
+  if (*end - *start >= PAGE && hw_reader_read(r, *end - PAGE, page, PAGE)) {
     for (i = PAGE; i >= 4 && !is_pixel(page + i - 4, alpha); i -= 4)
       ;
     *end -= PAGE - i;

@@ -26,6 +26,15 @@ static const char *kinds[HW_IMAGE_N_KINDS] = {
   [HW_IMAGE_RAW] = "framebuffer",
 };
 
+gboolean
+hw_reader_read(const HwReader *r, guint64 addr, void *buf, gsize len)
+{
+  if (r->budget != NULL && __atomic_sub_fetch(r->budget, (gint64)MIN(len, (gsize)G_MAXINT64),
+                                              __ATOMIC_RELAXED) < 0)
+    return FALSE;
+  return r->read(r->ctx, addr, buf, len);
+}
+
 const char *
 hw_pixel_format_name(HwPixelFormat f)
 {

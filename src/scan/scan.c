@@ -19,6 +19,10 @@
 #define MAX_HITS (1u << 20)   /* a bound on the result, whatever the guest holds */
 #define MAX_RUN (64ull << 20) /* a bound on one run of raw pixel pages */
 #define SIG_MAX 8u            /* longest image signature */
+/* What the image checks may read in one scan, beyond the scanned bytes themselves:
+ * real images do not overlap, so their files add up to less than the memory; a guest
+ * that plants signatures before huge fake chunks gets no more than this. */
+#define CHECK_BUDGET_EXTRA (256ll << 20)
 
 typedef gboolean (*CheckFunc)(const HwReader *r, guint64 addr, HwImage *out);
 
@@ -76,7 +80,7 @@ typedef struct {
   GPtrArray *patterns;
   guint images;
   HwReader reader;      /* the scanned address space, for the finders */
-  gboolean virt;        /* addresses are VAs (process scan) */
+  gint64 budget;        /* bytes the checks may still read (reader.budget points here) */
 } Spec;
 
 static void
@@ -316,11 +320,14 @@ longest_pattern(GPtrArray *patterns)
 
 GArray *
 hw_scan_phys(const HwPhysMem *mem, GPtrArray *patterns, guint images, guint n_threads,
-             HwScanProgress progress, gpointer data, GError **error)
+             HwScanProgress progress, gpointer data, gboolean *partial, GError **error)
 {
   Job job = { .mem = mem, .data = hw_physmem_map_data(mem) };
   job.spec = (Spec){ .patterns = patterns, .images = images,
-                     .reader = hw_reader_for_physmem(mem) };
+                     .reader = hw_reader_for_physmem(mem),
+                     .budget = (gint64)hw_physmem_get_ram_size(mem) +
+                               CHECK_BUDGET_EXTRA };
+  job.spec.reader.budget = &job.spec.budget;
   gsize maxlen = longest_pattern(patterns);
   guint n;
   const HwRamRange *r = hw_physmem_get_ranges(mem, &n);
@@ -370,6 +377,8 @@ hw_scan_phys(const HwPhysMem *mem, GPtrArray *patterns, guint images, guint n_th
   g_array_sort(job.hits, compare_hit);
   if (job.hits->len > MAX_HITS)
     g_array_set_size(job.hits, MAX_HITS);
+  if (partial)
+    *partial = job.spec.budget < 0 || job.hits->len >= MAX_HITS;
   return job.hits;
 }
 
@@ -377,10 +386,12 @@ hw_scan_phys(const HwPhysMem *mem, GPtrArray *patterns, guint images, guint n_th
 
 GArray *
 hw_scan_vmas(const HwMmu *mmu, const HwPhysMem *mem, GArray *vmas, GPtrArray *patterns,
-             guint images, GError **error)
+             guint images, gboolean *partial, GError **error)
 {
   Spec s = { .patterns = patterns, .images = images, .reader = hw_reader_for_mmu(mmu),
-             .virt = TRUE };
+             .budget = (gint64)hw_physmem_get_ram_size(mem) +
+                       CHECK_BUDGET_EXTRA };
+  s.reader.budget = &s.budget;
   gsize keep = longest_pattern(patterns) - 1;
   gboolean raw = (images & (1u << HW_IMAGE_RAW)) != 0;
   g_autofree guint8 *buf = g_malloc(keep + PAGE);
@@ -439,5 +450,7 @@ hw_scan_vmas(const HwMmu *mmu, const HwPhysMem *mem, GArray *vmas, GPtrArray *pa
     g_array_append_val(hits, h);
   }
   g_array_sort(hits, compare_hit);
+  if (partial)
+    *partial = s.budget < 0 || hits->len >= MAX_HITS;
   return hits;
 }

@@ -43,7 +43,7 @@ check_at(const guint8 *file, gsize len, gboolean (*check)(const HwReader *, guin
   g_autofree guint8 *mem = g_malloc0(total);
   memcpy(mem + 100, file, len);
   Buf b = { mem, total };
-  HwReader r = { buf_read, &b };
+  HwReader r = { buf_read, &b, NULL };
   return check(&r, 100, out);
 }
 
@@ -241,7 +241,7 @@ static GArray *
 scan_raw(HwPhysMem *mem)
 {
   g_autoptr(GError) error = NULL;
-  GArray *hits = hw_scan_phys(mem, NULL, 1u << HW_IMAGE_RAW, 2, NULL, NULL, &error);
+  GArray *hits = hw_scan_phys(mem, NULL, 1u << HW_IMAGE_RAW, 2, NULL, NULL, NULL, &error);
   g_assert_no_error(error);
   return hits;
 }
@@ -356,8 +356,8 @@ test_phys_files(void)
   memcpy(ram + 12345, jpg, jlen);
   guint images = (1u << HW_IMAGE_PNG) | (1u << HW_IMAGE_JPEG);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GArray) one = hw_scan_phys(mem, NULL, images, 1, NULL, NULL, &error);
-  g_autoptr(GArray) four = hw_scan_phys(mem, NULL, images, 4, NULL, NULL, &error);
+  g_autoptr(GArray) one = hw_scan_phys(mem, NULL, images, 1, NULL, NULL, NULL, &error);
+  g_autoptr(GArray) four = hw_scan_phys(mem, NULL, images, 4, NULL, NULL, NULL, &error);
   g_assert_no_error(error);
   g_assert_cmpuint(one->len, ==, 2);
   g_assert_cmpmem(one->data, one->len * sizeof(HwScanHit), four->data,
@@ -369,6 +369,40 @@ test_phys_files(void)
   g_assert_cmphex(p->gpa, ==, (8u << 20) - 5000);
   g_assert_cmpint(p->image.kind, ==, HW_IMAGE_PNG);
   g_assert_cmpuint(p->image.size, ==, plen);
+  g_free(ram);
+}
+
+/* A guest that plants a thousand PNG heads, each before a fake chunk claiming 240 MiB:
+ * every check would CRC to the end of RAM (gigabytes in all). The checks' read budget
+ * stops that, and the scan says its result may be partial. */
+static void
+test_planted_fakes(void)
+{
+  guint8 *ram;
+  g_autoptr(HwPhysMem) mem = ram_new(&ram);
+  gsize plen;
+  g_autofree guint8 *png = load("photo.png", &plen);
+  static const guint8 idat[] = { 0x0f, 0x00, 0x00, 0x00, 'I', 'D', 'A', 'T' };
+  for (gsize at = 4096; at + 4096 <= RAM; at += 16384) {
+    memcpy(ram + at, png, 33);   /* signature and a valid IHDR */
+    memcpy(ram + at + 33, idat, sizeof idat);
+    memset(ram + at + 41, 0x55, 4096 - 41);
+  }
+  g_autoptr(GError) error = NULL;
+  gboolean partial = FALSE;
+  g_autoptr(GArray) hits = hw_scan_phys(mem, NULL, 1u << HW_IMAGE_PNG, 2, NULL, NULL, &partial,
+                                        &error);
+  g_assert_no_error(error);
+  g_assert_true(partial);
+  g_assert_cmpuint(hits->len, ==, 0);
+
+  /* An honest scan is not partial. */
+  memset(ram, 0, RAM);
+  memcpy(ram + 12345, png, plen);
+  g_autoptr(GArray) fine = hw_scan_phys(mem, NULL, 1u << HW_IMAGE_PNG, 2, NULL, NULL, &partial,
+                                        &error);
+  g_assert_false(partial);
+  g_assert_cmpuint(fine->len, ==, 1);
   g_free(ram);
 }
 
@@ -403,7 +437,7 @@ test_vmas_scattered(void)
   HwVma v = { .start = va, .end = va + (guint64)n_pages * 4096 };
   g_array_append_val(vmas, v);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GArray) hits = hw_scan_vmas(mmu, mem, vmas, NULL, (1u << HW_IMAGE_N_KINDS) - 1,
+  g_autoptr(GArray) hits = hw_scan_vmas(mmu, mem, vmas, NULL, (1u << HW_IMAGE_N_KINDS) - 1, NULL,
                                         &error);
   g_assert_no_error(error);
   g_assert_cmpuint(hits->len, ==, 2);
@@ -418,7 +452,7 @@ test_vmas_scattered(void)
   g_assert_cmpuint(r->image.width, ==, HWTEST_RAW_W);
   g_assert_cmpuint(r->image.height, ==, HWTEST_RAW_H);
   /* Physically the PNG is in pieces: the physical scan cannot see it. */
-  g_autoptr(GArray) phys = hw_scan_phys(mem, NULL, 1u << HW_IMAGE_PNG, 1, NULL, NULL, &error);
+  g_autoptr(GArray) phys = hw_scan_phys(mem, NULL, 1u << HW_IMAGE_PNG, 1, NULL, NULL, NULL, &error);
   g_assert_cmpuint(phys->len, ==, 0);
   g_free(ram);
 }
@@ -474,6 +508,7 @@ main(int argc, char **argv)
   g_test_add_func("/scan/raw/not-pictures", test_raw_not_pictures);
   g_test_add_func("/scan/images/phys", test_phys_files);
   g_test_add_func("/scan/images/vmas-scattered", test_vmas_scattered);
+  g_test_add_func("/scan/images/planted-fakes", test_planted_fakes);
   g_test_add_func("/scan/image/kinds-parse", test_kinds_parse);
   g_test_add_func("/scan/image/pixels-to-rgba", test_pixels_to_rgba);
   return g_test_run();

@@ -42,7 +42,7 @@ scan(Ram *r, const char *text, guint threads)
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) pats = hw_pattern_list_for_string(text, &error);
   g_assert_no_error(error);
-  GArray *hits = hw_scan_phys(r->mem, pats, 0, threads, NULL, NULL, &error);
+  GArray *hits = hw_scan_phys(r->mem, pats, 0, threads, NULL, NULL, NULL, &error);
   g_assert_no_error(error);
   return hits;
 }
@@ -77,7 +77,7 @@ test_phys_utf16(void)
   memcpy(r->ram + 0x9000, "h\xc3\xa9y", 4);
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) pats = hw_pattern_list_for_string("h\xc3\xa9y", &error);
-  g_autoptr(GArray) hits = hw_scan_phys(r->mem, pats, 0, 2, NULL, NULL, &error);
+  g_autoptr(GArray) hits = hw_scan_phys(r->mem, pats, 0, 2, NULL, NULL, NULL, &error);
   g_assert_cmpuint(hits->len, ==, 2);
   const HwScanHit *a = &g_array_index(hits, HwScanHit, 0), *b = &g_array_index(hits, HwScanHit, 1);
   g_assert_cmphex(a->gpa, ==, 0x5000);
@@ -95,7 +95,7 @@ test_phys_into_zero_page(void)
   memcpy(r->ram + 0x3000 - 3, w, 3);   /* the last 0 falls in the zero page 0x3000 */
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) pats = hw_pattern_list_for_string("AB", &error);
-  g_autoptr(GArray) hits = hw_scan_phys(r->mem, pats, 0, 1, NULL, NULL, &error);
+  g_autoptr(GArray) hits = hw_scan_phys(r->mem, pats, 0, 1, NULL, NULL, NULL, &error);
   g_assert_cmpuint(hits->len, ==, 1);
   g_assert_cmphex(g_array_index(hits, HwScanHit, 0).gpa, ==, 0x3000 - 3);
 }
@@ -136,13 +136,13 @@ test_vmas_scattered(void)
   g_array_append_val(vmas, v);
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) pats = hw_pattern_list_for_string("SPLIT-ACROSS", &error);
-  g_autoptr(GArray) hits = hw_scan_vmas(mmu, r->mem, vmas, pats, 0, &error);
+  g_autoptr(GArray) hits = hw_scan_vmas(mmu, r->mem, vmas, pats, 0, NULL, &error);
   g_assert_no_error(error);
   g_assert_cmpuint(hits->len, ==, 1);
   g_assert_cmphex(g_array_index(hits, HwScanHit, 0).va, ==, va + 4096 - 5);
   g_assert_cmphex(g_array_index(hits, HwScanHit, 0).gpa, ==, pa0 + 4096 - 5);
   /* The physical scan cannot see it: the halves are not adjacent in RAM. */
-  g_autoptr(GArray) phys = hw_scan_phys(r->mem, pats, 0, 1, NULL, NULL, &error);
+  g_autoptr(GArray) phys = hw_scan_phys(r->mem, pats, 0, 1, NULL, NULL, NULL, &error);
   g_assert_cmpuint(phys->len, ==, 0);
 }
 
@@ -169,7 +169,7 @@ test_vmas_huge_hole(void)
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) pats = hw_pattern_list_for_string("FAR-AWAY", &error);
   /* (Without the skips this is 2^28 page walks: minutes, past the test's time-out.) */
-  g_autoptr(GArray) hits = hw_scan_vmas(mmu, r->mem, vmas, pats, 0, &error);
+  g_autoptr(GArray) hits = hw_scan_vmas(mmu, r->mem, vmas, pats, 0, NULL, &error);
   g_assert_no_error(error);
   g_assert_cmpuint(hits->len, ==, 1);
   g_assert_cmphex(g_array_index(hits, HwScanHit, 0).va, ==, va + 100);
@@ -204,7 +204,7 @@ test_sparse_file(void)
   g_assert_cmpuint(ds, <=, (2 << 20) + 100);
   g_assert_cmpuint(de, >=, (2 << 20) + 114);
   g_autoptr(GPtrArray) pats = hw_pattern_list_for_string("SPARSE-HIT", &error);
-  g_autoptr(GArray) hits = hw_scan_phys(mem, pats, 0, 2, NULL, NULL, &error);
+  g_autoptr(GArray) hits = hw_scan_phys(mem, pats, 0, 2, NULL, NULL, NULL, &error);
   g_assert_no_error(error);
   g_assert_cmpuint(hits->len, ==, 1);
   g_assert_cmphex(g_array_index(hits, HwScanHit, 0).gpa, ==, (2 << 20) + 102);
