@@ -45,6 +45,10 @@ HwDataMap *hw_physmem_map_data(const HwPhysMem *mem);
 /* Like hw_physmem_next_data, from the map. */
 gboolean hw_data_map_next(const HwDataMap *map, guint64 gpa, guint64 end, guint64 *data_start,
                           guint64 *data_end);
+/* Like hw_physmem_read, but the holes MAP knows of are filled with zeros without
+ * touching the mapping (which would make tmpfs allocate them). */
+gboolean hw_data_map_read(const HwDataMap *map, const HwPhysMem *mem, guint64 gpa, void *buf,
+                          gsize len, GError **error);
 /* Free. */
 void hw_data_map_free(HwDataMap *map);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(HwDataMap, hw_data_map_free)

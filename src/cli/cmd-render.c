@@ -90,6 +90,7 @@ hw_cmd_render(HwCli *cli, int argc, char **argv)
   const char *state = live ? "live" : cli->we_paused ? "paused-by-haywire" : "already-paused";
   g_autoptr(HwMmu) mmu = phys ? NULL : hw_cli_mmu(cli, cpu, NULL, pid, &error);
   HwPhysMem *mem = hw_guest_get_physmem(cli->guest);
+  g_autoptr(HwDataMap) holes = phys ? hw_physmem_map_data(mem) : NULL;
   g_autofree guint8 *data = g_malloc0(total);
   /* One flag per page-sized piece (pieces end at page boundaries of ADDR's space). */
   guint64 first_page = addr / PAGE, n_pieces = (addr + total - 1) / PAGE - first_page + 1;
@@ -101,7 +102,7 @@ hw_cmd_render(HwCli *cli, int argc, char **argv)
     guint64 end = MIN(addr + total, (first_page + p + 1) * PAGE);
     gsize n = (gsize)(end - start);
     g_autoptr(GError) e = NULL;
-    gboolean got = phys ? hw_physmem_read(mem, start, data + (start - addr), n, &e)
+    gboolean got = phys ? hw_data_map_read(holes, mem, start, data + (start - addr), n, &e)
                         : hw_mmu_read(mmu, start, data + (start - addr), n, &e);
     if (got) {
       readable[p] = 1;

@@ -2,6 +2,8 @@
  * over the whole file, then lookups by binary search. */
 #include <haywire/physmem.h>
 
+#include <string.h>
+
 
 #define MAX_EXTENTS (1u << 22)   /* beyond this, the rest of a range counts as data */
 
@@ -64,6 +66,24 @@ hw_data_map_next(const HwDataMap *m, guint64 gpa, guint64 end, guint64 *data_sta
     return FALSE;
   *data_start = MAX(e->start, gpa);
   *data_end = MIN(e->end, end);
+  return TRUE;
+}
+
+gboolean
+hw_data_map_read(const HwDataMap *m, const HwPhysMem *mem, guint64 gpa, void *buf, gsize len,
+                 GError **error)
+{
+  if (hw_physmem_ptr(mem, gpa, len) == NULL)
+    return hw_physmem_read(mem, gpa, buf, len, error);   /* its error */
+  guint8 *out = buf;
+  guint64 pos = gpa, end = gpa + len, ds, de;
+  while (pos < end && hw_data_map_next(m, pos, end, &ds, &de)) {
+    memset(out + (pos - gpa), 0, (gsize)(ds - pos));
+    if (!hw_physmem_read(mem, ds, out + (ds - gpa), (gsize)(de - ds), error))
+      return FALSE;
+    pos = de;
+  }
+  memset(out + (pos - gpa), 0, (gsize)(end - pos));
   return TRUE;
 }
 

@@ -2,10 +2,13 @@
  * environment: HW_SOURCE_ROOT (scripts/, qemu-configs/) and HW_HAYWIRE (the program). */
 #include "guest-harness.h"
 
+#include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 static const char *
 source_root(void)
@@ -74,6 +77,60 @@ hw_test_guest_image(HwTestGuest *g, int pid, const char *kind)
       return im;
   }
   return NULL;
+}
+
+/* A test that fails aborts the program before hw_test_guest_stop (and a time-out
+ * sends SIGTERM, maybe while the guest still boots): without this, its QEMU would keep
+ * running, spinning a host core, and its memory file would stay in /dev/shm. The
+ * handler reads boot-guest's qemu.pid and mem-path files and does only async-signal-
+ * safe things, then dies as it would have. */
+static char crash_pid_file[4096], crash_mem_file[4096];
+static volatile sig_atomic_t crash_armed;
+
+/* The first line of PATH into BUF (NUL-terminated), or "". */
+static void
+read_line(const char *path, char *buf, gsize size)
+{
+  buf[0] = 0;
+  int fd = open(path, O_RDONLY);
+  if (fd < 0)
+    return;
+  ssize_t n = read(fd, buf, size - 1);
+  close(fd);
+  buf[n > 0 ? n : 0] = 0;
+  for (ssize_t i = 0; i < n; i++)
+    if (buf[i] == '\n')
+      buf[i] = 0;
+}
+
+static void
+on_fatal_signal(int sig)
+{
+  if (crash_armed) {
+    char line[4096];
+    read_line(crash_pid_file, line, sizeof line);
+    long pid = 0;
+    for (const char *p = line; *p >= '0' && *p <= '9'; p++)
+      pid = pid * 10 + (*p - '0');
+    if (pid > 0)
+      kill((pid_t)pid, SIGKILL);
+    read_line(crash_mem_file, line, sizeof line);
+    if (line[0] == '/')
+      unlink(line);
+  }
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
+static void
+arm_crash_cleanup(const char *run_dir)
+{
+  g_snprintf(crash_pid_file, sizeof crash_pid_file, "%s/qemu.pid", run_dir);
+  g_snprintf(crash_mem_file, sizeof crash_mem_file, "%s/mem-path", run_dir);
+  crash_armed = 1;
+  const int sigs[] = { SIGABRT, SIGTERM, SIGINT, SIGHUP, SIGSEGV };
+  for (gsize i = 0; i < G_N_ELEMENTS(sigs); i++)
+    signal(sigs[i], on_fatal_signal);
 }
 
 static void
@@ -148,6 +205,7 @@ boot(const char *config, gboolean stopped)
   g->images = g_ptr_array_new();
   g->run_dir = g_dir_make_tmp("hw-guest-XXXXXX", &error);
   g_assert_no_error(error);
+  arm_crash_cleanup(g->run_dir);
 
   g_autofree char *script = g_build_filename(source_root(), "scripts", "boot-guest", NULL);
   const char *flavour = g_getenv("HW_GUEST_FLAVOUR");
@@ -177,9 +235,12 @@ boot(const char *config, gboolean stopped)
       g->gdb = g_strdup(lines[i] + 12);
     else if (g_str_has_prefix(lines[i], "HAYWIRE_MEM="))
       g->mem = g_strdup(lines[i] + 12);
+    else if (g_str_has_prefix(lines[i], "HAYWIRE_QEMU_PID="))
+      g->qemu_pid = (int)g_ascii_strtoll(lines[i] + 17, NULL, 10);
   }
   g_assert_nonnull(g->qmp);
   g_assert_nonnull(g->mem);
+  g_assert_cmpint(g->qemu_pid, >, 0);
   if (!stopped)
     parse_serial(g);
   return g;
@@ -202,6 +263,7 @@ hw_test_guest_stop(HwTestGuest *g)
 {
   if (g == NULL)
     return;
+  crash_armed = 0;   /* stop-guest does it properly from here */
   g_autofree char *script = g_build_filename(source_root(), "scripts", "stop-guest", NULL);
   const char *argv[] = { script, g->run_dir, NULL };
   g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,

@@ -23,6 +23,7 @@ typedef struct {
   char *config;        /* qemu-configs/ name */
   char *run_dir;
   char *qmp, *gdb, *mem;
+  int qemu_pid;
   HwTruthProc spin, sleep;
   GHashTable *ksyms;   /* name -> guint64* from HWGUEST-KSYM */
   char *serial;        /* serial log at boot */

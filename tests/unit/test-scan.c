@@ -3,6 +3,7 @@
 #include <haywire/haywire.h>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -185,7 +186,11 @@ test_vmas_huge_hole(void)
 static void
 test_sparse_file(void)
 {
-  g_autofree char *dir = g_dir_make_tmp("hw-scan-XXXXXX", NULL);
+  /* On tmpfs when there is one: that is where QEMU's memory files live, and where a
+   * read through the mapping allocates a hole. */
+  g_autofree char *dir = g_file_test("/dev/shm", G_FILE_TEST_IS_DIR)
+                             ? g_mkdtemp(g_strdup("/dev/shm/hw-scan-XXXXXX"))
+                             : g_dir_make_tmp("hw-scan-XXXXXX", NULL);
   g_autofree char *path = g_build_filename(dir, "ram", NULL);
   int fd = open(path, O_RDWR | O_CREAT, 0600);
   g_assert_cmpint(fd, >=, 0);
@@ -208,6 +213,23 @@ test_sparse_file(void)
   g_assert_no_error(error);
   g_assert_cmpuint(hits->len, ==, 1);
   g_assert_cmphex(g_array_index(hits, HwScanHit, 0).gpa, ==, (2 << 20) + 102);
+
+  /* Reading across holes through the data map: zeros and the data, and the file
+   * allocates nothing more (a plain read through the mapping would). */
+  struct stat before, after;
+  g_assert_cmpint(stat(path, &before), ==, 0);
+  g_autoptr(HwDataMap) map = hw_physmem_map_data(mem);
+  g_autofree guint8 *buf = g_malloc(3 << 20);
+  g_assert_true(hw_data_map_read(map, mem, 0, buf, 3 << 20, &error));
+  g_assert_no_error(error);
+  g_assert_cmpmem(buf + (2 << 20) + 100, 14, "..SPARSE-HIT..", 14);
+  for (gsize i = 0; i < (2 << 20) + 100; i++)
+    g_assert_cmpuint(buf[i], ==, 0);
+  g_assert_cmpint(stat(path, &after), ==, 0);
+  g_assert_cmpint(after.st_blocks, ==, before.st_blocks);
+  /* Out of RAM: the same error as hw_physmem_read. */
+  g_assert_false(hw_data_map_read(map, mem, (4 << 20) - 8, buf, 16, &error));
+  g_assert_error(error, HW_ERROR, HW_ERROR_OUT_OF_RANGE);
   unlink(path);
   rmdir(dir);
 }
