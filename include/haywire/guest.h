@@ -50,6 +50,10 @@ gboolean hw_guest_resume(HwGuest *guest, GError **error);
 /* Read vCPU CPU's registers (x86-64: through HMP `info registers`). */
 HwRegs *hw_guest_read_regs(HwGuest *guest, guint cpu, GError **error);
 
+/* An empty register set of ARCH (filled by a register source, e.g. the GDB stub). */
+HwRegs *hw_regs_new(HwArch arch);
+/* Set register NAME to VALUE (replacing an earlier value; at most 256 registers). */
+void hw_regs_set(HwRegs *regs, const char *name, guint64 value);
 /* Parse the text of HMP `info registers` (x86-64) into a register set. */
 HwRegs *hw_regs_parse_x86_64(const char *text, GError **error);
 /* Look up register NAME; FALSE when absent. */

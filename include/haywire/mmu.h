@@ -33,6 +33,16 @@ typedef struct {
   gboolean nxe;     /* EFER.NXE: bit 63 of entries means no-execute */
 } HwX86Paging;
 
+/* AArch64 stage-1 EL1&0 translation registers, as the GDB stub reports them. */
+typedef struct {
+  guint64 ttbr0;    /* TTBR0_EL1: low (user) half; ASID and CnP are masked off */
+  guint64 ttbr1;    /* TTBR1_EL1: high (kernel) half */
+  guint64 tcr;      /* TCR_EL1: T0SZ/T1SZ, TG0/TG1, EPD0/EPD1, TBI0/TBI1 */
+} HwAArch64Paging;
+
+/* An AArch64 address space over MEM: 4, 16 or 64 KiB granules, 1 to 4 levels per half
+ * as TCR_EL1 says; NULL (HW_ERROR_UNSUPPORTED) for a TCR this walker cannot follow. */
+HwMmu *hw_mmu_new_aarch64(const HwPhysMem *mem, const HwAArch64Paging *paging, GError **error);
 /* An x86-64 address space over MEM (borrowed). */
 HwMmu *hw_mmu_new_x86_64(const HwPhysMem *mem, const HwX86Paging *paging);
 /* The address space of a vCPU's registers (arch picked from REGS). */

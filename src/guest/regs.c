@@ -12,8 +12,8 @@ struct _HwRegs {
   GArray *values;     /* guint64, parallel to names */
 };
 
-static HwRegs *
-regs_new(HwArch arch)
+HwRegs *
+hw_regs_new(HwArch arch)
 {
   HwRegs *r = g_new0(HwRegs, 1);
   r->arch = arch;
@@ -32,8 +32,8 @@ hw_regs_free(HwRegs *regs)
   g_free(regs);
 }
 
-static void
-regs_set(HwRegs *r, const char *name, guint64 value)
+void
+hw_regs_set(HwRegs *r, const char *name, guint64 value)
 {
   for (guint i = 0; i < r->names->len; i++) {
     if (strcmp(g_ptr_array_index(r->names, i), name) == 0) {
@@ -78,7 +78,7 @@ hw_regs_get_names(const HwRegs *regs, guint *n)
 HwRegs *
 hw_regs_parse_x86_64(const char *text, GError **error)
 {
-  g_autoptr(HwRegs) r = regs_new(HW_ARCH_X86_64);
+  g_autoptr(HwRegs) r = hw_regs_new(HW_ARCH_X86_64);
   const char *p = text;
 
   while (*p != '\0') {
@@ -102,7 +102,7 @@ hw_regs_parse_x86_64(const char *text, GError **error)
         strncmp(start, "DPL", name_len) != 0) {
       g_autofree char *name = g_strndup(start, name_len);
       g_autofree char *hex = g_strndup(v, hex_len);
-      regs_set(r, name, g_ascii_strtoull(hex, NULL, 16));
+      hw_regs_set(r, name, g_ascii_strtoull(hex, NULL, 16));
     }
     p = v;
   }

@@ -8,8 +8,9 @@ typedef struct {
   /* Walk from ROOT (a table address) for VA; fill OUT on success. */
   gboolean (*walk)(const HwMmu *mmu, guint64 root, guint64 va, HwTranslation *out,
                    GError **error);
-  /* Bytes of address space one entry covers at DEPTH (0: the root table's entries). */
-  guint64 (*entry_span)(const HwMmu *mmu, guint depth);
+  /* Bytes of address space one entry covers at DEPTH (0: the root table's entries) on
+   * the walk for VA (AArch64's two halves may use different granules). */
+  guint64 (*entry_span)(const HwMmu *mmu, guint64 va, guint depth);
   /* Call FN for every table page reachable from ROOT (see hw_mmu_for_each_table). */
   guint64 (*tables)(const HwMmu *mmu, guint64 root, HwMmuTableFunc fn, gpointer data,
                     guint64 budget);
@@ -22,7 +23,19 @@ struct _HwMmu {
   guint levels;
   union {
     HwX86Paging x86;
+    struct {
+      HwAArch64Paging regs;
+      /* Per half (0: TTBR0, low VAs; 1: TTBR1, high VAs), decoded from TCR_EL1. */
+      struct {
+        gboolean enabled;
+        guint page_shift;     /* 12, 14 or 16 */
+        guint va_bits;        /* 64 - TxSZ */
+        guint levels;         /* tables walked, the last one holding pages */
+        guint64 table;        /* TTBRn's table address */
+      } half[2];
+    } arm;
   } u;
 };
 
 extern const HwMmuOps hw_mmu_x86_64_ops;
+extern const HwMmuOps hw_mmu_aarch64_ops;

@@ -115,7 +115,7 @@ x86_tables(const HwMmu *mmu, guint64 root, HwMmuTableFunc fn, gpointer data, gui
 }
 
 static guint64
-x86_entry_span(const HwMmu *mmu, guint depth)
+x86_entry_span(const HwMmu *mmu, guint64 va, guint depth)
 {
   return 1ull << (12 + 9 * (mmu->levels - 1 - MIN(depth, mmu->levels - 1)));
 }

@@ -42,13 +42,30 @@ x86_paging_from_regs(const HwRegs *regs, HwX86Paging *p, GError **error)
   return TRUE;
 }
 
+/* TTBR0_EL1, TTBR1_EL1 and TCR_EL1 (the GDB stub's names for them). */
+static gboolean
+aarch64_paging_from_regs(const HwRegs *regs, HwAArch64Paging *p, GError **error)
+{
+  if (!hw_regs_get(regs, "TTBR0_EL1", &p->ttbr0) || !hw_regs_get(regs, "TTBR1_EL1", &p->ttbr1) ||
+      !hw_regs_get(regs, "TCR_EL1", &p->tcr)) {
+    g_set_error(error, HW_ERROR, HW_ERROR_PROTOCOL, "registers lack TTBR0_EL1/TTBR1_EL1/TCR_EL1");
+    return FALSE;
+  }
+  return TRUE;
+}
+
 HwMmu *
 hw_mmu_new_from_regs(const HwPhysMem *mem, const HwRegs *regs, GError **error)
 {
   HwX86Paging p;
+  if (hw_regs_get_arch(regs) == HW_ARCH_AARCH64) {
+    HwAArch64Paging a;
+    return aarch64_paging_from_regs(regs, &a, error) ? hw_mmu_new_aarch64(mem, &a, error)
+                                                     : NULL;
+  }
   if (hw_regs_get_arch(regs) != HW_ARCH_X86_64) {
     g_set_error(error, HW_ERROR, HW_ERROR_UNSUPPORTED,
-                "page walks are implemented for x86-64 only so far");
+                "page walks are implemented for x86-64 and AArch64 only");
     return NULL;
   }
   if (!x86_paging_from_regs(regs, &p, error))
@@ -61,9 +78,23 @@ hw_mmu_new_from_root(const HwPhysMem *mem, HwArch arch, guint64 root_gpa, const 
                      GError **error)
 {
   HwX86Paging p = { .cr3 = root_gpa, .la57 = FALSE, .nxe = TRUE };
+  if (arch == HW_ARCH_AARCH64) {
+    /* A process's tables go in TTBR0's place; the kernel half and the granules come
+     * from the vCPU's registers, which are required. */
+    HwAArch64Paging a;
+    if (regs == NULL) {
+      g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT,
+                  "an AArch64 root needs the vCPU's TCR_EL1 and TTBR1_EL1");
+      return NULL;
+    }
+    if (!aarch64_paging_from_regs(regs, &a, error))
+      return NULL;
+    a.ttbr0 = root_gpa;
+    return hw_mmu_new_aarch64(mem, &a, error);
+  }
   if (arch != HW_ARCH_X86_64) {
     g_set_error(error, HW_ERROR, HW_ERROR_UNSUPPORTED,
-                "page walks are implemented for x86-64 only so far");
+                "page walks are implemented for x86-64 and AArch64 only");
     return NULL;
   }
   if (regs != NULL && !x86_paging_from_regs(regs, &p, error))
@@ -166,7 +197,7 @@ hw_mmu_hole_end(const HwMmu *mmu, guint64 va, const HwTranslation *failed)
   guint64 e = failed->entry[failed->levels - 1];
   if (e & 1)   /* present (x86-64) or valid (AArch64): failed for another reason */
     return next;
-  guint64 span = mmu->ops->entry_span(mmu, failed->levels - 1);
+  guint64 span = mmu->ops->entry_span(mmu, va, failed->levels - 1);
   guint64 end = (va & ~(span - 1)) + span;
   return end > va ? end : G_MAXUINT64;   /* the top of the address space */
 }

@@ -1,0 +1,225 @@
+/* AArch64 stage-1 walker (EL1&0): granule 4, 16 or 64 KiB per half, as many levels as
+ * the input size needs, block descriptors, hierarchical table permissions. One loop
+ * serves every level; the granule only changes the index width. */
+#include "mmu/mmu-private.h"
+#include <haywire/error.h>
+
+#include <string.h>
+
+#define DESC_VALID (1ull << 0)
+#define DESC_TABLE (1ull << 1)     /* with VALID: table (levels 0-2) or page (level 3) */
+#define DESC_AP_EL0 (1ull << 6)    /* AP[1]: EL0 may access */
+#define DESC_AP_RO (1ull << 7)     /* AP[2]: read-only */
+#define DESC_PXN (1ull << 53)
+#define DESC_UXN (1ull << 54)
+#define TABLE_PXN (1ull << 59)
+#define TABLE_UXN (1ull << 60)
+#define TABLE_AP_NO_EL0 (1ull << 61)
+#define TABLE_AP_RO (1ull << 62)
+#define OA_MASK 0x0000fffffffff000ull  /* output address bits 47:12 */
+#define TTBR_BADDR 0x0000fffffffffffeull  /* 47:1: a small start table may sit below 4 KiB
+                                           * alignment; ASID (63:48) and CnP (0) drop */
+
+/* Which half serves VA: 0 (TTBR0), 1 (TTBR1), or -1 for neither. With top-byte-ignore,
+ * bit 55 picks the half and bits 63:56 do not count. */
+static int
+half_of(const HwMmu *mmu, guint64 va, guint64 *va_out)
+{
+  const guint64 tcr = mmu->u.arm.regs.tcr;
+  int h = (va >> 55) & 1;
+  gboolean tbi = (tcr >> (h ? 38 : 37)) & 1;
+  if (tbi)
+    va = h ? va | 0xff00000000000000ull : va & 0x00ffffffffffffffull;
+  guint bits = mmu->u.arm.half[h].va_bits;
+  guint64 top = bits >= 64 ? 0 : va >> bits;
+  guint64 want = h ? (bits >= 64 ? 0 : ~0ull >> bits) : 0;
+  if (!mmu->u.arm.half[h].enabled || top != want)
+    return -1;
+  *va_out = va;
+  return h;
+}
+
+static guint
+index_bits(guint page_shift)
+{
+  return page_shift - 3;
+}
+
+/* Bytes one entry covers at LEVEL (3: a page). */
+static guint64
+level_span(guint page_shift, guint level)
+{
+  return 1ull << (page_shift + index_bits(page_shift) * (3 - level));
+}
+
+static gboolean
+arm_walk(const HwMmu *mmu, guint64 root, guint64 va_in, HwTranslation *out, GError **error)
+{
+  guint64 va;
+  memset(out, 0, sizeof *out);
+  out->va = va_in;
+  int h = half_of(mmu, va_in, &va);
+  if (h < 0) {
+    g_set_error(error, HW_ERROR, HW_ERROR_UNMAPPED,
+                "VA 0x%" G_GINT64_MODIFIER "x is outside both translation ranges (TCR_EL1 "
+                "0x%" G_GINT64_MODIFIER "x)", va_in, mmu->u.arm.regs.tcr);
+    return FALSE;
+  }
+  const guint g = mmu->u.arm.half[h].page_shift, s = index_bits(g);
+  const guint levels = mmu->u.arm.half[h].levels, start = 4 - levels;
+  const guint va_bits = mmu->u.arm.half[h].va_bits;
+  /* The TTBR0 walk may start from an explicit root (a process's page tables). */
+  guint64 table = h == 0 ? root & TTBR_BADDR : mmu->u.arm.half[1].table;
+  gboolean writable = TRUE, user = TRUE, uxn = FALSE, pxn = FALSE;
+  out->root_used = table;
+
+  for (guint level = start; level <= 3; level++) {
+    guint depth = level - start;
+    guint shift = g + s * (3 - level);
+    /* The start level's table may hold fewer entries: only as many as VA bits remain. */
+    guint width = MIN(s, va_bits - shift);
+    guint64 index = (va >> shift) & ((1ull << width) - 1);
+    guint64 entry_gpa = table + index * 8;
+    const guint8 *p = hw_physmem_ptr(mmu->mem, entry_gpa, 8);
+    guint64 d;
+    if (p == NULL) {
+      g_set_error(error, HW_ERROR, HW_ERROR_OUT_OF_RANGE,
+                  "VA 0x%" G_GINT64_MODIFIER "x: level-%u descriptor at 0x%" G_GINT64_MODIFIER
+                  "x is outside guest RAM", va_in, level, entry_gpa);
+      return FALSE;
+    }
+    memcpy(&d, p, sizeof d);
+    out->entry_gpa[depth] = entry_gpa;
+    out->entry[depth] = d;
+    out->levels = depth + 1;
+    /* Blocks exist at level 1 with 4 KiB granules and at level 2 with any; a level-3
+     * descriptor must be a page (0b11). */
+    gboolean block_ok = level == 2 || (level == 1 && g == 12);
+    gboolean is_table = (d & DESC_TABLE) != 0;
+    if (!(d & DESC_VALID) || (level == 3 && !is_table) || (!is_table && !block_ok)) {
+      g_set_error(error, HW_ERROR, HW_ERROR_UNMAPPED,
+                  "VA 0x%" G_GINT64_MODIFIER "x is not mapped (level-%u descriptor 0x%"
+                  G_GINT64_MODIFIER "x at 0x%" G_GINT64_MODIFIER "x %s)", va_in, level, d,
+                  entry_gpa, d & DESC_VALID ? "is not valid at this level" : "is invalid");
+      return FALSE;
+    }
+    if (level < 3 && is_table) {
+      writable = writable && !(d & TABLE_AP_RO);
+      user = user && !(d & TABLE_AP_NO_EL0);
+      uxn = uxn || (d & TABLE_UXN);
+      pxn = pxn || (d & TABLE_PXN);
+      table = d & OA_MASK & ~((1ull << g) - 1);
+      continue;
+    }
+    guint64 size = level_span(g, level);
+    out->page_size = size;
+    out->pa = (d & OA_MASK & ~(size - 1)) | (va & (size - 1));
+    out->writable = writable && !(d & DESC_AP_RO);
+    out->user = user && (d & DESC_AP_EL0);
+    out->nx = out->user ? (uxn || (d & DESC_UXN)) : (pxn || (d & DESC_PXN));
+    return TRUE;
+  }
+  g_assert_not_reached();
+}
+
+static guint64
+arm_entry_span(const HwMmu *mmu, guint64 va, guint depth)
+{
+  guint64 v;
+  int h = half_of(mmu, va, &v);
+  if (h < 0)
+    return 1ull << 12;
+  guint g = mmu->u.arm.half[h].page_shift, start = 4 - mmu->u.arm.half[h].levels;
+  return level_span(g, MIN(start + depth, 3u));
+}
+
+static guint64
+arm_tables_below(const HwMmu *mmu, guint g, guint64 table, guint level, guint64 n_entries,
+                 HwMmuTableFunc fn, gpointer data, guint64 budget)
+{
+  const guint8 *p = hw_physmem_ptr(mmu->mem, table, (gsize)n_entries * 8);
+  if (budget == 0 || p == NULL)
+    return 0;
+  guint64 visited = 1;
+  if (!fn(table, 4 - level, data) || level == 3)
+    return visited;
+  for (guint64 i = 0; i < n_entries && visited < budget; i++) {
+    guint64 d;
+    memcpy(&d, p + 8 * i, sizeof d);
+    if ((d & (DESC_VALID | DESC_TABLE)) != (DESC_VALID | DESC_TABLE))
+      continue;
+    visited += arm_tables_below(mmu, g, d & OA_MASK & ~((1ull << g) - 1), level + 1,
+                                1ull << index_bits(g), fn, data, budget - visited);
+  }
+  return visited;
+}
+
+/* Both halves: the process's (ROOT, in TTBR0's place) and the kernel's (TTBR1). */
+static guint64
+arm_tables(const HwMmu *mmu, guint64 root, HwMmuTableFunc fn, gpointer data, guint64 budget)
+{
+  guint64 visited = 0;
+  for (int h = 0; h < 2 && visited < budget; h++) {
+    if (!mmu->u.arm.half[h].enabled)
+      continue;
+    guint g = mmu->u.arm.half[h].page_shift, start = 4 - mmu->u.arm.half[h].levels;
+    guint top_shift = g + index_bits(g) * (3 - start);
+    guint64 n = 1ull << MIN(index_bits(g), mmu->u.arm.half[h].va_bits - top_shift);
+    guint64 table = h == 0 ? root & TTBR_BADDR : mmu->u.arm.half[1].table;
+    visited += arm_tables_below(mmu, g, table, start, n, fn, data, budget - visited);
+  }
+  return visited;
+}
+
+const HwMmuOps hw_mmu_aarch64_ops = {
+  .name = "aarch64",
+  .walk = arm_walk,
+  .entry_span = arm_entry_span,
+  .tables = arm_tables,
+};
+
+/* Decode one half's TCR fields: TxSZ, the granule (TG0 and TG1 encode it differently)
+ * and EPDn; FALSE for what the architecture reserves. */
+static gboolean
+decode_half(guint64 tcr, int h, guint64 ttbr, HwMmu *mmu, GError **error)
+{
+  guint tsz = (tcr >> (h ? 16 : 0)) & 63;
+  guint tg = (tcr >> (h ? 30 : 14)) & 3;
+  gboolean epd = (tcr >> (h ? 23 : 7)) & 1;
+  static const guint tg0_shift[4] = { 12, 16, 14, 0 }, tg1_shift[4] = { 0, 14, 12, 16 };
+  guint g = h ? tg1_shift[tg] : tg0_shift[tg];
+  if (g == 0) {
+    g_set_error(error, HW_ERROR, HW_ERROR_UNSUPPORTED, "TCR_EL1 0x%" G_GINT64_MODIFIER
+                "x: reserved granule TG%d=%u", tcr, h, tg);
+    return FALSE;
+  }
+  /* 48-bit VAs at most (no LVA/LPA2), at least one level of 2^(index bits). */
+  if (tsz < 16 || 64 - tsz < g + 1) {
+    g_set_error(error, HW_ERROR, HW_ERROR_UNSUPPORTED, "TCR_EL1 0x%" G_GINT64_MODIFIER
+                "x: T%dSZ=%u is outside 16..%u for a %u KiB granule", tcr, h, tsz, 63 - g,
+                1u << (g - 10));
+    return FALSE;
+  }
+  guint va_bits = 64 - tsz, s = g - 3;
+  mmu->u.arm.half[h].enabled = !epd;
+  mmu->u.arm.half[h].page_shift = g;
+  mmu->u.arm.half[h].va_bits = va_bits;
+  mmu->u.arm.half[h].levels = (va_bits - g + s - 1) / s;
+  mmu->u.arm.half[h].table = ttbr & TTBR_BADDR;
+  return TRUE;
+}
+
+HwMmu *
+hw_mmu_new_aarch64(const HwPhysMem *mem, const HwAArch64Paging *paging, GError **error)
+{
+  g_autoptr(HwMmu) mmu = g_new0(HwMmu, 1);
+  mmu->ops = &hw_mmu_aarch64_ops;
+  mmu->mem = mem;
+  mmu->u.arm.regs = *paging;
+  if (!decode_half(paging->tcr, 0, paging->ttbr0, mmu, error) ||
+      !decode_half(paging->tcr, 1, paging->ttbr1, mmu, error))
+    return NULL;
+  mmu->root = mmu->u.arm.half[0].table;
+  mmu->levels = mmu->u.arm.half[0].levels;
+  return g_steal_pointer(&mmu);
+}
