@@ -1,10 +1,10 @@
 /* QMP client: one JSON object per line each way, replies matched to commands by id,
  * events queued with QEMU's timestamps. Synchronous, with a deadline on every wait. */
 #include <haywire/qmp.h>
+#include "transport/socket.h"
 #include <haywire/error.h>
 
 #include <gio/gio.h>
-#include <gio/gunixsocketaddress.h>
 #include <signal.h>
 #include <string.h>
 
@@ -389,43 +389,6 @@ hw_qmp_poll_events(HwQmp *qmp, guint timeout_ms, GError **error)
 
 /* ---- connect ---------------------------------------------------------------------- */
 
-static GSocketAddress *
-parse_address(const char *addr, GError **error)
-{
-  const char *colon = strrchr(addr, ':');
-  if (g_str_has_prefix(addr, "unix:"))
-    return g_unix_socket_address_new(addr + 5);
-  if (g_str_has_prefix(addr, "tcp:"))
-    addr += 4;
-  colon = strrchr(addr, ':');
-  if (colon != NULL && colon != addr && strchr(addr, '/') == NULL && colon[1] != '\0' &&
-      strspn(colon + 1, "0123456789") == strlen(colon + 1)) {
-    guint64 port = g_ascii_strtoull(colon + 1, NULL, 10);
-    g_autofree char *host = g_strndup(addr, (gsize)(colon - addr));
-    if (host[0] == '[' && host[strlen(host) - 1] == ']') {
-      char *h = g_strndup(host + 1, strlen(host) - 2);
-      g_free(host);
-      host = h;
-    }
-    g_autoptr(GInetAddress) ia = g_inet_address_new_from_string(host);
-    if (port == 0 || port > 65535) {
-      g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT, "bad port in address %s", addr);
-      return NULL;
-    }
-    if (ia == NULL) {
-      g_autoptr(GResolver) res = g_resolver_get_default();
-      g_autolist(GInetAddress) list = g_resolver_lookup_by_name(res, host, NULL, error);
-      if (list == NULL) {
-        g_prefix_error(error, "cannot resolve %s: ", host);
-        return NULL;
-      }
-      ia = g_object_ref(list->data);
-    }
-    return g_inet_socket_address_new(ia, (guint16)port);
-  }
-  return g_unix_socket_address_new(addr);
-}
-
 HwQmp *
 hw_qmp_connect(const char *addr, guint timeout_ms, GError **error)
 {
@@ -440,18 +403,9 @@ hw_qmp_connect(const char *addr, guint timeout_ms, GError **error)
                 "no QMP address (use --qmp or HAYWIRE_QMP)");
     return NULL;
   }
-  g_autoptr(GSocketAddress) sa = parse_address(addr, error);
-  if (sa == NULL)
+  qmp->conn = hw_socket_connect(addr, qmp->timeout_ms, "QMP", error);
+  if (qmp->conn == NULL)
     return NULL;
-  g_autoptr(GSocketClient) client = g_socket_client_new();
-  g_socket_client_set_timeout(client, (qmp->timeout_ms + 999) / 1000);
-  g_autoptr(GError) local = NULL;
-  qmp->conn = g_socket_client_connect(client, G_SOCKET_CONNECTABLE(sa), NULL, &local);
-  if (qmp->conn == NULL) {
-    g_set_error(error, HW_ERROR, HW_ERROR_CONNECT, "cannot connect to QMP at %s: %s", addr,
-                local->message);
-    return NULL;
-  }
   qmp->sock = g_socket_connection_get_socket(qmp->conn);
 
   gint64 deadline = g_get_monotonic_time() + (gint64)qmp->timeout_ms * 1000;
