@@ -6,27 +6,57 @@
 /* The registers shown by default, in this order. */
 static const char *const shown[] = { "RIP", "CPL", "CR0", "CR2", "CR3", "CR4", "EFER",
                                      "RSP", "RFL" };
+/* What the GDB stub is asked for, per architecture (its names). */
+static const char *const gdb_x86_64[] = { "rip", "cr0", "cr2", "cr3", "cr4", "efer", "rsp",
+                                          "eflags", NULL };
+static const char *const gdb_aarch64[] = { "pc", "sp", "cpsr", "TTBR0_EL1", "TTBR1_EL1",
+                                           "TCR_EL1", "SCTLR_EL1", NULL };
+
+/* Registers through the GDB stub. Attaching stops the guest and detaching lets it run
+ * even if QMP had stopped it: a guest that was paused is stopped again through QMP. */
+static HwRegs *
+regs_from_gdb(HwCli *cli, int cpu, gboolean keep_paused, GError **error)
+{
+  g_autoptr(HwGdb) gdb = hw_gdb_connect(cli->gdb_addr, cli->timeout_ms, error);
+  if (gdb == NULL)
+    return NULL;
+  const char *const *names = hw_gdb_get_arch(gdb) == HW_ARCH_AARCH64 ? gdb_aarch64 : gdb_x86_64;
+  g_autoptr(HwRegs) regs = hw_gdb_read_regs(gdb, (guint)cpu, names, error);
+  gboolean detached = hw_gdb_detach(g_steal_pointer(&gdb), regs ? error : NULL);
+  if (keep_paused && !hw_guest_pause(cli->guest, NULL, regs && detached ? error : NULL))
+    return NULL;
+  return regs && detached ? g_steal_pointer(&regs) : NULL;
+}
 
 int
 hw_cmd_regs(HwCli *cli, int argc, char **argv)
 {
   int rc, cpu = 0;
-  gboolean all = FALSE, live = FALSE;
+  gboolean all = FALSE, live = FALSE, via_gdb = FALSE;
   g_autoptr(GError) error = NULL;
   GOptionEntry entries[] = {
     { "cpu", 'c', 0, G_OPTION_ARG_INT, &cpu, "vCPU index (default 0)", "N" },
     { "all", 'a', 0, G_OPTION_ARG_NONE, &all, "show every register QEMU reports", NULL },
+    { "gdb-stub", 'g', 0, G_OPTION_ARG_NONE, &via_gdb, "read them through QEMU's GDB stub "
+      "(--gdb ADDR or HAYWIRE_GDB): names and numbers from its target description", NULL },
     { "live", 0, 0, G_OPTION_ARG_NONE, &live, "do not pause the guest while reading", NULL },
     { NULL }
   };
   if (!hw_cli_parse("regs", "[--cpu N]", "Show vCPU N's registers: RIP, CPL, CR0, CR2, CR3, "
-                    "CR4, EFER (x86-64, from HMP 'info registers').", entries, &argc, &argv, &rc))
+                    "CR4, EFER (x86-64, from HMP 'info registers'), or with --gdb-stub what "
+                    "QEMU's GDB stub has (x86-64: rip, cr0-cr4, efer; AArch64: pc, TTBR0_EL1, "
+                    "TTBR1_EL1, TCR_EL1, ...).", entries, &argc, &argv, &rc))
     return rc;
   if (argc > 1)
     return hw_cli_usage("regs", "unexpected argument '%s'", argv[1]);
+  if (cpu < 0)
+    return hw_cli_usage("regs", "bad --cpu %d", cpu);
+  if (via_gdb && live)
+    return hw_cli_usage("regs", "--gdb-stub stops the guest while attached: no --live");
   if (!live && !hw_cli_pause(cli, &error))
     return hw_cli_fail(error);
-  g_autoptr(HwRegs) regs = hw_cli_regs(cli, cpu, &error);
+  g_autoptr(HwRegs) regs = via_gdb ? regs_from_gdb(cli, cpu, !live, &error)
+                                   : hw_cli_regs(cli, cpu, &error);
   if (regs == NULL)
     return hw_cli_fail(error);
   if (!hw_cli_release(cli, &error))
@@ -34,8 +64,8 @@ hw_cmd_regs(HwCli *cli, int argc, char **argv)
 
   guint n_all;
   const char *const *names = hw_regs_get_names(regs, &n_all);
-  guint n = all ? n_all : G_N_ELEMENTS(shown);
-  const char *const *list = all ? names : shown;
+  guint n = all || via_gdb ? n_all : G_N_ELEMENTS(shown);
+  const char *const *list = all || via_gdb ? names : shown;
 
   if (cli->json) {
     g_autoptr(JsonBuilder) b = json_builder_new();
@@ -56,13 +86,17 @@ hw_cmd_regs(HwCli *cli, int argc, char **argv)
     hw_cli_print_json(json_builder_get_root(b));
     return HW_EXIT_OK;
   }
-  printf("vCPU %d (%s)\n", cpu, hw_guest_get_arch_name(cli->guest));
+  printf("vCPU %d (%s%s)\n", cpu, hw_guest_get_arch_name(cli->guest),
+         via_gdb ? ", GDB stub" : "");
   for (guint i = 0; i < n; i++) {
     guint64 v;
-    if (hw_regs_get(regs, list[i], &v) && strcmp(list[i], "CPL") == 0)
-      printf("  %-6s %" G_GUINT64_FORMAT "\n", list[i], v);
-    else if (hw_regs_get(regs, list[i], &v))
-      printf("  %-6s 0x%016" G_GINT64_MODIFIER "x\n", list[i], v);
+    if (!hw_regs_get(regs, list[i], &v))
+      continue;
+    int width = MAX(6, (int)strlen(list[i]));
+    if (strcmp(list[i], "CPL") == 0)
+      printf("  %-*s %" G_GUINT64_FORMAT "\n", width, list[i], v);
+    else
+      printf("  %-*s 0x%016" G_GINT64_MODIFIER "x\n", width, list[i], v);
   }
   return HW_EXIT_OK;
 }

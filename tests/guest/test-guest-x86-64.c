@@ -133,6 +133,35 @@ test_regs(void)
   g_assert_nonnull(strstr(bad->err, "no vCPU 7"));
 }
 
+/* The GDB stub route gives the same registers as HMP, and leaves the run state as it
+ * found it (QEMU's stub resumes the guest on detach, even one QMP had paused). */
+static void
+test_regs_gdb_stub(void)
+{
+  g_autoptr(HwRun) p = hw_test_runv(guest, "pause", NULL);
+  g_autoptr(HwRun) hmp = hw_test_runv(guest, "--json", "regs", NULL);
+  g_autoptr(HwRun) gdb = hw_test_runv(guest, "--gdb", guest->gdb, "--json", "regs",
+                                      "--gdb-stub", NULL);
+  JsonObject *a = json_object_get_object_member(hw_run_object(hmp), "registers");
+  JsonObject *b = json_object_get_object_member(hw_run_object(gdb), "registers");
+  g_assert_cmphex(hw_json_hex(b, "cr3"), ==, hw_json_hex(a, "CR3"));
+  g_assert_cmphex(hw_json_hex(b, "cr4"), ==, hw_json_hex(a, "CR4"));
+  g_assert_cmphex(hw_json_hex(b, "efer"), ==, hw_json_hex(a, "EFER"));
+  g_assert_cmphex(hw_json_hex(b, "rip"), ==, hw_json_hex(a, "RIP"));
+  g_assert_false(hw_test_guest_running(guest));
+  g_autoptr(HwRun) r = hw_test_runv(guest, "resume", NULL);
+  g_autoptr(HwRun) again = hw_test_runv(guest, "--gdb", guest->gdb, "regs", "--gdb-stub", NULL);
+  g_assert_cmpint(again->status, ==, 0);
+  g_assert_nonnull(strstr(again->out, "cr3"));
+  g_assert_true(hw_test_guest_running(guest));
+  /* No stub there: one clear error. */
+  g_autoptr(HwRun) none = hw_test_runv(guest, "--gdb", "/nonexistent.sock", "regs", "--gdb-stub",
+                                       NULL);
+  g_assert_cmpint(none->status, ==, 1);
+  g_assert_nonnull(strstr(none->err, "GDB stub"));
+  g_assert_true(hw_test_guest_running(guest));
+}
+
 static void
 test_translate_buffer(void)
 {
@@ -342,6 +371,7 @@ main(int argc, char **argv)
   ADD("info", test_info);
   ADD("pause-resume", test_pause_resume);
   ADD("regs", test_regs);
+  ADD("regs/gdb-stub", test_regs_gdb_stub);
   ADD("translate/buffer", test_translate_buffer);
   ADD("translate/kernel", test_translate_kernel);
   ADD("read/virtual", test_read_virtual);
