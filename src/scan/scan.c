@@ -174,7 +174,8 @@ close_run(const Spec *s, Run *run, GArray *out)
 static void
 feed_run(const Spec *s, Run *run, guint64 addr, HwRawClass cls, HwPixelFormat f, GArray *out)
 {
-  gboolean continues = run->end == addr && run->end > run->start && run->format == f;
+  gboolean continues = cls != HW_RAW_NONE && run->end == addr && run->end > run->start &&
+                       run->format == f;
   if (!continues)
     close_run(s, run, out);
   if (cls == HW_RAW_NONE)
@@ -236,7 +237,7 @@ scan_chunk(Job *job, const Chunk *c, GArray *out)
   if (sigsetjmp(g.jb, 0) == 0) {
     /* A run of pixel pages going on from the chunk before belongs to that chunk. */
     guint64 skip_to = c->gpa;
-    HwPixelFormat f, f0;
+    HwPixelFormat f = HW_PIXEL_RGBA8888, f0 = HW_PIXEL_RGBA8888;
     if (raw && c->gpa > c->range_start &&
         classify_phys(job, c->gpa - PAGE, &f0) != HW_RAW_NONE)
       while (skip_to < c->gpa + c->len && classify_phys(job, skip_to, &f) != HW_RAW_NONE &&
@@ -429,7 +430,7 @@ hw_scan_vmas(const HwMmu *mmu, const HwPhysMem *mem, GArray *vmas, GPtrArray *pa
       /* Each match is reported from the buffer holding its last byte, so once. */
       scan_bytes(&s, buf, len, len, va - carry, va, offsets, found);
       if (raw) {
-        HwPixelFormat f;
+        HwPixelFormat f = HW_PIXEL_RGBA8888;   /* set by the classifier when it matters */
         HwRawClass cls = page_is_zero(page) ? HW_RAW_NONE : hw_raw_classify_page(page, &f);
         feed_run(&s, &run, va, cls, f, found);
       }
