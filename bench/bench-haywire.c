@@ -9,25 +9,13 @@
  * Usage: bench-haywire QMP_ADDR VA [PAGES [HAYWIRE [PID]]]
  *   (VA: a user buffer of the spinning program; PID: a process for maps) */
 #include <haywire/haywire.h>
+#include "bench-util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define CHUNK (1u << 20)
-
-static double
-now(void)
-{
-  return g_get_monotonic_time() / 1e6;
-}
-
-static void
-die(const char *what, GError *error)
-{
-  fprintf(stderr, "bench-haywire: %s: %s\n", what, error ? error->message : "failed");
-  exit(1);
-}
 
 /* Pause while the spinning test program is on vCPU 0 in user mode. */
 static HwRegs *
@@ -36,26 +24,27 @@ pause_in_user_mode(HwGuest *guest)
   GError *error = NULL;
   for (int i = 0; i < 100; i++) {
     if (!hw_guest_pause(guest, NULL, &error))
-      die("pause", error);
+      bench_die("pause", error);
     HwRegs *regs = hw_guest_read_regs(guest, 0, &error);
     guint64 cpl = 0, rip = 0;
     if (regs == NULL)
-      die("regs", error);
+      bench_die("regs", error);
     if (hw_regs_get(regs, "CPL", &cpl) && cpl == 3 && hw_regs_get(regs, "RIP", &rip) &&
         rip < 0x800000000000ull)
       return regs;
     hw_regs_free(regs);
     if (!hw_guest_resume(guest, &error))
-      die("resume", error);
+      bench_die("resume", error);
     g_usleep(20000);
   }
-  die("catching the test program in user mode", NULL);
+  bench_die("catching the test program in user mode", NULL);
   return NULL;
 }
 
 int
 main(int argc, char **argv)
 {
+  g_set_prgname("bench-haywire");
   g_autoptr(GError) error = NULL;
   if (argc < 3) {
     fprintf(stderr, "usage: bench-haywire QMP_ADDR VA [PAGES]\n");
@@ -66,31 +55,31 @@ main(int argc, char **argv)
 
   g_autoptr(HwQmp) qmp = hw_qmp_connect(argv[1], 10000, &error);
   if (!qmp)
-    die("connect", error);
+    bench_die("connect", error);
   g_autoptr(HwGuest) guest = hw_guest_new(qmp, &error);
   if (!guest || !hw_guest_map_memory(guest, NULL, &error))
-    die("guest", error);
+    bench_die("guest", error);
   HwPhysMem *mem = hw_guest_get_physmem(guest);
 
   g_autoptr(HwRegs) regs = pause_in_user_mode(guest);
   g_autoptr(HwMmu) mmu = hw_mmu_new_from_regs(mem, regs, &error);
   if (!mmu)
-    die("mmu", error);
+    bench_die("mmu", error);
 
   /* QEMU's gva2gpa: one HMP round trip per address. */
   guint qemu_n = 0;
-  double t0 = now();
+  double t0 = bench_now();
   for (int round = 0; round < 20; round++)
     for (guint p = 0; p < pages; p++) {
       g_autofree char *cmd = g_strdup_printf("gva2gpa 0x%" G_GINT64_MODIFIER "x",
                                              va0 + p * (guint64)4096);
       g_autofree char *out = hw_qmp_hmp(qmp, cmd, 0, &error);
       if (!out)
-        die("gva2gpa", error);
+        bench_die("gva2gpa", error);
       guint64 qpa = g_ascii_strtoull(strstr(out, "0x") ? strstr(out, "0x") : "0", NULL, 16);
       HwTranslation t;
       if (!hw_mmu_translate(mmu, va0 + p * (guint64)4096, &t, &error))
-        die("translate", error);
+        bench_die("translate", error);
       if (qpa != t.pa) {
         fprintf(stderr, "bench-haywire: mismatch at VA 0x%" G_GINT64_MODIFIER "x: QEMU 0x%"
                 G_GINT64_MODIFIER "x, haywire 0x%" G_GINT64_MODIFIER "x\n",
@@ -99,11 +88,11 @@ main(int argc, char **argv)
       }
       qemu_n++;
     }
-  double qemu_s = now() - t0;
+  double qemu_s = bench_now() - t0;
 
   /* haywire's walker, same addresses, many rounds. */
   guint64 sink = 0, ours_n = 0;
-  t0 = now();
+  t0 = bench_now();
   do {
     for (int round = 0; round < 10000; round++)
       for (guint p = 0; p < pages; p++) {
@@ -113,8 +102,8 @@ main(int argc, char **argv)
         sink += t.pa;
         ours_n++;
       }
-  } while (now() - t0 < 1.0);
-  double ours_s = now() - t0;
+  } while (bench_now() - t0 < 1.0);
+  double ours_s = bench_now() - t0;
 
   /* Bulk reads over all RAM: baseline plain pass, then hw_physmem_read. */
   guint n_ranges;
@@ -124,7 +113,7 @@ main(int argc, char **argv)
   double plain_best = 1e9, read_best = 1e9;
   for (int rep = 0; rep < 4; rep++) {
     /* Plain: straight memcpy from the mapping, no bounds checks, no guard. */
-    t0 = now();
+    t0 = bench_now();
     for (guint r = 0; r < n_ranges; r++) {
       const guint8 *base = hw_physmem_ptr(mem, ranges[r].gpa, ranges[r].size);
       for (guint64 off = 0; off < ranges[r].size; off += CHUNK) {
@@ -133,16 +122,16 @@ main(int argc, char **argv)
         sink += buf[n - 1];
       }
     }
-    double plain = now() - t0;
-    t0 = now();
+    double plain = bench_now() - t0;
+    t0 = bench_now();
     for (guint r = 0; r < n_ranges; r++)
       for (guint64 off = 0; off < ranges[r].size; off += CHUNK) {
         gsize n = (gsize)MIN((guint64)CHUNK, ranges[r].size - off);
         if (!hw_physmem_read(mem, ranges[r].gpa + off, buf, n, &error))
-          die("read", error);
+          bench_die("read", error);
         sink += buf[n - 1];
       }
-    double ours = now() - t0;
+    double ours = bench_now() - t0;
     if (rep > 0) {  /* the first pass faults the mapping in */
       plain_best = MIN(plain_best, plain);
       read_best = MIN(read_best, ours);
@@ -151,51 +140,51 @@ main(int argc, char **argv)
   /* Linux discovery, cold: the guest is still paused. */
   double cold_best = 1e9;
   for (int rep = 0; rep < 5; rep++) {
-    t0 = now();
+    t0 = bench_now();
     g_autoptr(HwLinux) lx = hw_linux_open(guest, NULL, &error);
     if (!lx)
-      die("discovery", error);
-    cold_best = MIN(cold_best, now() - t0);
+      bench_die("discovery", error);
+    cold_best = MIN(cold_best, bench_now() - t0);
   }
   if (!hw_guest_resume(guest, &error))
-    die("resume", error);
+    bench_die("resume", error);
 
   /* Warm, in-process: pause, discovery from the cache, task walk (+ maps), resume. */
   g_autofree char *cache = g_dir_make_tmp("hw-bench-XXXXXX", NULL);
   {
     g_autoptr(HwLinux) lx = hw_linux_open(guest, cache, &error);  /* fills the cache */
     if (!lx)
-      die("discovery", error);
+      bench_die("discovery", error);
   }
   gint32 maps_pid = argc > 5 ? atoi(argv[5]) : 1;
   double bare_best = 1e9, ps_best = 1e9, maps_best = 1e9;
   guint n_tasks = 0, n_vmas = 0;
   for (int rep = 0; rep < 20; rep++) {
-    t0 = now();
+    t0 = bench_now();
     if (!hw_guest_pause(guest, NULL, &error) || !hw_guest_resume(guest, &error))
-      die("pause/resume", error);
-    bare_best = MIN(bare_best, now() - t0);
+      bench_die("pause/resume", error);
+    bare_best = MIN(bare_best, bench_now() - t0);
 
-    t0 = now();
+    t0 = bench_now();
     if (!hw_guest_pause(guest, NULL, &error))
-      die("pause", error);
+      bench_die("pause", error);
     g_autoptr(HwLinux) lx = hw_linux_open(guest, cache, &error);
     g_autoptr(GArray) tasks = lx ? hw_linux_list_tasks(lx, FALSE, NULL, &error) : NULL;
     if (!tasks || !hw_guest_resume(guest, &error))
-      die("ps", error);
-    ps_best = MIN(ps_best, now() - t0);
+      bench_die("ps", error);
+    ps_best = MIN(ps_best, bench_now() - t0);
     n_tasks = tasks->len;
 
-    t0 = now();
+    t0 = bench_now();
     if (!hw_guest_pause(guest, NULL, &error))
-      die("pause", error);
+      bench_die("pause", error);
     g_autoptr(HwLinux) lx2 = hw_linux_open(guest, cache, &error);
     HwTask task;
     GArray *vmas = lx2 && hw_linux_find_task(lx2, maps_pid, &task, &error)
                      ? hw_linux_list_vmas(lx2, &task, NULL, &error) : NULL;
     if (!vmas || !hw_guest_resume(guest, &error))
-      die("maps", error);
-    maps_best = MIN(maps_best, now() - t0);
+      bench_die("maps", error);
+    maps_best = MIN(maps_best, bench_now() - t0);
     n_vmas = vmas->len;
     hw_vma_array_free(vmas);
   }
@@ -209,11 +198,11 @@ main(int argc, char **argv)
     hw_qmp_free(g_steal_pointer(&qmp));  /* QEMU serves one client per socket */
     for (int rep = 0; rep < 10; rep++) {
       int status;
-      t0 = now();
+      t0 = bench_now();
       if (!g_spawn_command_line_sync(cmd, NULL, NULL, &status, &error) ||
           !g_spawn_check_wait_status(status, &error))
-        die("haywire ps", error);
-      cli_ps_best = MIN(cli_ps_best, now() - t0);
+        bench_die("haywire ps", error);
+      cli_ps_best = MIN(cli_ps_best, bench_now() - t0);
     }
   }
   g_autofree char *rm = g_strdup_printf("rm -rf %s", cache);

@@ -9,6 +9,7 @@
  * makes tmpfs allocate the holes, so the later scans and the baseline read the same
  * fully populated file: like against like. */
 #include <haywire/haywire.h>
+#include "bench-util.h"
 
 #include <glib/gstdio.h>
 #include <stdio.h>
@@ -16,26 +17,13 @@
 
 #define CHUNK (1u << 20)
 
-static double
-now(void)
-{
-  return g_get_monotonic_time() / 1e6;
-}
-
-static void
-die(const char *what, GError *error)
-{
-  fprintf(stderr, "bench-scan: %s: %s\n", what, error ? error->message : "failed");
-  exit(1);
-}
-
 static GArray *
 scan_all(HwPhysMem *mem)
 {
   g_autoptr(GError) error = NULL;
   GArray *hits = hw_scan_phys(mem, NULL, (1u << HW_IMAGE_N_KINDS) - 1, 0, NULL, NULL, NULL, &error);
   if (!hits)
-    die("scan", error);
+    bench_die("scan", error);
   return hits;
 }
 
@@ -45,12 +33,12 @@ qemu_export(HwQmp *qmp, const char *command, JsonObject *args, const char *path)
 {
   g_autoptr(GError) error = NULL;
   g_unlink(path);
-  double t0 = now();
+  double t0 = bench_now();
   g_autoptr(JsonNode) r = hw_qmp_execute(qmp, command, args, &error);
-  double t = now() - t0;
+  double t = bench_now() - t0;
   json_object_unref(args);
   if (!r)
-    die(command, error);
+    bench_die(command, error);
   g_unlink(path);
   return t;
 }
@@ -58,6 +46,7 @@ qemu_export(HwQmp *qmp, const char *command, JsonObject *args, const char *path)
 int
 main(int argc, char **argv)
 {
+  g_set_prgname("bench-scan");
   g_autoptr(GError) error = NULL;
   if (argc < 2) {
     fprintf(stderr, "usage: bench-scan QMP_ADDR [OUT_DIR]\n");
@@ -66,33 +55,33 @@ main(int argc, char **argv)
   const char *out_dir = argc > 2 ? argv[2] : "/dev/shm";
   g_autoptr(HwQmp) qmp = hw_qmp_connect(argv[1], 10000, &error);
   if (!qmp)
-    die("connect", error);
+    bench_die("connect", error);
   g_autoptr(HwGuest) guest = hw_guest_new(qmp, &error);
   if (!guest || !hw_guest_map_memory(guest, NULL, &error))
-    die("guest", error);
+    bench_die("guest", error);
   HwPhysMem *mem = hw_guest_get_physmem(guest);
   guint n_ranges;
   const HwRamRange *ranges = hw_physmem_get_ranges(mem, &n_ranges);
   guint64 ram = hw_physmem_get_ram_size(mem);
 
   /* 1. What a user gets: pause, scan the memory file as it is, resume. */
-  double t0 = now();
+  double t0 = bench_now();
   if (!hw_guest_pause(guest, NULL, &error))
-    die("pause", error);
+    bench_die("pause", error);
   g_autoptr(GArray) first = scan_all(mem);
   if (!hw_guest_resume(guest, &error))
-    die("resume", error);
-  double paused_sparse = now() - t0;
+    bench_die("resume", error);
+  double paused_sparse = bench_now() - t0;
 
   if (!hw_guest_pause(guest, NULL, &error))
-    die("pause", error);
+    bench_die("pause", error);
   /* 2. Baseline: a plain sequential pass over the mapping (best of 3 after one that
    * populates the file). */
   guint64 sink = 0;
   g_autofree guint8 *buf = g_malloc(CHUNK);
   double plain_best = 1e9;
   for (int rep = 0; rep < 4; rep++) {
-    t0 = now();
+    t0 = bench_now();
     for (guint r = 0; r < n_ranges; r++) {
       const guint8 *base = hw_physmem_ptr(mem, ranges[r].gpa, ranges[r].size);
       for (guint64 off = 0; off < ranges[r].size; off += CHUNK) {
@@ -102,23 +91,23 @@ main(int argc, char **argv)
       }
     }
     if (rep > 0)
-      plain_best = MIN(plain_best, now() - t0);
+      plain_best = MIN(plain_best, bench_now() - t0);
   }
   /* 3. The scan over the same, now populated, file (best of 3). */
   double scan_best = 1e9;
   guint hits = 0;
   for (int rep = 0; rep < 3; rep++) {
-    t0 = now();
+    t0 = bench_now();
     g_autoptr(GArray) h = scan_all(mem);
-    scan_best = MIN(scan_best, now() - t0);
+    scan_best = MIN(scan_best, bench_now() - t0);
     hits = h->len;
   }
   double scan_1t = 1e9;
   {
-    t0 = now();
+    t0 = bench_now();
     g_autoptr(GArray) h = hw_scan_phys(mem, NULL, (1u << HW_IMAGE_N_KINDS) - 1, 1, NULL, NULL, NULL,
                                        &error);
-    scan_1t = now() - t0;
+    scan_1t = bench_now() - t0;
   }
   /* 4. QEMU's ways out, guest paused as for our scan. */
   hw_qmp_set_timeout(qmp, 600000);
@@ -138,7 +127,7 @@ main(int argc, char **argv)
   json_object_set_string_member(args, "protocol", proto);
   double dump = qemu_export(qmp, "dump-guest-memory", args, dump_path);
   if (!hw_guest_resume(guest, &error))
-    die("resume", error);
+    bench_die("resume", error);
 
   printf("ram_bytes %" G_GUINT64_FORMAT "\n", ram);
   printf("threads %u\n", g_get_num_processors());

@@ -111,17 +111,11 @@ hw_cmd_carve(HwCli *cli, int argc, char **argv)
                     "raw pixels (framebuffers, decoded bitmaps) converted to PNG. The guest "
                     "stays paused until every file is written.", entries, &argc, &argv, &rc))
     return rc;
-  if (argc > 1)
-    return hw_cli_usage("carve", "unexpected argument '%s'", argv[1]);
+  if ((rc = hw_cli_scan_check("carve", argc, argv, phys, find, (1u << HW_IMAGE_N_KINDS) - 1,
+                              &o)) >= 0)
+    return rc;
   if (dir == NULL)
     return hw_cli_usage("carve", "give the output directory with -d DIR");
-  if (phys && o.pid)
-    return hw_cli_usage("carve", "--phys and --pid exclude each other");
-  if (o.pid < 0 || o.threads < 0 || o.threads > 256)
-    return hw_cli_usage("carve", "bad --pid or --threads");
-  o.images = (1u << HW_IMAGE_N_KINDS) - 1;
-  if (find != NULL && !hw_image_kinds_parse(find, &o.images, &error))
-    return hw_cli_usage("carve", "%s", error->message);
   if (g_mkdir_with_parents(dir, 0755) != 0) {
     int e = errno;
     g_set_error(&error, G_IO_ERROR, g_io_error_from_errno(e), "cannot create %s: %s", dir,

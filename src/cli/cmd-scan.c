@@ -30,16 +30,11 @@ hw_cmd_scan(HwCli *cli, int argc, char **argv)
                     "one state; the summary says which (paused by haywire, already paused, or "
                     "live) with QEMU's STOP/RESUME timestamps.", entries, &argc, &argv, &rc))
     return rc;
-  if (argc > 1)
-    return hw_cli_usage("scan", "unexpected argument '%s'", argv[1]);
-  if (phys && o.pid)
-    return hw_cli_usage("scan", "--phys and --pid exclude each other");
-  if (o.pid < 0 || o.threads < 0 || o.threads > 256)
-    return hw_cli_usage("scan", "bad --pid or --threads");
-  if (find != NULL && !hw_image_kinds_parse(find, &o.images, &error))
-    return hw_cli_usage("scan", "%s", error->message);
-  if (find == NULL && (strings == NULL || strings[0] == NULL))
-    o.images = (1u << HW_IMAGE_N_KINDS) - 1;
+  /* Without --find, images are looked for unless only strings were asked for. */
+  gboolean only_strings = strings != NULL && strings[0] != NULL;
+  if ((rc = hw_cli_scan_check("scan", argc, argv, phys, find,
+                              only_strings ? 0 : (1u << HW_IMAGE_N_KINDS) - 1, &o)) >= 0)
+    return rc;
 
   g_autoptr(GPtrArray) patterns = g_ptr_array_new_with_free_func((GDestroyNotify)hw_pattern_free);
   for (guint i = 0; strings && strings[i]; i++) {

@@ -28,6 +28,23 @@ take_event(HwCli *cli, const char *name)
   return stamp;
 }
 
+int
+hw_cli_scan_check(const char *cmd, int argc, char **argv, gboolean phys, const char *find,
+                  guint default_images, HwScanOptions *o)
+{
+  g_autoptr(GError) error = NULL;
+  if (argc > 1)
+    return hw_cli_usage(cmd, "unexpected argument '%s'", argv[1]);
+  if (phys && o->pid)
+    return hw_cli_usage(cmd, "--phys and --pid exclude each other");
+  if (o->pid < 0 || o->threads < 0 || o->threads > 256)
+    return hw_cli_usage(cmd, "bad --pid or --threads");
+  o->images = default_images;
+  if (find != NULL && !hw_image_kinds_parse(find, &o->images, &error))
+    return hw_cli_usage(cmd, "%s", error->message);
+  return -1;
+}
+
 void
 hw_cli_scan_result_clear(HwScanResult *res)
 {

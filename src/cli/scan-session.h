@@ -25,6 +25,11 @@ typedef struct {
 typedef gboolean (*HwScanUse)(HwCli *cli, const HwScanOptions *o, GArray *hits,
                               const HwReader *reader, gpointer data, GError **error);
 
+/* Check the options scan and carve share (no stray argument, --phys or --pid, bounds)
+ * and parse --find FIND into O->images (DEFAULT_IMAGES without it): -1 when all is
+ * well, else the exit code, the message printed. */
+int hw_cli_scan_check(const char *cmd, int argc, char **argv, gboolean phys, const char *find,
+                      guint default_images, HwScanOptions *o);
 /* Run the scan; RES is filled on success. */
 gboolean hw_cli_scan_run(HwCli *cli, const HwScanOptions *o, HwScanUse use, gpointer data,
                          HwScanResult *res, GError **error);

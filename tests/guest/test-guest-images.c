@@ -3,6 +3,7 @@
  * scan finds them with the right dimensions, carve writes them back byte for byte,
  * render draws known pixels, overview classifies all of RAM. */
 #include "guest-harness.h"
+#include "../common/read-png.h"
 #include "../../guest/hwtest-pixels.h"
 
 #include <png.h>
@@ -55,22 +56,6 @@ static guint64
 first_gpa(const HwTruthImage *im)
 {
   return g_array_index(im->pas, guint64, 0) + (im->va & 0xfff);
-}
-
-/* Decode a PNG file to RGBA8. */
-static guint8 *
-decode_png(const char *path, guint *w, guint *h)
-{
-  png_image img;
-  memset(&img, 0, sizeof img);
-  img.version = PNG_IMAGE_VERSION;
-  g_assert_true(png_image_begin_read_from_file(&img, path));
-  img.format = PNG_FORMAT_RGBA;
-  guint8 *px = g_malloc(PNG_IMAGE_SIZE(img));
-  g_assert_true(png_image_finish_read(&img, NULL, px, 0, NULL));
-  *w = img.width;
-  *h = img.height;
-  return px;
 }
 
 static void
@@ -174,7 +159,7 @@ test_carve_pid(void)
   JsonObject *o = find_hit(objs, "framebuffer", "va", raw->va);
   g_assert_nonnull(o);
   guint w, h;
-  g_autofree guint8 *px = decode_png(json_object_get_string_member(o, "file"), &w, &h);
+  g_autofree guint8 *px = hw_test_read_png(json_object_get_string_member(o, "file"), &w, &h);
   g_assert_cmpuint(w, ==, HWTEST_RAW_W);
   g_assert_cmpuint(h, ==, HWTEST_RAW_H);
   assert_raw_pixels(px);
@@ -242,7 +227,7 @@ test_render(void)
   JsonObject *o = hw_run_object(r);
   g_assert_cmpint(json_object_get_int_member(o, "unreadable_bytes"), ==, 0);
   guint w, h;
-  g_autofree guint8 *px = decode_png(out, &w, &h);
+  g_autofree guint8 *px = hw_test_read_png(out, &w, &h);
   g_assert_cmpuint(w, ==, HWTEST_RAW_W);
   assert_raw_pixels(px);
 
@@ -253,7 +238,7 @@ test_render(void)
                                      "--height", "16", "--format", "rgba8888", "--scale", "4",
                                      "-o", out2, NULL);
   g_assert_cmpint(r2->status, ==, 0);
-  g_autofree guint8 *g = decode_png(out2, &w, &h);
+  g_autofree guint8 *g = hw_test_read_png(out2, &w, &h);
   g_assert_cmpuint(w, ==, 256);
   g_assert_cmpuint(h, ==, 64);
   g_autofree guint8 *want = g_malloc(64 * 16 * 4);
@@ -295,7 +280,7 @@ test_overview(void)
   g_assert_cmpint(json_object_get_int_member(o, "address_spaces"), >=, 3);
   g_assert_cmpstr(json_object_get_string_member(o, "state"), ==, "paused-by-haywire");
   guint w, h;
-  g_autofree guint8 *px = decode_png(out, &w, &h);
+  g_autofree guint8 *px = hw_test_read_png(out, &w, &h);
   g_assert_cmpuint(w, ==, json_object_get_int_member(o, "width"));
   g_assert_cmpuint(h, ==, json_object_get_int_member(o, "height"));
   g_assert_true(hw_test_guest_running(guest));

@@ -1,6 +1,7 @@
 /* The picture layer: canvas, font, PNG files read back with libpng, the overview.
  * HW_OVERVIEW_SAMPLE=path.png keeps the sample overview for a person to look at. */
 #include <haywire/haywire.h>
+#include "../common/read-png.h"
 #include "output/font.h"
 
 #include <png.h>
@@ -39,21 +40,6 @@ count_ink(const HwCanvas *c, guint x0, guint y0, guint x1, guint y1)
   return n;
 }
 
-static guint8 *
-read_png(const char *path, guint *w, guint *h)
-{
-  png_image img;
-  memset(&img, 0, sizeof img);
-  img.version = PNG_IMAGE_VERSION;
-  g_assert_true(png_image_begin_read_from_file(&img, path));
-  img.format = PNG_FORMAT_RGBA;
-  guint8 *px = g_malloc(PNG_IMAGE_SIZE(img));
-  g_assert_true(png_image_finish_read(&img, NULL, px, 0, NULL));
-  *w = img.width;
-  *h = img.height;
-  return px;
-}
-
 /* Write C to a fresh temporary directory, read it back, compare every byte. */
 static void
 assert_png_roundtrip(const HwCanvas *c, const char *copy_to)
@@ -64,7 +50,7 @@ assert_png_roundtrip(const HwCanvas *c, const char *copy_to)
   g_assert_true(hw_canvas_write_png(c, path, &error));
   g_assert_no_error(error);
   guint w, h;
-  g_autofree guint8 *px = read_png(path, &w, &h);
+  g_autofree guint8 *px = hw_test_read_png(path, &w, &h);
   g_assert_cmpuint(w, ==, c->width);
   g_assert_cmpuint(h, ==, c->height);
   g_assert_cmpmem(px, (gsize) w * h * 4, c->rgba, (gsize) c->width * c->height * 4);
@@ -206,7 +192,7 @@ test_png_stride(void)
   g_assert_true(hw_png_write_rgba(path, 3, 5, rgba, 64, &error));
   g_assert_no_error(error);
   guint w, h;
-  g_autofree guint8 *px = read_png(path, &w, &h);
+  g_autofree guint8 *px = hw_test_read_png(path, &w, &h);
   g_assert_cmpuint(w, ==, 3);
   g_assert_cmpuint(h, ==, 5);
   for (guint y = 0; y < 5; y++)
