@@ -65,7 +65,8 @@ GArray *hw_scan_vmas(const HwMmu *mmu, const HwPhysMem *mem, GArray *vmas,
 HwPageClass hw_page_classify(const guint8 *page);
 /* Classes of every page of RAM: one byte array per RAM range (in the order of
  * hw_physmem_get_ranges), one HwPageClass byte per page. */
-GPtrArray *hw_scan_page_classes(const HwPhysMem *mem, guint n_threads, GError **error);
+GPtrArray *hw_scan_page_classes(const HwPhysMem *mem, guint n_threads, HwScanProgress progress,
+                                gpointer progress_data, GError **error);
 /* A reader of guest-physical memory (for the image checks and carving). */
 HwReader hw_reader_for_physmem(const HwPhysMem *mem);
 /* A reader of a virtual address space. */

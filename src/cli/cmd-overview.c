@@ -3,6 +3,7 @@
 #include "cli/cli.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #define MAX_TABLES (1u << 20)   /* page-table pages visited, over all address spaces */
 
@@ -66,6 +67,13 @@ mark_page_tables(HwCli *cli, Marks *m, guint *n_spaces)
   return TRUE;
 }
 
+static void
+show_progress(guint64 done, guint64 total, gpointer what)
+{
+  fprintf(stderr, "\r%s %" G_GUINT64_FORMAT " / %" G_GUINT64_FORMAT " MiB", (const char *)what,
+          done >> 20, total >> 20);
+}
+
 static const char *class_names[HW_PAGE_N_CLASSES] = {
   "zero", "data", "text", "high-entropy", "image", "page-table",
 };
@@ -107,17 +115,24 @@ hw_cmd_overview(HwCli *cli, int argc, char **argv)
   m.ranges = hw_physmem_get_ranges(mem, &m.n);
   g_autoptr(GHashTable) seen = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
   m.seen = seen;
-  g_autoptr(GPtrArray) classes = hw_scan_page_classes(mem, (guint)threads, &error);
+  /* Progress on a terminal: classes first, then the image finders. */
+  gboolean tty = !cli->json && isatty(STDERR_FILENO);
+  g_autoptr(GPtrArray) classes = hw_scan_page_classes(mem, (guint)threads,
+                                                      tty ? show_progress : NULL,
+                                                      (gpointer)"classified", &error);
   g_autoptr(GArray) images = NULL;
   guint n_spaces = 0;
   gboolean tables = FALSE;
   if (classes) {
     m.classes = classes;
-    images = hw_scan_phys(mem, NULL, (1u << HW_IMAGE_N_KINDS) - 1, (guint)threads, NULL, NULL, NULL,
+    images = hw_scan_phys(mem, NULL, (1u << HW_IMAGE_N_KINDS) - 1, (guint)threads,
+                          tty ? show_progress : NULL, (gpointer)"scanned for images", NULL,
                           &error);
     tables = mark_page_tables(cli, &m, &n_spaces);
   }
   double paused_ms = (g_get_monotonic_time() - t0) / 1000.0;
+  if (tty)
+    fprintf(stderr, "\r\033[K");
   if (!hw_cli_release_after(cli, classes != NULL && images != NULL, &error))
     return hw_cli_fail(error);
   for (guint i = 0; i < images->len; i++) {

@@ -52,6 +52,7 @@ typedef struct {
   gint next;            /* atomic: next chunk */
   guint n_chunks;
   guint64 *chunk_start; /* index of the first chunk of each range */
+  gint done;            /* atomic: chunks finished */
   gint gone;
 } Job;
 
@@ -101,12 +102,14 @@ worker(gpointer data)
     if (c >= (gint)job->n_chunks || g_atomic_int_get(&job->gone))
       break;
     classify_chunk(job, (guint)c);
+    g_atomic_int_inc(&job->done);
   }
   return NULL;
 }
 
 GPtrArray *
-hw_scan_page_classes(const HwPhysMem *mem, guint n_threads, GError **error)
+hw_scan_page_classes(const HwPhysMem *mem, guint n_threads, HwScanProgress progress,
+                     gpointer progress_data, GError **error)
 {
   guint n;
   const HwRamRange *ranges = hw_physmem_get_ranges(mem, &n);
@@ -119,15 +122,25 @@ hw_scan_page_classes(const HwPhysMem *mem, guint n_threads, GError **error)
     g_ptr_array_add(out, g_malloc0(ranges[r].size / PAGE + 1));
   }
   g_autoptr(HwDataMap) data = hw_physmem_map_data(mem);
-  Job job = { .mem = mem, .data = data, .classes = (guint8 **)out->pdata, .ranges = ranges, .n_ranges = n,
-              .n_chunks = n_chunks, .chunk_start = chunk_start };
+  Job job = { .mem = mem, .data = data, .classes = (guint8 **)out->pdata, .ranges = ranges,
+              .n_ranges = n, .n_chunks = n_chunks, .chunk_start = chunk_start };
   if (n_threads == 0)
     n_threads = g_get_num_processors();
   n_threads = CLAMP(n_threads, 1, 256);
   g_autoptr(GPtrArray) threads = g_ptr_array_new();
   for (guint t = 1; t < n_threads; t++)
     g_ptr_array_add(threads, g_thread_new("hw-classify", worker, &job));
-  worker(&job);
+  /* This thread works too, and reports progress between its chunks. */
+  for (;;) {
+    gint c = g_atomic_int_add(&job.next, 1);
+    if (c >= (gint)job.n_chunks || g_atomic_int_get(&job.gone))
+      break;
+    classify_chunk(&job, (guint)c);
+    guint64 done = (guint64)g_atomic_int_add(&job.done, 1) + 1;
+    if (progress)
+      progress(MIN(done * CHUNK, hw_physmem_get_ram_size(mem)), hw_physmem_get_ram_size(mem),
+               progress_data);
+  }
   for (guint t = 0; t < threads->len; t++)
     g_thread_join(g_ptr_array_index(threads, t));
   if (job.gone) {
