@@ -3,10 +3,10 @@
 #include <haywire/image.h>
 #include "scan/cursor.h"
 
-#include <string.h>
-
 #define MAX_FILE (256u << 20)
 #define MAX_SIDE 65535
+
+enum { BI_RGB = 0, BI_RLE8 = 1, BI_RLE4 = 2, BI_BITFIELDS = 3, BI_ALPHABITFIELDS = 6 };
 
 static gboolean
 known_header(guint32 size)
@@ -14,71 +14,106 @@ known_header(guint32 size)
   return size == 12 || size == 40 || size == 52 || size == 56 || size == 108 || size == 124;
 }
 
+static guint32
+le16(const guint8 *p)
+{
+  return p[0] | (guint32)p[1] << 8;
+}
+
+static guint32
+le32(const guint8 *p)
+{
+  return le16(p) | le16(p + 2) << 16;
+}
+
+/* Whether depth and compression go together (RLE8 is 8-bit only, and so on). */
+static gboolean
+valid_depth(guint32 bpp, guint32 compression)
+{
+  if (bpp != 1 && bpp != 4 && bpp != 8 && bpp != 16 && bpp != 24 && bpp != 32)
+    return FALSE;
+  switch (compression) {
+  case BI_RGB:
+    return TRUE;
+  case BI_RLE8:
+    return bpp == 8;
+  case BI_RLE4:
+    return bpp == 4;
+  case BI_BITFIELDS:
+  case BI_ALPHABITFIELDS:
+    return bpp == 16 || bpp == 32;
+  default:
+    return FALSE;
+  }
+}
+
+/* Every page of [ADDR, ADDR + SIZE) must be readable, so that copying the range gives
+ * the whole file; SIZE <= MAX_FILE bounds the loop. */
+static gboolean
+readable(HwCursor *c, guint64 addr, guint64 size)
+{
+  guint64 last = addr + size - 1;
+  if (last < addr)
+    return FALSE;
+  for (guint64 page = addr / HW_CURSOR_PAGE; page <= last / HW_CURSOR_PAGE; page++)
+    if (hw_cursor_byte(c, MAX(page * HW_CURSOR_PAGE, addr)) < 0)
+      return FALSE;
+  return TRUE;
+}
+
 gboolean
 hw_image_check_bmp(const HwReader *r, guint64 addr, HwImage *out)
 {
   HwCursor c;
-  guint8 h[54];
+  guint8 h[14 + 40];                    /* file header, then up to 40 header bytes */
   hw_cursor_init(&c, r);
-  if (!hw_cursor_read(&c, addr, h, 26) || h[0] != 'B' || h[1] != 'M')
+  if (!hw_cursor_read(&c, addr, h, 18) || h[0] != 'B' || h[1] != 'M')
     return FALSE;
-#define LE16(o) ((guint32)h[o] | (guint32)h[(o) + 1] << 8)
-#define LE32(o) (LE16(o) | LE16((o) + 2) << 16)
-  guint32 file_size = LE32(2), offset = LE32(10), hsize = LE32(14);
-  if (!known_header(hsize) || file_size > MAX_FILE || file_size < 14 + hsize ||
-      offset < 14 + hsize || offset >= file_size)
+  /* h[6..9] are reserved: usually 0, but writers put anything there. */
+  guint32 file_size = le32(h + 2), offset = le32(h + 10), hsize = le32(h + 14);
+  if (!known_header(hsize) || file_size > MAX_FILE || offset < 14 + hsize ||
+      offset >= file_size)
     return FALSE;
+  if (!hw_cursor_read(&c, addr + 18, h + 18, MIN(hsize, 40) - 4))
+    return FALSE;
+
   gint64 width, height;
-  guint32 planes, bpp, compression = 0, image_size = 0;
-  if (hsize == 12) {
-    width = LE16(18);
-    height = LE16(20);
-    planes = LE16(22);
-    bpp = LE16(24);
+  guint32 planes, bpp, compression = BI_RGB, image_size = 0;
+  if (hsize == 12) {                    /* BITMAPCOREHEADER: unsigned 16-bit sides */
+    width = le16(h + 18);
+    height = le16(h + 20);
+    planes = le16(h + 22);
+    bpp = le16(h + 24);
   } else {
-    if (!hw_cursor_read(&c, addr + 26, h + 26, 54 - 26))
-      return FALSE;
-    width = (gint32)LE32(18);
-    height = (gint32)LE32(22);
-    planes = LE16(26);
-    bpp = LE16(28);
-    compression = LE32(30);
-    image_size = LE32(34);
+    width = (gint32)le32(h + 18);
+    height = (gint32)le32(h + 22);
+    planes = le16(h + 26);
+    bpp = le16(h + 28);
+    compression = le32(h + 30);
+    image_size = le32(h + 34);
   }
-#undef LE16
-#undef LE32
   gboolean top_down = height < 0;
-  guint64 w = (guint64)ABS(width), hh = (guint64)ABS(height);
-  if (planes != 1 || width <= 0 || hh == 0 || w > MAX_SIDE || hh > MAX_SIDE)
+  guint64 w = (guint64)width, hh = (guint64)ABS(height);
+  /* A negative width means nothing in any BMP version: refuse it. */
+  if (planes != 1 || width <= 0 || hh == 0 || w > MAX_SIDE || hh > MAX_SIDE ||
+      !valid_depth(bpp, compression))
     return FALSE;
-  if (bpp != 1 && bpp != 4 && bpp != 8 && bpp != 16 && bpp != 24 && bpp != 32)
-    return FALSE;
-  switch (compression) {
-  case 0:
-    break;
-  case 1:   /* RLE8 */
-  case 2:   /* RLE4 */
-    if (bpp != (compression == 1 ? 8u : 4u) || top_down || image_size == 0)
+
+  if (compression == BI_RLE8 || compression == BI_RLE4) {
+    /* RLE rows run bottom-up, and only the image size says how long the data is. */
+    if (top_down || image_size == 0)
       return FALSE;
-    break;
-  case 3:   /* BITFIELDS */
-  case 6:   /* ALPHABITFIELDS */
-    if (bpp != 16 && bpp != 32)
-      return FALSE;
-    break;
-  default:
-    return FALSE;
-  }
-  guint64 stride = (w * bpp + 31) / 32 * 4;
-  if (compression == 0 || compression == 3 || compression == 6) {
-    if ((guint64)offset + stride * hh > file_size)
+  } else {
+    /* A 40-byte header keeps its colour masks after it (3 or 4 of them). */
+    guint32 masks = hsize != 40 ? 0 : compression == BI_BITFIELDS ? 12
+                  : compression == BI_ALPHABITFIELDS ? 16 : 0;
+    guint64 stride = (w * bpp + 31) / 32 * 4;
+    if (offset < 14 + hsize + masks || (guint64)offset + stride * hh > file_size)
       return FALSE;
   }
-  if (image_size != 0 && image_size > file_size - offset)
+  if (image_size > file_size - offset)
     return FALSE;
-  /* The whole file must be readable where it claims to be. */
-  guint8 last;
-  if (!hw_cursor_read(&c, addr + file_size - 1, &last, 1))
+  if (!readable(&c, addr, file_size))
     return FALSE;
   *out = (HwImage){ .kind = HW_IMAGE_BMP, .addr = addr, .size = file_size,
                     .width = (guint32)w, .height = (guint32)hh, .confidence = 1.0 };
