@@ -4,7 +4,7 @@
 #pragma once
 
 #include <glib.h>
-#include <haywire/guest.h>
+#include <haywire/regs.h>
 
 G_BEGIN_DECLS
 
@@ -15,13 +15,19 @@ typedef struct _HwGdb HwGdb;
 HwGdb *hw_gdb_connect(const char *addr, guint timeout_ms, GError **error);
 /* Detach (QEMU then lets the guest run, even if QMP had stopped it) and close. */
 gboolean hw_gdb_detach(HwGdb *gdb, GError **error);
-/* Close without detaching (for errors); frees. */
+/* Close without detaching, and free: QEMU then leaves the guest stopped. */
 void hw_gdb_free(HwGdb *gdb);
 /* The architecture the target description names (HW_ARCH_UNKNOWN if none we know). */
 HwArch hw_gdb_get_arch(HwGdb *gdb);
 /* Number of registers the target description lists. */
 guint hw_gdb_get_register_count(HwGdb *gdb);
-/* Read the registers NAMES (NULL-terminated; case-insensitive) of vCPU CPU (0-based). */
+/* The target description's spelling of register NAME (case-insensitive), or NULL;
+ * owned by GDB. */
+const char *hw_gdb_lookup_register(HwGdb *gdb, const char *name);
+/* Count the stub's threads (QEMU: one per vCPU) into *N. */
+gboolean hw_gdb_count_vcpus(HwGdb *gdb, guint *n, GError **error);
+/* Read the registers NAMES (NULL-terminated; case-insensitive) of vCPU CPU (0-based);
+ * the caller owns the set, named as the target description spells them. */
 HwRegs *hw_gdb_read_regs(HwGdb *gdb, guint cpu, const char *const *names, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(HwGdb, hw_gdb_free)

@@ -4,17 +4,9 @@
 #include <glib.h>
 #include <haywire/qmp.h>
 #include <haywire/physmem.h>
+#include <haywire/regs.h>
 
 G_BEGIN_DECLS
-
-typedef enum {
-  HW_ARCH_UNKNOWN,
-  HW_ARCH_X86_64,
-  HW_ARCH_AARCH64,
-} HwArch;
-
-/* The registers of one vCPU, by upper-case name ("CR3", "EFER", "RIP", "CPL"). */
-typedef struct _HwRegs HwRegs;
 
 typedef struct _HwGuest HwGuest;
 
@@ -47,25 +39,17 @@ gboolean hw_guest_pause(HwGuest *guest, gboolean *was_running, GError **error);
 /* Continue the guest and confirm it is running. */
 gboolean hw_guest_resume(HwGuest *guest, GError **error);
 
-/* Read vCPU CPU's registers (x86-64: through HMP `info registers`). */
+/* Where the GDB stub is (path or HOST:PORT; NULL: none) and its time-out; copied. AArch64
+ * registers (TTBRs, TCR) come only from there: QEMU's HMP does not show them. */
+void hw_guest_set_gdb(HwGuest *guest, const char *addr, guint timeout_ms);
+/* Read vCPU CPU's registers; the caller owns them. x86-64: HMP `info registers`;
+ * AArch64: the GDB stub (attached for the read; a guest found paused stays paused, a
+ * running one runs again). While the guest is paused by hw_guest_pause they are cached. */
 HwRegs *hw_guest_read_regs(HwGuest *guest, guint cpu, GError **error);
 
-/* An empty register set of ARCH (filled by a register source, e.g. the GDB stub). */
-HwRegs *hw_regs_new(HwArch arch);
-/* Set register NAME to VALUE (replacing an earlier value; at most 256 registers). */
-void hw_regs_set(HwRegs *regs, const char *name, guint64 value);
-/* Parse the text of HMP `info registers` (x86-64) into a register set. */
+/* Parse the text of HMP `info registers` (x86-64) into a register set (caller owns). */
 HwRegs *hw_regs_parse_x86_64(const char *text, GError **error);
-/* Look up register NAME; FALSE when absent. */
-gboolean hw_regs_get(const HwRegs *regs, const char *name, guint64 *value);
-/* The architecture these registers belong to. */
-HwArch hw_regs_get_arch(const HwRegs *regs);
-/* Register names in the order they were read. */
-const char *const *hw_regs_get_names(const HwRegs *regs, guint *n);
-/* Free a register set. */
-void hw_regs_free(HwRegs *regs);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(HwGuest, hw_guest_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(HwRegs, hw_regs_free)
 
 G_END_DECLS

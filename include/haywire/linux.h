@@ -19,11 +19,12 @@ typedef struct {
   guint32 btf_types;
   guint64 text_va;          /* _text: start of the kernel image mapping */
   guint64 text_gpa;
-  gint64 kaslr_slide;       /* _text - 0xffffffff81000000 (the default link address) */
+  gint64 kaslr_slide;       /* _text minus its address without KASLR */
   guint64 init_task_va;
   guint64 init_task_gpa;
-  guint64 kernel_pgd_gpa;   /* init_mm.pgd */
-  guint paging_levels;      /* 4 or 5 */
+  guint64 kernel_pgd_gpa;   /* init_mm.pgd (swapper_pg_dir) */
+  guint paging_levels;      /* 4 or 5 on x86-64; 3 or 4 on arm64 */
+  guint64 page_size;        /* the kernel's page size (4 KiB; 16 or 64 KiB on some arm64) */
   gboolean from_cache;      /* discovery came from the per-boot cache */
   double discovery_ms;      /* time it took (cold or warm) */
 } HwLinuxInfo;

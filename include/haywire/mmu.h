@@ -2,7 +2,7 @@
 #pragma once
 
 #include <glib.h>
-#include <haywire/guest.h>
+#include <haywire/regs.h>
 #include <haywire/physmem.h>
 
 G_BEGIN_DECLS
@@ -52,14 +52,29 @@ HwMmu *hw_mmu_new_from_root(const HwPhysMem *mem, HwArch arch, guint64 root_gpa,
                             const HwRegs *regs, GError **error);
 /* Free an address space. */
 void hw_mmu_free(HwMmu *mmu);
+/* A copy of MMU (same mode and kernel half) whose user half uses the tables at ROOT_GPA,
+ * e.g. a process's mm->pgd; the caller owns it. */
+HwMmu *hw_mmu_copy_with_root(const HwMmu *mmu, guint64 root_gpa);
+/* A copy of MMU whose kernel half uses the tables at ROOT_GPA; the caller owns it. */
+HwMmu *hw_mmu_copy_with_kernel_root(const HwMmu *mmu, guint64 root_gpa);
+/* Candidate roots of the kernel's own tables, most likely first, at most MAX into OUT:
+ * the registers' root, and the tables an OS keeps beside it for user mode (x86-64 PTI's
+ * PGD pair, AArch64 KPTI's trampoline neighbours). The OS layer validates them. */
+guint hw_mmu_kernel_root_candidates(const HwMmu *mmu, guint64 *out, guint max);
+/* The architecture of this address space. */
+HwArch hw_mmu_get_arch(const HwMmu *mmu);
+/* The kernel half's table root (x86-64: the same as hw_mmu_get_root). */
+guint64 hw_mmu_get_kernel_root(const HwMmu *mmu);
+/* Size in bytes of the smallest page of the half VA belongs to (4 KiB on x86-64). */
+guint64 hw_mmu_get_page_size(const HwMmu *mmu, guint64 va);
 
 /* Translate VA; fails with HW_ERROR_UNMAPPED (not present), OUT_OF_RANGE (table outside RAM). */
 gboolean hw_mmu_translate(const HwMmu *mmu, guint64 va, HwTranslation *out, GError **error);
 /* Read LEN bytes at VA page by page into BUF. */
 gboolean hw_mmu_read(const HwMmu *mmu, guint64 va, void *buf, gsize len, GError **error);
-/* Number of paging levels (4 or 5 on x86-64). */
+/* Number of paging levels of the user half (4 or 5 on x86-64). */
 guint hw_mmu_get_levels(const HwMmu *mmu);
-/* The page-table root this address space was made with. */
+/* The user half's page-table root (x86-64: CR3's table). */
 guint64 hw_mmu_get_root(const HwMmu *mmu);
 
 /* After hw_mmu_translate of VA failed with FAILED filled in: where the unmapped region

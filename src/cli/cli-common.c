@@ -237,5 +237,17 @@ hw_cli_mmu(HwCli *cli, int cpu, const char *root, int pid, GError **error)
     /* Paging mode (4/5 levels, NX) still comes from the vCPU. */
     return hw_mmu_new_from_root(mem, hw_guest_get_arch(cli->guest), root_gpa, regs, error);
   }
-  return hw_mmu_new_from_regs(mem, regs, error);
+  HwMmu *mmu = hw_mmu_new_from_regs(mem, regs, error);
+  guint64 el;
+  /* An AArch64 vCPU at EL0 under KPTI has TTBR1_EL1 on the trampoline tables: kernel
+   * addresses go through the kernel's own tables when Linux discovery finds them. */
+  if (mmu != NULL && hw_regs_get(regs, "EL", &el) && el == 0) {
+    HwLinux *lx = hw_cli_linux(cli, NULL);
+    if (lx != NULL) {
+      HwMmu *k = hw_mmu_copy_with_kernel_root(mmu, hw_linux_get_info(lx)->kernel_pgd_gpa);
+      hw_mmu_free(mmu);
+      mmu = k;
+    }
+  }
+  return mmu;
 }

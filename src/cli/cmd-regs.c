@@ -3,25 +3,33 @@
 
 #include <string.h>
 
-/* The registers shown by default, in this order. */
-static const char *const shown[] = { "RIP", "CPL", "CR0", "CR2", "CR3", "CR4", "EFER",
-                                     "RSP", "RFL" };
-/* What the GDB stub is asked for, per architecture (its names). */
+/* The registers shown by default, in this order, per arch (NULL-terminated). */
+static const char *const shown_x86_64[] = { "RIP", "CPL", "CR0", "CR2", "CR3", "CR4", "EFER",
+                                            "RSP", "RFL", NULL };
+static const char *const shown_aarch64[] = { "PC", "EL", "CPSR", "SP", "SP_EL0", "SCTLR_EL1",
+                                             "TCR_EL1", "TTBR0_EL1", "TTBR1_EL1", "VBAR_EL1",
+                                             NULL };
+/* What x86-64's GDB stub is asked for with --gdb-stub (its names). */
 static const char *const gdb_x86_64[] = { "rip", "cr0", "cr2", "cr3", "cr4", "efer", "rsp",
                                           "eflags", NULL };
-static const char *const gdb_aarch64[] = { "pc", "sp", "cpsr", "TTBR0_EL1", "TTBR1_EL1",
-                                           "TCR_EL1", "SCTLR_EL1", NULL };
 
-/* Registers through the GDB stub. Attaching stops the guest and detaching lets it run
- * even if QMP had stopped it: a guest that was paused is stopped again through QMP. */
+/* x86-64 registers through the GDB stub, as a second route beside HMP. Attaching stops
+ * the guest and detaching lets it run even if QMP had stopped it: a guest that was
+ * paused is stopped again through QMP. (AArch64's come from the stub anyway, through
+ * the guest model, which leaves a paused guest paused without this dance.) */
 static HwRegs *
 regs_from_gdb(HwCli *cli, int cpu, gboolean keep_paused, GError **error)
 {
   g_autoptr(HwGdb) gdb = hw_gdb_connect(cli->gdb_addr, cli->timeout_ms, error);
   if (gdb == NULL)
     return NULL;
-  const char *const *names = hw_gdb_get_arch(gdb) == HW_ARCH_AARCH64 ? gdb_aarch64 : gdb_x86_64;
-  g_autoptr(HwRegs) regs = hw_gdb_read_regs(gdb, (guint)cpu, names, error);
+  if (hw_gdb_get_arch(gdb) != HW_ARCH_X86_64) {
+    g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT, "the GDB stub at %s serves "
+                "another VM: its target is %s, this guest (QMP) is x86_64", cli->gdb_addr,
+                hw_arch_name(hw_gdb_get_arch(gdb)));
+    return NULL;   /* closing without detaching leaves that VM stopped as it was */
+  }
+  g_autoptr(HwRegs) regs = hw_gdb_read_regs(gdb, (guint)cpu, gdb_x86_64, error);
   gboolean detached = hw_gdb_detach(g_steal_pointer(&gdb), regs ? error : NULL);
   if (keep_paused && !hw_guest_pause(cli->guest, NULL, regs && detached ? error : NULL))
     return NULL;
@@ -42,15 +50,18 @@ hw_cmd_regs(HwCli *cli, int argc, char **argv)
     { "live", 0, 0, G_OPTION_ARG_NONE, &live, "do not pause the guest while reading", NULL },
     { NULL }
   };
-  if (!hw_cli_parse("regs", "[--cpu N]", "Show vCPU N's registers: RIP, CPL, CR0, CR2, CR3, "
-                    "CR4, EFER (x86-64, from HMP 'info registers'), or with --gdb-stub what "
-                    "QEMU's GDB stub has (x86-64: rip, cr0-cr4, efer; AArch64: pc, TTBR0_EL1, "
-                    "TTBR1_EL1, TCR_EL1, ...).", entries, &argc, &argv, &rc))
+  if (!hw_cli_parse("regs", "[--cpu N]", "Show vCPU N's registers. x86-64: RIP, CPL, CR0, "
+                    "CR2, CR3, CR4, EFER from HMP 'info registers' (with --gdb-stub: from "
+                    "QEMU's GDB stub instead). AArch64: PC, EL, CPSR, SP_EL0, SCTLR_EL1, "
+                    "TCR_EL1, TTBR0_EL1, TTBR1_EL1 from QEMU's GDB stub (--gdb ADDR or "
+                    "HAYWIRE_GDB), which HMP lacks.", entries, &argc, &argv, &rc))
     return rc;
   if (argc > 1)
     return hw_cli_usage("regs", "unexpected argument '%s'", argv[1]);
   if (cpu < 0)
     return hw_cli_usage("regs", "bad --cpu %d", cpu);
+  gboolean arm = hw_guest_get_arch(cli->guest) == HW_ARCH_AARCH64;
+  via_gdb = via_gdb && !arm;   /* AArch64's registers come from the stub anyway */
   if (via_gdb && live)
     return hw_cli_usage("regs", "--gdb-stub stops the guest while attached: no --live");
   if (!live && !hw_cli_pause(cli, &error))
@@ -64,7 +75,12 @@ hw_cmd_regs(HwCli *cli, int argc, char **argv)
 
   guint n_all;
   const char *const *names = hw_regs_get_names(regs, &n_all);
-  guint n = all || via_gdb ? n_all : G_N_ELEMENTS(shown);
+  const char *const *shown = arm ? shown_aarch64 : shown_x86_64;
+  guint n = 0;
+  while (shown[n])
+    n++;
+  if (all || via_gdb)
+    n = n_all;
   const char *const *list = all || via_gdb ? names : shown;
 
   if (cli->json) {
@@ -87,13 +103,13 @@ hw_cmd_regs(HwCli *cli, int argc, char **argv)
     return HW_EXIT_OK;
   }
   printf("vCPU %d (%s%s)\n", cpu, hw_guest_get_arch_name(cli->guest),
-         via_gdb ? ", GDB stub" : "");
+         via_gdb || arm ? ", GDB stub" : "");
   for (guint i = 0; i < n; i++) {
     guint64 v;
     if (!hw_regs_get(regs, list[i], &v))
       continue;
     int width = MAX(6, (int)strlen(list[i]));
-    if (strcmp(list[i], "CPL") == 0)
+    if (strcmp(list[i], "CPL") == 0 || strcmp(list[i], "EL") == 0)
       printf("  %-*s %" G_GUINT64_FORMAT "\n", width, list[i], v);
     else
       printf("  %-*s 0x%016" G_GINT64_MODIFIER "x\n", width, list[i], v);

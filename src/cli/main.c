@@ -47,11 +47,13 @@ print_help(FILE *out)
   fprintf(out,
     "Usage: haywire [--qmp ADDR] [--gdb ADDR] [--mem FILE] [--json] [--timeout MS] COMMAND [ARGS]\n"
     "\n"
-    "Look inside a running QEMU guest from the host: registers, RAM, page tables.\n"
+    "Look inside a running QEMU guest (x86-64 or AArch64) from the host: registers, RAM,\n"
+    "page tables, Linux processes, images.\n"
     "\n"
     "Global options:\n"
     "  --qmp ADDR     QMP socket: a unix socket path or HOST:PORT (default $HAYWIRE_QMP)\n"
-    "  --gdb ADDR     GDB stub socket, path or HOST:PORT (default $HAYWIRE_GDB; AArch64 later)\n"
+    "  --gdb ADDR     QEMU's GDB stub, path or HOST:PORT (default $HAYWIRE_GDB); AArch64\n"
+    "                 guests need it: their TTBRs and TCR are only shown there\n"
     "  --mem FILE     guest RAM file, instead of the backend's mem-path (default $HAYWIRE_MEM)\n"
     "  --json         print one JSON object on stdout; addresses are \"0x...\" strings\n"
     "  --timeout MS   time-out for each QMP command (default %u)\n"
@@ -171,6 +173,7 @@ run(HwCli *cli, int argc, char **argv)
     cli->guest = hw_guest_new(cli->qmp, &error);
     if (cli->guest == NULL)
       return hw_cli_fail(error);
+    hw_guest_set_gdb(cli->guest, cli->gdb_addr, cli->timeout_ms);
     if (cmd->flags & HW_CMD_NEEDS_MEM) {
       if (cli->mem_path == NULL && g_getenv("HAYWIRE_MEM") && *g_getenv("HAYWIRE_MEM"))
         cli->mem_path = g_strdup(g_getenv("HAYWIRE_MEM"));

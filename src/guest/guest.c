@@ -1,27 +1,20 @@
 /* The guest model: architecture, vCPUs, run state, registers and RAM, all from QMP. */
-#include <haywire/guest.h>
+#include "guest/guest-private.h"
 #include <haywire/error.h>
 
 #include <string.h>
 
 #define MAX_VCPUS 4096
 
-struct _HwGuest {
-  HwQmp *qmp;
-  HwArch arch;
-  char *arch_name;
-  guint vcpus;
-  char *backend_id;
-  char *mem_path;
-  HwPhysMem *mem;
-};
-
 void
 hw_guest_free(HwGuest *guest)
 {
   if (guest == NULL)
     return;
+  hw_guest_forget_regs(guest);
+  g_free(guest->regs_cache);
   hw_physmem_free(guest->mem);
+  g_free(guest->gdb_addr);
   g_free(guest->arch_name);
   g_free(guest->backend_id);
   g_free(guest->mem_path);
@@ -39,10 +32,11 @@ hw_guest_new(HwQmp *qmp, GError **error)
   if (target == NULL || !hw_json_get_string(target, "arch", &arch, error))
     return NULL;
   guest->arch_name = g_strdup(arch);
-  if (strcmp(arch, "x86_64") == 0)
-    guest->arch = HW_ARCH_X86_64;
-  else if (strcmp(arch, "aarch64") == 0)
-    guest->arch = HW_ARCH_AARCH64;
+  guest->arch = hw_arch_from_name(arch);
+  static const HwGuestArch *const arches[] = { &hw_guest_arch_x86_64, &hw_guest_arch_aarch64 };
+  for (gsize i = 0; i < G_N_ELEMENTS(arches); i++)
+    if (arches[i]->arch == guest->arch)
+      guest->ops = arches[i];
 
   g_autoptr(JsonNode) cpus = hw_qmp_execute(qmp, "query-cpus-fast", NULL, error);
   if (cpus == NULL)
@@ -52,6 +46,7 @@ hw_guest_new(HwQmp *qmp, GError **error)
     return NULL;
   }
   guest->vcpus = MIN(json_array_get_length(json_node_get_array(cpus)), MAX_VCPUS);
+  guest->regs_cache = g_new0(HwRegs *, MAX(guest->vcpus, 1));
   return g_steal_pointer(&guest);
 }
 
@@ -137,8 +132,11 @@ hw_guest_pause(HwGuest *guest, gboolean *was_running, GError **error)
     return FALSE;
   if (was_running)
     *was_running = running;
-  if (!running)
+  if (!running) {
+    guest->known_paused = TRUE;
     return TRUE;
+  }
+  hw_guest_forget_regs(guest);
   g_autoptr(JsonNode) r = hw_qmp_execute(guest->qmp, "stop", NULL, error);
   if (r == NULL)
     return FALSE;
@@ -147,17 +145,35 @@ hw_guest_pause(HwGuest *guest, gboolean *was_running, GError **error)
     g_autoptr(JsonNode) c = hw_qmp_execute(guest->qmp, "cont", NULL, NULL);
     return FALSE;
   }
+  guest->known_paused = TRUE;
   return TRUE;
 }
 
 gboolean
 hw_guest_resume(HwGuest *guest, GError **error)
 {
+  hw_guest_forget_regs(guest);
   g_autoptr(JsonNode) r = hw_qmp_execute(guest->qmp, "cont", NULL, error);
   return r != NULL && expect_running(guest, TRUE, error);
 }
 
 /* ---- registers -------------------------------------------------------------------- */
+
+void
+hw_guest_set_gdb(HwGuest *guest, const char *addr, guint timeout_ms)
+{
+  g_free(guest->gdb_addr);
+  guest->gdb_addr = addr && *addr ? g_strdup(addr) : NULL;
+  guest->gdb_timeout_ms = timeout_ms;
+}
+
+void
+hw_guest_forget_regs(HwGuest *guest)
+{
+  guest->known_paused = FALSE;
+  for (guint i = 0; guest->regs_cache && i < guest->vcpus; i++)
+    g_clear_pointer(&guest->regs_cache[i], hw_regs_free);
+}
 
 HwRegs *
 hw_guest_read_regs(HwGuest *guest, guint cpu, GError **error)
@@ -167,17 +183,17 @@ hw_guest_read_regs(HwGuest *guest, guint cpu, GError **error)
                 "no vCPU %u (the guest has %u)", cpu, guest->vcpus);
     return NULL;
   }
-  if (guest->arch != HW_ARCH_X86_64) {
+  if (guest->ops == NULL) {
     g_set_error(error, HW_ERROR, HW_ERROR_UNSUPPORTED,
-                "reading registers of %s guests is not supported yet", guest->arch_name);
+                "reading registers of %s guests is not supported (x86_64 and aarch64 are)",
+                guest->arch_name);
     return NULL;
   }
-  g_autofree char *text = hw_qmp_hmp(guest->qmp, "info registers", (int)cpu, error);
-  if (text == NULL)
-    return NULL;
-  HwRegs *regs = hw_regs_parse_x86_64(text, error);
-  if (regs == NULL)
-    g_prefix_error(error, "vCPU %u: ", cpu);
+  if (guest->known_paused && guest->regs_cache[cpu] != NULL)
+    return hw_regs_copy(guest->regs_cache[cpu]);
+  HwRegs *regs = guest->ops->read_regs(guest, cpu, error);
+  if (regs != NULL && guest->known_paused && guest->regs_cache[cpu] == NULL)
+    guest->regs_cache[cpu] = hw_regs_copy(regs);
   return regs;
 }
 

@@ -171,8 +171,57 @@ arm_tables(const HwMmu *mmu, guint64 root, HwMmuTableFunc fn, gpointer data, gui
   return visited;
 }
 
+static HwMmu *arm_from_regs(const HwPhysMem *mem, const HwRegs *regs, GError **error);
+
+/* A process's tables go in TTBR0's place. */
+static void
+arm_set_user_root(HwMmu *mmu, guint64 root)
+{
+  mmu->u.arm.regs.ttbr0 = root;
+  mmu->u.arm.half[0].table = root & TTBR_BADDR;
+  mmu->root = mmu->u.arm.half[0].table;
+}
+
+static void
+arm_set_kernel_root(HwMmu *mmu, guint64 root)
+{
+  mmu->u.arm.regs.ttbr1 = root;
+  mmu->u.arm.half[1].table = root & TTBR_BADDR;
+}
+
+static guint64
+arm_kernel_root(const HwMmu *mmu)
+{
+  return mmu->u.arm.half[1].table;
+}
+
+/* Under Linux KPTI a vCPU at EL0 has TTBR1_EL1 on the trampoline tables, which sit a
+ * few pages (of TTBR1's granule) from swapper_pg_dir (6.1 and 6.12: two above). The
+ * registers' table first, then its neighbours nearest first, above before below. */
+static guint
+arm_kernel_root_candidates(const HwMmu *mmu, guint64 *out, guint max)
+{
+  static const int offsets[] = { 0, 2, 1, 3, -1, -2, -3 };
+  const guint64 t = mmu->u.arm.half[1].table, g = 1ull << mmu->u.arm.half[1].page_shift;
+  guint n = 0;
+  for (gsize i = 0; i < G_N_ELEMENTS(offsets) && n < max; i++) {
+    if (offsets[i] < 0 && t < g * (guint64)-offsets[i])
+      continue;
+    out[n++] = t + (guint64)((gint64)offsets[i] * (gint64)g);
+  }
+  return n;
+}
+
 const HwMmuOps hw_mmu_aarch64_ops = {
   .name = "aarch64",
+  .arch = HW_ARCH_AARCH64,
+  .from_regs = arm_from_regs,
+  .from_root = NULL,
+  .set_user_root = arm_set_user_root,
+  .set_kernel_root = arm_set_kernel_root,
+  .kernel_root = arm_kernel_root,
+  .kernel_root_candidates = arm_kernel_root_candidates,
+  .retry_root = NULL,
   .walk = arm_walk,
   .entry_span = arm_entry_span,
   .tables = arm_tables,
@@ -222,4 +271,17 @@ hw_mmu_new_aarch64(const HwPhysMem *mem, const HwAArch64Paging *paging, GError *
   mmu->root = mmu->u.arm.half[0].table;
   mmu->levels = mmu->u.arm.half[0].levels;
   return g_steal_pointer(&mmu);
+}
+
+/* TTBR0_EL1, TTBR1_EL1 and TCR_EL1 (our names; the guest layer maps the stub's). */
+static HwMmu *
+arm_from_regs(const HwPhysMem *mem, const HwRegs *regs, GError **error)
+{
+  HwAArch64Paging p;
+  if (!hw_regs_get(regs, "TTBR0_EL1", &p.ttbr0) || !hw_regs_get(regs, "TTBR1_EL1", &p.ttbr1) ||
+      !hw_regs_get(regs, "TCR_EL1", &p.tcr)) {
+    g_set_error(error, HW_ERROR, HW_ERROR_PROTOCOL, "registers lack TTBR0_EL1/TTBR1_EL1/TCR_EL1");
+    return NULL;
+  }
+  return hw_mmu_new_aarch64(mem, &p, error);
 }

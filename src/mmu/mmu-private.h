@@ -5,6 +5,22 @@
 
 typedef struct {
   const char *name;
+  HwArch arch;
+  /* The address space a vCPU's registers describe. */
+  HwMmu *(*from_regs)(const HwPhysMem *mem, const HwRegs *regs, GError **error);
+  /* The paging mode to assume for a bare root with no registers; NULL when the arch
+   * cannot do without them. */
+  HwMmu *(*from_root)(const HwPhysMem *mem, guint64 root, GError **error);
+  /* Replace the tables of the user half (a process's) or of the kernel half. */
+  void (*set_user_root)(HwMmu *mmu, guint64 root);
+  void (*set_kernel_root)(HwMmu *mmu, guint64 root);
+  /* The kernel half's tables. */
+  guint64 (*kernel_root)(const HwMmu *mmu);
+  /* Roots of the kernel half an OS may keep beside the one in the registers, most
+   * likely first, the registers' own among them (see hw_mmu_kernel_root_candidates). */
+  guint (*kernel_root_candidates)(const HwMmu *mmu, guint64 *out, guint max);
+  /* After VA was not mapped from ROOT: another root worth a try (FALSE: none). */
+  gboolean (*retry_root)(const HwMmu *mmu, guint64 va, guint64 root, guint64 *other);
   /* Walk from ROOT (a table address) for VA; fill OUT on success. */
   gboolean (*walk)(const HwMmu *mmu, guint64 root, guint64 va, HwTranslation *out,
                    GError **error);

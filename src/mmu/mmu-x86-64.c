@@ -120,8 +120,98 @@ x86_entry_span(const HwMmu *mmu, guint64 va, guint depth)
   return 1ull << (12 + 9 * (mmu->levels - 1 - MIN(depth, mmu->levels - 1)));
 }
 
+#define X86_CR0_PG (1ull << 31)
+#define X86_CR4_LA57 (1ull << 12)
+#define X86_EFER_LMA (1ull << 10)
+#define X86_EFER_NXE (1ull << 11)
+#define X86_CR3_PTI_USER (1ull << 12)   /* Linux PTI: user PGD = kernel PGD + 4 KiB */
+
+HwMmu *
+hw_mmu_new_x86_64(const HwPhysMem *mem, const HwX86Paging *paging)
+{
+  HwMmu *mmu = g_new0(HwMmu, 1);
+  mmu->ops = &hw_mmu_x86_64_ops;
+  mmu->mem = mem;
+  mmu->u.x86 = *paging;
+  mmu->root = paging->cr3 & PTE_ADDR;  /* drops PCID and bit 63 */
+  mmu->levels = paging->la57 ? 5 : 4;
+  return mmu;
+}
+
+static HwMmu *
+x86_from_regs(const HwPhysMem *mem, const HwRegs *regs, GError **error)
+{
+  guint64 cr0, cr3, cr4, efer;
+  if (!hw_regs_get(regs, "CR0", &cr0) || !hw_regs_get(regs, "CR3", &cr3) ||
+      !hw_regs_get(regs, "CR4", &cr4) || !hw_regs_get(regs, "EFER", &efer)) {
+    g_set_error(error, HW_ERROR, HW_ERROR_PROTOCOL, "registers lack CR0/CR3/CR4/EFER");
+    return NULL;
+  }
+  if (!(cr0 & X86_CR0_PG) || !(efer & X86_EFER_LMA)) {
+    g_set_error(error, HW_ERROR, HW_ERROR_UNSUPPORTED,
+                "vCPU is not in 64-bit paging mode (CR0=0x%" G_GINT64_MODIFIER
+                "x EFER=0x%" G_GINT64_MODIFIER "x)", cr0, efer);
+    return NULL;
+  }
+  HwX86Paging p = { .cr3 = cr3, .la57 = (cr4 & X86_CR4_LA57) != 0,
+                    .nxe = (efer & X86_EFER_NXE) != 0 };
+  return hw_mmu_new_x86_64(mem, &p);
+}
+
+/* No registers: 4-level paging with NX, the common case. */
+static HwMmu *
+x86_from_root(const HwPhysMem *mem, guint64 root, GError **error)
+{
+  HwX86Paging p = { .cr3 = root, .la57 = FALSE, .nxe = TRUE };
+  return hw_mmu_new_x86_64(mem, &p);
+}
+
+/* One table serves both halves: CR3. */
+static void
+x86_set_root(HwMmu *mmu, guint64 root)
+{
+  mmu->u.x86.cr3 = root;
+  mmu->root = root & PTE_ADDR;
+}
+
+static guint64
+x86_kernel_root(const HwMmu *mmu)
+{
+  return mmu->root;
+}
+
+static guint
+x86_kernel_root_candidates(const HwMmu *mmu, guint64 *out, guint max)
+{
+  guint n = 0;
+  if ((mmu->root & X86_CR3_PTI_USER) && n < max)
+    out[n++] = mmu->root & ~X86_CR3_PTI_USER;
+  if (n < max)
+    out[n++] = mmu->root;
+  return n;
+}
+
+/* With PTI a user-mode CR3 points at the user PGD, which maps almost nothing of the
+ * kernel: kernel addresses are retried from the kernel PGD beside it. */
+static gboolean
+x86_retry_root(const HwMmu *mmu, guint64 va, guint64 root, guint64 *other)
+{
+  if (!(va >> 63) || !(root & X86_CR3_PTI_USER))
+    return FALSE;
+  *other = root & ~X86_CR3_PTI_USER;
+  return TRUE;
+}
+
 const HwMmuOps hw_mmu_x86_64_ops = {
   .name = "x86-64",
+  .arch = HW_ARCH_X86_64,
+  .from_regs = x86_from_regs,
+  .from_root = x86_from_root,
+  .set_user_root = x86_set_root,
+  .set_kernel_root = x86_set_root,
+  .kernel_root = x86_kernel_root,
+  .kernel_root_candidates = x86_kernel_root_candidates,
+  .retry_root = x86_retry_root,
   .walk = x86_walk,
   .entry_span = x86_entry_span,
   .tables = x86_tables,

@@ -3,104 +3,94 @@
 #include <haywire/error.h>
 #include <haywire/guard.h>
 
-#define X86_CR0_PG (1ull << 31)
-#define X86_CR4_LA57 (1ull << 12)
-#define X86_EFER_LMA (1ull << 10)
-#define X86_EFER_NXE (1ull << 11)
-#define X86_CR3_PTI_USER (1ull << 12)
+/* Every walker; adding an arch means one more file and one more line here. */
+static const HwMmuOps *const walkers[] = { &hw_mmu_x86_64_ops, &hw_mmu_aarch64_ops };
 
-HwMmu *
-hw_mmu_new_x86_64(const HwPhysMem *mem, const HwX86Paging *paging)
+static const HwMmuOps *
+ops_for(HwArch arch, GError **error)
 {
-  HwMmu *mmu = g_new0(HwMmu, 1);
-  mmu->ops = &hw_mmu_x86_64_ops;
-  mmu->mem = mem;
-  mmu->u.x86 = *paging;
-  mmu->root = paging->cr3 & 0x000ffffffffff000ull;  /* drops PCID and bit 63 */
-  mmu->levels = paging->la57 ? 5 : 4;
-  return mmu;
-}
-
-static gboolean
-x86_paging_from_regs(const HwRegs *regs, HwX86Paging *p, GError **error)
-{
-  guint64 cr0, cr3, cr4, efer;
-  if (!hw_regs_get(regs, "CR0", &cr0) || !hw_regs_get(regs, "CR3", &cr3) ||
-      !hw_regs_get(regs, "CR4", &cr4) || !hw_regs_get(regs, "EFER", &efer)) {
-    g_set_error(error, HW_ERROR, HW_ERROR_PROTOCOL, "registers lack CR0/CR3/CR4/EFER");
-    return FALSE;
-  }
-  if (!(cr0 & X86_CR0_PG) || !(efer & X86_EFER_LMA)) {
-    g_set_error(error, HW_ERROR, HW_ERROR_UNSUPPORTED,
-                "vCPU is not in 64-bit paging mode (CR0=0x%" G_GINT64_MODIFIER
-                "x EFER=0x%" G_GINT64_MODIFIER "x)", cr0, efer);
-    return FALSE;
-  }
-  p->cr3 = cr3;
-  p->la57 = (cr4 & X86_CR4_LA57) != 0;
-  p->nxe = (efer & X86_EFER_NXE) != 0;
-  return TRUE;
-}
-
-/* TTBR0_EL1, TTBR1_EL1 and TCR_EL1 (the GDB stub's names for them). */
-static gboolean
-aarch64_paging_from_regs(const HwRegs *regs, HwAArch64Paging *p, GError **error)
-{
-  if (!hw_regs_get(regs, "TTBR0_EL1", &p->ttbr0) || !hw_regs_get(regs, "TTBR1_EL1", &p->ttbr1) ||
-      !hw_regs_get(regs, "TCR_EL1", &p->tcr)) {
-    g_set_error(error, HW_ERROR, HW_ERROR_PROTOCOL, "registers lack TTBR0_EL1/TTBR1_EL1/TCR_EL1");
-    return FALSE;
-  }
-  return TRUE;
+  for (gsize i = 0; i < G_N_ELEMENTS(walkers); i++)
+    if (walkers[i]->arch == arch)
+      return walkers[i];
+  g_set_error(error, HW_ERROR, HW_ERROR_UNSUPPORTED,
+              "page walks are implemented for x86_64 and aarch64 only, not %s",
+              hw_arch_name(arch));
+  return NULL;
 }
 
 HwMmu *
 hw_mmu_new_from_regs(const HwPhysMem *mem, const HwRegs *regs, GError **error)
 {
-  HwX86Paging p;
-  if (hw_regs_get_arch(regs) == HW_ARCH_AARCH64) {
-    HwAArch64Paging a;
-    return aarch64_paging_from_regs(regs, &a, error) ? hw_mmu_new_aarch64(mem, &a, error)
-                                                     : NULL;
-  }
-  if (hw_regs_get_arch(regs) != HW_ARCH_X86_64) {
-    g_set_error(error, HW_ERROR, HW_ERROR_UNSUPPORTED,
-                "page walks are implemented for x86-64 and AArch64 only");
-    return NULL;
-  }
-  if (!x86_paging_from_regs(regs, &p, error))
-    return NULL;
-  return hw_mmu_new_x86_64(mem, &p);
+  const HwMmuOps *ops = ops_for(hw_regs_get_arch(regs), error);
+  return ops ? ops->from_regs(mem, regs, error) : NULL;
 }
 
 HwMmu *
 hw_mmu_new_from_root(const HwPhysMem *mem, HwArch arch, guint64 root_gpa, const HwRegs *regs,
                      GError **error)
 {
-  HwX86Paging p = { .cr3 = root_gpa, .la57 = FALSE, .nxe = TRUE };
-  if (arch == HW_ARCH_AARCH64) {
-    /* A process's tables go in TTBR0's place; the kernel half and the granules come
-     * from the vCPU's registers, which are required. */
-    HwAArch64Paging a;
-    if (regs == NULL) {
+  const HwMmuOps *ops = ops_for(arch, error);
+  if (ops == NULL)
+    return NULL;
+  if (regs != NULL && hw_regs_get_arch(regs) != arch) {
+    g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT, "%s registers for a %s root",
+                hw_arch_name(hw_regs_get_arch(regs)), hw_arch_name(arch));
+    return NULL;
+  }
+  if (regs == NULL) {
+    if (ops->from_root == NULL) {
       g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT,
-                  "an AArch64 root needs the vCPU's TCR_EL1 and TTBR1_EL1");
+                  "an %s root needs the vCPU's registers for the paging mode", ops->name);
       return NULL;
     }
-    if (!aarch64_paging_from_regs(regs, &a, error))
-      return NULL;
-    a.ttbr0 = root_gpa;
-    return hw_mmu_new_aarch64(mem, &a, error);
+    return ops->from_root(mem, root_gpa, error);
   }
-  if (arch != HW_ARCH_X86_64) {
-    g_set_error(error, HW_ERROR, HW_ERROR_UNSUPPORTED,
-                "page walks are implemented for x86-64 and AArch64 only");
-    return NULL;
-  }
-  if (regs != NULL && !x86_paging_from_regs(regs, &p, error))
-    return NULL;
-  p.cr3 = root_gpa;
-  return hw_mmu_new_x86_64(mem, &p);
+  /* The paging mode (and the kernel half) come from the vCPU. */
+  HwMmu *mmu = ops->from_regs(mem, regs, error);
+  if (mmu != NULL)
+    ops->set_user_root(mmu, root_gpa);
+  return mmu;
+}
+
+HwMmu *
+hw_mmu_copy_with_root(const HwMmu *mmu, guint64 root_gpa)
+{
+  HwMmu *copy = g_memdup2(mmu, sizeof *mmu);
+  copy->ops->set_user_root(copy, root_gpa);
+  return copy;
+}
+
+HwMmu *
+hw_mmu_copy_with_kernel_root(const HwMmu *mmu, guint64 root_gpa)
+{
+  HwMmu *copy = g_memdup2(mmu, sizeof *mmu);
+  copy->ops->set_kernel_root(copy, root_gpa);
+  return copy;
+}
+
+guint
+hw_mmu_kernel_root_candidates(const HwMmu *mmu, guint64 *out, guint max)
+{
+  return mmu->ops->kernel_root_candidates(mmu, out, max);
+}
+
+HwArch
+hw_mmu_get_arch(const HwMmu *mmu)
+{
+  return mmu->ops->arch;
+}
+
+guint64
+hw_mmu_get_kernel_root(const HwMmu *mmu)
+{
+  return mmu->ops->kernel_root(mmu);
+}
+
+guint64
+hw_mmu_get_page_size(const HwMmu *mmu, guint64 va)
+{
+  /* The last level's entries span one page. */
+  return mmu->ops->entry_span(mmu, va, HW_MMU_MAX_LEVELS);
 }
 
 void
@@ -142,13 +132,12 @@ gboolean
 hw_mmu_translate(const HwMmu *mmu, guint64 va, HwTranslation *out, GError **error)
 {
   g_autoptr(GError) first = NULL;
+  guint64 other;
   if (walk_guarded(mmu, mmu->root, va, out, &first))
     return TRUE;
-  /* With PTI a user-mode CR3 points at the user PGD (kernel PGD + 4 KiB), which maps
-   * almost nothing of the kernel: retry kernel addresses from the kernel PGD. */
-  if (mmu->ops == &hw_mmu_x86_64_ops && (va >> 63) && (mmu->root & X86_CR3_PTI_USER) &&
-      g_error_matches(first, HW_ERROR, HW_ERROR_UNMAPPED) &&
-      walk_guarded(mmu, mmu->root & ~X86_CR3_PTI_USER, va, out, NULL))
+  if (g_error_matches(first, HW_ERROR, HW_ERROR_UNMAPPED) && mmu->ops->retry_root &&
+      mmu->ops->retry_root(mmu, va, mmu->root, &other) &&
+      walk_guarded(mmu, other, va, out, NULL))
     return TRUE;
   g_propagate_error(error, g_steal_pointer(&first));
   return FALSE;

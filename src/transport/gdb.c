@@ -116,10 +116,20 @@ static GByteArray *
 read_packet(HwGdb *gdb, gint64 deadline, GError **error)
 {
   for (;;) {
-    /* Skip acks and anything before a '$'. */
+    /* Skip acks. Anything else outside a packet means the peer is no GDB stub (a QMP
+     * socket greets with '{'): say so at once instead of waiting for the time-out. */
     gsize start = 0;
-    while (start < gdb->in->len && gdb->in->str[start] != '$')
+    while (start < gdb->in->len && (gdb->in->str[start] == '+' || gdb->in->str[start] == '-'))
       start++;
+    if (start < gdb->in->len && gdb->in->str[start] != '$') {
+      g_autofree char *seen = g_strndup(gdb->in->str + start, MIN(gdb->in->len - start, 12));
+      for (char *c = seen; *c; c++)
+        if (!g_ascii_isprint(*c))
+          *c = '.';
+      g_set_error(error, HW_ERROR, HW_ERROR_PROTOCOL,
+                  "the peer is not a GDB stub (it sent '%s' outside a packet)", seen);
+      return NULL;
+    }
     g_string_erase(gdb->in, 0, (gssize)start);
     const char *hash = gdb->in->len ? memchr(gdb->in->str, '#', gdb->in->len) : NULL;
     if (hash != NULL && (gsize)(hash - gdb->in->str) + 3 <= gdb->in->len) {
@@ -400,6 +410,40 @@ find_reg(HwGdb *gdb, const char *name)
     if (g_ascii_strcasecmp(g_array_index(gdb->regs, GdbReg, i).name, name) == 0)
       return &g_array_index(gdb->regs, GdbReg, i);
   return NULL;
+}
+
+const char *
+hw_gdb_lookup_register(HwGdb *gdb, const char *name)
+{
+  const GdbReg *r = find_reg(gdb, name);
+  return r ? r->name : NULL;
+}
+
+/* qfThreadInfo / qsThreadInfo: "m" and comma-separated ids, until "l". */
+gboolean
+hw_gdb_count_vcpus(HwGdb *gdb, guint *n, GError **error)
+{
+  guint count = 0;
+  const char *q = "qfThreadInfo";
+  for (guint round = 0; round < MAX_SKIPPED * 64; round++, q = "qsThreadInfo") {
+    gsize len;
+    g_autofree char *r = command(gdb, q, &len, error);
+    if (r == NULL)
+      return FALSE;
+    if (len == 1 && r[0] == 'l') {
+      *n = count;
+      return TRUE;
+    }
+    if (len < 2 || r[0] != 'm') {
+      g_set_error(error, HW_ERROR, HW_ERROR_PROTOCOL, "thread list: answer '%.16s'", r);
+      return FALSE;
+    }
+    for (const char *p = r + 1; p; p = strchr(p + 1, ','))
+      count++;
+  }
+  g_set_error(error, HW_ERROR, HW_ERROR_LIMIT, "thread list: more than %u answers",
+              MAX_SKIPPED * 64);
+  return FALSE;
 }
 
 HwRegs *

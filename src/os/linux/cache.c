@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define CACHE_MAGIC "haywire-linux-cache 1"
+#define CACHE_MAGIC "haywire-linux-cache 2"
 
 static char *
 cache_path(HwLinux *lx, const char *dir)
@@ -37,9 +37,10 @@ hw_linux_cache_store(HwLinux *lx, const char *dir)
   g_string_append_printf(s, "btf_gpa=%" G_GUINT64_FORMAT "\nbtf_size=%" G_GUINT64_FORMAT
                          "\nbtf_types=%u\ntext_va=%" G_GUINT64_FORMAT "\ntext_gpa=%"
                          G_GUINT64_FORMAT "\ninit_task_va=%" G_GUINT64_FORMAT
-                         "\ninit_task_gpa=%" G_GUINT64_FORMAT "\n",
+                         "\ninit_task_gpa=%" G_GUINT64_FORMAT "\nkernel_pgd_gpa=%"
+                         G_GUINT64_FORMAT "\nkaslr_slide=%" G_GINT64_FORMAT "\n",
                          i->btf_gpa, i->btf_size, i->btf_types, i->text_va, i->text_gpa,
-                         i->init_task_va, i->init_task_gpa);
+                         i->init_task_va, i->init_task_gpa, i->kernel_pgd_gpa, i->kaslr_slide);
   hw_linux_offsets_write(&lx->off, s);
   /* Banner last: it is free text. */
   g_string_append_printf(s, "banner=%s\n", i->banner ? i->banner : "");
@@ -70,6 +71,10 @@ hw_linux_cache_load(HwLinux *lx, const char *dir, GError **error)
       i->banner = g_strndup(val, 512);
       continue;
     }
+    if (strcmp(name, "kaslr_slide") == 0) {
+      i->kaslr_slide = g_ascii_strtoll(val, NULL, 10);
+      continue;
+    }
     guint64 v = g_ascii_strtoull(val, NULL, 10);
     if (strcmp(name, "btf_gpa") == 0) i->btf_gpa = v;
     else if (strcmp(name, "btf_size") == 0) i->btf_size = v;
@@ -78,8 +83,16 @@ hw_linux_cache_load(HwLinux *lx, const char *dir, GError **error)
     else if (strcmp(name, "text_gpa") == 0) i->text_gpa = v;
     else if (strcmp(name, "init_task_va") == 0) i->init_task_va = v;
     else if (strcmp(name, "init_task_gpa") == 0) i->init_task_gpa = v;
+    else if (strcmp(name, "kernel_pgd_gpa") == 0) i->kernel_pgd_gpa = v;
     else hw_linux_offsets_read(&lx->off, name, v);
   }
-  i->kaslr_slide = (gint64)(i->text_va - 0xffffffff81000000ull);
+  if (i->kernel_pgd_gpa == 0) {
+    g_set_error(error, HW_ERROR, HW_ERROR_FAILED, "cache %s: no kernel root", path);
+    return FALSE;
+  }
+  /* The kernel half on the cached init_mm.pgd; validation checks it maps init_task. */
+  HwMmu *k = hw_mmu_copy_with_kernel_root(lx->kmmu, i->kernel_pgd_gpa);
+  hw_mmu_free(lx->kmmu);
+  lx->kmmu = k;
   return hw_linux_offsets_check(&lx->off, error) && hw_linux_validate(lx, error);
 }

@@ -7,9 +7,7 @@
 
 #include <string.h>
 
-#define KERNEL_MAP_START ((guint64)0xffffffff80000000ull)   /* __START_KERNEL_map */
-#define KERNEL_MAP_END ((guint64)0xffffffffc0000000ull)
-#define DEFAULT_TEXT_VA 0xffffffff81000000ull    /* _text with no KASLR */
+#define MAX_ROOT_CANDIDATES 8
 #define IMAGE_WINDOW (256ull << 20)              /* search this far past _text first */
 #define BTF_MIN_VMLINUX (256u << 10)             /* module BTF is far smaller */
 
@@ -37,13 +35,9 @@ hw_linux_get_kernel_mmu(const HwLinux *lx)
   return lx->kmmu;
 }
 
-/* Callback for each hit of NEEDLE: return TRUE to stop. */
-typedef gboolean (*HitFn)(HwLinux *lx, guint64 gpa, const guint8 *p, gsize avail, gpointer data);
-
-/* Search guest RAM in [LO, HI) for NEEDLE at multiples of ALIGN; guarded against SIGBUS. */
-static gboolean
-search_ram(HwLinux *lx, guint64 lo, guint64 hi, const void *needle, gsize nlen, gsize align,
-           HitFn fn, gpointer data, GError **error)
+gboolean
+hw_linux_search_ram(HwLinux *lx, guint64 lo, guint64 hi, const void *needle, gsize nlen,
+                    gsize align, HwLinuxHitFn fn, gpointer data, GError **error)
 {
   guint n;
   const HwRamRange *r = hw_physmem_get_ranges(lx->mem, &n);
@@ -93,25 +87,7 @@ search_ram(HwLinux *lx, guint64 lo, guint64 hi, const void *needle, gsize nlen, 
   return TRUE;
 }
 
-/* ---- kernel image ----------------------------------------------------------------- */
-
-static gboolean
-find_text(HwLinux *lx, GError **error)
-{
-  for (guint64 va = KERNEL_MAP_START; va < KERNEL_MAP_END; va += 2ull << 20) {
-    HwTranslation t;
-    if (hw_mmu_translate(lx->kmmu, va, &t, NULL)) {
-      lx->info.text_va = va;
-      lx->info.text_gpa = t.pa;
-      lx->info.kaslr_slide = (gint64)(va - DEFAULT_TEXT_VA);
-      return TRUE;
-    }
-  }
-  g_set_error(error, HW_ERROR, HW_ERROR_UNSUPPORTED,
-              "no kernel image mapped at 0x%" G_GINT64_MODIFIER "x-0x%" G_GINT64_MODIFIER
-              "x: not a running x86-64 Linux kernel?", KERNEL_MAP_START, KERNEL_MAP_END);
-  return FALSE;
-}
+/* ---- banner ----------------------------------------------------------------------- */
 
 typedef struct {
   const char *release, *version;   /* from init_task's uts namespace */
@@ -162,7 +138,7 @@ find_banner(HwLinux *lx)
   guint64 lo = lx->info.text_gpa;
   read_uts(lx, release, version);
   BannerWant want = { release[0] ? release : NULL, version };
-  search_ram(lx, lo, lo + IMAGE_WINDOW, needle, sizeof needle - 1, 1, banner_hit, &want, NULL);
+  hw_linux_search_ram(lx, lo, lo + IMAGE_WINDOW, needle, sizeof needle - 1, 1, banner_hit, &want, NULL);
   if (lx->info.banner == NULL && release[0])
     lx->info.banner = g_strdup_printf("Linux version %s %s", release, version);
 }
@@ -220,10 +196,10 @@ find_btf(HwLinux *lx, GError **error)
   static const guint8 magic[] = { 0x9f, 0xeb, 0x01, 0x00 };
   BtfHit best = { 0, 0 };
   guint64 lo = lx->info.text_gpa;
-  if (!search_ram(lx, lo, lo + IMAGE_WINDOW, magic, sizeof magic, 4, btf_hit, &best, error))
+  if (!hw_linux_search_ram(lx, lo, lo + IMAGE_WINDOW, magic, sizeof magic, 4, btf_hit, &best, error))
     return FALSE;
   if (best.size == 0 &&
-      !search_ram(lx, 0, G_MAXUINT64, magic, sizeof magic, 4, btf_hit, &best, error))
+      !hw_linux_search_ram(lx, 0, G_MAXUINT64, magic, sizeof magic, 4, btf_hit, &best, error))
     return FALSE;
   if (best.size == 0) {
     g_set_error(error, HW_ERROR, HW_ERROR_BTF,
@@ -249,14 +225,15 @@ hw_linux_get_btf(HwLinux *lx, GError **error)
 
 /* ---- init_task -------------------------------------------------------------------- */
 
-/* Is the task at GPA the boot CPU's idle task? Fills init_task_va on success. */
+/* Does the task at TASK_GPA look like the boot CPU's idle task, in physical RAM alone?
+ * Gives its tasks.next pointer. */
 static gboolean
-check_init_task(HwLinux *lx, guint64 task_gpa)
+init_task_phys_ok(HwLinux *lx, guint64 task_gpa, guint64 *next_out)
 {
   const HwLinuxOffsets *o = &lx->off;
   g_autofree guint8 *t = g_malloc(o->task_size);
   guint32 pid, tgid, flags;
-  guint64 mm, active_mm, next, prev, back;
+  guint64 mm, next, prev;
 
   if (!hw_physmem_read(lx->mem, task_gpa, t, o->task_size, NULL))
     return FALSE;
@@ -264,21 +241,27 @@ check_init_task(HwLinux *lx, guint64 task_gpa)
   memcpy(&tgid, t + o->task_tgid, 4);
   memcpy(&flags, t + o->task_flags, 4);
   memcpy(&mm, t + o->task_mm, 8);
-  memcpy(&active_mm, t + o->task_active_mm, 8);
   memcpy(&next, t + o->task_tasks + o->list_next, 8);
   memcpy(&prev, t + o->task_tasks + o->list_prev, 8);
-  g_debug("init_task candidate at 0x%" G_GINT64_MODIFIER "x: pid %u tgid %u flags 0x%x mm 0x%"
-          G_GINT64_MODIFIER "x active_mm 0x%" G_GINT64_MODIFIER "x tasks 0x%" G_GINT64_MODIFIER
-          "x/0x%" G_GINT64_MODIFIER "x", task_gpa, pid, tgid, flags, mm, active_mm, next, prev);
   /* active_mm is not checked: the idle task borrows (or drops) it with lazy TLB. */
-  if (pid != 0 || tgid != 0 || mm != 0 || !(flags & HW_LINUX_PF_KTHREAD) || !hw_linux_is_kernel_ptr(next) ||
-      !hw_linux_is_kernel_ptr(prev))
+  if (pid != 0 || tgid != 0 || mm != 0 || !(flags & HW_LINUX_PF_KTHREAD) ||
+      !hw_linux_is_kernel_ptr(next) || !hw_linux_is_kernel_ptr(prev))
     return FALSE;
-  /* The next task's tasks.prev points back at our tasks: that gives our VA. */
+  *next_out = next;
+  return TRUE;
+}
+
+/* Through the kernel's tables: the next task's tasks.prev points back at the task at
+ * TASK_GPA, which gives its VA, and that VA maps to TASK_GPA. Fills init_task_*. */
+static gboolean
+init_task_va_ok(HwLinux *lx, guint64 task_gpa, guint64 next)
+{
+  const HwLinuxOffsets *o = &lx->off;
+  guint64 back;
+  HwTranslation tr;
   if (!hw_linux_read_u64(lx, next + o->list_prev, &back, NULL) || back < o->task_tasks)
     return FALSE;
   guint64 va = back - o->task_tasks;
-  HwTranslation tr;
   if (!hw_mmu_translate(lx->kmmu, va, &tr, NULL) || tr.pa != task_gpa)
     return FALSE;
   lx->info.init_task_va = va;
@@ -286,28 +269,56 @@ check_init_task(HwLinux *lx, guint64 task_gpa)
   return TRUE;
 }
 
+/* Is the task at GPA the boot CPU's idle task? Fills init_task_* on success. */
+static gboolean
+check_init_task(HwLinux *lx, guint64 task_gpa)
+{
+  guint64 next;
+  return init_task_phys_ok(lx, task_gpa, &next) && init_task_va_ok(lx, task_gpa, next);
+}
+
+#define MAX_INIT_CANDIDATES 64
+
 static gboolean
 swapper_hit(HwLinux *lx, guint64 gpa, const guint8 *p, gsize avail, gpointer data)
 {
-  return gpa >= lx->off.task_comm && check_init_task(lx, gpa - lx->off.task_comm);
+  GArray *found = data;
+  guint64 next, task = gpa - lx->off.task_comm;
+  if (gpa >= lx->off.task_comm && init_task_phys_ok(lx, task, &next))
+    g_array_append_val(found, task);
+  return found->len >= MAX_INIT_CANDIDATES;
 }
 
-static gboolean
-find_init_task(HwLinux *lx, GError **error)
+/* Tasks in physical RAM that look like init_task ("swapper/0", pid 0, a kernel thread),
+ * searched for once: near the kernel image first, else everywhere. */
+static GArray *
+init_task_candidates(HwLinux *lx, GError **error)
 {
   static const char comm[16] = "swapper/0";
+  g_autoptr(GArray) found = g_array_new(FALSE, FALSE, sizeof(guint64));
   guint64 lo = lx->info.text_gpa;
-  if (!search_ram(lx, lo, lo + IMAGE_WINDOW, comm, sizeof comm, 8, swapper_hit, NULL, error))
-    return FALSE;
-  if (lx->info.init_task_va == 0 &&
-      !search_ram(lx, 0, G_MAXUINT64, comm, sizeof comm, 8, swapper_hit, NULL, error))
-    return FALSE;
-  if (lx->info.init_task_va == 0) {
-    g_set_error(error, HW_ERROR, HW_ERROR_FAILED,
-                "no init_task (idle task \"swapper/0\") found in guest RAM");
-    return FALSE;
+  if (!hw_linux_search_ram(lx, lo, lo + IMAGE_WINDOW, comm, sizeof comm, 8, swapper_hit, found,
+                           error))
+    return NULL;
+  if (found->len == 0 &&
+      !hw_linux_search_ram(lx, 0, G_MAXUINT64, comm, sizeof comm, 8, swapper_hit, found, error))
+    return NULL;
+  return g_steal_pointer(&found);
+}
+
+/* The candidate that validates through lx->kmmu. */
+static gboolean
+find_init_task(HwLinux *lx, GArray *candidates, GError **error)
+{
+  for (guint i = 0; i < candidates->len; i++) {
+    guint64 gpa = g_array_index(candidates, guint64, i), next;
+    if (init_task_phys_ok(lx, gpa, &next) && init_task_va_ok(lx, gpa, next))
+      return TRUE;
   }
-  return TRUE;
+  g_set_error(error, HW_ERROR, HW_ERROR_FAILED,
+              "no init_task (idle task \"swapper/0\") found in guest RAM%s",
+              candidates->len ? " that the kernel's page tables map" : "");
+  return FALSE;
 }
 
 gboolean
@@ -336,52 +347,85 @@ hw_linux_validate(HwLinux *lx, GError **error)
 
 /* ---- open ------------------------------------------------------------------------- */
 
+/* Which of the kernel-root candidates is init_mm's: the one from which init_task
+ * validates. Finds the image, BTF and init_task on the way. */
+static gboolean
+discover(HwLinux *lx, GError **error)
+{
+  g_autoptr(HwMmu) base = g_steal_pointer(&lx->kmmu);
+  guint64 roots[MAX_ROOT_CANDIDATES];
+  guint n = hw_mmu_kernel_root_candidates(base, roots, G_N_ELEMENTS(roots));
+  g_autoptr(GError) last = NULL;
+  g_autoptr(GArray) tasks = NULL;
+  for (guint i = 0; i < n; i++) {
+    g_clear_pointer(&lx->kmmu, hw_mmu_free);
+    g_clear_error(&last);
+    lx->kmmu = hw_mmu_copy_with_kernel_root(base, roots[i]);
+    if (!lx->arch->find_image(lx, &last))
+      continue;
+    /* BTF and the init_task candidates are found in physical RAM: once is enough, and
+     * failing there is final. */
+    if (lx->btf == NULL && !find_btf(lx, error))
+      return FALSE;
+    if (tasks == NULL && (tasks = init_task_candidates(lx, error)) == NULL)
+      return FALSE;
+    if (find_init_task(lx, tasks, &last)) {
+      g_debug("kernel root 0x%" G_GINT64_MODIFIER "x (candidate %u of %u)", roots[i], i + 1, n);
+      return lx->arch->finish_image(lx, error);
+    }
+  }
+  g_propagate_error(error, g_steal_pointer(&last));
+  return FALSE;
+}
+
 HwLinux *
 hw_linux_open(HwGuest *guest, const char *cache_dir, GError **error)
 {
   gint64 t0 = g_get_monotonic_time();
   g_autoptr(HwLinux) lx = g_new0(HwLinux, 1);
+  static const HwLinuxArch *const arches[] = { &hw_linux_arch_x86_64, &hw_linux_arch_aarch64 };
   lx->guest = guest;
   lx->mem = hw_guest_get_physmem(guest);
   if (lx->mem == NULL) {
     g_set_error(error, HW_ERROR, HW_ERROR_NO_MEMORY_FILE, "guest RAM is not mapped");
     return NULL;
   }
-  if (hw_guest_get_arch(guest) != HW_ARCH_X86_64) {
+  for (gsize i = 0; i < G_N_ELEMENTS(arches); i++)
+    if (arches[i]->arch == hw_guest_get_arch(guest))
+      lx->arch = arches[i];
+  if (lx->arch == NULL) {
     g_set_error(error, HW_ERROR, HW_ERROR_UNSUPPORTED,
-                "Linux discovery supports x86-64 guests so far");
+                "Linux discovery supports x86_64 and aarch64 guests, not %s",
+                hw_guest_get_arch_name(guest));
     return NULL;
   }
-  /* Any vCPU's CR3 maps the kernel half (the MMU retries a PTI user CR3's kernel
-   * addresses from the kernel PGD). */
+  /* vCPU 0's registers give the paging mode; the kernel half's tables are the ones
+   * from which init_task validates (a vCPU in user mode may hold PTI/KPTI tables). */
   lx->regs = hw_guest_read_regs(guest, 0, error);
   if (lx->regs == NULL)
     return NULL;
   lx->kmmu = hw_mmu_new_from_regs(lx->mem, lx->regs, error);
   if (lx->kmmu == NULL)
     return NULL;
-  lx->info.paging_levels = hw_mmu_get_levels(lx->kmmu);
-  lx->info.kernel_pgd_gpa = hw_mmu_get_root(lx->kmmu);
 
   if (cache_dir != NULL && hw_linux_cache_load(lx, cache_dir, NULL)) {
     lx->info.from_cache = TRUE;
   } else {
-    if (!find_text(lx, error))
+    memset(&lx->info, 0, sizeof lx->info);
+    g_clear_pointer(&lx->btf, hw_btf_free);
+    if (!discover(lx, error))
       return NULL;
-    g_debug("text found after %.1f ms", (g_get_monotonic_time() - t0) / 1000.0);
-    if (!find_btf(lx, error))
-      return NULL;
-    g_debug("BTF loaded after %.1f ms", (g_get_monotonic_time() - t0) / 1000.0);
-    if (!find_init_task(lx, error))
-      return NULL;
-    g_debug("init_task found after %.1f ms", (g_get_monotonic_time() - t0) / 1000.0);
+    g_debug("kernel found after %.1f ms", (g_get_monotonic_time() - t0) / 1000.0);
     find_banner(lx);
-    g_debug("banner found after %.1f ms", (g_get_monotonic_time() - t0) / 1000.0);
     if (lx->info.banner == NULL)
       lx->info.banner = g_strdup("(no banner found)");
+    lx->info.kaslr_slide = lx->arch->kaslr_slide(lx);
+    lx->info.kernel_pgd_gpa = hw_mmu_get_kernel_root(lx->kmmu);
     if (cache_dir != NULL)
       hw_linux_cache_store(lx, cache_dir);
   }
+  lx->info.paging_levels = hw_mmu_get_levels(lx->kmmu);
+  lx->info.page_size = hw_mmu_get_page_size(lx->kmmu, lx->info.text_va);
   lx->info.discovery_ms = (g_get_monotonic_time() - t0) / 1000.0;
   return g_steal_pointer(&lx);
 }

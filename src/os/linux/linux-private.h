@@ -34,11 +34,29 @@ typedef struct {
   guint32 special_name;
 } HwLinuxOffsets;
 
+/* What the Linux layer knows per architecture: where the kernel image is and how its
+ * layout is described. Adding an arch means one more of these. */
+typedef struct {
+  HwArch arch;
+  /* Find the kernel image: text_gpa, and text_va when the page tables tell it at once
+   * (x86-64 maps _text in a fixed window). Uses lx->kmmu. */
+  gboolean (*find_image)(HwLinux *lx, GError **error);
+  /* After init_task is known: fill in what find_image left (AArch64: text_va, from
+   * init_task's place in the image). */
+  gboolean (*finish_image)(HwLinux *lx, GError **error);
+  /* text_va minus the address _text has without KASLR. */
+  gint64 (*kaslr_slide)(const HwLinux *lx);
+} HwLinuxArch;
+
+extern const HwLinuxArch hw_linux_arch_x86_64;
+extern const HwLinuxArch hw_linux_arch_aarch64;
+
 struct _HwLinux {
+  const HwLinuxArch *arch;
   HwGuest *guest;
   const HwPhysMem *mem;
   HwRegs *regs;            /* vCPU 0: paging mode */
-  HwMmu *kmmu;             /* the kernel's address space */
+  HwMmu *kmmu;             /* the kernel's address space (its kernel half on init_mm.pgd) */
   HwBtf *btf;              /* loaded on demand when discovery came from the cache */
   HwLinuxOffsets off;
   HwLinuxInfo info;
@@ -60,6 +78,14 @@ gboolean hw_linux_read_u32(const HwLinux *lx, guint64 va, guint32 *out, GError *
 char *hw_linux_read_string(const HwLinux *lx, guint64 va, gsize max, GError **error);
 /* Plausible kernel pointer (upper half, 8-byte aligned). */
 gboolean hw_linux_is_kernel_ptr(guint64 va);
+
+/* Callback for each hit of a RAM search: return TRUE to stop. */
+typedef gboolean (*HwLinuxHitFn)(HwLinux *lx, guint64 gpa, const guint8 *p, gsize avail,
+                                 gpointer data);
+/* Search guest RAM in [LO, HI) for NEEDLE at multiples of ALIGN; guarded against SIGBUS. */
+gboolean hw_linux_search_ram(HwLinux *lx, guint64 lo, guint64 hi, const void *needle,
+                             gsize nlen, gsize align, HwLinuxHitFn fn, gpointer data,
+                             GError **error);
 
 /* Check that the discovery result in LX still describes the running kernel. */
 gboolean hw_linux_validate(HwLinux *lx, GError **error);

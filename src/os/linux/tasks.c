@@ -222,5 +222,5 @@ hw_linux_task_mmu(HwLinux *lx, const HwTask *t, GError **error)
                 "pid %d (%s) has no user address space (kernel thread)", t->pid, t->comm);
     return NULL;
   }
-  return hw_mmu_new_from_root(lx->mem, HW_ARCH_X86_64, t->pgd_gpa, lx->regs, error);
+  return hw_mmu_copy_with_root(lx->kmmu, t->pgd_gpa);
 }

@@ -1,76 +1,8 @@
-/* vCPU register sets, and the parser for x86-64 HMP `info registers`. */
-#include <haywire/guest.h>
+/* x86-64 guests: registers from HMP `info registers` (CR0-CR4, EFER, CPL, RIP, ...). */
+#include "guest/guest-private.h"
 #include <haywire/error.h>
 
 #include <string.h>
-
-#define MAX_REGS 256
-
-struct _HwRegs {
-  HwArch arch;
-  GPtrArray *names;   /* char*, in reading order */
-  GArray *values;     /* guint64, parallel to names */
-};
-
-HwRegs *
-hw_regs_new(HwArch arch)
-{
-  HwRegs *r = g_new0(HwRegs, 1);
-  r->arch = arch;
-  r->names = g_ptr_array_new_with_free_func(g_free);
-  r->values = g_array_new(FALSE, FALSE, sizeof(guint64));
-  return r;
-}
-
-void
-hw_regs_free(HwRegs *regs)
-{
-  if (regs == NULL)
-    return;
-  g_ptr_array_unref(regs->names);
-  g_array_unref(regs->values);
-  g_free(regs);
-}
-
-void
-hw_regs_set(HwRegs *r, const char *name, guint64 value)
-{
-  for (guint i = 0; i < r->names->len; i++) {
-    if (strcmp(g_ptr_array_index(r->names, i), name) == 0) {
-      g_array_index(r->values, guint64, i) = value;
-      return;
-    }
-  }
-  if (r->names->len >= MAX_REGS)
-    return;
-  g_ptr_array_add(r->names, g_strdup(name));
-  g_array_append_val(r->values, value);
-}
-
-gboolean
-hw_regs_get(const HwRegs *regs, const char *name, guint64 *value)
-{
-  for (guint i = 0; i < regs->names->len; i++) {
-    if (g_ascii_strcasecmp(g_ptr_array_index(regs->names, i), name) == 0) {
-      *value = g_array_index(regs->values, guint64, i);
-      return TRUE;
-    }
-  }
-  return FALSE;
-}
-
-HwArch
-hw_regs_get_arch(const HwRegs *regs)
-{
-  return regs->arch;
-}
-
-const char *const *
-hw_regs_get_names(const HwRegs *regs, guint *n)
-{
-  *n = regs->names->len;
-  return (const char *const *)regs->names->pdata;
-}
 
 /* `info registers` prints NAME=HEX pairs, e.g. "RIP=ffffffff81e0112b RFL=00000246 [---Z-P-]
  * CPL=0", "CR3=000000000259c000", "EFER=0000000000000d01". Segment lines ("CS =0010 ...")
@@ -117,3 +49,20 @@ hw_regs_parse_x86_64(const char *text, GError **error)
   }
   return g_steal_pointer(&r);
 }
+
+static HwRegs *
+x86_read_regs(HwGuest *guest, guint cpu, GError **error)
+{
+  g_autofree char *text = hw_qmp_hmp(guest->qmp, "info registers", (int)cpu, error);
+  if (text == NULL)
+    return NULL;
+  HwRegs *regs = hw_regs_parse_x86_64(text, error);
+  if (regs == NULL)
+    g_prefix_error(error, "vCPU %u: ", cpu);
+  return regs;
+}
+
+const HwGuestArch hw_guest_arch_x86_64 = {
+  .arch = HW_ARCH_X86_64,
+  .read_regs = x86_read_regs,
+};

@@ -1,0 +1,33 @@
+/* Inside the guest layer: the HwGuest handle and one register-source table per arch. */
+#pragma once
+
+#include <haywire/guest.h>
+
+typedef struct {
+  HwArch arch;
+  /* Read vCPU CPU's registers (CPU < vCPU count, checked by the caller). When the guest
+   * is paused the source may fill guest->regs_cache for every vCPU at once. */
+  HwRegs *(*read_regs)(HwGuest *guest, guint cpu, GError **error);
+} HwGuestArch;
+
+struct _HwGuest {
+  HwQmp *qmp;
+  HwArch arch;
+  const HwGuestArch *ops;   /* NULL for arches we cannot read registers of */
+  char *arch_name;
+  guint vcpus;
+  char *backend_id;
+  char *mem_path;
+  HwPhysMem *mem;
+  char *gdb_addr;           /* GDB stub, for arches whose registers only it shows */
+  guint gdb_timeout_ms;
+  /* Registers per vCPU, valid while the guest stays paused (cleared on resume). */
+  HwRegs **regs_cache;
+  gboolean known_paused;    /* hw_guest_pause saw it paused, no resume since */
+};
+
+extern const HwGuestArch hw_guest_arch_x86_64;
+extern const HwGuestArch hw_guest_arch_aarch64;
+
+/* Forget cached registers (the guest may run). */
+void hw_guest_forget_regs(HwGuest *guest);

@@ -1,0 +1,85 @@
+/* Linux on arm64: KASLR puts the image anywhere in the vmalloc area, and the image
+ * header page (_text up to _stext) is neither mapped nor kept (arm64 reserves RAM from
+ * _stext on), so there is no signature to search for. The searches for BTF and
+ * init_task start at the bottom of RAM, where boot loaders and QEMU put the kernel;
+ * once init_task is known, the image's mapping is followed down from it: the image is
+ * mapped as one linear piece (VA - PA constant), so its lowest such page is _stext. */
+#include "os/linux/linux-private.h"
+#include <haywire/error.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#define IMAGE_MAX_SIZE (256ull << 20)   /* how far below init_task the image may begin */
+#define STEXT_OFFSET (64ull << 10)      /* _stext - _text: SEGMENT_ALIGN */
+
+/* Only a hint for the searches: the bottom of RAM. */
+static gboolean
+arm_find_image(HwLinux *lx, GError **error)
+{
+  guint n;
+  const HwRamRange *r = hw_physmem_get_ranges(lx->mem, &n);
+  if (n == 0) {
+    g_set_error(error, HW_ERROR, HW_ERROR_OUT_OF_RANGE, "guest RAM has no ranges");
+    return FALSE;
+  }
+  lx->info.text_gpa = r[0].gpa;
+  return TRUE;
+}
+
+/* From init_task down, the lowest page mapped at the image's VA - PA offset. Freed init
+ * sections leave holes in the mapping, so holes do not stop the walk; other mappings
+ * (modules, vmalloc) do not share the offset. Bounded by IMAGE_MAX_SIZE. */
+static gboolean
+arm_finish_image(HwLinux *lx, GError **error)
+{
+  const HwLinuxInfo *i = &lx->info;
+  const guint64 offset = i->init_task_va - i->init_task_gpa;
+  const guint64 page = hw_mmu_get_page_size(lx->kmmu, i->init_task_va);
+  guint64 lowest = 0, lowest_pa = 0;
+  guint64 top = i->init_task_va & ~(page - 1);
+  for (guint64 va = top; va + IMAGE_MAX_SIZE > top && va >= 0xff00000000000000ull;
+       va -= page) {
+    HwTranslation t;
+    if (hw_mmu_translate(lx->kmmu, va, &t, NULL) && t.pa == va - offset) {
+      lowest = va;
+      lowest_pa = t.pa;
+    }
+  }
+  if (lowest == 0) {
+    g_set_error(error, HW_ERROR, HW_ERROR_FAILED,
+                "init_task at 0x%" G_GINT64_MODIFIER "x is not in a linear kernel image mapping",
+                i->init_task_va);
+    return FALSE;
+  }
+  lx->info.text_va = lowest;
+  lx->info.text_gpa = lowest_pa;
+  return TRUE;
+}
+
+/* Without KASLR _text is at KIMAGE_VADDR: the top half's start (_PAGE_END(VA_BITS),
+ * from TCR_EL1.T1SZ) plus the modules area, 128 MiB before 6.5 and 2 GiB since; _stext
+ * follows the 64 KiB header segment. */
+static gint64
+arm_kaslr_slide(const HwLinux *lx)
+{
+  guint64 tcr = 0;
+  hw_regs_get(lx->regs, "TCR_EL1", &tcr);
+  guint va_bits = 64 - (guint)((tcr >> 16) & 63);
+  if (va_bits < 32 || va_bits > 52)
+    va_bits = 48;
+  guint major = 0, minor = 0;
+  if (lx->info.banner == NULL ||
+      sscanf(lx->info.banner, "Linux version %u.%u", &major, &minor) != 2)
+    major = minor = 0;
+  guint64 modules = major > 6 || (major == 6 && minor >= 5) ? 2ull << 30 : 128ull << 20;
+  guint64 kimage_vaddr = -(1ull << (va_bits - 1)) + modules;
+  return (gint64)(lx->info.text_va - (kimage_vaddr + STEXT_OFFSET));
+}
+
+const HwLinuxArch hw_linux_arch_aarch64 = {
+  .arch = HW_ARCH_AARCH64,
+  .find_image = arm_find_image,
+  .finish_image = arm_finish_image,
+  .kaslr_slide = arm_kaslr_slide,
+};
