@@ -41,6 +41,10 @@ hw_cmd_kernel(HwCli *cli, int argc, char **argv)
     hw_cli_json_hex(b, "kernel_pgd", i->kernel_pgd_gpa);
     json_builder_set_member_name(b, "paging_levels");
     json_builder_add_int_value(b, i->paging_levels);
+    json_builder_set_member_name(b, "page_size");
+    json_builder_add_int_value(b, (gint64)i->page_size);
+    json_builder_set_member_name(b, "arch");
+    json_builder_add_string_value(b, hw_guest_get_arch_name(cli->guest));
     json_builder_set_member_name(b, "from_cache");
     json_builder_add_boolean_value(b, i->from_cache);
     json_builder_set_member_name(b, "discovery_ms");
@@ -57,8 +61,8 @@ hw_cmd_kernel(HwCli *cli, int argc, char **argv)
          G_GINT64_MODIFIER "x\n", i->btf_size, i->btf_types, i->btf_gpa);
   printf("init_task:   0x%" G_GINT64_MODIFIER "x (physical 0x%" G_GINT64_MODIFIER "x)\n",
          i->init_task_va, i->init_task_gpa);
-  printf("paging:      %u-level, kernel page tables at 0x%" G_GINT64_MODIFIER "x\n",
-         i->paging_levels, i->kernel_pgd_gpa);
+  printf("paging:      %u-level, %" G_GUINT64_FORMAT " KiB pages, kernel page tables at 0x%"
+         G_GINT64_MODIFIER "x\n", i->paging_levels, i->page_size >> 10, i->kernel_pgd_gpa);
   printf("discovery:   %.1f ms (%s)\n", i->discovery_ms, i->from_cache ? "warm, from cache"
                                                                         : "cold");
   return HW_EXIT_OK;

@@ -209,7 +209,7 @@ boot(const char *config, gboolean stopped)
 
   g_autofree char *script = g_build_filename(source_root(), "scripts", "boot-guest", NULL);
   const char *flavour = g_getenv("HW_GUEST_FLAVOUR");
-  const char *argv[] = { script, config, g->run_dir, "--flavour", flavour ? flavour : "amd64",
+  const char *argv[] = { script, config, g->run_dir, flavour ? "--flavour" : NULL, flavour,
                          NULL };
   g_autofree char *out = NULL, *err = NULL;
   int status = 0;
@@ -324,6 +324,9 @@ hw_test_run(HwTestGuest *g, const char *const *args)
   if (g) {
     g_ptr_array_add(argv, (gpointer)"--qmp");
     g_ptr_array_add(argv, g->qmp);
+    /* AArch64 registers need the stub; a later --gdb in ARGS overrides it. */
+    g_ptr_array_add(argv, (gpointer)"--gdb");
+    g_ptr_array_add(argv, g->gdb);
   }
   for (guint i = 0; args[i]; i++)
     g_ptr_array_add(argv, (gpointer)args[i]);
