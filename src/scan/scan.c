@@ -417,12 +417,14 @@ hw_scan_vmas(const HwMmu *mmu, const HwPhysMem *mem, GArray *vmas, GPtrArray *pa
           break;
         continue;
       }
-      if (!hw_physmem_read(mem, t.pa, page, PAGE, error)) {
-        if (g_error_matches(*error, HW_ERROR, HW_ERROR_OUT_OF_RANGE)) {
-          g_clear_error(error);  /* a page outside RAM (device memory): skip it */
+      GError *read_error = NULL;   /* ours: ERROR may be NULL */
+      if (!hw_physmem_read(mem, t.pa, page, PAGE, &read_error)) {
+        if (g_error_matches(read_error, HW_ERROR, HW_ERROR_OUT_OF_RANGE)) {
+          g_clear_error(&read_error);  /* a page outside RAM (device memory): skip it */
           carry = 0;
           continue;
         }
+        g_propagate_error(error, read_error);
         return NULL;
       }
       memcpy(buf + carry, page, PAGE);

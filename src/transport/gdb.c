@@ -324,7 +324,7 @@ read_target(HwGdb *gdb, GError **error)
     if (!g_markup_parse_context_parse(ctx, xml, (gssize)strlen(xml), error) ||
         !g_markup_parse_context_end_parse(ctx, error)) {
       g_prefix_error(error, "target description %s: ", (char *)g_ptr_array_index(includes, i));
-      if (*error)
+      if (error && *error)
         (*error)->domain = HW_ERROR, (*error)->code = HW_ERROR_PROTOCOL;
       return FALSE;
     }

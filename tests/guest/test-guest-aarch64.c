@@ -198,7 +198,9 @@ test_translate_kernel(void)
   if (config_is("aarch64-virt-a57"))   /* KPTI: at EL0, TTBR1 is not init_mm's */
     g_assert_cmphex(ttbr1, !=, hw_json_hex(ko, "kernel_pgd"));
   g_autofree char *va = g_strdup_printf("0x%" G_GINT64_MODIFIER "x", stext);
-  g_autoptr(HwRun) t = hw_test_runv(guest, "--json", "translate", va, "--cpu", c, NULL);
+  /* Cold (no cache): discovery runs inside the walk set-up. */
+  g_autoptr(HwRun) t = hw_test_runv(guest, "--no-cache", "--json", "translate", va, "--cpu", c,
+                                    NULL);
   JsonObject *o = hw_run_object(t);
   g_assert_cmphex(hw_json_hex(o, "pa"), ==, text_gpa);
   g_assert_false(json_object_get_boolean_member(o, "user"));

@@ -1,5 +1,6 @@
 /* BTF: synthetic blobs from a small builder, hostile blobs, and the host's vmlinux BTF. */
 #include <haywire/btf.h>
+#include "os/linux/linux-private.h"
 #include <haywire/error.h>
 
 #include <string.h>
@@ -576,6 +577,23 @@ test_empty(void)
   g_assert_cmpuint(hw_btf_get_type_count(btf), ==, 0);
   g_assert_cmpuint(hw_btf_find_struct(btf, "task"), ==, 0);
   g_assert_null(hw_btf_type_name(btf, 1));
+}
+
+/* Offsets from a BTF without the kernel's structs fail cleanly, also for a caller that
+ * passes no GError (that once dereferenced NULL). */
+static void
+test_offsets_missing(void)
+{
+  g_auto(Builder) b = { 0 };
+  b_init(&b);
+  g_autoptr(GByteArray) blob = b_finish(&b);
+  g_autoptr(HwBtf) btf = btf_from(blob);
+  HwLinuxOffsets off;
+  g_assert_false(hw_linux_offsets_load(btf, &off, NULL));
+  g_autoptr(GError) error = NULL;
+  g_assert_false(hw_linux_offsets_load(btf, &off, &error));
+  g_assert_nonnull(error);
+  g_assert_nonnull(strstr(error->message, "task_struct"));
 }
 
 /* ---- chains at their limits ------------------------------------------------------------- */
@@ -1422,6 +1440,7 @@ main(int argc, char **argv)
   g_test_add_func("/os/btf/good/enums", test_good_enums);
   g_test_add_func("/os/btf/good/long-header", test_long_header);
   g_test_add_func("/os/btf/good/layout", test_layout);
+  g_test_add_func("/os/btf/offsets-missing", test_offsets_missing);
   g_test_add_func("/os/btf/good/empty", test_empty);
   g_test_add_func("/os/btf/good/limits", test_limits_ok);
   g_test_add_func("/os/btf/good/anon-fanout", test_anon_fanout);

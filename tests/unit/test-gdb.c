@@ -19,6 +19,9 @@ typedef enum {
   FAKE_HANGUP,              /* closes after qSupported */
   FAKE_BAD_XML,             /* target.xml is not XML */
   FAKE_NO_REGS,             /* a description without registers */
+  FAKE_QMP,                 /* a QMP socket: greets with JSON */
+  FAKE_BAD_THREADS,         /* qfThreadInfo answers nonsense */
+  FAKE_ENDLESS_THREADS,     /* qsThreadInfo never says 'l' */
 } FakeMode;
 
 typedef struct {
@@ -104,6 +107,10 @@ fake_thread(gpointer data)
   g_assert_cmpint(fd, >=, 0);
   gboolean corrupt = f->mode == FAKE_BAD_CHECKSUM_ONCE;
   char *req;
+  if (f->mode == FAKE_QMP) {
+    static const char greeting[] = "{\"QMP\": {\"version\": {}}}\r\n";
+    g_assert_cmpint(write(fd, greeting, strlen(greeting)), ==, (gssize)strlen(greeting));
+  }
   while ((req = get(fd)) != NULL) {
     g_autofree char *r = req, *answer = NULL;
     if (f->mode == FAKE_SILENT)
@@ -118,6 +125,10 @@ fake_thread(gpointer data)
         put(fd, answer, FALSE);
         break;
       }
+    } else if (strcmp(r, "qfThreadInfo") == 0) {
+      answer = g_strdup(f->mode == FAKE_BAD_THREADS ? "x" : "mp01.01,p01.02");
+    } else if (strcmp(r, "qsThreadInfo") == 0) {
+      answer = g_strdup(f->mode == FAKE_ENDLESS_THREADS ? "mp01.03" : "l");
     } else if (strcmp(r, "?") == 0) {
       answer = g_strdup("T05thread:p01.01;");
     } else if (g_str_has_prefix(r, "qXfer:features:read:target.xml:")) {
@@ -219,6 +230,14 @@ test_read_regs(gconstpointer data)
   g_assert_true(hw_regs_get(regs, "x1", &v));
   g_assert_cmphex(v, ==, 1);
   g_assert_cmpint(hw_regs_get_arch(regs), ==, HW_ARCH_AARCH64);
+  /* The description's own spelling, found case-insensitively. */
+  g_assert_cmpstr(hw_gdb_lookup_register(gdb, "ttbr0_el1"), ==, "TTBR0_EL1");
+  g_assert_cmpstr(hw_gdb_lookup_register(gdb, "PC"), ==, "pc");
+  g_assert_null(hw_gdb_lookup_register(gdb, "SCTLR"));
+  guint vcpus = 0;
+  g_assert_true(hw_gdb_count_vcpus(gdb, &vcpus, &error));
+  g_assert_no_error(error);
+  g_assert_cmpuint(vcpus, ==, 2);
 
   /* A register the description does not have; one of 12 bits; a vCPU that is not. */
   const char *missing[] = { "CR3", NULL }, *odd[] = { "odd", NULL };
@@ -251,6 +270,9 @@ static const BadCase bad_cases[] = {
   { "no-registers", FAKE_NO_REGS, TRUE, HW_ERROR_PROTOCOL },
   { "bad-hex", FAKE_BAD_HEX, FALSE, HW_ERROR_PROTOCOL },
   { "short-register", FAKE_SHORT_REG, FALSE, HW_ERROR_PROTOCOL },
+  { "qmp-socket", FAKE_QMP, TRUE, HW_ERROR_PROTOCOL },
+  { "bad-thread-list", FAKE_BAD_THREADS, FALSE, HW_ERROR_PROTOCOL },
+  { "endless-thread-list", FAKE_ENDLESS_THREADS, FALSE, HW_ERROR_LIMIT },
 };
 
 static void
@@ -266,6 +288,12 @@ test_bad(gconstpointer data)
     return;
   }
   g_assert_no_error(error);
+  if (c->mode == FAKE_BAD_THREADS || c->mode == FAKE_ENDLESS_THREADS) {
+    guint n;
+    g_assert_false(hw_gdb_count_vcpus(gdb, &n, &error));
+    g_assert_error(error, HW_ERROR, c->code);
+    return;
+  }
   const char *names[] = { "pc", NULL };
   g_assert_null(hw_gdb_read_regs(gdb, 0, names, &error));
   g_assert_error(error, HW_ERROR, c->code);

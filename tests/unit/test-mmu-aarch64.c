@@ -299,6 +299,52 @@ test_from_regs(void)
   g_assert_error(error, HW_ERROR, HW_ERROR_PROTOCOL);
 }
 
+/* Kernel roots: under KPTI a vCPU at EL0 has TTBR1 on trampoline tables; the candidates
+ * name its neighbours, and a copy with another kernel root walks those. */
+static void
+test_kernel_roots(void)
+{
+  g_autoptr(Arm) a = arm_new(12);
+  guint64 user = new_table(a), tramp = new_table(a), reserved = new_table(a);
+  guint64 swapper = new_table(a);
+  g_assert_cmphex(swapper, ==, tramp + 2 * 4096);
+  g_assert_cmphex(reserved, ==, tramp + 4096);
+  map(a, swapper, 48, 0xffff800008010000ull, 3, 0x700000 | TABLE | AF);
+  map(a, user, 48, 0x400000, 3, 0x800000 | TABLE | AF | AP_EL0);
+  /* TTBR1 with an ASID (bit 48: KPTI's user ASID) and CnP. */
+  g_autoptr(HwRegs) regs = hw_regs_new(HW_ARCH_AARCH64);
+  hw_regs_set(regs, "TTBR0_EL1", user | (3ull << 48) | 1);
+  hw_regs_set(regs, "TTBR1_EL1", tramp | (3ull << 48) | 1);
+  hw_regs_set(regs, "TCR_EL1", T0SZ(16) | TG0_4K | T1SZ(16) | TG1_4K);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HwMmu) mmu = hw_mmu_new_from_regs(a->mem, regs, &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(hw_mmu_get_arch(mmu), ==, HW_ARCH_AARCH64);
+  g_assert_cmphex(hw_mmu_get_kernel_root(mmu), ==, tramp);
+  assert_unmapped(mmu, 0xffff800008010000ull);
+  guint64 roots[8];
+  guint n = hw_mmu_kernel_root_candidates(mmu, roots, G_N_ELEMENTS(roots));
+  g_assert_cmpuint(n, >=, 3);
+  g_assert_cmphex(roots[0], ==, tramp);
+  g_assert_cmphex(roots[1], ==, swapper);   /* two pages up: 6.1's layout, tried first */
+  g_assert_cmpuint(hw_mmu_kernel_root_candidates(mmu, roots, 1), ==, 1);
+  g_autoptr(HwMmu) k = hw_mmu_copy_with_kernel_root(mmu, swapper);
+  g_assert_cmphex(hw_mmu_get_kernel_root(k), ==, swapper);
+  assert_pa(k, 0xffff800008010000ull, 0x700000, 4096);
+  assert_pa(k, 0x400000, 0x800000, 4096);   /* the user half is untouched */
+  g_assert_cmphex(hw_mmu_get_page_size(k, 0xffff800008010000ull), ==, 4096);
+  /* A process's tables in the user half, the kernel half kept. */
+  guint64 other = new_table(a);
+  map(a, other, 48, 0x400000, 3, 0x900000 | TABLE | AF | AP_EL0);
+  g_autoptr(HwMmu) proc = hw_mmu_copy_with_root(k, other);
+  assert_pa(proc, 0x400000, 0x900000, 4096);
+  assert_pa(proc, 0xffff800008010000ull, 0x700000, 4096);
+  g_assert_cmphex(hw_mmu_get_root(proc), ==, other);
+  /* Without registers there is no AArch64 paging mode to assume. */
+  g_assert_null(hw_mmu_new_from_root(a->mem, HW_ARCH_AARCH64, other, NULL, &error));
+  g_assert_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT);
+}
+
 static gboolean
 count(guint64 gpa, guint level, gpointer data)
 {
@@ -338,5 +384,6 @@ main(int argc, char **argv)
   g_test_add_func("/mmu/aarch64/bad-tcr", test_bad_tcr);
   g_test_add_func("/mmu/aarch64/from-regs", test_from_regs);
   g_test_add_func("/mmu/aarch64/holes-and-tables", test_holes_and_tables);
+  g_test_add_func("/mmu/aarch64/kernel-roots", test_kernel_roots);
   return g_test_run();
 }

@@ -99,8 +99,9 @@ spec_name(const OffsetSpec *s, char *buf, gsize len)
   return buf;
 }
 
-gboolean
-hw_linux_offsets_load(const HwBtf *btf, HwLinuxOffsets *off, GError **error)
+/* ERROR is never NULL here: the loop below tests *err. */
+static gboolean
+load_offsets(const HwBtf *btf, HwLinuxOffsets *off, GError **error)
 {
   g_autoptr(GError) maple_error = NULL, list_error = NULL;
   memset(off, 0, sizeof *off);
@@ -149,6 +150,16 @@ hw_linux_offsets_load(const HwBtf *btf, HwLinuxOffsets *off, GError **error)
     return FALSE;
   }
   return hw_linux_offsets_check(off, error);
+}
+
+gboolean
+hw_linux_offsets_load(const HwBtf *btf, HwLinuxOffsets *off, GError **error)
+{
+  g_autoptr(GError) local = NULL;   /* callers may pass ERROR == NULL */
+  if (load_offsets(btf, off, &local))
+    return TRUE;
+  g_propagate_error(error, g_steal_pointer(&local));
+  return FALSE;
 }
 
 gboolean
