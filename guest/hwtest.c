@@ -176,9 +176,9 @@ int main(int argc, char **argv)
 
 	printf("HWTRUTH pid=%d mode=%s va=0x%" PRIxPTR " pa=0x%" PRIx64
 	       " grad_va=0x%" PRIxPTR " grad_pa=0x%" PRIx64
-	       " grad_w=%d grad_h=%d\n",
+	       " grad_w=%d grad_h=%d page_size=%ld\n",
 	       (int)pid, mode, (uintptr_t)buf, pa,
-	       (uintptr_t)buf + GRAD_OFFSET, grad_pa, GRAD_W, GRAD_H);
+	       (uintptr_t)buf + GRAD_OFFSET, grad_pa, GRAD_W, GRAD_H, page_size);
 	fflush(stdout);
 	printf("HWTRUTH-END pid=%d\n", (int)pid);
 	fflush(stdout);

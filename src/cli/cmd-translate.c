@@ -68,9 +68,13 @@ hw_cmd_translate(HwCli *cli, int argc, char **argv)
     hw_cli_print_json(json_builder_get_root(b));
     return HW_EXIT_OK;
   }
-  printf("0x%016" G_GINT64_MODIFIER "x -> 0x%" G_GINT64_MODIFIER "x  (%s page, %s%s%s)\n",
-         t.va, t.pa,
-         t.page_size == (1ull << 30) ? "1 GiB" : t.page_size == (1ull << 21) ? "2 MiB" : "4 KiB",
+  /* Any power of two: 4 KiB to 512 GiB pages and blocks on the two arches. */
+  const char *unit = t.page_size >= (1ull << 30) ? "GiB" : t.page_size >= (1ull << 20) ? "MiB"
+                                                                                     : "KiB";
+  guint64 amount = t.page_size >> (t.page_size >= (1ull << 30) ? 30
+                                   : t.page_size >= (1ull << 20) ? 20 : 10);
+  printf("0x%016" G_GINT64_MODIFIER "x -> 0x%" G_GINT64_MODIFIER "x  (%" G_GUINT64_FORMAT
+         " %s page, %s%s%s)\n", t.va, t.pa, amount, unit,
          t.writable ? "rw" : "ro", t.user ? ", user" : ", kernel", t.nx ? ", nx" : ", exec");
   printf("  root 0x%" G_GINT64_MODIFIER "x, %u levels\n", t.root_used, hw_mmu_get_levels(mmu));
   for (guint i = 0; i < t.levels; i++)

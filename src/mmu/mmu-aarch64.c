@@ -1,6 +1,8 @@
 /* AArch64 stage-1 walker (EL1&0): granule 4, 16 or 64 KiB per half, as many levels as
- * the input size needs, block descriptors, hierarchical table permissions. One loop
- * serves every level; the granule only changes the index width. */
+ * the input size needs (up to 5 with 52-bit VAs: levels -1 to 3), block descriptors,
+ * hierarchical table permissions, and FEAT_LPA2 (TCR_EL1.DS: 52-bit output addresses
+ * whose bits 51:50 sit in descriptor bits 9:8). One loop serves every level; the
+ * granule only changes the index width. */
 #include "mmu/mmu-private.h"
 #include <haywire/error.h>
 
@@ -17,8 +19,30 @@
 #define TABLE_AP_NO_EL0 (1ull << 61)
 #define TABLE_AP_RO (1ull << 62)
 #define OA_MASK 0x0000fffffffff000ull  /* output address bits 47:12 */
+#define OA_MASK_DS 0x0003fffffffff000ull  /* with DS: 49:12, and 51:50 from bits 9:8 */
 #define TTBR_BADDR 0x0000fffffffffffeull  /* 47:1: a small start table may sit below 4 KiB
                                            * alignment; ASID (63:48) and CnP (0) drop */
+#define TTBR_BADDR_DS 0x0000ffffffffffc0ull  /* with DS: 47:6, and 51:48 from bits 5:2 */
+#define TCR_DS (1ull << 59)
+
+/* The output address in descriptor D (a table's or a page's, before the in-page bits
+ * are cleared). */
+static guint64
+desc_addr(const HwMmu *mmu, guint64 d)
+{
+  if (!mmu->u.arm.ds)
+    return d & OA_MASK;
+  return (d & OA_MASK_DS) | (((d >> 8) & 3) << 50);
+}
+
+/* The table address in a TTBR (or a plain table address: its low bits are zero). */
+static guint64
+ttbr_table(gboolean ds, guint64 ttbr)
+{
+  if (!ds)
+    return ttbr & TTBR_BADDR;
+  return (ttbr & TTBR_BADDR_DS) | (((ttbr >> 2) & 0xf) << 48);
+}
 
 /* Which half serves VA: 0 (TTBR0), 1 (TTBR1), or -1 for neither. With top-byte-ignore,
  * bit 55 picks the half and bits 63:56 do not count. */
@@ -45,11 +69,11 @@ index_bits(guint page_shift)
   return page_shift - 3;
 }
 
-/* Bytes one entry covers at LEVEL (3: a page). */
+/* Bytes one entry covers at LEVEL (-1..3; 3: a page). */
 static guint64
-level_span(guint page_shift, guint level)
+level_span(guint page_shift, int level)
 {
-  return 1ull << (page_shift + index_bits(page_shift) * (3 - level));
+  return 1ull << (page_shift + index_bits(page_shift) * (guint)(3 - level));
 }
 
 static gboolean
@@ -66,16 +90,17 @@ arm_walk(const HwMmu *mmu, guint64 root, guint64 va_in, HwTranslation *out, GErr
     return FALSE;
   }
   const guint g = mmu->u.arm.half[h].page_shift, s = index_bits(g);
-  const guint levels = mmu->u.arm.half[h].levels, start = 4 - levels;
+  const int levels = (int)mmu->u.arm.half[h].levels, start = 4 - levels;
   const guint va_bits = mmu->u.arm.half[h].va_bits;
+  const gboolean ds = mmu->u.arm.ds;
   /* The TTBR0 walk may start from an explicit root (a process's page tables). */
-  guint64 table = h == 0 ? root & TTBR_BADDR : mmu->u.arm.half[1].table;
+  guint64 table = h == 0 ? ttbr_table(ds, root) : mmu->u.arm.half[1].table;
   gboolean writable = TRUE, user = TRUE, uxn = FALSE, pxn = FALSE;
   out->root_used = table;
 
-  for (guint level = start; level <= 3; level++) {
-    guint depth = level - start;
-    guint shift = g + s * (3 - level);
+  for (int level = start; level <= 3; level++) {
+    guint depth = (guint)(level - start);
+    guint shift = g + s * (guint)(3 - level);
     /* The start level's table may hold fewer entries: only as many as VA bits remain. */
     guint width = MIN(s, va_bits - shift);
     guint64 index = (va >> shift) & ((1ull << width) - 1);
@@ -84,7 +109,7 @@ arm_walk(const HwMmu *mmu, guint64 root, guint64 va_in, HwTranslation *out, GErr
     guint64 d;
     if (p == NULL) {
       g_set_error(error, HW_ERROR, HW_ERROR_OUT_OF_RANGE,
-                  "VA 0x%" G_GINT64_MODIFIER "x: level-%u descriptor at 0x%" G_GINT64_MODIFIER
+                  "VA 0x%" G_GINT64_MODIFIER "x: level-%d descriptor at 0x%" G_GINT64_MODIFIER
                   "x is outside guest RAM", va_in, level, entry_gpa);
       return FALSE;
     }
@@ -92,13 +117,14 @@ arm_walk(const HwMmu *mmu, guint64 root, guint64 va_in, HwTranslation *out, GErr
     out->entry_gpa[depth] = entry_gpa;
     out->entry[depth] = d;
     out->levels = depth + 1;
-    /* Blocks exist at level 1 with 4 KiB granules and at level 2 with any; a level-3
-     * descriptor must be a page (0b11). */
-    gboolean block_ok = level == 2 || (level == 1 && g == 12);
+    /* Blocks exist at level 2 with any granule, at level 1 with 4 KiB (and 16 KiB with
+     * DS), at level 0 with 4 KiB and DS; a level-3 descriptor must be a page (0b11). */
+    gboolean block_ok = level == 2 || (level == 1 && (g == 12 || (g == 14 && ds))) ||
+                        (level == 0 && g == 12 && ds);
     gboolean is_table = (d & DESC_TABLE) != 0;
     if (!(d & DESC_VALID) || (level == 3 && !is_table) || (!is_table && !block_ok)) {
       g_set_error(error, HW_ERROR, HW_ERROR_UNMAPPED,
-                  "VA 0x%" G_GINT64_MODIFIER "x is not mapped (level-%u descriptor 0x%"
+                  "VA 0x%" G_GINT64_MODIFIER "x is not mapped (level-%d descriptor 0x%"
                   G_GINT64_MODIFIER "x at 0x%" G_GINT64_MODIFIER "x %s)", va_in, level, d,
                   entry_gpa, d & DESC_VALID ? "is not valid at this level" : "is invalid");
       return FALSE;
@@ -108,12 +134,12 @@ arm_walk(const HwMmu *mmu, guint64 root, guint64 va_in, HwTranslation *out, GErr
       user = user && !(d & TABLE_AP_NO_EL0);
       uxn = uxn || (d & TABLE_UXN);
       pxn = pxn || (d & TABLE_PXN);
-      table = d & OA_MASK & ~((1ull << g) - 1);
+      table = desc_addr(mmu, d) & ~((1ull << g) - 1);
       continue;
     }
     guint64 size = level_span(g, level);
     out->page_size = size;
-    out->pa = (d & OA_MASK & ~(size - 1)) | (va & (size - 1));
+    out->pa = (desc_addr(mmu, d) & ~(size - 1)) | (va & (size - 1));
     out->writable = writable && !(d & DESC_AP_RO);
     out->user = user && (d & DESC_AP_EL0);
     out->nx = out->user ? (uxn || (d & DESC_UXN)) : (pxn || (d & DESC_PXN));
@@ -129,26 +155,27 @@ arm_entry_span(const HwMmu *mmu, guint64 va, guint depth)
   int h = half_of(mmu, va, &v);
   if (h < 0)
     return 1ull << 12;
-  guint g = mmu->u.arm.half[h].page_shift, start = 4 - mmu->u.arm.half[h].levels;
-  return level_span(g, MIN(start + depth, 3u));
+  guint g = mmu->u.arm.half[h].page_shift;
+  int start = 4 - (int)mmu->u.arm.half[h].levels;
+  return level_span(g, MIN(start + (int)MIN(depth, 8u), 3));
 }
 
 static guint64
-arm_tables_below(const HwMmu *mmu, guint g, guint64 table, guint level, guint64 n_entries,
+arm_tables_below(const HwMmu *mmu, guint g, guint64 table, int level, guint64 n_entries,
                  HwMmuTableFunc fn, gpointer data, guint64 budget)
 {
   const guint8 *p = hw_physmem_ptr(mmu->mem, table, (gsize)n_entries * 8);
   if (budget == 0 || p == NULL)
     return 0;
   guint64 visited = 1;
-  if (!fn(table, 4 - level, data) || level == 3)
+  if (!fn(table, (guint)(4 - level), data) || level == 3)
     return visited;
   for (guint64 i = 0; i < n_entries && visited < budget; i++) {
     guint64 d;
     memcpy(&d, p + 8 * i, sizeof d);
     if ((d & (DESC_VALID | DESC_TABLE)) != (DESC_VALID | DESC_TABLE))
       continue;
-    visited += arm_tables_below(mmu, g, d & OA_MASK & ~((1ull << g) - 1), level + 1,
+    visited += arm_tables_below(mmu, g, desc_addr(mmu, d) & ~((1ull << g) - 1), level + 1,
                                 1ull << index_bits(g), fn, data, budget - visited);
   }
   return visited;
@@ -162,10 +189,11 @@ arm_tables(const HwMmu *mmu, guint64 root, HwMmuTableFunc fn, gpointer data, gui
   for (int h = 0; h < 2 && visited < budget; h++) {
     if (!mmu->u.arm.half[h].enabled)
       continue;
-    guint g = mmu->u.arm.half[h].page_shift, start = 4 - mmu->u.arm.half[h].levels;
-    guint top_shift = g + index_bits(g) * (3 - start);
+    guint g = mmu->u.arm.half[h].page_shift;
+    int start = 4 - (int)mmu->u.arm.half[h].levels;
+    guint top_shift = g + index_bits(g) * (guint)(3 - start);
     guint64 n = 1ull << MIN(index_bits(g), mmu->u.arm.half[h].va_bits - top_shift);
-    guint64 table = h == 0 ? root & TTBR_BADDR : mmu->u.arm.half[1].table;
+    guint64 table = h == 0 ? ttbr_table(mmu->u.arm.ds, root) : mmu->u.arm.half[1].table;
     visited += arm_tables_below(mmu, g, table, start, n, fn, data, budget - visited);
   }
   return visited;
@@ -178,7 +206,7 @@ static void
 arm_set_user_root(HwMmu *mmu, guint64 root)
 {
   mmu->u.arm.regs.ttbr0 = root;
-  mmu->u.arm.half[0].table = root & TTBR_BADDR;
+  mmu->u.arm.half[0].table = ttbr_table(mmu->u.arm.ds, root);
   mmu->root = mmu->u.arm.half[0].table;
 }
 
@@ -186,7 +214,7 @@ static void
 arm_set_kernel_root(HwMmu *mmu, guint64 root)
 {
   mmu->u.arm.regs.ttbr1 = root;
-  mmu->u.arm.half[1].table = root & TTBR_BADDR;
+  mmu->u.arm.half[1].table = ttbr_table(mmu->u.arm.ds, root);
 }
 
 static guint64
@@ -242,19 +270,22 @@ decode_half(guint64 tcr, int h, guint64 ttbr, HwMmu *mmu, GError **error)
                 "x: reserved granule TG%d=%u", tcr, h, tg);
     return FALSE;
   }
-  /* 48-bit VAs at most (no LVA/LPA2), at least one level of 2^(index bits). */
-  if (tsz < 16 || 64 - tsz < g + 1) {
+  /* 48-bit VAs, or 52 with DS (4/16 KiB) or 64 KiB granules; at least one level. */
+  gboolean ds = (tcr & TCR_DS) && g != 16;
+  guint min_tsz = ds || g == 16 ? 12 : 16;
+  if (tsz < min_tsz || 64 - tsz < g + 1) {
     g_set_error(error, HW_ERROR, HW_ERROR_UNSUPPORTED, "TCR_EL1 0x%" G_GINT64_MODIFIER
-                "x: T%dSZ=%u is outside 16..%u for a %u KiB granule", tcr, h, tsz, 63 - g,
-                1u << (g - 10));
+                "x: T%dSZ=%u is outside %u..%u for a %u KiB granule%s", tcr, h, tsz, min_tsz,
+                63 - g, 1u << (g - 10), ds ? " with DS" : "");
     return FALSE;
   }
+  mmu->u.arm.ds = ds;
   guint va_bits = 64 - tsz, s = g - 3;
   mmu->u.arm.half[h].enabled = !epd;
   mmu->u.arm.half[h].page_shift = g;
   mmu->u.arm.half[h].va_bits = va_bits;
   mmu->u.arm.half[h].levels = (va_bits - g + s - 1) / s;
-  mmu->u.arm.half[h].table = ttbr & TTBR_BADDR;
+  mmu->u.arm.half[h].table = ttbr_table(ds, ttbr);
   return TRUE;
 }
 

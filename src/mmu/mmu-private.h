@@ -41,6 +41,7 @@ struct _HwMmu {
     HwX86Paging x86;
     struct {
       HwAArch64Paging regs;
+      gboolean ds;            /* TCR_EL1.DS: 52-bit addresses with LPA2 descriptors */
       /* Per half (0: TTBR0, low VAs; 1: TTBR1, high VAs), decoded from TCR_EL1. */
       struct {
         gboolean enabled;

@@ -32,6 +32,10 @@ skip_scan(HwCursor *c, guint64 start, guint64 *pos)
     gsize n = HW_CURSOR_PAGE - (gsize)(p % HW_CURSOR_PAGE);
     if (!hw_cursor_read(c, p, buf, n))
       return FALSE;
+    /* A whole page of zero bytes decodes, but no encoder writes one: it is a page the
+     * file does not own (a copy torn across non-adjacent physical pages). */
+    if (n == HW_CURSOR_PAGE && buf[0] == 0 && memcmp(buf, buf + 1, n - 1) == 0)
+      return FALSE;
     const guint8 *ff = memchr(buf, 0xff, n);
     if (ff == NULL) {
       p += n;

@@ -35,6 +35,7 @@ parse_proc_line(const char *line, HwTruthProc *p)
     else if (!strcmp(k, "grad_pa")) p->grad_pa = v;
     else if (!strcmp(k, "grad_w")) p->grad_w = (guint)v;
     else if (!strcmp(k, "grad_h")) p->grad_h = (guint)v;
+    else if (!strcmp(k, "page_size")) p->page_size = v;
   }
 }
 
@@ -187,6 +188,7 @@ parse_serial(HwTestGuest *g)
   }
   g_assert_cmpint(g->spin.pid, >, 0);
   g_assert_cmpint(g->sleep.pid, >, 0);
+  g_assert_cmpuint(g->sleep.page_size, >=, 4096);
   g_assert_cmphex(g->spin.pa, !=, 0);
   g_assert_cmpuint(g->ps->len, >=, 3);
   g_assert_cmpuint(g->maps->len, >=, 8);

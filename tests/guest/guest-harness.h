@@ -8,6 +8,7 @@ typedef struct {
   int pid;
   guint64 va, pa, grad_va, grad_pa;
   guint grad_w, grad_h;
+  guint64 page_size;   /* the guest kernel's, from sysconf */
 } HwTruthProc;
 
 /* An image hwtest keeps in memory (HWIMAGE line). */

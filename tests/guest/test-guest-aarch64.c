@@ -19,6 +19,21 @@ config_is(const char *name)
   return strcmp(guest->config, name) == 0;
 }
 
+/* The 16 KiB-page guest (Debian 6.12 arm64-16k): 52-bit VAs with LPA2. */
+static gboolean
+is_16k(void)
+{
+  return guest->sleep.page_size == 16384;
+}
+
+/* A TTBR's table address: ASID (63:48) and CnP drop; with LPA2 a start table may sit at
+ * 64-byte alignment (and bits 5:2 carry address bits 51:48, zero below 256 TiB). */
+static guint64
+ttbr_table(guint64 ttbr)
+{
+  return ttbr & 0x0000ffffffffffc0ull;
+}
+
 static void
 resume_guest(void)
 {
@@ -61,7 +76,7 @@ pause_in_spinner(void)
       g_autoptr(HwRun) r = hw_test_runv(guest, "--json", "regs", "--cpu", c, NULL);
       JsonObject *regs = regs_of(r);
       if (hw_json_hex(regs, "EL") == 0 &&
-          (hw_json_hex(regs, "TTBR0_EL1") & 0x0000fffffffff000ull) == pgd)
+          ttbr_table(hw_json_hex(regs, "TTBR0_EL1")) == pgd)
         return cpu;
     }
     resume_guest();
@@ -76,7 +91,8 @@ test_info(void)
   g_autoptr(HwRun) r = hw_test_runv(guest, "--json", "info", NULL);
   JsonObject *o = hw_run_object(r);
   g_assert_cmpstr(json_object_get_string_member(o, "arch"), ==, "aarch64");
-  g_assert_cmpint(json_object_get_int_member(o, "vcpus"), ==, config_is("aarch64-virt-max") ? 2 : 1);
+  g_assert_cmpint(json_object_get_int_member(o, "vcpus"), ==,
+                  config_is("aarch64-virt-max") ? 2 : 1);
   g_assert_cmpstr(json_object_get_string_member(o, "status"), ==, "running");
   JsonArray *ram = json_object_get_array_member(o, "ram");
   g_assert_cmpuint(json_array_get_length(ram), ==, 1);
@@ -88,8 +104,9 @@ test_info(void)
   g_assert_cmphex(guest->spin.pa, >=, ARM_RAM_BASE);
 }
 
-/* TTBRs and TCR from the stub: 4 KiB granules and 48-bit halves as Debian's 6.1 uses, and
- * the run state as found, running or paused. */
+/* TTBRs and TCR from the stub: 4 KiB granules and 48-bit halves as Debian's 6.1 uses
+ * (16 KiB, 52 bits and DS for 6.12's arm64-16k), and the run state as found, running or
+ * paused. */
 static void
 test_regs(void)
 {
@@ -98,12 +115,14 @@ test_regs(void)
   JsonObject *regs = regs_of(r);
   g_assert_true(hw_test_guest_running(guest));
   guint64 tcr = hw_json_hex(regs, "TCR_EL1");
-  g_assert_cmpuint(tcr & 63, ==, 16);                  /* T0SZ: 48-bit user half */
-  g_assert_cmpuint((tcr >> 16) & 63, ==, 16);          /* T1SZ */
-  g_assert_cmpuint((tcr >> 14) & 3, ==, 0);            /* TG0: 4 KiB */
-  g_assert_cmpuint((tcr >> 30) & 3, ==, 2);            /* TG1: 4 KiB */
+  guint tsz = is_16k() ? 12 : 16;
+  g_assert_cmpuint(tcr & 63, ==, tsz);                 /* T0SZ: 48 or 52-bit user half */
+  g_assert_cmpuint((tcr >> 16) & 63, ==, tsz);         /* T1SZ */
+  g_assert_cmpuint((tcr >> 14) & 3, ==, is_16k() ? 2 : 0);   /* TG0: 4 or 16 KiB */
+  g_assert_cmpuint((tcr >> 30) & 3, ==, is_16k() ? 1 : 2);   /* TG1 */
+  g_assert_cmpuint((tcr >> 59) & 1, ==, is_16k());     /* DS: LPA2 */
   g_assert_cmphex(hw_json_hex(regs, "SCTLR_EL1") & 1, ==, 1);   /* MMU on */
-  guint64 ttbr1 = hw_json_hex(regs, "TTBR1_EL1") & 0x0000fffffffff000ull;
+  guint64 ttbr1 = ttbr_table(hw_json_hex(regs, "TTBR1_EL1"));
   g_assert_cmphex(ttbr1, >=, ARM_RAM_BASE);
   g_assert_cmphex(ttbr1, <, ARM_RAM_BASE + (512ull << 20));
   g_assert_true(json_object_has_member(regs, "TTBR0_EL1"));
@@ -164,7 +183,7 @@ test_translate_buffer(void)
   g_autoptr(HwRun) r = hw_test_runv(guest, "--json", "translate", va, "--cpu", c, NULL);
   JsonObject *t = hw_run_object(r);
   g_assert_cmphex(hw_json_hex(t, "pa"), ==, guest->spin.pa);
-  g_assert_cmphex(hw_json_hex(t, "page_size"), ==, 4096);
+  g_assert_cmphex(hw_json_hex(t, "page_size"), ==, guest->spin.page_size);
   g_assert_true(json_object_get_boolean_member(t, "user"));
   g_assert_true(json_object_get_boolean_member(t, "writable"));
   g_assert_true(json_object_get_boolean_member(t, "nx"));
@@ -190,11 +209,12 @@ test_translate_kernel(void)
   g_assert_cmphex(stext, !=, 0);
   g_autoptr(HwRun) k = hw_test_runv(guest, "--json", "kernel", NULL);
   JsonObject *ko = hw_run_object(k);
-  guint64 text_gpa = hw_json_hex(ko, "text_gpa");
+  /* text_va is _text where the kernel maps its header page (6.12), _stext where not. */
+  guint64 stext_gpa = hw_json_hex(ko, "text_gpa") + (stext - hw_json_hex(ko, "text_va"));
   int cpu = pause_in_spinner();
   g_autofree char *c = g_strdup_printf("%d", cpu);
   g_autoptr(HwRun) regs = hw_test_runv(guest, "--json", "regs", "--cpu", c, NULL);
-  guint64 ttbr1 = hw_json_hex(regs_of(regs), "TTBR1_EL1") & 0x0000fffffffff000ull;
+  guint64 ttbr1 = ttbr_table(hw_json_hex(regs_of(regs), "TTBR1_EL1"));
   if (config_is("aarch64-virt-a57"))   /* KPTI: at EL0, TTBR1 is not init_mm's */
     g_assert_cmphex(ttbr1, !=, hw_json_hex(ko, "kernel_pgd"));
   g_autofree char *va = g_strdup_printf("0x%" G_GINT64_MODIFIER "x", stext);
@@ -202,11 +222,11 @@ test_translate_kernel(void)
   g_autoptr(HwRun) t = hw_test_runv(guest, "--no-cache", "--json", "translate", va, "--cpu", c,
                                     NULL);
   JsonObject *o = hw_run_object(t);
-  g_assert_cmphex(hw_json_hex(o, "pa"), ==, text_gpa);
+  g_assert_cmphex(hw_json_hex(o, "pa"), ==, stext_gpa);
   g_assert_false(json_object_get_boolean_member(o, "user"));
   /* The same bytes through the page tables and physically. */
   g_autoptr(HwRun) v = hw_test_runv(guest, "--json", "read", va, "64", "--cpu", c, NULL);
-  g_autofree char *pa = g_strdup_printf("0x%" G_GINT64_MODIFIER "x", text_gpa);
+  g_autofree char *pa = g_strdup_printf("0x%" G_GINT64_MODIFIER "x", stext_gpa);
   g_autoptr(HwRun) p = hw_test_runv(guest, "--json", "read", "--phys", pa, "64", NULL);
   g_assert_cmpstr(json_object_get_string_member(hw_run_object(v), "hex"), ==,
                   json_object_get_string_member(hw_run_object(p), "hex"));

@@ -55,7 +55,7 @@ find_hit(GPtrArray *objs, const char *kind, const char *member, guint64 value)
 static guint64
 first_gpa(const HwTruthImage *im)
 {
-  return g_array_index(im->pas, guint64, 0) + (im->va & 0xfff);
+  return g_array_index(im->pas, guint64, 0) + (im->va & (guest->sleep.page_size - 1));
 }
 
 static void
@@ -119,8 +119,9 @@ test_scan_pid(void)
   const HwTruthImage *png = hw_test_guest_image(guest, guest->sleep.pid, "png");
   gboolean scattered = FALSE;
   for (guint k = 1; k < png->pas->len; k++)
-    scattered |= g_array_index(png->pas, guint64, k) != g_array_index(png->pas, guint64, k - 1) + 4096;
-  g_assert_cmpuint(png->pas->len, >=, 3);
+    scattered |= g_array_index(png->pas, guint64, k) !=
+                 g_array_index(png->pas, guint64, k - 1) + guest->sleep.page_size;
+  g_assert_cmpuint(png->pas->len, >=, 2);
   g_assert_true(scattered);
 
   const HwTruthImage *raw = hw_test_guest_image(guest, guest->sleep.pid, "raw");

@@ -1,9 +1,10 @@
-/* Linux on arm64: KASLR puts the image anywhere in the vmalloc area, and the image
- * header page (_text up to _stext) is neither mapped nor kept (arm64 reserves RAM from
- * _stext on), so there is no signature to search for. The searches for BTF and
- * init_task start at the bottom of RAM, where boot loaders and QEMU put the kernel;
- * once init_task is known, the image's mapping is followed down from it: the image is
- * mapped as one linear piece (VA - PA constant), so its lowest such page is _stext. */
+/* Linux on arm64: KASLR puts the image anywhere in the vmalloc area, and before 6.x's
+ * rework the image header page (_text up to _stext) is neither mapped nor kept (6.1
+ * reserves RAM from _stext on), so there is no signature to search for. The searches
+ * for BTF and init_task start at the bottom of RAM, where boot loaders and QEMU put the
+ * kernel; once init_task is known, the image's mapping is followed down from it: the
+ * image is mapped as one linear piece (VA - PA constant), so its lowest such page is
+ * _text where the header is mapped (6.12) and _stext where it is not (6.1). */
 #include "os/linux/linux-private.h"
 #include <haywire/error.h>
 
@@ -57,24 +58,29 @@ arm_finish_image(HwLinux *lx, GError **error)
   return TRUE;
 }
 
-/* Without KASLR _text is at KIMAGE_VADDR: the top half's start (_PAGE_END(VA_BITS),
- * from TCR_EL1.T1SZ) plus the modules area, 128 MiB before 6.5 and 2 GiB since; _stext
- * follows the 64 KiB header segment. */
+/* Without KASLR _text is at KIMAGE_VADDR: the top half's start (_PAGE_END(VA_BITS_MIN):
+ * TCR_EL1.T1SZ's size, at most 48 bits, as 52-bit kernels boot on 48-bit CPUs too) plus
+ * the modules area, 128 MiB before 6.5 and 2 GiB since; _stext follows the 64 KiB
+ * header segment. */
 static gint64
 arm_kaslr_slide(const HwLinux *lx)
 {
   guint64 tcr = 0;
   hw_regs_get(lx->regs, "TCR_EL1", &tcr);
   guint va_bits = 64 - (guint)((tcr >> 16) & 63);
-  if (va_bits < 32 || va_bits > 52)
+  if (va_bits < 32 || va_bits > 48)
     va_bits = 48;
+  /* Is text_va _text (the Image header, "ARM\x64" at 0x38, is there) or _stext? */
+  guint32 magic = 0;
+  hw_physmem_read(lx->mem, lx->info.text_gpa + 0x38, &magic, sizeof magic, NULL);
+  guint64 stext = magic == 0x644d5241u ? 0 : STEXT_OFFSET;
   guint major = 0, minor = 0;
   if (lx->info.banner == NULL ||
       sscanf(lx->info.banner, "Linux version %u.%u", &major, &minor) != 2)
     major = minor = 0;
   guint64 modules = major > 6 || (major == 6 && minor >= 5) ? 2ull << 30 : 128ull << 20;
   guint64 kimage_vaddr = -(1ull << (va_bits - 1)) + modules;
-  return (gint64)(lx->info.text_va - (kimage_vaddr + STEXT_OFFSET));
+  return (gint64)(lx->info.text_va - (kimage_vaddr + stext));
 }
 
 const HwLinuxArch hw_linux_arch_aarch64 = {

@@ -270,7 +270,8 @@ hw_linux_list_vmas(HwLinux *lx, const HwTask *t, gboolean *partial, GError **err
     v.perms[3] = flags & VM_MAYSHARE ? 's' : 'p';
     if (file != 0 && hw_linux_is_kernel_ptr(file)) {
       guint64 mnt = 0, dentry = 0;
-      v.offset = pgoff << 12;
+      /* vm_pgoff counts the kernel's pages (16 KiB on arm64-16k). */
+      v.offset = pgoff * (lx->info.page_size ? lx->info.page_size : 4096);
       if (hw_linux_read_u64(lx, file + o->file_path_mnt, &mnt, NULL) &&
           hw_linux_read_u64(lx, file + o->file_path_dentry, &dentry, NULL) &&
           hw_linux_is_kernel_ptr(mnt) && hw_linux_is_kernel_ptr(dentry))
