@@ -119,6 +119,23 @@ test_jpeg_corrupt(void)
   g_assert_false(check_at(sof, len, hw_image_check_jpeg, &im));
   static const guint8 lone[] = { 0xff, 0xd8, 0xff, 0xd9 };
   g_assert_false(check_at(lone, sizeof lone, hw_image_check_jpeg, &im));
+
+  /* Torn: a page of zeros (a page the file does not own) inside the entropy-coded
+   * data. check_at puts the file at offset 100, so file offset 8192 - 100 starts a page.
+   * Zeros are valid scan bytes, so only the zero-page rule rejects it. */
+  gsize at = 8192 - 100;
+  g_assert_nonnull(memmem(jpg, at, "\xff\xda", 2));   /* the scan began before it */
+  g_autofree guint8 *torn = g_malloc(len + 4096);
+  memcpy(torn, jpg, at);
+  memset(torn + at, 0, 4096);
+  memcpy(torn + at + 4096, jpg + at, len - at);
+  g_assert_false(check_at(torn, len + 4096, hw_image_check_jpeg, &im));
+  /* Fewer zeros than a page are allowed (they may be real data). */
+  g_autofree guint8 *some = g_malloc(len + 4000);
+  memcpy(some, jpg, at);
+  memset(some + at, 0, 4000);
+  memcpy(some + at + 4000, jpg + at, len - at);
+  g_assert_true(check_at(some, len + 4000, hw_image_check_jpeg, &im));
 }
 
 static void
