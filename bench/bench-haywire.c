@@ -7,7 +7,8 @@
  *    (cache, pause, walk, resume) vs a bare pause+resume, in-process and as the
  *    `haywire` command (HAYWIRE binary given).
  * Usage: bench-haywire QMP_ADDR VA [PAGES [HAYWIRE [PID]]]
- *   (VA: a user buffer of the spinning program; PID: a process for maps) */
+ *   (VA: a user buffer of the spinning program; PID: a process for maps; AArch64
+ *   guests need HAYWIRE_GDB, the GDB stub, for their registers) */
 #include <haywire/haywire.h>
 #include "bench-util.h"
 
@@ -26,11 +27,13 @@ pause_in_user_mode(HwGuest *guest)
     if (!hw_guest_pause(guest, NULL, &error))
       bench_die("pause", error);
     HwRegs *regs = hw_guest_read_regs(guest, 0, &error);
-    guint64 cpl = 0, rip = 0;
+    guint64 level = 0, pc = 0;
     if (regs == NULL)
       bench_die("regs", error);
-    if (hw_regs_get(regs, "CPL", &cpl) && cpl == 3 && hw_regs_get(regs, "RIP", &rip) &&
-        rip < 0x800000000000ull)
+    /* x86-64: CPL 3 and a user RIP; AArch64: EL0 and a user PC. */
+    gboolean arm = hw_regs_get_arch(regs) == HW_ARCH_AARCH64;
+    if (hw_regs_get(regs, arm ? "EL" : "CPL", &level) && level == (arm ? 0u : 3u) &&
+        hw_regs_get(regs, arm ? "PC" : "RIP", &pc) && pc < 0x800000000000ull)
       return regs;
     hw_regs_free(regs);
     if (!hw_guest_resume(guest, &error))
@@ -59,6 +62,7 @@ main(int argc, char **argv)
   g_autoptr(HwGuest) guest = hw_guest_new(qmp, &error);
   if (!guest || !hw_guest_map_memory(guest, NULL, &error))
     bench_die("guest", error);
+  hw_guest_set_gdb(guest, g_getenv("HAYWIRE_GDB"), 10000);   /* AArch64 registers */
   HwPhysMem *mem = hw_guest_get_physmem(guest);
 
   g_autoptr(HwRegs) regs = pause_in_user_mode(guest);

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # haywire QEMU launch configuration: aarch64-virt-a57
-# Sourced by scripts/boot-guest, which provides $RUN, $KERNEL, $INITRD and
-# $MEM_FILE. Sets QEMU_CONFIG_DESC and the QEMU_ARGS array.
+# Sourced by scripts/boot-guest, which provides $RUN, $KERNEL, $INITRD, $MEM_FILE
+# and the HAYWIRE_COMMON_ARGS array. Sets QEMU_CONFIG_DESC and the QEMU_ARGS array.
 # shellcheck disable=SC2034
 
 QEMU_CONFIG_DESC="virt, 512 MiB shared file RAM at 1 GiB, -cpu cortex-a57 (4K pages, KASLR, KPTI), 1 vCPU"
@@ -14,15 +14,8 @@ QEMU_ARGS=(
 	-smp 1
 	-m 512M
 	-object "memory-backend-file,id=ram0,size=512M,mem-path=$MEM_FILE,share=on"
-	-qmp "unix:$RUN/qmp.sock,server=on,wait=off"
-	# A second QMP socket for observers (QEMU serves one client per socket).
-	-qmp "unix:$RUN/qmp-observer.sock,server=on,wait=off"
-	# AArch64 registers (TTBRs, TCR) are only reachable through the GDB stub.
-	-gdb "unix:$RUN/gdb.sock,server=on,wait=off"
-	-serial "file:$RUN/serial.log"
-	-display none
-	-nodefaults
-	-no-reboot
+	# QMP (two sockets), GDB stub, serial log, no display: from boot-guest.
+	"${HAYWIRE_COMMON_ARGS[@]}"
 	-kernel "$KERNEL"
 	-initrd "$INITRD"
 	-append "console=ttyAMA0 panic=-1 quiet"

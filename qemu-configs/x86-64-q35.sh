@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # haywire QEMU launch configuration: x86-64-q35
-# Sourced by scripts/boot-guest, which provides $RUN, $KERNEL, $INITRD and
-# $MEM_FILE. Sets QEMU_CONFIG_DESC and the QEMU_ARGS array.
+# Sourced by scripts/boot-guest, which provides $RUN, $KERNEL, $INITRD, $MEM_FILE
+# and the HAYWIRE_COMMON_ARGS array. Sets QEMU_CONFIG_DESC and the QEMU_ARGS array.
 # shellcheck disable=SC2034
 
 QEMU_CONFIG_DESC="q35, 512 MiB shared file RAM, default cpu (qemu64, AMD, 4-level paging, no PTI), 1 vCPU"
@@ -13,15 +13,8 @@ QEMU_ARGS=(
 	-smp 1
 	-m 512M
 	-object "memory-backend-file,id=ram0,size=512M,mem-path=$MEM_FILE,share=on"
-	-qmp "unix:$RUN/qmp.sock,server=on,wait=off"
-	# A second QMP socket: QEMU serves one client per socket, so observers
-	# (tests, launch scripts) use this one while haywire holds the first.
-	-qmp "unix:$RUN/qmp-observer.sock,server=on,wait=off"
-	-gdb "unix:$RUN/gdb.sock,server=on,wait=off"
-	-serial "file:$RUN/serial.log"
-	-display none
-	-nodefaults
-	-no-reboot
+	# QMP (two sockets), GDB stub, serial log, no display: from boot-guest.
+	"${HAYWIRE_COMMON_ARGS[@]}"
 	-kernel "$KERNEL"
 	-initrd "$INITRD"
 	-append "console=ttyS0 panic=-1 quiet"

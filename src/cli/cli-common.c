@@ -199,7 +199,16 @@ hw_cli_regs(HwCli *cli, int cpu, GError **error)
     g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT, "bad vCPU number %d", cpu);
     return NULL;
   }
-  return hw_guest_read_regs(cli->guest, (guint)cpu, error);
+  /* AArch64 registers come from the GDB stub, whose attach stops the guest anyway: a
+   * --live command holds it paused through QMP for the read instead, so a signal in
+   * between still resumes it (the pause guard) and it never runs half-attached. */
+  gboolean hold = hw_guest_get_arch(cli->guest) == HW_ARCH_AARCH64 && !cli->we_paused;
+  if (hold && !hw_cli_pause(cli, error))
+    return NULL;
+  HwRegs *regs = hw_guest_read_regs(cli->guest, (guint)cpu, error);
+  if (hold && !hw_cli_release_after(cli, regs != NULL, error))
+    g_clear_pointer(&regs, hw_regs_free);
+  return regs;
 }
 
 HwLinux *
@@ -211,7 +220,13 @@ hw_cli_linux(HwCli *cli, GError **error)
     if (!cli->no_cache && !(env && strcmp(env, "off") == 0))
       dir = env && *env ? g_strdup(env) : g_build_filename(g_get_user_cache_dir(), "haywire",
                                                            NULL);
+    /* Discovery reads vCPU 0's registers: held paused as in hw_cli_regs. */
+    gboolean hold = hw_guest_get_arch(cli->guest) == HW_ARCH_AARCH64 && !cli->we_paused;
+    if (hold && !hw_cli_pause(cli, error))
+      return NULL;
     cli->linux = hw_linux_open(cli->guest, dir, error);
+    if (hold && !hw_cli_release_after(cli, cli->linux != NULL, error))
+      g_clear_pointer(&cli->linux, hw_linux_free);
   }
   return cli->linux;
 }

@@ -33,7 +33,8 @@ hw_cmd_read(HwCli *cli, int argc, char **argv)
   g_autoptr(GError) error = NULL;
   GOptionEntry entries[] = {
     { "phys", 'p', 0, G_OPTION_ARG_NONE, &phys, "ADDR is a guest-physical address", NULL },
-    { "cpu", 'c', 0, G_OPTION_ARG_INT, &cpu, "translate through vCPU N's CR3 (default 0)", "N" },
+    { "cpu", 'c', 0, G_OPTION_ARG_INT, &cpu, "translate through vCPU N's CR3 or TTBRs "
+      "(default 0)", "N" },
     { "root", 'r', 0, G_OPTION_ARG_STRING, &root, "translate through this page-table root", "PA" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &out_path, "write the raw bytes to FILE", "FILE" },
     { "pid", 'P', 0, G_OPTION_ARG_INT, &pid, "use the page tables of Linux process PID "

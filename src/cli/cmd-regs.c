@@ -104,11 +104,13 @@ hw_cmd_regs(HwCli *cli, int argc, char **argv)
   }
   printf("vCPU %d (%s%s)\n", cpu, hw_guest_get_arch_name(cli->guest),
          via_gdb || arm ? ", GDB stub" : "");
+  int width = 6;   /* one column for all names */
+  for (guint i = 0; i < n; i++)
+    width = MAX(width, (int)strlen(list[i]));
   for (guint i = 0; i < n; i++) {
     guint64 v;
     if (!hw_regs_get(regs, list[i], &v))
       continue;
-    int width = MAX(6, (int)strlen(list[i]));
     if (strcmp(list[i], "CPL") == 0 || strcmp(list[i], "EL") == 0)
       printf("  %-*s %" G_GUINT64_FORMAT "\n", width, list[i], v);
     else

@@ -9,8 +9,8 @@ hw_cmd_translate(HwCli *cli, int argc, char **argv)
   gboolean live = FALSE;
   g_autoptr(GError) error = NULL;
   GOptionEntry entries[] = {
-    { "cpu", 'c', 0, G_OPTION_ARG_INT, &cpu, "take the page-table root from vCPU N's CR3 "
-      "(default 0)", "N" },
+    { "cpu", 'c', 0, G_OPTION_ARG_INT, &cpu, "take the page-table roots from vCPU N's CR3 "
+      "(AArch64: TTBR0_EL1/TTBR1_EL1; default 0)", "N" },
     { "root", 'r', 0, G_OPTION_ARG_STRING, &root, "walk from this page-table root (a physical "
       "address) instead", "PA" },
     { "pid", 'P', 0, G_OPTION_ARG_INT, &pid, "use the page tables of Linux process PID "
@@ -19,8 +19,9 @@ hw_cmd_translate(HwCli *cli, int argc, char **argv)
     { NULL }
   };
   if (!hw_cli_parse("translate", "VA", "Translate guest virtual address VA to a physical "
-                    "address by walking the guest's page tables (4- or 5-level, large pages). "
-                    "With PTI, kernel addresses also work from a user-mode CR3.",
+                    "address by walking the guest's page tables (x86-64: 4- or 5-level, large "
+                    "pages; AArch64: 4/16/64 KiB granules, blocks, LPA2). Kernel addresses also "
+                    "work from a user-mode CR3 under PTI, and from EL0 under arm64 KPTI.",
                     entries, &argc, &argv, &rc))
     return rc;
   if (argc != 2)

@@ -439,3 +439,10 @@ hw_test_expected_gradient(guint8 *out, guint w, guint h)
       p[3] = 255;
     }
 }
+
+void
+hw_test_add(const char *prefix, const char *name, GTestFunc fn)
+{
+  g_autofree char *path = g_strconcat(prefix, name, NULL);
+  g_test_add_func(path, fn);
+}

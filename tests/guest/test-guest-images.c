@@ -327,8 +327,7 @@ hw_test_add_image_tests(HwTestGuest *g)
 {
   guest = g;
   g_autofree char *p = g_strdup_printf("/images/%s/", g->config);
-#define ADD(name, fn) do { g_autofree char *path = g_strconcat(p, name, NULL); \
-                           g_test_add_func(path, fn); } while (0)
+#define ADD(name, fn) hw_test_add(p, name, fn)
   ADD("scan-phys", test_scan_phys);
   ADD("scan-pid", test_scan_pid);
   ADD("carve-pid", test_carve_pid);

@@ -210,8 +210,7 @@ hw_test_add_linux_tests(HwTestGuest *g)
 {
   guest = g;
   g_autofree char *p = g_strdup_printf("/linux/%s/", g->config);
-#define ADD(name, fn) do { g_autofree char *path = g_strconcat(p, name, NULL); \
-                           g_test_add_func(path, fn); } while (0)
+#define ADD(name, fn) hw_test_add(p, name, fn)
   ADD("kernel", test_kernel);
   ADD("ps", test_ps);
   ADD("maps", test_maps);

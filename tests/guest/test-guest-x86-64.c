@@ -366,8 +366,7 @@ main(int argc, char **argv)
   guest = hw_test_guest_boot(config);
 
   g_autofree char *p = g_strdup_printf("/guest/%s/", config);
-#define ADD(name, fn) do { g_autofree char *path = g_strconcat(p, name, NULL); \
-                           g_test_add_func(path, fn); } while (0)
+#define ADD(name, fn) hw_test_add(p, name, fn)
   ADD("info", test_info);
   ADD("pause-resume", test_pause_resume);
   ADD("regs", test_regs);
