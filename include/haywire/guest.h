@@ -47,6 +47,12 @@ void hw_guest_set_gdb(HwGuest *guest, const char *addr, guint timeout_ms);
  * running one runs again). While the guest is paused by hw_guest_pause they are cached. */
 HwRegs *hw_guest_read_regs(HwGuest *guest, guint cpu, GError **error);
 
+/* The registers worth showing first for this guest's arch, in order (NULL-terminated;
+ * static; empty for an arch we cannot read). */
+const char *const *hw_guest_get_register_summary(HwGuest *guest);
+/* Whether vCPU registers come from the GDB stub (AArch64), not from HMP. */
+gboolean hw_guest_regs_need_gdb(HwGuest *guest);
+
 /* Parse the text of HMP `info registers` (x86-64) into a register set (caller owns). */
 HwRegs *hw_regs_parse_x86_64(const char *text, GError **error);
 

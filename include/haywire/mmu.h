@@ -65,6 +65,9 @@ guint hw_mmu_kernel_root_candidates(const HwMmu *mmu, guint64 *out, guint max);
 HwArch hw_mmu_get_arch(const HwMmu *mmu);
 /* The kernel half's table root (x86-64: the same as hw_mmu_get_root). */
 guint64 hw_mmu_get_kernel_root(const HwMmu *mmu);
+/* Whether the kernel half has tables of its own (AArch64's TTBR1), so that
+ * hw_mmu_copy_with_kernel_root leaves the user half alone. */
+gboolean hw_mmu_has_separate_kernel_root(const HwMmu *mmu);
 /* Size in bytes of the smallest page of the half VA belongs to (4 KiB on x86-64). */
 guint64 hw_mmu_get_page_size(const HwMmu *mmu, guint64 va);
 

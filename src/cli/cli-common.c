@@ -199,10 +199,10 @@ hw_cli_regs(HwCli *cli, int cpu, GError **error)
     g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT, "bad vCPU number %d", cpu);
     return NULL;
   }
-  /* AArch64 registers come from the GDB stub, whose attach stops the guest anyway: a
+  /* Registers from the GDB stub (AArch64), whose attach stops the guest anyway: a
    * --live command holds it paused through QMP for the read instead, so a signal in
    * between still resumes it (the pause guard) and it never runs half-attached. */
-  gboolean hold = hw_guest_get_arch(cli->guest) == HW_ARCH_AARCH64 && !cli->we_paused;
+  gboolean hold = hw_guest_regs_need_gdb(cli->guest) && !cli->we_paused;
   if (hold && !hw_cli_pause(cli, error))
     return NULL;
   HwRegs *regs = hw_guest_read_regs(cli->guest, (guint)cpu, error);
@@ -221,7 +221,7 @@ hw_cli_linux(HwCli *cli, GError **error)
       dir = env && *env ? g_strdup(env) : g_build_filename(g_get_user_cache_dir(), "haywire",
                                                            NULL);
     /* Discovery reads vCPU 0's registers: held paused as in hw_cli_regs. */
-    gboolean hold = hw_guest_get_arch(cli->guest) == HW_ARCH_AARCH64 && !cli->we_paused;
+    gboolean hold = hw_guest_regs_need_gdb(cli->guest) && !cli->we_paused;
     if (hold && !hw_cli_pause(cli, error))
       return NULL;
     cli->linux = hw_linux_open(cli->guest, dir, error);
@@ -253,10 +253,10 @@ hw_cli_mmu(HwCli *cli, int cpu, const char *root, int pid, GError **error)
     return hw_mmu_new_from_root(mem, hw_guest_get_arch(cli->guest), root_gpa, regs, error);
   }
   HwMmu *mmu = hw_mmu_new_from_regs(mem, regs, error);
-  guint64 el;
-  /* An AArch64 vCPU at EL0 under KPTI has TTBR1_EL1 on the trampoline tables: kernel
-   * addresses go through the kernel's own tables when Linux discovery finds them. */
-  if (mmu != NULL && hw_regs_get(regs, "EL", &el) && el == 0) {
+  /* Where the kernel half has tables of its own, a vCPU may hold stand-ins there (arm64
+   * KPTI at EL0: the trampoline tables): kernel addresses go through the kernel's own
+   * tables when Linux discovery finds them (at EL1 they are the same). */
+  if (mmu != NULL && hw_mmu_has_separate_kernel_root(mmu)) {
     HwLinux *lx = hw_cli_linux(cli, NULL);
     if (lx != NULL) {
       HwMmu *k = hw_mmu_copy_with_kernel_root(mmu, hw_linux_get_info(lx)->kernel_pgd_gpa);

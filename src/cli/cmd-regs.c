@@ -3,12 +3,6 @@
 
 #include <string.h>
 
-/* The registers shown by default, in this order, per arch (NULL-terminated). */
-static const char *const shown_x86_64[] = { "RIP", "CPL", "CR0", "CR2", "CR3", "CR4", "EFER",
-                                            "RSP", "RFL", NULL };
-static const char *const shown_aarch64[] = { "PC", "EL", "CPSR", "SP", "SP_EL0", "SCTLR_EL1",
-                                             "TCR_EL1", "TTBR0_EL1", "TTBR1_EL1", "VBAR_EL1",
-                                             NULL };
 /* What x86-64's GDB stub is asked for with --gdb-stub (its names). */
 static const char *const gdb_x86_64[] = { "rip", "cr0", "cr2", "cr3", "cr4", "efer", "rsp",
                                           "eflags", NULL };
@@ -60,8 +54,8 @@ hw_cmd_regs(HwCli *cli, int argc, char **argv)
     return hw_cli_usage("regs", "unexpected argument '%s'", argv[1]);
   if (cpu < 0)
     return hw_cli_usage("regs", "bad --cpu %d", cpu);
-  gboolean arm = hw_guest_get_arch(cli->guest) == HW_ARCH_AARCH64;
-  via_gdb = via_gdb && !arm;   /* AArch64's registers come from the stub anyway */
+  gboolean from_stub = hw_guest_regs_need_gdb(cli->guest);
+  via_gdb = via_gdb && !from_stub;   /* AArch64's registers come from the stub anyway */
   if (via_gdb && live)
     return hw_cli_usage("regs", "--gdb-stub stops the guest while attached: no --live");
   if (!live && !hw_cli_pause(cli, &error))
@@ -75,7 +69,7 @@ hw_cmd_regs(HwCli *cli, int argc, char **argv)
 
   guint n_all;
   const char *const *names = hw_regs_get_names(regs, &n_all);
-  const char *const *shown = arm ? shown_aarch64 : shown_x86_64;
+  const char *const *shown = hw_guest_get_register_summary(cli->guest);
   guint n = 0;
   while (shown[n])
     n++;
@@ -103,7 +97,7 @@ hw_cmd_regs(HwCli *cli, int argc, char **argv)
     return HW_EXIT_OK;
   }
   printf("vCPU %d (%s%s)\n", cpu, hw_guest_get_arch_name(cli->guest),
-         via_gdb || arm ? ", GDB stub" : "");
+         via_gdb || from_stub ? ", GDB stub" : "");
   int width = 6;   /* one column for all names */
   for (guint i = 0; i < n; i++)
     width = MAX(width, (int)strlen(list[i]));

@@ -129,7 +129,12 @@ aarch64_read_regs(HwGuest *guest, guint cpu, GError **error)
   return regs;
 }
 
+static const char *const summary[] = { "PC", "EL", "CPSR", "SP", "SP_EL0", "SCTLR_EL1",
+                                       "TCR_EL1", "TTBR0_EL1", "TTBR1_EL1", "VBAR_EL1", NULL };
+
 const HwGuestArch hw_guest_arch_aarch64 = {
   .arch = HW_ARCH_AARCH64,
   .read_regs = aarch64_read_regs,
+  .needs_gdb = TRUE,
+  .summary = summary,
 };

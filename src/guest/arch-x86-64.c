@@ -62,7 +62,11 @@ x86_read_regs(HwGuest *guest, guint cpu, GError **error)
   return regs;
 }
 
+static const char *const summary[] = { "RIP", "CPL", "CR0", "CR2", "CR3", "CR4", "EFER",
+                                       "RSP", "RFL", NULL };
+
 const HwGuestArch hw_guest_arch_x86_64 = {
   .arch = HW_ARCH_X86_64,
   .read_regs = x86_read_regs,
+  .summary = summary,
 };

@@ -8,6 +8,10 @@ typedef struct {
   /* Read vCPU CPU's registers (CPU < vCPU count, checked by the caller). When the guest
    * is paused the source may fill guest->regs_cache for every vCPU at once. */
   HwRegs *(*read_regs)(HwGuest *guest, guint cpu, GError **error);
+  /* Registers come from the GDB stub (the guest model then needs its address). */
+  gboolean needs_gdb;
+  /* The registers worth showing first, in order (NULL-terminated). */
+  const char *const *summary;
 } HwGuestArch;
 
 struct _HwGuest {

@@ -167,6 +167,19 @@ hw_guest_set_gdb(HwGuest *guest, const char *addr, guint timeout_ms)
   guest->gdb_timeout_ms = timeout_ms;
 }
 
+const char *const *
+hw_guest_get_register_summary(HwGuest *guest)
+{
+  static const char *const none[] = { NULL };
+  return guest->ops ? guest->ops->summary : none;
+}
+
+gboolean
+hw_guest_regs_need_gdb(HwGuest *guest)
+{
+  return guest->ops != NULL && guest->ops->needs_gdb;
+}
+
 void
 hw_guest_forget_regs(HwGuest *guest)
 {
@@ -185,7 +198,7 @@ hw_guest_read_regs(HwGuest *guest, guint cpu, GError **error)
   }
   if (guest->ops == NULL) {
     g_set_error(error, HW_ERROR, HW_ERROR_UNSUPPORTED,
-                "reading registers of %s guests is not supported (x86_64 and aarch64 are)",
+                "reading registers of %s guests is not supported",
                 guest->arch_name);
     return NULL;
   }

@@ -248,6 +248,7 @@ const HwMmuOps hw_mmu_aarch64_ops = {
   .set_user_root = arm_set_user_root,
   .set_kernel_root = arm_set_kernel_root,
   .kernel_root = arm_kernel_root,
+  .separate_kernel_root = TRUE,
   .kernel_root_candidates = arm_kernel_root_candidates,
   .retry_root = NULL,
   .walk = arm_walk,

@@ -14,8 +14,10 @@ typedef struct {
   /* Replace the tables of the user half (a process's) or of the kernel half. */
   void (*set_user_root)(HwMmu *mmu, guint64 root);
   void (*set_kernel_root)(HwMmu *mmu, guint64 root);
-  /* The kernel half's tables. */
+  /* The kernel half's tables, and whether they are apart from the user half's (a
+   * kernel root can then be replaced without touching the user half). */
   guint64 (*kernel_root)(const HwMmu *mmu);
+  gboolean separate_kernel_root;
   /* Roots of the kernel half an OS may keep beside the one in the registers, most
    * likely first, the registers' own among them (see hw_mmu_kernel_root_candidates). */
   guint (*kernel_root_candidates)(const HwMmu *mmu, guint64 *out, guint max);

@@ -210,6 +210,7 @@ const HwMmuOps hw_mmu_x86_64_ops = {
   .set_user_root = x86_set_root,
   .set_kernel_root = x86_set_root,
   .kernel_root = x86_kernel_root,
+  .separate_kernel_root = FALSE,   /* CR3 serves both halves */
   .kernel_root_candidates = x86_kernel_root_candidates,
   .retry_root = x86_retry_root,
   .walk = x86_walk,

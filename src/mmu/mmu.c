@@ -13,7 +13,7 @@ ops_for(HwArch arch, GError **error)
     if (walkers[i]->arch == arch)
       return walkers[i];
   g_set_error(error, HW_ERROR, HW_ERROR_UNSUPPORTED,
-              "page walks are implemented for x86_64 and aarch64 only, not %s",
+              "page walks are not implemented for %s guests",
               hw_arch_name(arch));
   return NULL;
 }
@@ -84,6 +84,12 @@ guint64
 hw_mmu_get_kernel_root(const HwMmu *mmu)
 {
   return mmu->ops->kernel_root(mmu);
+}
+
+gboolean
+hw_mmu_has_separate_kernel_root(const HwMmu *mmu)
+{
+  return mmu->ops->separate_kernel_root;
 }
 
 guint64

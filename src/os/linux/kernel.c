@@ -395,7 +395,7 @@ hw_linux_open(HwGuest *guest, const char *cache_dir, GError **error)
       lx->arch = arches[i];
   if (lx->arch == NULL) {
     g_set_error(error, HW_ERROR, HW_ERROR_UNSUPPORTED,
-                "Linux discovery supports x86_64 and aarch64 guests, not %s",
+                "Linux discovery does not support %s guests",
                 hw_guest_get_arch_name(guest));
     return NULL;
   }
