@@ -357,10 +357,17 @@ hw_gdb_connect(const char *addr, guint timeout_ms, GError **error)
   gdb->sock = g_socket_connection_get_socket(gdb->conn);
   g_socket_set_timeout(gdb->sock, (gdb->timeout_ms + 999) / 1000);
 
+  GError *local = NULL;
   g_autofree char *features = command(gdb, "qSupported:multiprocess+;xmlRegisters=i386", NULL,
-                                      error);
-  if (features == NULL)
+                                      &local);
+  if (features == NULL) {
+    /* QEMU's stub takes one client: a second one is connected but never answered. */
+    if (g_error_matches(local, HW_ERROR, HW_ERROR_TIMEOUT))
+      g_prefix_error(&local, "%s: is another debugger attached? QEMU's stub serves one "
+                     "client at a time: ", addr);
+    g_propagate_error(error, local);
     return NULL;
+  }
   if (strstr(features, "qXfer:features:read+") == NULL) {
     g_set_error(error, HW_ERROR, HW_ERROR_PROTOCOL,
                 "%s: the GDB stub offers no target description", addr);

@@ -4,6 +4,8 @@
  * the ground truth the guest printed, and with the run state before and after. */
 #include "guest-harness.h"
 
+#include <gio/gunixsocketaddress.h>
+
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -156,9 +158,11 @@ test_run_state_kept(void)
 {
   g_autofree char *pid = g_strdup_printf("%d", guest->sleep.pid);
   g_autofree char *va = g_strdup_printf("0x%" G_GINT64_MODIFIER "x", guest->sleep.va);
-  const char *const cmds[][6] = {
+  const char *const cmds[][8] = {
     { "regs" }, { "kernel" }, { "ps" }, { "maps", pid }, { "translate", va, "--pid", pid },
-    { "read", va, "16", "--pid", pid }, { "translate", "0x10" }, { "scan", "--string", "HAYWIRE", "--pid", pid },
+    { "read", va, "16", "--pid", pid }, { "translate", "0x10" },
+    { "scan", "--string", "HAYWIRE", "--pid", pid }, { "scan", "--find", "png" },
+    { "read", va, "16", "--live", "--pid", pid }, { "regs", "--live", "--all" },
   };
   for (int paused = 0; paused < 2; paused++) {
     if (paused) {
@@ -166,7 +170,10 @@ test_run_state_kept(void)
     }
     for (gsize i = 0; i < G_N_ELEMENTS(cmds); i++) {
       g_autoptr(HwRun) r = hw_test_run(guest, cmds[i]);
-      g_assert_cmpint(r->status, ==, strcmp(cmds[i][1] ? cmds[i][1] : "", "0x10") == 0 ? 1 : 0);
+      int want = strcmp(cmds[i][1] ? cmds[i][1] : "", "0x10") == 0 ? 1 : 0;
+      if (r->status != want)
+        g_error("'%s %s': exit %d, not %d: %s", cmds[i][0], cmds[i][1] ? cmds[i][1] : "",
+                r->status, want, r->err);
       if (hw_test_guest_running(guest) != !paused)
         g_error("'%s' left the guest %s", cmds[i][0], paused ? "running" : "paused");
     }
@@ -299,6 +306,30 @@ test_bad_stub(void)
   expect_error(qmp, "not a GDB stub");
   const char *missing[] = { "--gdb", "/nonexistent/gdb.sock", "regs", NULL };
   expect_error(missing, "GDB stub");
+
+  /* Another debugger holds the stub (QEMU serves one client; attaching stopped the
+   * VM): a clear error after the time-out, and the guest as that debugger left it. */
+  {
+    g_autoptr(GSocketClient) client = g_socket_client_new();
+    g_autoptr(GSocketAddress) addr = g_unix_socket_address_new(guest->gdb);
+    g_autoptr(GSocketConnection) other = g_socket_client_connect(
+        client, G_SOCKET_CONNECTABLE(addr), NULL, NULL);
+    g_assert_nonnull(other);
+    static const char hello[] = "$qSupported#37";
+    GOutputStream *os = g_io_stream_get_output_stream(G_IO_STREAM(other));
+    g_assert_true(g_output_stream_write_all(os, hello, strlen(hello), NULL, NULL, NULL));
+    for (int i = 0; i < 200 && hw_test_guest_running(guest); i++)
+      g_usleep(10000);
+    g_assert_false(hw_test_guest_running(guest));
+    const char *busy[] = { "--timeout", "1500", "regs", NULL };
+    g_autoptr(HwRun) r = hw_test_run(guest, busy);
+    g_assert_cmpint(r->status, ==, 1);
+    g_assert_nonnull(strstr(r->err, "another debugger"));
+    g_assert_false(hw_test_guest_running(guest));
+    g_io_stream_close(G_IO_STREAM(other), NULL, NULL);
+  }
+  resume_guest();
+  g_assert_true(hw_test_guest_running(guest));
 
   /* Stubs of other VMs: another vCPU count, another arch. */
   g_autofree char *s1 = g_build_filename(guest->run_dir, "other-arm.sock", NULL);
