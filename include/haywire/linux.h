@@ -73,6 +73,10 @@ gboolean hw_linux_find_task(HwLinux *lx, gint32 pid, HwTask *out, GError **error
 GArray *hw_linux_list_vmas(HwLinux *lx, const HwTask *t, gboolean *partial, GError **error);
 /* Free a GArray of HwVma and the paths in it. */
 void hw_vma_array_free(GArray *vmas);
+/* The address space of a vCPU's registers REGS, with the kernel half on the kernel's own
+ * tables where it has tables apart (arm64: under KPTI a vCPU at EL0 holds trampoline
+ * tables in TTBR1_EL1); the caller owns it. */
+HwMmu *hw_linux_vcpu_mmu(HwLinux *lx, const HwRegs *regs, GError **error);
 /* The user address space of task T (paging mode from the kernel's). */
 HwMmu *hw_linux_task_mmu(HwLinux *lx, const HwTask *t, GError **error);
 

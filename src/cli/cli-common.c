@@ -252,17 +252,12 @@ hw_cli_mmu(HwCli *cli, int cpu, const char *root, int pid, GError **error)
     /* Paging mode (4/5 levels, NX) still comes from the vCPU. */
     return hw_mmu_new_from_root(mem, hw_guest_get_arch(cli->guest), root_gpa, regs, error);
   }
-  HwMmu *mmu = hw_mmu_new_from_regs(mem, regs, error);
   /* Where the kernel half has tables of its own, a vCPU may hold stand-ins there (arm64
-   * KPTI at EL0: the trampoline tables): kernel addresses go through the kernel's own
-   * tables when Linux discovery finds them (at EL1 they are the same). */
-  if (mmu != NULL && hw_mmu_has_separate_kernel_root(mmu)) {
-    HwLinux *lx = hw_cli_linux(cli, NULL);
-    if (lx != NULL) {
-      HwMmu *k = hw_mmu_copy_with_kernel_root(mmu, hw_linux_get_info(lx)->kernel_pgd_gpa);
-      hw_mmu_free(mmu);
-      mmu = k;
-    }
-  }
-  return mmu;
+   * KPTI at EL0): with a Linux guest the kernel's own tables serve kernel addresses. */
+  HwMmu *mmu = hw_mmu_new_from_regs(mem, regs, error);
+  HwLinux *lx = mmu && hw_mmu_has_separate_kernel_root(mmu) ? hw_cli_linux(cli, NULL) : NULL;
+  if (lx == NULL)
+    return mmu;
+  hw_mmu_free(mmu);
+  return hw_linux_vcpu_mmu(lx, regs, error);
 }

@@ -215,6 +215,17 @@ hw_linux_find_task(HwLinux *lx, gint32 pid, HwTask *out, GError **error)
 }
 
 HwMmu *
+hw_linux_vcpu_mmu(HwLinux *lx, const HwRegs *regs, GError **error)
+{
+  HwMmu *mmu = hw_mmu_new_from_regs(lx->mem, regs, error);
+  if (mmu == NULL || !hw_mmu_has_separate_kernel_root(mmu))
+    return mmu;   /* x86-64: CR3 serves both halves (PTI is retried by the walker) */
+  HwMmu *k = hw_mmu_copy_with_kernel_root(mmu, lx->info.kernel_pgd_gpa);
+  hw_mmu_free(mmu);
+  return k;
+}
+
+HwMmu *
 hw_linux_task_mmu(HwLinux *lx, const HwTask *t, GError **error)
 {
   if (t->pgd_gpa == 0) {
