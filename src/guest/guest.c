@@ -142,7 +142,9 @@ hw_guest_pause(HwGuest *guest, gboolean *was_running, GError **error)
     return FALSE;
   if (!expect_running(guest, FALSE, error)) {
     /* We may have half-paused it: do not leave it so. */
-    g_autoptr(JsonNode) c = hw_qmp_execute(guest->qmp, "cont", NULL, NULL);
+    JsonNode *c = hw_qmp_execute(guest->qmp, "cont", NULL, NULL);
+    if (c != NULL)
+      json_node_unref(c);
     return FALSE;
   }
   guest->known_paused = TRUE;

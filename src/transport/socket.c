@@ -1,5 +1,6 @@
 /* Sockets for QEMU's monitors and stubs: "PATH", "unix:PATH", "HOST:PORT",
- * "tcp:HOST:PORT", "[V6]:PORT"; connected with a time-out. */
+ * "tcp:HOST:PORT", "[V6]:PORT"; connected with a time-out. "fd:N" takes a socket that is
+ * already connected (inherited from a launch script, or one end of a socketpair). */
 #include "transport/socket.h"
 #include <haywire/error.h>
 
@@ -43,9 +44,32 @@ parse_address(const char *addr, GError **error)
   return g_unix_socket_address_new(addr);
 }
 
+/* "fd:N": wrap the connected socket N (owned by the connection from now on). */
+static GSocketConnection *
+connection_from_fd(const char *addr, const char *what, GError **error)
+{
+  const char *n = addr + 3;
+  guint64 fd = 0;
+  if (*n == '\0' || strspn(n, "0123456789") != strlen(n) || strlen(n) > 9 ||
+      (fd = g_ascii_strtoull(n, NULL, 10)) > G_MAXINT) {
+    g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT, "bad file descriptor in %s", addr);
+    return NULL;
+  }
+  g_autoptr(GError) local = NULL;
+  g_autoptr(GSocket) sock = g_socket_new_from_fd((int)fd, &local);
+  if (sock == NULL) {
+    g_set_error(error, HW_ERROR, HW_ERROR_CONNECT, "cannot use %s as %s: %s", addr, what,
+                local->message);
+    return NULL;
+  }
+  return g_socket_connection_factory_create_connection(sock);
+}
+
 GSocketConnection *
 hw_socket_connect(const char *addr, guint timeout_ms, const char *what, GError **error)
 {
+  if (g_str_has_prefix(addr, "fd:"))
+    return connection_from_fd(addr, what, error);
   g_autoptr(GSocketAddress) sa = parse_address(addr, error);
   if (sa == NULL)
     return NULL;

@@ -55,7 +55,8 @@ put(int fd, const char *data, gboolean corrupt)
   for (const char *p = data; *p; p++)
     sum += (guchar)*p;
   g_autofree char *pkt = g_strdup_printf("$%s#%02x", data, (sum + (corrupt ? 1 : 0)) & 0xff);
-  g_assert_cmpint(write(fd, pkt, strlen(pkt)), ==, (gssize)strlen(pkt));
+  /* The client may have hung up already (it gave up on us): not the fake's failure. */
+  (void)!send(fd, pkt, strlen(pkt), MSG_NOSIGNAL);
 }
 
 /* The next packet from the client (acks skipped), or NULL when it hung up. */
@@ -75,7 +76,7 @@ get(int fd)
       char cs[2];
       if (read(fd, cs, 2) != 2)
         break;
-      g_assert_cmpint(write(fd, "+", 1), ==, 1);
+      (void)!send(fd, "+", 1, MSG_NOSIGNAL);   /* the client may be gone */
       return g_string_free(s, FALSE);
     }
     g_string_append_c(s, c);
@@ -109,7 +110,7 @@ fake_thread(gpointer data)
   char *req;
   if (f->mode == FAKE_QMP) {
     static const char greeting[] = "{\"QMP\": {\"version\": {}}}\r\n";
-    g_assert_cmpint(write(fd, greeting, strlen(greeting)), ==, (gssize)strlen(greeting));
+    (void)!send(fd, greeting, strlen(greeting), MSG_NOSIGNAL);
   }
   while ((req = get(fd)) != NULL) {
     g_autofree char *r = req, *answer = NULL;

@@ -1,0 +1,32 @@
+/* Fuzz the parsers of HMP text: `info registers` (x86-64) and `info mtree -f` (the RAM
+ * map of a backend), on the same input. */
+#include <haywire/haywire.h>
+
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const guint8 *data, gsize size);
+
+int
+LLVMFuzzerTestOneInput(const guint8 *data, gsize size)
+{
+  if (size > (1u << 20))
+    return 0;
+  /* HMP answers are strings: NUL-terminated, no embedded NUL. */
+  g_autofree char *text = g_strndup((const char *)data, size);
+  HwRegs *regs = hw_regs_parse_x86_64(text, NULL);
+  if (regs != NULL) {
+    guint n;
+    const char *const *names = hw_regs_get_names(regs, &n);
+    guint64 v;
+    for (guint i = 0; i < n; i++)
+      hw_regs_get(regs, names[i], &v);
+    hw_regs_free(regs);
+  }
+  static const char *const regions[] = { "ram0", "pc.ram", "mem" };
+  for (gsize i = 0; i < G_N_ELEMENTS(regions); i++) {
+    GArray *ranges = hw_ram_map_parse_mtree(text, regions[i], NULL);
+    if (ranges != NULL)
+      g_array_unref(ranges);
+  }
+  return 0;
+}
