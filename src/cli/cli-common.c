@@ -130,8 +130,14 @@ hw_cli_pause(HwCli *cli, GError **error)
     sigaction(SIGHUP, &sa, NULL);
     installed = TRUE;
   }
-  /* Arm before "stop" so a signal during the stop still resumes. */
-  paused_fd = hw_qmp_get_fd(cli->qmp);
+  /* Arm before "stop" so a signal during the stop still resumes, but only for a guest
+   * that runs: a signal must never resume a guest someone else had paused. */
+  gboolean running = FALSE;
+  g_autofree char *status = hw_guest_query_status(cli->guest, &running, error);
+  if (status == NULL)
+    return FALSE;
+  if (running)
+    paused_fd = hw_qmp_get_fd(cli->qmp);
   if (!hw_guest_pause(cli->guest, &was_running, error)) {
     paused_fd = -1;
     return FALSE;

@@ -237,8 +237,9 @@ queue_if_event(HwQmp *qmp, JsonObject *msg)
   return TRUE;
 }
 
-/* Send TEXT whole; SIGINT/SIGTERM are held off so a signal-time "cont" never lands
- * in the middle of another command on the wire. */
+/* Send TEXT whole; the signals whose handler may send a "cont" (SIGINT, SIGTERM,
+ * SIGHUP) are held off, so that "cont" never lands in the middle of another command on
+ * the wire. */
 static gboolean
 send_all(HwQmp *qmp, const char *text, gsize len, GError **error)
 {
@@ -246,6 +247,7 @@ send_all(HwQmp *qmp, const char *text, gsize len, GError **error)
   sigemptyset(&block);
   sigaddset(&block, SIGINT);
   sigaddset(&block, SIGTERM);
+  sigaddset(&block, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &block, &old);
   gboolean ok = TRUE;
   while (len > 0) {

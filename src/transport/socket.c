@@ -4,7 +4,9 @@
 #include "transport/socket.h"
 #include <haywire/error.h>
 
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <gio/gunixsocketaddress.h>
 
 static GSocketAddress *
@@ -53,6 +55,14 @@ connection_from_fd(const char *addr, const char *what, GError **error)
   if (*n == '\0' || strspn(n, "0123456789") != strlen(n) || strlen(n) > 9 ||
       (fd = g_ascii_strtoull(n, NULL, 10)) > G_MAXINT) {
     g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT, "bad file descriptor in %s", addr);
+    return NULL;
+  }
+  /* GIO warns about descriptors it cannot use: check first that this one is a socket. */
+  struct stat st;
+  errno = 0;
+  if (fstat((int)fd, &st) != 0 || !S_ISSOCK(st.st_mode)) {
+    g_set_error(error, HW_ERROR, HW_ERROR_CONNECT, "cannot use %s as %s: %s", addr, what,
+                errno == EBADF ? "no such open file descriptor" : "not a socket");
     return NULL;
   }
   g_autoptr(GError) local = NULL;

@@ -840,6 +840,36 @@ test_getter_values(void)
   g_assert_error(error, HW_ERROR, HW_ERROR_PROTOCOL);
 }
 
+/* "fd:N": a socket the caller already holds (one end of a socketpair here). */
+static void
+test_address_fd(void)
+{
+  int sv[2];
+  g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), ==, 0);
+  static const char said[] =
+    "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 22, \"minor\": 2, \"major\": 7}}}}\n"
+    "{\"return\": {}, \"id\": \"hw-1\"}\n";
+  g_assert_cmpint(write(sv[1], said, strlen(said)), ==, (gssize)strlen(said));
+  g_autofree char *addr = g_strdup_printf("fd:%d", sv[0]);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HwQmp) qmp = hw_qmp_connect(addr, 1000, &error);
+  g_assert_no_error(error);
+  g_assert_cmpstr(hw_qmp_get_version(qmp), ==, "7.2.22");
+  close(sv[1]);
+
+  static const struct { const char *addr; int code; } bad[] = {
+    { "fd:", HW_ERROR_INVALID_ARGUMENT },
+    { "fd:x1", HW_ERROR_INVALID_ARGUMENT },
+    { "fd:99999999999", HW_ERROR_INVALID_ARGUMENT },
+    { "fd:987654", HW_ERROR_CONNECT },     /* not an open descriptor */
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+    g_clear_error(&error);
+    g_assert_null(hw_qmp_connect(bad[i].addr, 300, &error));
+    g_assert_error(error, HW_ERROR, bad[i].code);
+  }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -852,6 +882,7 @@ main(int argc, char **argv)
   g_test_add_func("/qmp/reply/longer-timeout", test_reply_longer_timeout);
   g_test_add_func("/qmp/hmp/cpu-index", test_hmp_cpu_index);
   g_test_add_func("/qmp/events/poll", test_events_poll);
+  g_test_add_func("/qmp/address/fd", test_address_fd);
   for (guint i = 0; i < G_N_ELEMENTS(bad_peer_cases); i++) {
     g_autofree char *path = g_strdup_printf("/qmp/bad-peer/%s", bad_peer_cases[i].name);
     g_test_add_data_func(path, &bad_peer_cases[i], test_bad_peer);
