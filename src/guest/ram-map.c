@@ -70,12 +70,17 @@ parse_range_line(const char *line, const char *region, HwRamRange *out)
 GArray *
 hw_ram_map_parse_mtree(const char *mtree_text, const char *region, GError **error)
 {
-  g_auto(GStrv) lines = g_strsplit(mtree_text, "\n", MAX_MTREE_LINES);
   g_autoptr(GArray) ranges = g_array_new(FALSE, FALSE, sizeof(HwRamRange));
   gboolean in_memory_view = FALSE, saw_memory_view = FALSE;
 
-  for (guint i = 0; lines[i] != NULL; i++) {
-    const char *line = g_strchomp(lines[i]);  /* HMP text ends lines with \r\n */
+  /* Line by line, without splitting the whole text first (g_strsplit with a limit sizes
+   * its array for the limit: megabytes for every call). */
+  const char *next = mtree_text;
+  for (guint i = 0; next != NULL && *next != '\0' && i < MAX_MTREE_LINES; i++) {
+    const char *nl = strchr(next, '\n');
+    g_autofree char *copy = nl ? g_strndup(next, (gsize)(nl - next)) : g_strdup(next);
+    next = nl ? nl + 1 : NULL;
+    const char *line = g_strchomp(copy);  /* HMP text ends lines with \r\n */
     if (g_str_has_prefix(line, "FlatView")) {
       if (saw_memory_view && in_memory_view)
         break;
