@@ -6,15 +6,9 @@
 
 int LLVMFuzzerTestOneInput(const guint8 *data, gsize size);
 
-int
-LLVMFuzzerTestOneInput(const guint8 *data, gsize size)
+static void
+client(const char *addr)
 {
-  if (size > FUZZ_PEER_MAX)
-    return 0;
-  int peer;
-  g_autofree char *addr = fuzz_peer_start(data, size, &peer);
-  if (addr == NULL)
-    return 0;
   HwGdb *gdb = hw_gdb_connect(addr, 50, NULL);
   if (gdb != NULL) {
     hw_gdb_get_arch(gdb);
@@ -30,6 +24,10 @@ LLVMFuzzerTestOneInput(const guint8 *data, gsize size)
     hw_regs_free(regs);
     hw_gdb_detach(gdb, NULL);   /* frees */
   }
-  close(peer);
-  return 0;
+}
+
+int
+LLVMFuzzerTestOneInput(const guint8 *data, gsize size)
+{
+  return fuzz_peer_run(data, size, client);
 }

@@ -15,6 +15,8 @@
 static inline char *
 fuzz_peer_start(const guint8 *data, gsize size, int *peer)
 {
+  if (size > FUZZ_PEER_MAX)
+    return NULL;
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
     return NULL;
@@ -33,4 +35,19 @@ fuzz_peer_start(const guint8 *data, gsize size, int *peer)
   shutdown(sv[1], SHUT_WR);
   *peer = sv[1];
   return g_strdup_printf("fd:%d", sv[0]);
+}
+
+/* The body of a peer-playing target: DATA said by the peer, CLIENT run on the address
+ * of the other end (it owns that descriptor once it connects). */
+static inline int
+fuzz_peer_run(const guint8 *data, gsize size, void (*client)(const char *addr))
+{
+  int peer;
+  char *addr = fuzz_peer_start(data, size, &peer);
+  if (addr == NULL)
+    return 0;
+  client(addr);
+  g_free(addr);
+  close(peer);
+  return 0;
 }

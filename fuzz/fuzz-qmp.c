@@ -6,15 +6,9 @@
 
 int LLVMFuzzerTestOneInput(const guint8 *data, gsize size);
 
-int
-LLVMFuzzerTestOneInput(const guint8 *data, gsize size)
+static void
+client(const char *addr)
 {
-  if (size > FUZZ_PEER_MAX)
-    return 0;
-  int peer;
-  g_autofree char *addr = fuzz_peer_start(data, size, &peer);
-  if (addr == NULL)
-    return 0;
   /* A short time-out: the input ends with end of file anyway. */
   HwQmp *qmp = hw_qmp_connect(addr, 50, NULL);
   if (qmp != NULL) {
@@ -44,6 +38,10 @@ LLVMFuzzerTestOneInput(const guint8 *data, gsize size)
     }
     hw_qmp_free(qmp);
   }
-  close(peer);
-  return 0;
+}
+
+int
+LLVMFuzzerTestOneInput(const guint8 *data, gsize size)
+{
+  return fuzz_peer_run(data, size, client);
 }
