@@ -7,12 +7,12 @@
 static const char *const gdb_x86_64[] = { "rip", "cr0", "cr2", "cr3", "cr4", "efer", "rsp",
                                           "eflags", NULL };
 
-/* x86-64 registers through the GDB stub, as a second route beside HMP. Attaching stops
- * the guest and detaching lets it run even if QMP had stopped it: a guest that was
- * paused is stopped again through QMP. (AArch64's come from the stub anyway, through
- * the guest model, which leaves a paused guest paused without this dance.) */
+/* x86-64 registers through the GDB stub, as a second route beside HMP. The guest is
+ * paused through QMP first; QEMU would resume it on a detach, so the stub is left by
+ * closing the socket (AArch64's registers come from the stub anyway, through the guest
+ * model, which does the same). */
 static HwRegs *
-regs_from_gdb(HwCli *cli, int cpu, gboolean keep_paused, GError **error)
+regs_from_gdb(HwCli *cli, int cpu, GError **error)
 {
   g_autoptr(HwGdb) gdb = hw_gdb_connect(cli->gdb_addr, cli->timeout_ms, error);
   if (gdb == NULL)
@@ -23,11 +23,9 @@ regs_from_gdb(HwCli *cli, int cpu, gboolean keep_paused, GError **error)
                 hw_arch_name(hw_gdb_get_arch(gdb)));
     return NULL;   /* closing without detaching leaves that VM stopped as it was */
   }
-  g_autoptr(HwRegs) regs = hw_gdb_read_regs(gdb, (guint)cpu, gdb_x86_64, error);
-  gboolean detached = hw_gdb_detach(g_steal_pointer(&gdb), regs ? error : NULL);
-  if (keep_paused && !hw_guest_pause(cli->guest, NULL, regs && detached ? error : NULL))
-    return NULL;
-  return regs && detached ? g_steal_pointer(&regs) : NULL;
+  /* The guest is paused (no --live with the stub): closing without detaching leaves it
+   * so, where a detach would let it run until QMP stopped it again. */
+  return hw_gdb_read_regs(gdb, (guint)cpu, gdb_x86_64, error);
 }
 
 int
@@ -60,7 +58,7 @@ hw_cmd_regs(HwCli *cli, int argc, char **argv)
     return hw_cli_usage("regs", "--gdb-stub stops the guest while attached: no --live");
   if (!live && !hw_cli_pause(cli, &error))
     return hw_cli_fail(error);
-  g_autoptr(HwRegs) regs = via_gdb ? regs_from_gdb(cli, cpu, !live, &error)
+  g_autoptr(HwRegs) regs = via_gdb ? regs_from_gdb(cli, cpu, &error)
                                    : hw_cli_regs(cli, cpu, &error);
   if (regs == NULL)
     return hw_cli_fail(error);
