@@ -35,9 +35,13 @@ hw_linux_get_kernel_mmu(const HwLinux *lx)
   return lx->kmmu;
 }
 
-gboolean
-hw_linux_search_ram(HwLinux *lx, guint64 lo, guint64 hi, const void *needle, gsize nlen,
-                    gsize align, HwLinuxHitFn fn, gpointer data, GError **error)
+/* Callback for each hit of NEEDLE: return TRUE to stop. */
+typedef gboolean (*HitFn)(HwLinux *lx, guint64 gpa, const guint8 *p, gsize avail, gpointer data);
+
+/* Search guest RAM in [LO, HI) for NEEDLE at multiples of ALIGN; guarded against SIGBUS. */
+static gboolean
+search_ram(HwLinux *lx, guint64 lo, guint64 hi, const void *needle, gsize nlen, gsize align,
+           HitFn fn, gpointer data, GError **error)
 {
   guint n;
   const HwRamRange *r = hw_physmem_get_ranges(lx->mem, &n);
@@ -138,7 +142,7 @@ find_banner(HwLinux *lx)
   guint64 lo = lx->info.text_gpa;
   read_uts(lx, release, version);
   BannerWant want = { release[0] ? release : NULL, version };
-  hw_linux_search_ram(lx, lo, lo + IMAGE_WINDOW, needle, sizeof needle - 1, 1, banner_hit, &want, NULL);
+  search_ram(lx, lo, lo + IMAGE_WINDOW, needle, sizeof needle - 1, 1, banner_hit, &want, NULL);
   if (lx->info.banner == NULL && release[0])
     lx->info.banner = g_strdup_printf("Linux version %s %s", release, version);
 }
@@ -196,10 +200,10 @@ find_btf(HwLinux *lx, GError **error)
   static const guint8 magic[] = { 0x9f, 0xeb, 0x01, 0x00 };
   BtfHit best = { 0, 0 };
   guint64 lo = lx->info.text_gpa;
-  if (!hw_linux_search_ram(lx, lo, lo + IMAGE_WINDOW, magic, sizeof magic, 4, btf_hit, &best, error))
+  if (!search_ram(lx, lo, lo + IMAGE_WINDOW, magic, sizeof magic, 4, btf_hit, &best, error))
     return FALSE;
   if (best.size == 0 &&
-      !hw_linux_search_ram(lx, 0, G_MAXUINT64, magic, sizeof magic, 4, btf_hit, &best, error))
+      !search_ram(lx, 0, G_MAXUINT64, magic, sizeof magic, 4, btf_hit, &best, error))
     return FALSE;
   if (best.size == 0) {
     g_set_error(error, HW_ERROR, HW_ERROR_BTF,
@@ -297,11 +301,11 @@ init_task_candidates(HwLinux *lx, GError **error)
   static const char comm[16] = "swapper/0";
   g_autoptr(GArray) found = g_array_new(FALSE, FALSE, sizeof(guint64));
   guint64 lo = lx->info.text_gpa;
-  if (!hw_linux_search_ram(lx, lo, lo + IMAGE_WINDOW, comm, sizeof comm, 8, swapper_hit, found,
+  if (!search_ram(lx, lo, lo + IMAGE_WINDOW, comm, sizeof comm, 8, swapper_hit, found,
                            error))
     return NULL;
   if (found->len == 0 &&
-      !hw_linux_search_ram(lx, 0, G_MAXUINT64, comm, sizeof comm, 8, swapper_hit, found, error))
+      !search_ram(lx, 0, G_MAXUINT64, comm, sizeof comm, 8, swapper_hit, found, error))
     return NULL;
   return g_steal_pointer(&found);
 }

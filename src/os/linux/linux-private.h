@@ -79,14 +79,6 @@ char *hw_linux_read_string(const HwLinux *lx, guint64 va, gsize max, GError **er
 /* Plausible kernel pointer (upper half, 8-byte aligned). */
 gboolean hw_linux_is_kernel_ptr(guint64 va);
 
-/* Callback for each hit of a RAM search: return TRUE to stop. */
-typedef gboolean (*HwLinuxHitFn)(HwLinux *lx, guint64 gpa, const guint8 *p, gsize avail,
-                                 gpointer data);
-/* Search guest RAM in [LO, HI) for NEEDLE at multiples of ALIGN; guarded against SIGBUS. */
-gboolean hw_linux_search_ram(HwLinux *lx, guint64 lo, guint64 hi, const void *needle,
-                             gsize nlen, gsize align, HwLinuxHitFn fn, gpointer data,
-                             GError **error);
-
 /* Check that the discovery result in LX still describes the running kernel. */
 gboolean hw_linux_validate(HwLinux *lx, GError **error);
 /* Cache of the discovery result, per guest boot. */
