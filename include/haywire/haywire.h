@@ -4,7 +4,6 @@
 #include <haywire/error.h>
 #include <haywire/qmp.h>
 #include <haywire/gdb.h>
-#include <haywire/guard.h>
 #include <haywire/physmem.h>
 #include <haywire/guest.h>
 #include <haywire/mmu.h>

@@ -29,8 +29,16 @@ void hw_physmem_free(HwPhysMem *mem);
 const HwRamRange *hw_physmem_get_ranges(const HwPhysMem *mem, guint *n_ranges);
 /* Total bytes of guest RAM. */
 guint64 hw_physmem_get_ram_size(const HwPhysMem *mem);
-/* Pointer to LEN bytes at GPA inside one range, or NULL. Access it under a HW_GUARD. */
+/* Pointer to LEN bytes at GPA inside one range, or NULL. Touch it only inside
+ * hw_physmem_access: the file may shrink under the mapping (SIGBUS). */
 const guint8 *hw_physmem_ptr(const HwPhysMem *mem, guint64 gpa, gsize len);
+/* Work on LEN mapped bytes at P (no copy). */
+typedef void (*HwPhysMemFunc)(const guint8 *p, gsize len, gpointer data);
+/* Run FN on the LEN bytes at GPA (one range) in place, guarded against the memory file
+ * shrinking: HW_ERROR_OUT_OF_RANGE outside RAM, HW_ERROR_GONE when the memory vanished
+ * while FN ran (FN then stopped part-way; it must hold no locks or allocations). */
+gboolean hw_physmem_access(const HwPhysMem *mem, guint64 gpa, gsize len, HwPhysMemFunc fn,
+                           gpointer data, GError **error);
 /* The first stretch of written data in [GPA, END) (one RAM range): FALSE when the rest
  * is a hole of the sparse memory file, which reads as zeros (the guest never wrote it;
  * touching it through the mapping would make tmpfs allocate it). */

@@ -3,6 +3,7 @@
 
 #include <glib.h>
 #include <haywire/scan.h>
+#include <haywire/linux.h>
 
 G_BEGIN_DECLS
 
@@ -57,6 +58,24 @@ gboolean hw_overview_locate(const HwOverviewRange *ranges, guint n_ranges, guint
 const char *hw_overview_class_name(guint cls);
 /* The overview's colour (0xRRGGBB) of page class CLS; data's for anything not a class. */
 guint32 hw_overview_class_colour(guint cls);
+
+/* What the overview shows of all RAM, from one pass over it. */
+typedef struct {
+  GPtrArray *classes;    /* one byte array per RAM range, HwPageClass per page */
+  guint n_images;        /* image hits marked */
+  guint n_spaces;        /* process address spaces whose page tables were marked */
+  gboolean tables_known; /* FALSE without a Linux model: no page-table class */
+  gboolean partial;      /* image hits may be missing (see hw_scan_phys_run) */
+} HwOverviewPages;
+
+/* Classify every page of MEM and find the images in the same pass, then mark image
+ * pages and, with LX (may be NULL), the page-table pages of the kernel and of every
+ * process; the caller owns OUT (hw_overview_pages_clear). */
+gboolean hw_overview_collect(const HwPhysMem *mem, HwLinux *lx, guint n_threads,
+                             HwScanProgress progress, gpointer progress_data,
+                             HwOverviewPages *out, GError **error);
+/* Free what PAGES holds and zero it. */
+void hw_overview_pages_clear(HwOverviewPages *pages);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(HwCanvas, hw_canvas_free)
 

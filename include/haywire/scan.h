@@ -49,11 +49,36 @@ GPtrArray *hw_pattern_list_for_string(const char *text, GError **error);
 /* Free one pattern. */
 void hw_pattern_free(HwPattern *p);
 
-/* Scan all guest RAM for PATTERNS (may be NULL) and the image kinds in the mask
- * IMAGES (1 << HwImageKind) with N_THREADS threads (0: one per core); hits sorted by
- * gpa. All-zero pages are skipped. *PARTIAL (may be NULL) is set when hits may be
- * missing: too many of them, or the image checks spent their budget (RAM size + 256
- * MiB of reads, against a guest planting fake files). */
+/* Most threads a scan or classification runs on. */
+#define HW_SCAN_MAX_THREADS 256
+
+/* What one pass over all guest RAM looks for. */
+typedef struct {
+  GPtrArray *patterns;       /* HwPattern*, may be NULL */
+  guint images;              /* mask of 1 << HwImageKind */
+  gboolean classes;          /* also the class of every page (hw_scan_page_classes) */
+  guint n_threads;           /* 0: one per core */
+  HwScanProgress progress;   /* may be NULL */
+  gpointer progress_data;
+} HwScanRequest;
+
+/* What the pass found; the caller owns it (hw_scan_report_clear). */
+typedef struct {
+  GArray *hits;              /* HwScanHit, sorted by gpa */
+  GPtrArray *classes;        /* with REQ->classes: one byte array per RAM range */
+  gboolean partial;          /* hits may be missing: limits, or the memory vanished */
+} HwScanReport;
+
+/* One pass over all guest RAM for REQ, reading each page once, into REPORT. All-zero
+ * pages are skipped; hits are bounded, and the image checks read at most RAM size + 256
+ * MiB (against a guest planting fake files): *partial says when hits may be missing.
+ * FALSE with HW_ERROR_GONE when the memory vanished: REPORT then still holds the hits
+ * found before, partial, and no classes. */
+gboolean hw_scan_phys_run(const HwPhysMem *mem, const HwScanRequest *req, HwScanReport *report,
+                          GError **error);
+/* Free what REPORT holds and zero it. */
+void hw_scan_report_clear(HwScanReport *report);
+/* hw_scan_phys_run for PATTERNS and IMAGES: the hits (caller owns), NULL on error. */
 GArray *hw_scan_phys(const HwPhysMem *mem, GPtrArray *patterns, guint images,
                      guint n_threads, HwScanProgress progress, gpointer data,
                      gboolean *partial, GError **error);

@@ -5,68 +5,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MAX_TABLES (1u << 20)   /* page-table pages visited, over all address spaces */
-
-typedef struct {
-  const HwRamRange *ranges;
-  guint n;
-  GPtrArray *classes;
-  GHashTable *seen;
-} Marks;
-
-static void
-mark(Marks *m, guint64 gpa, guint64 len, HwPageClass cls)
-{
-  for (guint r = 0; r < m->n; r++) {
-    const HwRamRange *range = &m->ranges[r];
-    if (gpa >= range->gpa + range->size || gpa + len <= range->gpa)
-      continue;
-    guint64 from = MAX(gpa, range->gpa) - range->gpa;
-    guint64 to = MIN(gpa + len, range->gpa + range->size) - range->gpa;
-    guint8 *c = g_ptr_array_index(m->classes, r);
-    for (guint64 p = from / 4096; p < (to + 4095) / 4096; p++)
-      c[p] = (guint8)cls;
-  }
-}
-
-static gboolean
-mark_table(guint64 gpa, guint level, gpointer data)
-{
-  Marks *m = data;
-  if (g_hash_table_contains(m->seen, &gpa))
-    return FALSE;   /* shared (the kernel half): walked from another root already */
-  g_hash_table_add(m->seen, g_memdup2(&gpa, sizeof gpa));
-  mark(m, gpa, 4096, HW_PAGE_PAGETABLE);
-  return TRUE;
-}
-
-/* Page-table pages of every process and of the kernel; FALSE if the guest's kernel
- * could not be found (the picture then has no page-table class). */
-static gboolean
-mark_page_tables(HwCli *cli, Marks *m, guint *n_spaces)
-{
-  g_autoptr(GError) error = NULL;
-  HwLinux *lx = hw_cli_linux(cli, &error);
-  if (lx == NULL) {
-    g_debug("no page tables: %s", error->message);
-    return FALSE;
-  }
-  guint64 budget = MAX_TABLES;
-  budget -= hw_mmu_for_each_table(hw_linux_get_kernel_mmu(lx), mark_table, m, budget);
-  g_autoptr(GArray) tasks = hw_linux_list_tasks(lx, FALSE, NULL, &error);
-  for (guint i = 0; tasks && i < tasks->len && budget > 0; i++) {
-    const HwTask *t = &g_array_index(tasks, HwTask, i);
-    if (t->pgd_gpa == 0)
-      continue;
-    g_autoptr(HwMmu) mmu = hw_linux_task_mmu(lx, t, NULL);
-    if (mmu) {
-      budget -= hw_mmu_for_each_table(mmu, mark_table, m, budget);
-      (*n_spaces)++;
-    }
-  }
-  return TRUE;
-}
-
 static void
 show_progress(guint64 done, guint64 total, gpointer what)
 {
@@ -103,7 +41,7 @@ hw_cmd_overview(HwCli *cli, int argc, char **argv)
     return hw_cli_usage("overview", "unexpected argument '%s'", argv[1]);
   if (out_path == NULL)
     return hw_cli_usage("overview", "give the output file with -o FILE.png");
-  if (threads < 0 || threads > 256)
+  if (threads < 0 || threads > HW_SCAN_MAX_THREADS)
     return hw_cli_usage("overview", "bad --threads");
 
   if (!live && !hw_cli_pause(cli, &error))
@@ -111,40 +49,33 @@ hw_cmd_overview(HwCli *cli, int argc, char **argv)
   const char *state = live ? "live" : cli->we_paused ? "paused-by-haywire" : "already-paused";
   gint64 t0 = g_get_monotonic_time();
   HwPhysMem *mem = hw_guest_get_physmem(cli->guest);
-  Marks m = { 0 };
-  m.ranges = hw_physmem_get_ranges(mem, &m.n);
-  g_autoptr(GHashTable) seen = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
-  m.seen = seen;
-  /* Progress on a terminal: classes first, then the image finders. */
+  /* Without a kernel model the picture has no page-table class. */
+  g_autoptr(GError) lx_error = NULL;
+  HwLinux *lx = hw_cli_linux(cli, &lx_error);
+  if (lx == NULL)
+    g_debug("no page tables: %s", lx_error->message);
   gboolean tty = !cli->json && isatty(STDERR_FILENO);
-  g_autoptr(GPtrArray) classes = hw_scan_page_classes(mem, (guint)threads,
-                                                      tty ? show_progress : NULL,
-                                                      (gpointer)"classified", &error);
-  g_autoptr(GArray) images = NULL;
-  guint n_spaces = 0;
-  gboolean tables = FALSE;
-  if (classes) {
-    m.classes = classes;
-    images = hw_scan_phys(mem, NULL, (1u << HW_IMAGE_N_KINDS) - 1, (guint)threads,
-                          tty ? show_progress : NULL, (gpointer)"scanned for images", NULL,
-                          &error);
-    tables = mark_page_tables(cli, &m, &n_spaces);
-  }
+  HwOverviewPages pages;
+  gboolean ok = hw_overview_collect(mem, lx, (guint)threads, tty ? show_progress : NULL,
+                                    (gpointer)"scanned", &pages, &error);
   double paused_ms = (g_get_monotonic_time() - t0) / 1000.0;
   if (tty)
     fprintf(stderr, "\r\033[K");
-  if (!hw_cli_release_after(cli, classes != NULL && images != NULL, &error))
+  if (!hw_cli_release_after(cli, ok, &error)) {
+    hw_overview_pages_clear(&pages);
     return hw_cli_fail(error);
-  for (guint i = 0; i < images->len; i++) {
-    const HwScanHit *h = &g_array_index(images, HwScanHit, i);
-    mark(&m, h->gpa, MAX(h->image.size, 1), HW_PAGE_IMAGE);
   }
+  guint n;
+  const HwRamRange *ram = hw_physmem_get_ranges(mem, &n);
+  GPtrArray *classes = pages.classes;
+  gboolean tables = pages.tables_known;
+  guint n_spaces = pages.n_spaces, n_images = pages.n_images;
 
   guint64 counts[HW_PAGE_N_CLASSES] = { 0 }, total = 0;
-  g_autofree HwOverviewRange *ranges = g_new0(HwOverviewRange, m.n);
-  for (guint r = 0; r < m.n; r++) {
+  g_autofree HwOverviewRange *ranges = g_new0(HwOverviewRange, n);
+  for (guint r = 0; r < n; r++) {
     const guint8 *c = g_ptr_array_index(classes, r);
-    ranges[r] = (HwOverviewRange){ m.ranges[r].gpa, m.ranges[r].size / 4096, c };
+    ranges[r] = (HwOverviewRange){ ram[r].gpa, ram[r].size / 4096, c };
     for (guint64 p = 0; p < ranges[r].n_pages; p++)
       counts[c[p] < HW_PAGE_N_CLASSES ? c[p] : HW_PAGE_DATA]++;
     total += ranges[r].n_pages;
@@ -153,7 +84,8 @@ hw_cmd_overview(HwCli *cli, int argc, char **argv)
                                            total >> 8,
                                            live ? "live (may be torn)" : "one paused state",
                                            tables ? "" : ", page tables unknown");
-  g_autoptr(HwCanvas) canvas = hw_overview_draw(ranges, m.n, title, &error);
+  g_autoptr(HwCanvas) canvas = hw_overview_draw(ranges, n, title, &error);
+  hw_overview_pages_clear(&pages);
   if (canvas == NULL || !hw_canvas_write_png(canvas, out_path, &error))
     return hw_cli_fail(error);
 
@@ -176,7 +108,7 @@ hw_cmd_overview(HwCli *cli, int argc, char **argv)
     }
     json_builder_end_object(b);
     json_builder_set_member_name(b, "images");
-    json_builder_add_int_value(b, images->len);
+    json_builder_add_int_value(b, n_images);
     json_builder_set_member_name(b, "address_spaces");
     json_builder_add_int_value(b, n_spaces);
     json_builder_set_member_name(b, "page_tables_known");
@@ -192,7 +124,7 @@ hw_cmd_overview(HwCli *cli, int argc, char **argv)
             canvas->height, total);
     for (guint k = 0; k < HW_PAGE_N_CLASSES; k++)
       fprintf(stderr, " %s %" G_GUINT64_FORMAT, class_names[k], counts[k]);
-    fprintf(stderr, "; %u images; %s", images->len, state);
+    fprintf(stderr, "; %u images; %s", n_images, state);
     if (!live)
       fprintf(stderr, " for %.1f ms", paused_ms);
     fprintf(stderr, "\n");

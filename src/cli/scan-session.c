@@ -37,7 +37,7 @@ hw_cli_scan_check(const char *cmd, int argc, char **argv, gboolean phys, const c
     return hw_cli_usage(cmd, "unexpected argument '%s'", argv[1]);
   if (phys && o->pid)
     return hw_cli_usage(cmd, "--phys and --pid exclude each other");
-  if (o->pid < 0 || o->threads < 0 || o->threads > 256)
+  if (o->pid < 0 || o->threads < 0 || o->threads > HW_SCAN_MAX_THREADS)
     return hw_cli_usage(cmd, "bad --pid or --threads");
   o->images = default_images;
   if (find != NULL && !hw_image_kinds_parse(find, &o->images, &error))

@@ -1,22 +1,27 @@
-/* SIGBUS guard: a memory file truncated under our mapping (QEMU exited and the file
- * went away or shrank) raises SIGBUS on access; a guarded access jumps back instead. */
-#include <haywire/guard.h>
+/* SIGBUS guard: a thread-local stack of sigsetjmp targets; the handler jumps to the
+ * innermost one, or dies as it would have without a handler. */
+#include "guest/guard.h"
 
+#include <setjmp.h>
 #include <signal.h>
 #include <string.h>
-#include <unistd.h>
 
-static _Thread_local HwGuard *current_guard;
+typedef struct Guard Guard;
+struct Guard {
+  sigjmp_buf jb;
+  Guard *prev;
+};
+
+static _Thread_local Guard *current_guard;
 
 static void
 on_sigbus(int sig, siginfo_t *info, void *ctx)
 {
-  HwGuard *g = current_guard;
+  Guard *g = current_guard;
   if (g != NULL) {
     current_guard = g->prev;
     siglongjmp(g->jb, 1);
   }
-  /* Not ours: die the way we would have without the handler. */
   signal(sig, SIG_DFL);
   raise(sig);
 }
@@ -37,16 +42,16 @@ hw_guard_install(void)
   }
 }
 
-void
-hw_guard_push(HwGuard *g)
+gboolean
+hw_guarded(HwGuardedFunc fn, gpointer data)
 {
-  g->prev = current_guard;
-  current_guard = g;
-}
-
-void
-hw_guard_pop(HwGuard *g)
-{
-  g_assert(current_guard == g);
-  current_guard = g->prev;
+  Guard g;
+  g.prev = current_guard;
+  current_guard = &g;
+  if (sigsetjmp(g.jb, 0) != 0)
+    return FALSE;   /* the handler popped g */
+  fn(data);
+  g_assert(current_guard == &g);
+  current_guard = g.prev;
+  return TRUE;
 }

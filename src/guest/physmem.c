@@ -1,7 +1,7 @@
 /* Guest-physical memory served from a read-only mapping of the memory-backend-file. */
 #include <haywire/physmem.h>
 #include <haywire/error.h>
-#include <haywire/guard.h>
+#include "guest/guard.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -195,11 +195,26 @@ hw_physmem_next_data(const HwPhysMem *mem, guint64 gpa, guint64 end, guint64 *da
   return TRUE;
 }
 
-gboolean
-hw_physmem_read(const HwPhysMem *mem, guint64 gpa, void *buf, gsize len, GError **error)
+typedef struct {
+  HwPhysMemFunc fn;
+  const guint8 *p;
+  gsize len;
+  gpointer data;
+} Access;
+
+static void
+run_access(gpointer data)
 {
-  const guint8 *src = hw_physmem_ptr(mem, gpa, len);
-  if (src == NULL) {
+  Access *a = data;
+  a->fn(a->p, a->len, a->data);
+}
+
+gboolean
+hw_physmem_access(const HwPhysMem *mem, guint64 gpa, gsize len, HwPhysMemFunc fn,
+                  gpointer data, GError **error)
+{
+  Access a = { fn, hw_physmem_ptr(mem, gpa, len), len, data };
+  if (a.p == NULL) {
     if (hw_physmem_ptr(mem, gpa, 1) != NULL)
       g_set_error(error, HW_ERROR, HW_ERROR_OUT_OF_RANGE,
                   "read of %" G_GSIZE_FORMAT " bytes at 0x%" G_GINT64_MODIFIER
@@ -209,14 +224,21 @@ hw_physmem_read(const HwPhysMem *mem, guint64 gpa, void *buf, gsize len, GError 
                   "physical address 0x%" G_GINT64_MODIFIER "x is not in guest RAM", gpa);
     return FALSE;
   }
-  HwGuard g;
-  hw_guard_push(&g);
-  if (sigsetjmp(g.jb, 0) == 0) {
-    memcpy(buf, src, len);
-    hw_guard_pop(&g);
+  if (hw_guarded(run_access, &a))
     return TRUE;
-  }
   g_set_error(error, HW_ERROR, HW_ERROR_GONE,
               "guest memory at 0x%" G_GINT64_MODIFIER "x vanished (did QEMU exit?)", gpa);
   return FALSE;
+}
+
+static void
+copy_out(const guint8 *p, gsize len, gpointer buf)
+{
+  memcpy(buf, p, len);
+}
+
+gboolean
+hw_physmem_read(const HwPhysMem *mem, guint64 gpa, void *buf, gsize len, GError **error)
+{
+  return hw_physmem_access(mem, gpa, len, copy_out, buf, error);
 }

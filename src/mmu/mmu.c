@@ -1,7 +1,7 @@
 /* Arch-neutral translation API: pick the walker, guard the mapping, read through pages. */
 #include "mmu/mmu-private.h"
 #include <haywire/error.h>
-#include <haywire/guard.h>
+#include "guest/guard.h"
 
 /* Every walker; adding an arch means one more file and one more line here. */
 static const HwMmuOps *const walkers[] = { &hw_mmu_x86_64_ops, &hw_mmu_aarch64_ops };
@@ -117,17 +117,27 @@ hw_mmu_get_root(const HwMmu *mmu)
   return mmu->root;
 }
 
+typedef struct {
+  const HwMmu *mmu;
+  guint64 root, va;
+  HwTranslation *out;
+  GError **error;
+  gboolean ok;
+} Walk;
+
+static void
+run_walk(gpointer data)
+{
+  Walk *w = data;
+  w->ok = w->mmu->ops->walk(w->mmu, w->root, w->va, w->out, w->error);
+}
+
 static gboolean
 walk_guarded(const HwMmu *mmu, guint64 root, guint64 va, HwTranslation *out, GError **error)
 {
-  HwGuard g;
-  gboolean ok;
-  hw_guard_push(&g);
-  if (sigsetjmp(g.jb, 0) == 0) {
-    ok = mmu->ops->walk(mmu, root, va, out, error);
-    hw_guard_pop(&g);
-    return ok;
-  }
+  Walk w = { mmu, root, va, out, error, FALSE };
+  if (hw_guarded(run_walk, &w))
+    return w.ok;
   g_clear_error(error);
   g_set_error(error, HW_ERROR, HW_ERROR_GONE,
               "guest memory vanished while walking page tables (did QEMU exit?)");
@@ -170,17 +180,26 @@ hw_mmu_read(const HwMmu *mmu, guint64 va, void *buf, gsize len, GError **error)
   return TRUE;
 }
 
+typedef struct {
+  const HwMmu *mmu;
+  HwMmuTableFunc fn;
+  gpointer data;
+  guint64 max_tables, n;
+} Tables;
+
+static void
+run_tables(gpointer data)
+{
+  Tables *t = data;
+  t->n = t->mmu->ops->tables(t->mmu, t->mmu->root, t->fn, t->data, t->max_tables);
+}
+
 guint64
 hw_mmu_for_each_table(const HwMmu *mmu, HwMmuTableFunc fn, gpointer data, guint64 max_tables)
 {
-  HwGuard g;
-  hw_guard_push(&g);
-  if (sigsetjmp(g.jb, 0) == 0) {
-    guint64 n = mmu->ops->tables(mmu, mmu->root, fn, data, max_tables);
-    hw_guard_pop(&g);
-    return n;
-  }
-  return 0;   /* the memory vanished: what was visited is all there is */
+  Tables t = { mmu, fn, data, max_tables, 0 };
+  /* The memory vanished: what was visited is all there is (counted as none). */
+  return hw_guarded(run_tables, &t) ? t.n : 0;
 }
 
 guint64

@@ -4,7 +4,7 @@
  * reader, so a file may run past the chunk), and runs of raw pixels. */
 #include <haywire/scan.h>
 #include <haywire/error.h>
-#include <haywire/guard.h>
+#include "scan/chunk-runner.h"
 #include "scan/find-raw.h"
 
 #include <string.h>
@@ -194,6 +194,7 @@ typedef struct {
   guint64 gpa;      /* chunk start */
   gsize len;        /* bytes whose match starts we own */
   gsize avail;      /* bytes readable from gpa (len plus overlap, within the range) */
+  guint range;      /* index of its RAM range */
   guint64 range_start, range_end;
 } Chunk;
 
@@ -202,10 +203,7 @@ typedef struct {
   HwDataMap *data;      /* the file's written stretches, taken once per scan */
   Spec spec;
   GArray *chunks;
-  gint next;            /* atomic: next chunk to take */
-  guint64 done;         /* atomic: bytes done */
-  guint64 total;
-  gint gone;            /* atomic: the mapping vanished */
+  guint8 **classes;     /* per range, one HwPageClass per page; NULL: not wanted */
   GMutex lock;
   GArray *hits;
 } Job;
@@ -222,77 +220,88 @@ classify_phys(const Job *job, guint64 gpa, HwPixelFormat *f)
   return hw_raw_classify_page(p, f);
 }
 
-static void
-scan_chunk(Job *job, const Chunk *c, GArray *out)
+/* What one thread owns: nothing is allocated inside a chunk, which a SIGBUS may cut. */
+typedef struct {
+  GArray *hits;         /* HwScanHit */
+  GArray *offsets;      /* gsize: scratch for matches */
+} Thread;
+
+/* Scan chunk I into the thread's hits; runs under the SIGBUS guard. */
+static guint64
+scan_chunk(gpointer data, guint i, gpointer state)
 {
+  Job *job = data;
+  Thread *t = state;
+  GArray *out = t->hits;
+  const Chunk *c = &g_array_index(job->chunks, Chunk, i);
   const Spec *s = &job->spec;
   const guint8 *base = hw_physmem_ptr(job->mem, c->gpa, c->avail);
   gboolean raw = (s->images & (1u << HW_IMAGE_RAW)) != 0;
+  guint8 *classes = job->classes ? job->classes[c->range] + (c->gpa - c->range_start) / PAGE
+                                 : NULL;
   if (base == NULL)
-    return;
-  g_autoptr(GArray) offsets = g_array_new(FALSE, FALSE, sizeof(gsize));
+    return c->len;
+  GArray *offsets = t->offsets;
   Run run = { 0 };
-  HwGuard g;
-  hw_guard_push(&g);
-  if (sigsetjmp(g.jb, 0) == 0) {
-    /* A run of pixel pages going on from the chunk before belongs to that chunk. */
-    guint64 skip_to = c->gpa;
-    HwPixelFormat f = HW_PIXEL_RGBA8888, f0 = HW_PIXEL_RGBA8888;
-    if (raw && c->gpa > c->range_start &&
-        classify_phys(job, c->gpa - PAGE, &f0) != HW_RAW_NONE)
-      while (skip_to < c->gpa + c->len && classify_phys(job, skip_to, &f) != HW_RAW_NONE &&
-             f == f0)
-        skip_to += PAGE;
-    /* Only the written stretches of the sparse file: holes are zeros, never a match
-     * start, and reading them through the mapping would make tmpfs allocate them. */
-    guint64 pos = c->gpa, end = c->gpa + c->len, ds, de;
-    while (pos < end && hw_data_map_next(job->data, pos, end, &ds, &de)) {
-      ds &= ~(guint64)(PAGE - 1);
-      /* Map the stretch's pages in one call instead of one fault per few pages (Linux
-       * 5.14+; failure only means the faults happen one by one). */
-      madvise((void *)(base + (ds - c->gpa)), (gsize)(de - ds), MADV_POPULATE_READ);
-      for (gsize off = (gsize)(ds - c->gpa); off < (gsize)(de - c->gpa); off += PAGE) {
-        gsize starts = MIN((gsize)PAGE, c->len - off);
-        const guint8 *page = base + off;
-        if (starts == PAGE && page_is_zero(page))
-          continue;
-        scan_bytes(s, page, starts, c->avail - off, c->gpa + off, 0, offsets, out);
-        if (raw && starts == PAGE && c->gpa + off >= skip_to) {
-          HwRawClass cls = hw_raw_classify_page(page, &f);
-          feed_run(s, &run, c->gpa + off, cls, f, out);
-        }
+  /* A run of pixel pages going on from the chunk before belongs to that chunk. */
+  guint64 skip_to = c->gpa;
+  HwPixelFormat f = HW_PIXEL_RGBA8888, f0 = HW_PIXEL_RGBA8888;
+  if (raw && c->gpa > c->range_start && classify_phys(job, c->gpa - PAGE, &f0) != HW_RAW_NONE)
+    while (skip_to < c->gpa + c->len && classify_phys(job, skip_to, &f) != HW_RAW_NONE &&
+           f == f0)
+      skip_to += PAGE;
+  /* Only the written stretches of the sparse file: holes are zeros, never a match
+   * start, and reading them through the mapping would make tmpfs allocate them. */
+  guint64 pos = c->gpa, end = c->gpa + c->len, ds, de;
+  while (pos < end && hw_data_map_next(job->data, pos, end, &ds, &de)) {
+    ds &= ~(guint64)(PAGE - 1);
+    /* Map the stretch's pages in one call instead of one fault per few pages (Linux
+     * 5.14+; failure only means the faults happen one by one). */
+    madvise((void *)(base + (ds - c->gpa)), (gsize)(de - ds), MADV_POPULATE_READ);
+    for (gsize off = (gsize)(ds - c->gpa); off < (gsize)(de - c->gpa); off += PAGE) {
+      gsize starts = MIN((gsize)PAGE, c->len - off);
+      const guint8 *page = base + off;
+      if (starts == PAGE && page_is_zero(page))
+        continue;   /* its class stays zero */
+      if (classes && starts == PAGE)
+        classes[off / PAGE] = (guint8)hw_page_classify(page);
+      scan_bytes(s, page, starts, c->avail - off, c->gpa + off, 0, offsets, out);
+      if (raw && starts == PAGE && c->gpa + off >= skip_to) {
+        HwRawClass cls = hw_raw_classify_page(page, &f);
+        feed_run(s, &run, c->gpa + off, cls, f, out);
       }
-      pos = MAX(de, pos + 1);
     }
-    /* A run reaching the chunk's end goes on into the next chunk's pages. */
-    if (run.end == c->gpa + c->len)
-      while (run.end < c->range_end && run.end - run.start < MAX_RUN &&
-             classify_phys(job, run.end, &f) != HW_RAW_NONE && f == run.format)
-        run.end += PAGE;
-    close_run(s, &run, out);
-    hw_guard_pop(&g);
-  } else {
-    g_atomic_int_set(&job->gone, 1);
+    pos = MAX(de, pos + 1);
   }
+  /* A run reaching the chunk's end goes on into the next chunk's pages. */
+  if (run.end == c->gpa + c->len)
+    while (run.end < c->range_end && run.end - run.start < MAX_RUN &&
+           classify_phys(job, run.end, &f) != HW_RAW_NONE && f == run.format)
+      run.end += PAGE;
+  close_run(s, &run, out);
+  return c->len;
 }
 
 static gpointer
-worker(gpointer data)
+thread_begin(gpointer data)
+{
+  Thread *t = g_new(Thread, 1);
+  t->hits = g_array_new(FALSE, FALSE, sizeof(HwScanHit));
+  t->offsets = g_array_new(FALSE, FALSE, sizeof(gsize));
+  return t;
+}
+
+static void
+thread_end(gpointer data, gpointer state)
 {
   Job *job = data;
-  g_autoptr(GArray) hits = g_array_new(FALSE, FALSE, sizeof(HwScanHit));
-  for (;;) {
-    gint i = g_atomic_int_add(&job->next, 1);
-    if (i >= (gint)job->chunks->len || g_atomic_int_get(&job->gone))
-      break;
-    const Chunk *c = &g_array_index(job->chunks, Chunk, i);
-    scan_chunk(job, c, hits);
-    __atomic_add_fetch(&job->done, c->len, __ATOMIC_RELAXED);
-  }
+  Thread *t = state;
   g_mutex_lock(&job->lock);
-  g_array_append_vals(job->hits, hits->data, hits->len);
+  g_array_append_vals(job->hits, t->hits->data, t->hits->len);
   g_mutex_unlock(&job->lock);
-  return NULL;
+  g_array_unref(t->hits);
+  g_array_unref(t->offsets);
+  g_free(t);
 }
 
 static gint
@@ -319,68 +328,80 @@ longest_pattern(GPtrArray *patterns)
   return maxlen;
 }
 
+void
+hw_scan_report_clear(HwScanReport *report)
+{
+  if (report->hits)
+    g_array_unref(report->hits);
+  if (report->classes)
+    g_ptr_array_unref(report->classes);
+  memset(report, 0, sizeof *report);
+}
+
+gboolean
+hw_scan_phys_run(const HwPhysMem *mem, const HwScanRequest *req, HwScanReport *report,
+                 GError **error)
+{
+  memset(report, 0, sizeof *report);
+  Job job = { .mem = mem, .data = hw_physmem_map_data(mem) };
+  job.spec = (Spec){ .patterns = req->patterns, .images = req->images,
+                     .reader = hw_reader_for_physmem(mem),
+                     .budget = (gint64)hw_physmem_get_ram_size(mem) + CHECK_BUDGET_EXTRA };
+  job.spec.reader.budget = &job.spec.budget;
+  gsize maxlen = longest_pattern(req->patterns);
+  guint n;
+  const HwRamRange *r = hw_physmem_get_ranges(mem, &n);
+  g_autoptr(GPtrArray) classes = req->classes ? g_ptr_array_new_with_free_func(g_free) : NULL;
+  job.chunks = g_array_new(FALSE, FALSE, sizeof(Chunk));
+  guint64 total = 0;
+  for (guint i = 0; i < n; i++) {
+    if (classes)
+      g_ptr_array_add(classes, g_malloc0(r[i].size / PAGE + 1));   /* HW_PAGE_ZERO */
+    for (guint64 off = 0; off < r[i].size; off += CHUNK) {
+      Chunk c = { r[i].gpa + off, (gsize)MIN((guint64)CHUNK, r[i].size - off), 0, i,
+                  r[i].gpa, r[i].gpa + r[i].size };
+      c.avail = (gsize)MIN((guint64)c.len + maxlen - 1, r[i].size - off);
+      g_array_append_val(job.chunks, c);
+      total += c.len;
+    }
+  }
+  job.classes = classes ? (guint8 **)classes->pdata : NULL;
+  job.hits = g_array_new(FALSE, FALSE, sizeof(HwScanHit));
+  g_mutex_init(&job.lock);
+  HwChunkRunner runner = { .n_chunks = job.chunks->len, .n_threads = req->n_threads,
+                           .total = total, .thread_begin = thread_begin, .chunk = scan_chunk,
+                           .thread_end = thread_end, .progress = req->progress,
+                           .progress_data = req->progress_data };
+  gboolean whole = hw_chunks_run(&runner, &job);
+  g_mutex_clear(&job.lock);
+  g_array_unref(job.chunks);
+  hw_data_map_free(job.data);
+  g_array_sort(job.hits, compare_hit);
+  if (job.hits->len > MAX_HITS)
+    g_array_set_size(job.hits, MAX_HITS);
+  report->hits = job.hits;
+  report->partial = !whole || job.spec.budget < 0 || job.hits->len >= MAX_HITS;
+  if (!whole) {
+    g_set_error(error, HW_ERROR, HW_ERROR_GONE, "guest memory vanished during the scan");
+    return FALSE;
+  }
+  report->classes = g_steal_pointer(&classes);
+  return TRUE;
+}
+
 GArray *
 hw_scan_phys(const HwPhysMem *mem, GPtrArray *patterns, guint images, guint n_threads,
              HwScanProgress progress, gpointer data, gboolean *partial, GError **error)
 {
-  Job job = { .mem = mem, .data = hw_physmem_map_data(mem) };
-  job.spec = (Spec){ .patterns = patterns, .images = images,
-                     .reader = hw_reader_for_physmem(mem),
-                     .budget = (gint64)hw_physmem_get_ram_size(mem) +
-                               CHECK_BUDGET_EXTRA };
-  job.spec.reader.budget = &job.spec.budget;
-  gsize maxlen = longest_pattern(patterns);
-  guint n;
-  const HwRamRange *r = hw_physmem_get_ranges(mem, &n);
-  job.chunks = g_array_new(FALSE, FALSE, sizeof(Chunk));
-  for (guint i = 0; i < n; i++)
-    for (guint64 off = 0; off < r[i].size; off += CHUNK) {
-      Chunk c = { r[i].gpa + off, (gsize)MIN((guint64)CHUNK, r[i].size - off), 0,
-                  r[i].gpa, r[i].gpa + r[i].size };
-      c.avail = (gsize)MIN((guint64)c.len + maxlen - 1, r[i].size - off);
-      g_array_append_val(job.chunks, c);
-      job.total += c.len;
-    }
-  job.hits = g_array_new(FALSE, FALSE, sizeof(HwScanHit));
-  g_mutex_init(&job.lock);
-  if (n_threads == 0)
-    n_threads = g_get_num_processors();
-  n_threads = CLAMP(n_threads, 1, 256);
-
-  g_autoptr(GPtrArray) threads = g_ptr_array_new();
-  for (guint t = 1; t < n_threads; t++)
-    g_ptr_array_add(threads, g_thread_new("hw-scan", worker, &job));
-  /* This thread works too, and reports progress between its chunks. */
-  for (;;) {
-    gint i = g_atomic_int_add(&job.next, 1);
-    if (i >= (gint)job.chunks->len || g_atomic_int_get(&job.gone))
-      break;
-    const Chunk *c = &g_array_index(job.chunks, Chunk, i);
-    g_autoptr(GArray) mine = g_array_new(FALSE, FALSE, sizeof(HwScanHit));
-    scan_chunk(&job, c, mine);
-    guint64 done = __atomic_add_fetch(&job.done, c->len, __ATOMIC_RELAXED);
-    g_mutex_lock(&job.lock);
-    g_array_append_vals(job.hits, mine->data, mine->len);
-    g_mutex_unlock(&job.lock);
-    if (progress)
-      progress(done, job.total, data);
-  }
-  for (guint t = 0; t < threads->len; t++)
-    g_thread_join(g_ptr_array_index(threads, t));
-  g_mutex_clear(&job.lock);
-  g_array_unref(job.chunks);
-  hw_data_map_free(job.data);
-  if (job.gone) {
-    g_array_unref(job.hits);
-    g_set_error(error, HW_ERROR, HW_ERROR_GONE, "guest memory vanished during the scan");
+  HwScanRequest req = { patterns, images, FALSE, n_threads, progress, data };
+  HwScanReport rep;
+  if (!hw_scan_phys_run(mem, &req, &rep, error)) {
+    hw_scan_report_clear(&rep);
     return NULL;
   }
-  g_array_sort(job.hits, compare_hit);
-  if (job.hits->len > MAX_HITS)
-    g_array_set_size(job.hits, MAX_HITS);
   if (partial)
-    *partial = job.spec.budget < 0 || job.hits->len >= MAX_HITS;
-  return job.hits;
+    *partial = rep.partial;
+  return rep.hits;
 }
 
 /* --- process scans ------------------------------------------------------------ */

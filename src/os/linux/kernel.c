@@ -3,7 +3,6 @@
  * search for the boot CPU's idle task "swapper/0". */
 #include "os/linux/linux-private.h"
 #include <haywire/error.h>
-#include <haywire/guard.h>
 
 #include <string.h>
 
@@ -38,6 +37,46 @@ hw_linux_get_kernel_mmu(const HwLinux *lx)
 /* Callback for each hit of NEEDLE: return TRUE to stop. */
 typedef gboolean (*HitFn)(HwLinux *lx, guint64 gpa, const guint8 *p, gsize avail, gpointer data);
 
+typedef struct {
+  HwLinux *lx;
+  guint64 start;        /* gpa of the searched stretch */
+  const void *needle;
+  gsize nlen, align;
+  HitFn fn;
+  gpointer data;
+  gboolean stop;
+} Search;
+
+static void
+search_stretch(const guint8 *base, gsize len, gpointer data)
+{
+  Search *s = data;
+  const guint8 *e = base + len;
+  if (s->align >= 4 && s->nlen >= 4) {
+    /* Aligned needle: compare one 32-bit word per step (much faster than memmem). */
+    guint32 first;
+    memcpy(&first, s->needle, 4);
+    const guint8 *p = base + ((s->align - s->start % s->align) % s->align);
+    for (; !s->stop && p + s->nlen <= e; p += s->align) {
+      guint32 w;
+      memcpy(&w, p, 4);
+      if (w == first && memcmp(p, s->needle, s->nlen) == 0)
+        s->stop = s->fn(s->lx, s->start + (guint64)(p - base), p, (gsize)(e - p), s->data);
+    }
+    return;
+  }
+  const guint8 *p = base;
+  while (!s->stop && p + s->nlen <= e) {
+    const guint8 *hit = memchr(p, *(const guint8 *)s->needle, (gsize)(e - p - s->nlen + 1));
+    if (hit == NULL)
+      break;
+    guint64 gpa = s->start + (guint64)(hit - base);
+    if (gpa % s->align == 0 && memcmp(hit, s->needle, s->nlen) == 0)
+      s->stop = s->fn(s->lx, gpa, hit, (gsize)(e - hit), s->data);
+    p = hit + 1;
+  }
+}
+
 /* Search guest RAM in [LO, HI) for NEEDLE at multiples of ALIGN; guarded against SIGBUS. */
 static gboolean
 search_ram(HwLinux *lx, guint64 lo, guint64 hi, const void *needle, gsize nlen, gsize align,
@@ -45,48 +84,14 @@ search_ram(HwLinux *lx, guint64 lo, guint64 hi, const void *needle, gsize nlen, 
 {
   guint n;
   const HwRamRange *r = hw_physmem_get_ranges(lx->mem, &n);
-  for (guint i = 0; i < n; i++) {
+  Search s = { lx, 0, needle, nlen, align, fn, data, FALSE };
+  for (guint i = 0; i < n && !s.stop; i++) {
     guint64 start = MAX(lo, r[i].gpa), end = MIN(hi, r[i].gpa + r[i].size);
     if (start >= end)
       continue;
-    const guint8 *base = hw_physmem_ptr(lx->mem, start, end - start);
-    if (base == NULL)
-      continue;
-    HwGuard g;
-    volatile gboolean stop = FALSE;
-    hw_guard_push(&g);
-    if (sigsetjmp(g.jb, 0) == 0) {
-      const guint8 *e = base + (end - start);
-      if (align >= 4 && nlen >= 4) {
-        /* Aligned needle: compare one 32-bit word per step (much faster than memmem). */
-        guint32 first;
-        memcpy(&first, needle, 4);
-        const guint8 *p = base + ((align - start % align) % align);
-        for (; !stop && p + nlen <= e; p += align) {
-          guint32 w;
-          memcpy(&w, p, 4);
-          if (w == first && memcmp(p, needle, nlen) == 0)
-            stop = fn(lx, start + (guint64)(p - base), p, (gsize)(e - p), data);
-        }
-      } else {
-        const guint8 *p = base;
-        while (!stop && p + nlen <= e) {
-          const guint8 *hit = memchr(p, *(const guint8 *)needle, (gsize)(e - p - nlen + 1));
-          if (hit == NULL)
-            break;
-          guint64 gpa = start + (guint64)(hit - base);
-          if (gpa % align == 0 && memcmp(hit, needle, nlen) == 0)
-            stop = fn(lx, gpa, hit, (gsize)(e - hit), data);
-          p = hit + 1;
-        }
-      }
-      hw_guard_pop(&g);
-    } else {
-      g_set_error(error, HW_ERROR, HW_ERROR_GONE, "guest memory vanished (did QEMU exit?)");
+    s.start = start;
+    if (!hw_physmem_access(lx->mem, start, end - start, search_stretch, &s, error))
       return FALSE;
-    }
-    if (stop)
-      return TRUE;
   }
   return TRUE;
 }
@@ -168,28 +173,22 @@ btf_hit(HwLinux *lx, guint64 gpa, const guint8 *p, gsize avail, gpointer data)
   return FALSE;
 }
 
-/* Parse the BTF blob at GPA straight from the mapping (hw_btf_new takes its own copy). */
+/* Parse the BTF blob at GPA from a copy (the mapping may vanish under a parse). */
 static HwBtf *
 load_btf_at(HwLinux *lx, guint64 gpa, gsize size, GError **error)
 {
-  const guint8 *p = hw_physmem_ptr(lx->mem, gpa, size);
-  HwBtf *volatile btf = NULL;
-  if (p == NULL) {
-    g_set_error(error, HW_ERROR, HW_ERROR_OUT_OF_RANGE,
-                "BTF at 0x%" G_GINT64_MODIFIER "x+%" G_GSIZE_FORMAT " is not in guest RAM", gpa,
-                size);
+  g_autofree guint8 *copy = g_try_malloc(size);
+  if (copy == NULL) {
+    g_set_error(error, HW_ERROR, HW_ERROR_LIMIT, "no memory for %" G_GSIZE_FORMAT
+                " bytes of BTF", size);
+    return NULL;
+  }
+  if (!hw_physmem_read(lx->mem, gpa, copy, size, error)) {
+    g_prefix_error(error, "BTF: ");
     return NULL;
   }
   gint64 t0 = g_get_monotonic_time();
-  HwGuard g;
-  hw_guard_push(&g);
-  if (sigsetjmp(g.jb, 0) == 0) {
-    btf = hw_btf_new(p, size, error);
-    hw_guard_pop(&g);
-  } else {
-    g_set_error(error, HW_ERROR, HW_ERROR_GONE, "guest memory vanished (did QEMU exit?)");
-    return NULL;
-  }
+  HwBtf *btf = hw_btf_new(copy, size, error);
   g_debug("BTF parse: %.1f ms", (g_get_monotonic_time() - t0) / 1000.0);
   return btf;
 }
@@ -330,17 +329,12 @@ hw_linux_validate(HwLinux *lx, GError **error)
 {
   HwTranslation t;
   gsize total = 0;
-  volatile gboolean btf_ok = FALSE;
-  const guint8 *btf = hw_physmem_ptr(lx->mem, lx->info.btf_gpa, lx->info.btf_size);
-  if (btf != NULL) {
-    HwGuard g;
-    hw_guard_push(&g);
-    if (sigsetjmp(g.jb, 0) == 0) {
-      btf_ok = hw_btf_check_header(btf, lx->info.btf_size, &total, NULL) &&
-               total == lx->info.btf_size;
-      hw_guard_pop(&g);
-    }
-  }
+  gboolean btf_ok = FALSE;
+  guint8 head[64];   /* the header's known part is 24 bytes */
+  gsize n = MIN(lx->info.btf_size, sizeof head);
+  if (hw_physmem_read(lx->mem, lx->info.btf_gpa, head, n, NULL))
+    btf_ok = hw_btf_check_header(head, n, &total, NULL) &&
+             total == lx->info.btf_size;
   if (!btf_ok || !hw_mmu_translate(lx->kmmu, lx->info.text_va, &t, NULL) ||
       t.pa != lx->info.text_gpa || !check_init_task(lx, lx->info.init_task_gpa)) {
     g_set_error(error, HW_ERROR, HW_ERROR_FAILED, "cached kernel layout is stale");
