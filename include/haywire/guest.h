@@ -34,10 +34,16 @@ const char *hw_guest_get_backend_id(HwGuest *guest);
 
 /* QEMU's run state ("running", "paused", ...), from query-status. */
 char *hw_guest_query_status(HwGuest *guest, gboolean *running, GError **error);
-/* Stop the guest and confirm it; *WAS_RUNNING tells whether we changed anything. */
+/* Stop the guest and confirm it; *WAS_RUNNING tells whether we changed anything. On
+ * failure a guest this call may have stopped is continued (over a new QMP connection
+ * if the link broke). */
 gboolean hw_guest_pause(HwGuest *guest, gboolean *was_running, GError **error);
-/* Continue the guest and confirm it is running. */
+/* Continue the guest and confirm it is running; if the QMP link broke or went silent,
+ * once more over a new connection. HW_ERROR_GONE when QEMU exited. */
 gboolean hw_guest_resume(HwGuest *guest, GError **error);
+/* Whether QEMU is known to have exited (its pid, from the QMP socket, is gone or a
+ * zombie); FALSE when alive or not known (TCP). */
+gboolean hw_guest_qemu_exited(HwGuest *guest);
 
 /* Where the GDB stub is (path or HOST:PORT; NULL: none) and its time-out; copied. AArch64
  * registers (TTBRs, TCR) come only from there: QEMU's HMP does not show them. */

@@ -26,8 +26,18 @@ void hw_qmp_free(HwQmp *qmp);
 void hw_qmp_set_timeout(HwQmp *qmp, guint timeout_ms);
 /* The QEMU version from the greeting, as "major.minor.micro". */
 const char *hw_qmp_get_version(HwQmp *qmp);
-/* The socket's file descriptor (for the signal-time resume path only). */
+/* The socket's file descriptor (for the signal-time resume path only); -1 when the
+ * connection is closed. */
 int hw_qmp_get_fd(HwQmp *qmp);
+/* The pid of the process serving a unix socket (QEMU), from its credentials; 0 when not
+ * known (TCP). */
+int hw_qmp_get_peer_pid(HwQmp *qmp);
+/* The address given to hw_qmp_connect (borrowed). */
+const char *hw_qmp_get_address(HwQmp *qmp);
+/* Close the connection and open a new one to the same address (greeting, capabilities):
+ * after a connection that broke or stopped answering. Queued events are kept. An "fd:N"
+ * socket cannot be reopened: HW_ERROR_DISCONNECTED. */
+gboolean hw_qmp_reconnect(HwQmp *qmp, GError **error);
 
 /* Run COMMAND with ARGS (may be NULL, not consumed); return the "return" member. */
 JsonNode *hw_qmp_execute(HwQmp *qmp, const char *command, JsonObject *args, GError **error);

@@ -7,10 +7,42 @@
 #include <string.h>
 #include <unistd.h>
 
+static HwCli *context;
+
+void
+hw_cli_set_context(HwCli *cli)
+{
+  context = cli;
+}
+
+char *
+hw_cli_explain(const GError *error)
+{
+  const char *doing = context && context->doing ? context->doing : "the command";
+  if (error == NULL)
+    return g_strdup("unknown error");
+  /* The memory file shrinking is the first cause even when QEMU then dies of it. */
+  if (g_error_matches(error, HW_ERROR, HW_ERROR_GONE) && !g_str_has_prefix(error->message, "QEMU"))
+    return g_strdup_printf("guest memory vanished during %s: the memory file shrank under "
+                           "haywire (truncated or replaced?)", doing);
+  if ((context && context->guest && hw_guest_qemu_exited(context->guest)) ||
+      g_error_matches(error, HW_ERROR, HW_ERROR_GONE))
+    return g_strdup_printf("QEMU exited during %s", doing);
+  if (error->domain != HW_ERROR)
+    return g_strdup(error->message);
+  switch (error->code) {
+  case HW_ERROR_DISCONNECTED:
+    return g_strdup_printf("lost the connection to QEMU during %s: %s", doing, error->message);
+  default:
+    return g_strdup(error->message);
+  }
+}
+
 int
 hw_cli_fail(GError *error)
 {
-  fprintf(stderr, "haywire: %s\n", error ? error->message : "unknown error");
+  g_autofree char *text = hw_cli_explain(error);
+  fprintf(stderr, "haywire: %s\n", text);
   return HW_EXIT_ERROR;
 }
 

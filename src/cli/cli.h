@@ -15,6 +15,7 @@ typedef struct {
   gboolean we_paused;   /* we stopped the guest and owe it a cont */
   gboolean no_cache;    /* --no-cache: always run a cold kernel discovery */
   HwLinux *linux;       /* opened on first use */
+  const char *doing;    /* what the command does, for errors: "the scan" */
 } HwCli;
 
 typedef enum {
@@ -28,6 +29,7 @@ typedef struct {
   HwCmdFlags flags;
   const char *args;     /* argument synopsis */
   const char *summary;
+  const char *doing;    /* for "QEMU exited during ..." */
 } HwCmd;
 
 /* Exit codes. */
@@ -49,7 +51,12 @@ int hw_cmd_resume(HwCli *cli, int argc, char **argv);
 int hw_cmd_scan(HwCli *cli, int argc, char **argv);
 int hw_cmd_translate(HwCli *cli, int argc, char **argv);
 
-/* Print "haywire: MESSAGE" for ERROR on stderr and return HW_EXIT_ERROR. */
+/* The program's context (borrowed until exit), for the wording of hw_cli_fail. */
+void hw_cli_set_context(HwCli *cli);
+/* ERROR in words for the user (caller frees): a vanished QEMU or memory file says so
+ * and during what, instead of the errno or protocol detail where it surfaced. */
+char *hw_cli_explain(const GError *error);
+/* Print "haywire: MESSAGE" for ERROR (hw_cli_explain) on stderr; HW_EXIT_ERROR. */
 int hw_cli_fail(GError *error);
 /* Print a usage error for command CMD and return HW_EXIT_USAGE. */
 int hw_cli_usage(const char *cmd, const char *fmt, ...) G_GNUC_PRINTF(2, 3);

@@ -49,8 +49,13 @@ hw_cmd_scan(HwCli *cli, int argc, char **argv)
   o.patterns = patterns;
 
   HwScanResult res;
-  if (!hw_cli_scan_run(cli, &o, NULL, NULL, &res, &error))
+  gboolean ok = hw_cli_scan_run(cli, &o, NULL, NULL, &res, &error);
+  if (!ok && res.hits == NULL) {
+    hw_cli_scan_result_clear(&res);
     return hw_cli_fail(error);
+  }
+  if (!ok)
+    res.error = hw_cli_explain(error);
   for (guint i = 0; i < res.hits->len; i++) {
     const HwScanHit *h = &g_array_index(res.hits, HwScanHit, i);
     if (cli->json) {
@@ -67,5 +72,5 @@ hw_cmd_scan(HwCli *cli, int argc, char **argv)
   }
   hw_cli_scan_summary(cli, &o, &res, res.hits->len);
   hw_cli_scan_result_clear(&res);
-  return HW_EXIT_OK;
+  return ok ? HW_EXIT_OK : hw_cli_fail(error);
 }

@@ -9,30 +9,30 @@
 /* Sorted by name: looked up with bsearch. */
 static const HwCmd commands[] = {
   { "carve", hw_cmd_carve, HW_CMD_NEEDS_GUEST | HW_CMD_NEEDS_MEM,
-    "-d DIR [--phys | --pid PID] [--find KINDS]", "write the images found in guest memory as files" },
+    "-d DIR [--phys | --pid PID] [--find KINDS]", "write the images found in guest memory as files", "carving" },
   { "info", hw_cmd_info, HW_CMD_NEEDS_GUEST | HW_CMD_NEEDS_MEM, "",
-    "run state, arch, vCPU count, memory file, RAM map" },
+    "run state, arch, vCPU count, memory file, RAM map", "info" },
   { "kernel", hw_cmd_kernel, HW_CMD_NEEDS_GUEST | HW_CMD_NEEDS_MEM, "",
-    "what kernel discovery found: banner, KASLR, BTF, init_task" },
+    "what kernel discovery found: banner, KASLR, BTF, init_task", "kernel discovery" },
   { "maps", hw_cmd_maps, HW_CMD_NEEDS_GUEST | HW_CMD_NEEDS_MEM, "PID",
-    "memory mappings of a Linux process, like /proc/PID/maps" },
+    "memory mappings of a Linux process, like /proc/PID/maps", "maps" },
   { "overview", hw_cmd_overview, HW_CMD_NEEDS_GUEST | HW_CMD_NEEDS_MEM, "-o FILE.png",
-    "picture of all guest RAM, one pixel per page, by kind of content" },
-  { "pause", hw_cmd_pause, HW_CMD_NEEDS_GUEST, "", "stop the guest's vCPUs" },
+    "picture of all guest RAM, one pixel per page, by kind of content", "the overview" },
+  { "pause", hw_cmd_pause, HW_CMD_NEEDS_GUEST, "", "stop the guest's vCPUs", "pause" },
   { "ps", hw_cmd_ps, HW_CMD_NEEDS_GUEST | HW_CMD_NEEDS_MEM, "[--threads]",
-    "processes of a Linux guest (no profile needed)" },
+    "processes of a Linux guest (no profile needed)", "ps" },
   { "read", hw_cmd_read, HW_CMD_NEEDS_GUEST | HW_CMD_NEEDS_MEM,
-    "ADDR LEN [--phys | --cpu N | --root PA | --pid PID] [-o FILE]", "hexdump guest memory, or save it raw" },
-  { "regs", hw_cmd_regs, HW_CMD_NEEDS_GUEST, "[--cpu N]", "show a vCPU's registers" },
+    "ADDR LEN [--phys | --cpu N | --root PA | --pid PID] [-o FILE]", "hexdump guest memory, or save it raw", "the read" },
+  { "regs", hw_cmd_regs, HW_CMD_NEEDS_GUEST, "[--cpu N]", "show a vCPU's registers", "the register read" },
   { "render", hw_cmd_render, HW_CMD_NEEDS_GUEST | HW_CMD_NEEDS_MEM,
     "ADDR --width W --format FMT [--height H] [--stride S] [--phys | --pid PID] -o FILE.png",
-    "draw guest memory as pixels" },
-  { "resume", hw_cmd_resume, HW_CMD_NEEDS_GUEST, "", "let the guest's vCPUs run again" },
+    "draw guest memory as pixels", "the render" },
+  { "resume", hw_cmd_resume, HW_CMD_NEEDS_GUEST, "", "let the guest's vCPUs run again", "resume" },
   { "scan", hw_cmd_scan, HW_CMD_NEEDS_GUEST | HW_CMD_NEEDS_MEM,
     "[--find KINDS] [--string TEXT] [--phys | --pid PID] [--live]",
-    "find images and strings in guest memory (paused)" },
+    "find images and strings in guest memory (paused)", "the scan" },
   { "translate", hw_cmd_translate, HW_CMD_NEEDS_GUEST | HW_CMD_NEEDS_MEM,
-    "VA [--cpu N | --root PA | --pid PID]", "walk the guest's page tables for a virtual address" },
+    "VA [--cpu N | --root PA | --pid PID]", "walk the guest's page tables for a virtual address", "the translation" },
 };
 
 static int
@@ -151,6 +151,7 @@ run(HwCli *cli, int argc, char **argv)
     fprintf(stderr, "haywire: unknown command '%s' (see 'haywire --help')\n", argv[i]);
     return HW_EXIT_USAGE;
   }
+  cli->doing = cmd->doing;
   int sub_argc = argc - i;
   char **sub_argv = argv + i;
 
@@ -193,11 +194,16 @@ main(int argc, char **argv)
   setlocale(LC_ALL, "");
   signal(SIGPIPE, SIG_IGN);
   cli.gdb_addr = g_strdup(g_getenv("HAYWIRE_GDB"));
+  hw_cli_set_context(&cli);
   int rc = run(&cli, argc, argv);
 
   /* Every path out comes through here: never leave paused a guest we paused. */
   if (cli.we_paused && !hw_cli_release(&cli, &error)) {
-    fprintf(stderr, "haywire: could not resume the guest: %s\n", error->message);
+    /* A QEMU that exited was reported by the command already. */
+    if (rc == HW_EXIT_OK || !hw_guest_qemu_exited(cli.guest)) {
+      g_prefix_error(&error, "could not resume the guest: ");
+      hw_cli_fail(error);
+    }
     rc = HW_EXIT_ERROR;
   }
   if (fflush(stdout) != 0 || ferror(stdout)) {

@@ -52,6 +52,7 @@ hw_cli_scan_result_clear(HwScanResult *res)
     g_array_unref(res->hits);
   g_free(res->stop_ts);
   g_free(res->resume_ts);
+  g_free(res->error);
   memset(res, 0, sizeof *res);
 }
 
@@ -64,8 +65,7 @@ hw_cli_scan_run(HwCli *cli, const HwScanOptions *o, HwScanUse use, gpointer data
   g_free(take_event(cli, ""));
   gboolean was_paused = FALSE;
   if (!o->live) {
-    g_autofree char *status = hw_guest_query_status(cli->guest, &was_paused, error);
-    if (status == NULL || !hw_cli_pause(cli, error))
+    if (!hw_cli_pause(cli, error))
       return FALSE;
     was_paused = !cli->we_paused;
   }
@@ -76,6 +76,7 @@ hw_cli_scan_run(HwCli *cli, const HwScanOptions *o, HwScanUse use, gpointer data
   HwPhysMem *mem = hw_guest_get_physmem(cli->guest);
   gboolean tty = !cli->json && isatty(STDERR_FILENO);
   GArray *hits = NULL;
+  gboolean ok = FALSE;
   g_autoptr(HwMmu) mmu = NULL;
   HwReader reader = hw_reader_for_physmem(mem);
   if (o->pid > 0) {
@@ -89,18 +90,32 @@ hw_cli_scan_run(HwCli *cli, const HwScanOptions *o, HwScanUse use, gpointer data
       reader = hw_reader_for_mmu(mmu);
     }
     hw_vma_array_free(vmas);
+    ok = hits != NULL;
   } else {
-    hits = hw_scan_phys(mem, o->patterns, o->images, (guint)o->threads,
-                        tty ? show_progress : NULL, NULL, &res->partial, error);
+    HwScanRequest req = { o->patterns, o->images, FALSE, (guint)o->threads,
+                          tty ? show_progress : NULL, NULL };
+    HwScanReport rep;
+    /* The memory vanishing part-way still leaves the hits found before it. */
+    ok = hw_scan_phys_run(mem, &req, &rep, error);
+    hits = g_steal_pointer(&rep.hits);
+    res->partial = rep.partial;
+    hw_scan_report_clear(&rep);
     if (tty)
       fprintf(stderr, "\r\033[K");
   }
-  if (hits != NULL && use != NULL && !use(cli, o, hits, &reader, data, error))
-    g_clear_pointer(&hits, g_array_unref);
+  if (ok && use != NULL && !use(cli, o, hits, &reader, data, error))
+    ok = FALSE;
   res->paused_ms = o->live ? 0 : (g_get_monotonic_time() - t0) / 1000.0;
-  if (!hw_cli_release_after(cli, hits != NULL, error)) {
-    if (hits)
-      g_array_unref(hits);
+  if (!hw_cli_release_after(cli, ok, error)) {
+    /* QEMU may have gone while it was paused: what was found is still shown. */
+    res->partial = TRUE;
+    if (use == NULL) {
+      res->hits = hits;   /* the caller shows them, and clears RES */
+    } else {
+      if (hits != NULL)
+        g_array_unref(hits);
+      hw_cli_scan_result_clear(res);
+    }
     return FALSE;
   }
   if (!o->live && !was_paused)
@@ -200,6 +215,10 @@ hw_cli_scan_summary(HwCli *cli, const HwScanOptions *o, const HwScanResult *res,
       json_builder_add_string_value(b, res->resume_ts);
     else
       json_builder_add_null_value(b);
+    if (res->error) {
+      json_builder_set_member_name(b, "error");
+      json_builder_add_string_value(b, res->error);
+    }
     json_builder_end_object(b);
     hw_cli_print_json(json_builder_get_root(b));
     return;
@@ -212,7 +231,9 @@ hw_cli_scan_summary(HwCli *cli, const HwScanOptions *o, const HwScanResult *res,
   if (o->live)
     fprintf(stderr, ": the guest ran during the scan, results may be torn");
   fprintf(stderr, "\n");
-  if (res->partial)
+  if (res->error)
+    fprintf(stderr, "haywire: warning: hits may be missing: the scan did not finish\n");
+  else if (res->partial)
     fprintf(stderr, "haywire: warning: hits may be missing (too many, or the image checks "
             "spent their read budget: guest memory full of fake image headers?)\n");
 }

@@ -18,6 +18,7 @@ typedef struct {
   double paused_ms;
   gboolean partial;     /* hits may be missing (see hw_scan_phys) */
   char *stop_ts, *resume_ts;   /* QEMU event timestamps, or NULL */
+  char *error;          /* set by the caller when the scan failed with hits kept */
 } HwScanResult;
 
 /* Called with the hits while the guest is still paused; READER reads the scanned
@@ -30,7 +31,9 @@ typedef gboolean (*HwScanUse)(HwCli *cli, const HwScanOptions *o, GArray *hits,
  * well, else the exit code, the message printed. */
 int hw_cli_scan_check(const char *cmd, int argc, char **argv, gboolean phys, const char *find,
                       guint default_images, HwScanOptions *o);
-/* Run the scan; RES is filled on success. */
+/* Run the scan; RES is filled on success. On failure without USE, RES may still hold
+ * the hits found before it (the memory or QEMU vanished; partial set) and the caller
+ * clears it; with USE nothing is left in it. */
 gboolean hw_cli_scan_run(HwCli *cli, const HwScanOptions *o, HwScanUse use, gpointer data,
                          HwScanResult *res, GError **error);
 /* Free what RES holds. */

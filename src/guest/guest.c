@@ -124,6 +124,58 @@ expect_running(HwGuest *guest, gboolean want, GError **error)
 }
 
 gboolean
+hw_guest_qemu_exited(HwGuest *guest)
+{
+  int pid = hw_qmp_get_peer_pid(guest->qmp);
+  if (pid <= 0)
+    return FALSE;
+  /* Gone, or a zombie its parent has not reaped yet. */
+  g_autofree char *path = g_strdup_printf("/proc/%d/stat", pid);
+  g_autofree char *stat = NULL;
+  if (!g_file_get_contents(path, &stat, NULL, NULL))
+    return TRUE;
+  /* After the command name: state, ppid, pgrp, session, tty, tpgid, flags. A killed
+   * QEMU closes its sockets before it turns zombie, but PF_EXITING is set before both. */
+  const char *paren = strrchr(stat, ')');
+  if (paren == NULL || paren[1] != ' ')
+    return FALSE;
+  if (paren[2] == 'Z' || paren[2] == 'X')
+    return TRUE;
+  g_auto(GStrv) f = g_strsplit(paren + 2, " ", 8);
+  if (g_strv_length(f) < 7)
+    return FALSE;
+  guint64 flags = g_ascii_strtoull(f[6], NULL, 10);
+  return (flags & 0x4) != 0;   /* PF_EXITING */
+}
+
+/* Whether ERROR means the QMP link broke or went silent (not an answer from QEMU). */
+static gboolean
+link_failed(const GError *error)
+{
+  return error != NULL && error->domain == HW_ERROR &&
+         (error->code == HW_ERROR_DISCONNECTED || error->code == HW_ERROR_TIMEOUT);
+}
+
+/* After a broken link: QEMU gone gives HW_ERROR_GONE; else reconnect (QEMU serves a new
+ * client). FALSE when there is no link to QEMU any more; *ERROR is rewritten to say so. */
+static gboolean
+relink(HwGuest *guest, GError **error)
+{
+  if (hw_guest_qemu_exited(guest)) {
+    g_autofree char *was = *error ? g_strdup((*error)->message) : g_strdup("?");
+    g_clear_error(error);
+    g_set_error(error, HW_ERROR, HW_ERROR_GONE, "QEMU (pid %d) exited (%s)",
+                hw_qmp_get_peer_pid(guest->qmp), was);
+    return FALSE;
+  }
+  g_autoptr(GError) again = NULL;
+  if (hw_qmp_reconnect(guest->qmp, &again))
+    return TRUE;
+  g_debug("reconnect failed: %s", again->message);
+  return FALSE;
+}
+
+gboolean
 hw_guest_pause(HwGuest *guest, gboolean *was_running, GError **error)
 {
   gboolean running;
@@ -137,26 +189,41 @@ hw_guest_pause(HwGuest *guest, gboolean *was_running, GError **error)
     return TRUE;
   }
   hw_guest_forget_regs(guest);
-  g_autoptr(JsonNode) r = hw_qmp_execute(guest->qmp, "stop", NULL, error);
-  if (r == NULL)
-    return FALSE;
-  if (!expect_running(guest, FALSE, error)) {
-    /* We may have half-paused it: do not leave it so. */
+  GError *local = NULL;
+  g_autoptr(JsonNode) r = hw_qmp_execute(guest->qmp, "stop", NULL, &local);
+  if (r != NULL && expect_running(guest, FALSE, &local)) {
+    guest->known_paused = TRUE;
+    return TRUE;
+  }
+  /* We may have half-paused it: do not leave it so, over a new link if this one broke. */
+  if (!link_failed(local) || relink(guest, &local)) {
     JsonNode *c = hw_qmp_execute(guest->qmp, "cont", NULL, NULL);
     if (c != NULL)
       json_node_unref(c);
-    return FALSE;
   }
-  guest->known_paused = TRUE;
-  return TRUE;
+  g_propagate_error(error, local);
+  return FALSE;
 }
 
 gboolean
 hw_guest_resume(HwGuest *guest, GError **error)
 {
   hw_guest_forget_regs(guest);
-  g_autoptr(JsonNode) r = hw_qmp_execute(guest->qmp, "cont", NULL, error);
-  return r != NULL && expect_running(guest, TRUE, error);
+  GError *local = NULL;
+  g_autoptr(JsonNode) r = hw_qmp_execute(guest->qmp, "cont", NULL, &local);
+  if (r != NULL && expect_running(guest, TRUE, &local))
+    return TRUE;
+  /* The link broke with the guest paused by us: a new link can still resume it. */
+  if (link_failed(local) && relink(guest, &local)) {
+    g_autoptr(JsonNode) again = hw_qmp_execute(guest->qmp, "cont", NULL, NULL);
+    if (again != NULL && expect_running(guest, TRUE, NULL)) {
+      g_debug("resumed over a new QMP connection after: %s", local->message);
+      g_clear_error(&local);
+      return TRUE;
+    }
+  }
+  g_propagate_error(error, local);
+  return FALSE;
 }
 
 /* ---- registers -------------------------------------------------------------------- */
@@ -295,6 +362,10 @@ hw_guest_map_memory(HwGuest *guest, const char *mem_path, GError **error)
   } else {
     g_autoptr(GError) local = NULL;
     path = qom_get_string(guest->qmp, qom_path, "mem-path", &local);
+    if (path == NULL && link_failed(local)) {
+      g_propagate_error(error, g_steal_pointer(&local));
+      return FALSE;
+    }
     if (path == NULL) {
       g_set_error(error, HW_ERROR, HW_ERROR_NO_MEMORY_FILE,
                   "RAM backend %s is not a memory-backend-file (%s)", id, local->message);

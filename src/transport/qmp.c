@@ -21,6 +21,7 @@ struct _HwQmp {
   guint64 next_id;
   char *version;
   char *addr;
+  int peer_pid;         /* QEMU's pid from the unix socket's credentials, or 0 */
 };
 
 void
@@ -69,7 +70,19 @@ hw_qmp_get_version(HwQmp *qmp)
 int
 hw_qmp_get_fd(HwQmp *qmp)
 {
-  return g_socket_get_fd(qmp->sock);
+  return qmp->sock ? g_socket_get_fd(qmp->sock) : -1;
+}
+
+int
+hw_qmp_get_peer_pid(HwQmp *qmp)
+{
+  return qmp->peer_pid;
+}
+
+const char *
+hw_qmp_get_address(HwQmp *qmp)
+{
+  return qmp->addr;
 }
 
 /* ---- typed getters ---------------------------------------------------------------- */
@@ -148,6 +161,10 @@ receive_some(HwQmp *qmp, gint64 deadline, GError **error)
   gint64 left = deadline - g_get_monotonic_time();
   g_autoptr(GError) local = NULL;
 
+  if (qmp->sock == NULL) {
+    g_set_error(error, HW_ERROR, HW_ERROR_DISCONNECTED, "not connected to QEMU");
+    return FALSE;
+  }
   if (left <= 0 ||
       !g_socket_condition_timed_wait(qmp->sock, G_IO_IN | G_IO_HUP | G_IO_ERR, left, NULL,
                                      &local)) {
@@ -159,12 +176,12 @@ receive_some(HwQmp *qmp, gint64 deadline, GError **error)
   g_string_set_size(qmp->in, old + READ_CHUNK);
   gssize n = g_socket_receive(qmp->sock, qmp->in->str + old, READ_CHUNK, NULL, &local);
   g_string_set_size(qmp->in, n > 0 ? old + (gsize)n : old);
-  if (n < 0) {
+  if (n < 0 && !g_error_matches(local, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED)) {
     g_set_error(error, HW_ERROR, HW_ERROR_DISCONNECTED, "QMP connection failed: %s",
                 local->message);
     return FALSE;
   }
-  if (n == 0) {
+  if (n <= 0) {
     g_set_error(error, HW_ERROR, HW_ERROR_DISCONNECTED, "QEMU closed the QMP connection");
     return FALSE;
   }
@@ -248,14 +265,23 @@ send_all(HwQmp *qmp, const char *text, gsize len, GError **error)
   sigaddset(&block, SIGINT);
   sigaddset(&block, SIGTERM);
   sigaddset(&block, SIGHUP);
+  if (qmp->sock == NULL) {
+    g_set_error(error, HW_ERROR, HW_ERROR_DISCONNECTED, "not connected to QEMU");
+    return FALSE;
+  }
   pthread_sigmask(SIG_BLOCK, &block, &old);
   gboolean ok = TRUE;
   while (len > 0) {
     g_autoptr(GError) local = NULL;
     gssize n = g_socket_send(qmp->sock, text, len, NULL, &local);
     if (n <= 0) {
-      g_set_error(error, HW_ERROR, HW_ERROR_DISCONNECTED, "cannot send to QEMU: %s",
-                  local ? local->message : "connection closed");
+      /* The peer closing is the usual cause: say so, not the errno. */
+      if (local == NULL || g_error_matches(local, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE) ||
+          g_error_matches(local, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED))
+        g_set_error(error, HW_ERROR, HW_ERROR_DISCONNECTED, "QEMU closed the QMP connection");
+      else
+        g_set_error(error, HW_ERROR, HW_ERROR_DISCONNECTED, "cannot send to QEMU: %s",
+                    local->message);
       ok = FALSE;
       break;
     }
@@ -381,15 +407,74 @@ hw_qmp_poll_events(HwQmp *qmp, guint timeout_ms, GError **error)
     gint64 left = deadline - g_get_monotonic_time();
     if (left <= 0)
       return TRUE;
-    if (!g_socket_condition_timed_wait(qmp->sock, G_IO_IN | G_IO_HUP | G_IO_ERR, left, NULL,
+    if (qmp->sock == NULL ||
+        !g_socket_condition_timed_wait(qmp->sock, G_IO_IN | G_IO_HUP | G_IO_ERR, left, NULL,
                                        NULL))
       return TRUE;
-    if (!receive_some(qmp, deadline, error))
+    /* Readable now: a deadline that cannot pass before the read. */
+    if (!receive_some(qmp, g_get_monotonic_time() + (gint64)qmp->timeout_ms * 1000, error))
       return FALSE;
   }
 }
 
 /* ---- connect ---------------------------------------------------------------------- */
+
+/* Close the connection, if any (events already queued are kept). */
+static void
+close_session(HwQmp *qmp)
+{
+  if (qmp->conn) {
+    g_io_stream_close(G_IO_STREAM(qmp->conn), NULL, NULL);
+    g_clear_object(&qmp->conn);
+  }
+  qmp->sock = NULL;
+  g_string_truncate(qmp->in, 0);
+}
+
+/* Connect to qmp->addr, read the greeting, negotiate capabilities. */
+static gboolean
+open_session(HwQmp *qmp, GError **error)
+{
+  const char *addr = qmp->addr;
+  qmp->conn = hw_socket_connect(addr, qmp->timeout_ms, "QMP", error);
+  if (qmp->conn == NULL)
+    return FALSE;
+  qmp->sock = g_socket_connection_get_socket(qmp->conn);
+  /* Who serves the socket: lets a caller tell "QEMU exited" from "the link broke". */
+  if (g_socket_get_family(qmp->sock) == G_SOCKET_FAMILY_UNIX) {
+    g_autoptr(GCredentials) cred = g_socket_get_credentials(qmp->sock, NULL);
+    pid_t pid = cred ? g_credentials_get_unix_pid(cred, NULL) : -1;
+    qmp->peer_pid = pid > 0 ? (int)pid : 0;
+  }
+
+  gint64 deadline = g_get_monotonic_time() + (gint64)qmp->timeout_ms * 1000;
+  g_autoptr(JsonObject) greeting = read_message(qmp, deadline, error);
+  JsonNode *qmpn = greeting ? json_object_get_member(greeting, "QMP") : NULL;
+  if (qmpn == NULL || !JSON_NODE_HOLDS_OBJECT(qmpn)) {
+    if (greeting != NULL)
+      g_set_error(error, HW_ERROR, HW_ERROR_PROTOCOL, "no QMP greeting");
+    g_prefix_error(error, "%s is not a QMP socket: ", addr);
+    return FALSE;
+  }
+  JsonObject *ver, *q;
+  JsonNode *vn = json_object_get_member(json_node_get_object(qmpn), "version");
+  g_clear_pointer(&qmp->version, g_free);
+  if (vn && JSON_NODE_HOLDS_OBJECT(vn) && (ver = json_node_get_object(vn)) &&
+      json_object_has_member(ver, "qemu") &&
+      JSON_NODE_HOLDS_OBJECT(json_object_get_member(ver, "qemu"))) {
+    gint64 ma = 0, mi = 0, mc = 0;
+    q = json_object_get_object_member(ver, "qemu");
+    hw_json_get_int(q, "major", &ma, NULL);
+    hw_json_get_int(q, "minor", &mi, NULL);
+    hw_json_get_int(q, "micro", &mc, NULL);
+    qmp->version = g_strdup_printf("%" G_GINT64_FORMAT ".%" G_GINT64_FORMAT ".%" G_GINT64_FORMAT,
+                                   ma, mi, mc);
+  } else {
+    qmp->version = g_strdup("unknown");
+  }
+  g_autoptr(JsonNode) caps = hw_qmp_execute(qmp, "qmp_capabilities", NULL, error);
+  return caps != NULL;
+}
 
 HwQmp *
 hw_qmp_connect(const char *addr, guint timeout_ms, GError **error)
@@ -405,37 +490,23 @@ hw_qmp_connect(const char *addr, guint timeout_ms, GError **error)
                 "no QMP address (use --qmp or HAYWIRE_QMP)");
     return NULL;
   }
-  qmp->conn = hw_socket_connect(addr, qmp->timeout_ms, "QMP", error);
-  if (qmp->conn == NULL)
-    return NULL;
-  qmp->sock = g_socket_connection_get_socket(qmp->conn);
-
-  gint64 deadline = g_get_monotonic_time() + (gint64)qmp->timeout_ms * 1000;
-  g_autoptr(JsonObject) greeting = read_message(qmp, deadline, error);
-  JsonNode *qmpn = greeting ? json_object_get_member(greeting, "QMP") : NULL;
-  if (qmpn == NULL || !JSON_NODE_HOLDS_OBJECT(qmpn)) {
-    if (greeting != NULL)
-      g_set_error(error, HW_ERROR, HW_ERROR_PROTOCOL, "no QMP greeting");
-    g_prefix_error(error, "%s is not a QMP socket: ", addr);
-    return NULL;
-  }
-  JsonObject *ver, *q;
-  JsonNode *vn = json_object_get_member(json_node_get_object(qmpn), "version");
-  if (vn && JSON_NODE_HOLDS_OBJECT(vn) && (ver = json_node_get_object(vn)) &&
-      json_object_has_member(ver, "qemu") &&
-      JSON_NODE_HOLDS_OBJECT(json_object_get_member(ver, "qemu"))) {
-    gint64 ma = 0, mi = 0, mc = 0;
-    q = json_object_get_object_member(ver, "qemu");
-    hw_json_get_int(q, "major", &ma, NULL);
-    hw_json_get_int(q, "minor", &mi, NULL);
-    hw_json_get_int(q, "micro", &mc, NULL);
-    qmp->version = g_strdup_printf("%" G_GINT64_FORMAT ".%" G_GINT64_FORMAT ".%" G_GINT64_FORMAT,
-                                   ma, mi, mc);
-  } else {
-    qmp->version = g_strdup("unknown");
-  }
-  g_autoptr(JsonNode) caps = hw_qmp_execute(qmp, "qmp_capabilities", NULL, error);
-  if (caps == NULL)
+  if (!open_session(qmp, error))
     return NULL;
   return g_steal_pointer(&qmp);
+}
+
+gboolean
+hw_qmp_reconnect(HwQmp *qmp, GError **error)
+{
+  close_session(qmp);
+  if (g_str_has_prefix(qmp->addr, "fd:")) {
+    g_set_error(error, HW_ERROR, HW_ERROR_DISCONNECTED,
+                "cannot reconnect to %s: an inherited socket cannot be opened again",
+                qmp->addr);
+    return FALSE;
+  }
+  if (open_session(qmp, error))
+    return TRUE;
+  close_session(qmp);
+  return FALSE;
 }
