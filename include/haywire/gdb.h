@@ -8,6 +8,8 @@
 
 G_BEGIN_DECLS
 
+#define HW_GDB_DEFAULT_TIMEOUT_MS 10000
+
 typedef struct _HwGdb HwGdb;
 
 /* Connect to the stub at ADDR (path or HOST:PORT), negotiate, and read the target

@@ -5,6 +5,9 @@
 
 G_BEGIN_DECLS
 
+/* The largest image file the finders accept (and the most an image check reads). */
+#define HW_IMAGE_MAX_FILE (256u << 20)
+
 /* How pixels are laid out in memory, byte by byte (rgba8888: R, G, B, A). */
 typedef enum {
   HW_PIXEL_RGB888,

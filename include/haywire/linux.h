@@ -69,9 +69,10 @@ const HwMmu *hw_linux_get_kernel_mmu(const HwLinux *lx);
 GArray *hw_linux_list_tasks(HwLinux *lx, gboolean threads, gboolean *partial, GError **error);
 /* Find the process PID (a thread group leader). */
 gboolean hw_linux_find_task(HwLinux *lx, gint32 pid, HwTask *out, GError **error);
-/* The memory maps of task T, sorted (GArray of HwVma; free with hw_vma_array_free). */
+/* The memory maps of task T, sorted (GArray of HwVma, caller owns: g_array_unref frees
+ * the paths too, so g_autoptr(GArray) works). */
 GArray *hw_linux_list_vmas(HwLinux *lx, const HwTask *t, gboolean *partial, GError **error);
-/* Free a GArray of HwVma and the paths in it. */
+/* Free a GArray of HwVma from hw_linux_list_vmas (g_array_unref does the same). */
 void hw_vma_array_free(GArray *vmas);
 /* The address space of a vCPU's registers REGS, with the kernel half on the kernel's own
  * tables where it has tables apart (arm64: under KPTI a vCPU at EL0 holds trampoline

@@ -5,6 +5,10 @@
 
 G_BEGIN_DECLS
 
+/* The unit scans, page classes and the overview work in: 4 KiB, the smallest page of
+ * both arches (a guest with 16 KiB pages is seen four units per page). */
+#define HW_PAGE_SIZE 4096u
+
 /* One piece of guest RAM: guest-physical range and where it sits in the file. */
 typedef struct {
   guint64 gpa;

@@ -75,7 +75,7 @@ hw_cmd_overview(HwCli *cli, int argc, char **argv)
   g_autofree HwOverviewRange *ranges = g_new0(HwOverviewRange, n);
   for (guint r = 0; r < n; r++) {
     const guint8 *c = g_ptr_array_index(classes, r);
-    ranges[r] = (HwOverviewRange){ ram[r].gpa, ram[r].size / 4096, c };
+    ranges[r] = (HwOverviewRange){ ram[r].gpa, ram[r].size / HW_PAGE_SIZE, c };
     for (guint64 p = 0; p < ranges[r].n_pages; p++)
       counts[c[p] < HW_PAGE_N_CLASSES ? c[p] : HW_PAGE_DATA]++;
     total += ranges[r].n_pages;

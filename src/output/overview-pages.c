@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-#define PAGE 4096u
+#define PAGE HW_PAGE_SIZE
 #define MAX_TABLES (1u << 20)   /* page-table pages visited, over all address spaces */
 
 typedef struct {

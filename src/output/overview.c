@@ -4,7 +4,7 @@
 #include <haywire/error.h>
 
 #define PER_ROW ((guint64) HW_OVERVIEW_PAGES_PER_ROW)
-#define PAGE_SIZE 4096u
+#define PAGE_SIZE HW_PAGE_SIZE
 #define LABEL_EVERY 16        /* rows between address labels: 32 MiB */
 
 /* Vertical layout, in pixels. */

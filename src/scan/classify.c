@@ -5,7 +5,7 @@
 #include <math.h>
 #include <string.h>
 
-#define PAGE 4096u
+#define PAGE HW_PAGE_SIZE
 
 HwPageClass
 hw_page_classify(const guint8 *page)

@@ -3,7 +3,7 @@
 #include <haywire/image.h>
 #include "scan/cursor.h"
 
-#define MAX_FILE (256u << 20)
+#define MAX_FILE HW_IMAGE_MAX_FILE
 #define MAX_SIDE 65535
 
 enum { BI_RGB = 0, BI_RLE8 = 1, BI_RLE4 = 2, BI_BITFIELDS = 3, BI_ALPHABITFIELDS = 6 };

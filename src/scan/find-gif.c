@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-#define MAX_FILE (256u << 20)
+#define MAX_FILE HW_IMAGE_MAX_FILE
 #define MAX_BLOCKS 65536u      /* image descriptors and extensions, trailer not counted */
 
 /* The byte at offset OFF of the file at ADDR; -1 if unreadable, past the size cap, or

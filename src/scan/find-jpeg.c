@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-#define MAX_FILE (256u << 20)
+#define MAX_FILE HW_IMAGE_MAX_FILE
 #define MAX_SEGMENTS 10000u
 
 static gboolean

@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-#define MAX_FILE (256u << 20)
+#define MAX_FILE HW_IMAGE_MAX_FILE
 #define MAX_CHUNKS 100000u
 
 static const guint8 signature[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };

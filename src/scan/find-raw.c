@@ -2,11 +2,12 @@
  * alpha/padding byte, neighbours that differ less than random pairs do), then, over
  * a run of such pages, the width at which each row best predicts the next. */
 #include "scan/find-raw.h"
+#include <haywire/physmem.h>
 
 #include <stdlib.h>
 #include <string.h>
 
-#define PAGE 4096u
+#define PAGE HW_PAGE_SIZE
 #define MIN_WIDTH 32u   /* narrower periods are mostly arrays of small structures */
 #define MAX_WIDTH 4096u
 #define MIN_ROWS 8u

@@ -14,7 +14,7 @@
 #define MADV_POPULATE_READ 22
 #endif
 
-#define PAGE 4096u
+#define PAGE HW_PAGE_SIZE
 #define CHUNK (8u << 20)
 #define MAX_HITS (1u << 20)   /* a bound on the result, whatever the guest holds */
 #define MAX_RUN (64ull << 20) /* a bound on one run of raw pixel pages */
@@ -22,7 +22,7 @@
 /* What the image checks may read in one scan, beyond the scanned bytes themselves:
  * real images do not overlap, so their files add up to less than the memory; a guest
  * that plants signatures before huge fake chunks gets no more than this. */
-#define CHECK_BUDGET_EXTRA (256ll << 20)
+#define CHECK_BUDGET_EXTRA ((gint64)HW_IMAGE_MAX_FILE)
 
 typedef gboolean (*CheckFunc)(const HwReader *r, guint64 addr, HwImage *out);
 
@@ -81,7 +81,18 @@ typedef struct {
   guint images;
   HwReader reader;      /* the scanned address space, for the finders */
   gint64 budget;        /* bytes the checks may still read (reader.budget points here) */
+  gboolean virt;        /* addresses are VAs (a process scan): hits get va, gpa later */
 } Spec;
+
+/* Put ADDR where it belongs in H: the scanned space's address. */
+static void
+hit_at(const Spec *s, HwScanHit *h, guint64 addr)
+{
+  if (s->virt)
+    h->va = addr;
+  else
+    h->gpa = addr;
+}
 
 static void
 add_hit(GArray *out, const HwScanHit *h)
@@ -121,8 +132,9 @@ scan_bytes(const Spec *s, const guint8 *buf, gsize starts, gsize avail, guint64 
     find_offsets(buf, starts, avail, pat->bytes, pat->len, 0, offsets);
     for (guint i = 0; i < offsets->len; i++) {
       HwScanHit h = { .kind = HW_HIT_STRING, .pattern = k };
-      h.gpa = base + g_array_index(offsets, gsize, i);
-      if (h.gpa + pat->len > min_end)
+      guint64 at = base + g_array_index(offsets, gsize, i);
+      hit_at(s, &h, at);
+      if (at + pat->len > min_end)
         add_hit(out, &h);
     }
   }
@@ -134,9 +146,9 @@ scan_bytes(const Spec *s, const guint8 *buf, gsize starts, gsize avail, guint64 
                  signatures[k].anchor, offsets);
     for (guint i = 0; i < offsets->len; i++) {
       HwScanHit h = { .kind = HW_HIT_IMAGE };
-      h.gpa = base + g_array_index(offsets, gsize, i);
-      if (h.gpa + signatures[k].len > min_end &&
-          signatures[k].check(&s->reader, h.gpa, &h.image))
+      guint64 at = base + g_array_index(offsets, gsize, i);
+      hit_at(s, &h, at);
+      if (at + signatures[k].len > min_end && signatures[k].check(&s->reader, at, &h.image))
         add_hit(out, &h);
     }
   }
@@ -161,7 +173,7 @@ close_run(const Spec *s, Run *run, GArray *out)
       hw_raw_trim(&s->reader, &start, &end, run->format == HW_PIXEL_RGBA8888 ? 0xff : 0);
     HwScanHit h = { .kind = HW_HIT_IMAGE };
     if (hw_raw_measure(&s->reader, start, end - start, run->format, &h.image)) {
-      h.gpa = start;
+      hit_at(s, &h, start);
       add_hit(out, &h);
     }
   }
@@ -411,8 +423,8 @@ hw_scan_vmas(const HwMmu *mmu, const HwPhysMem *mem, GArray *vmas, GPtrArray *pa
              guint images, gboolean *partial, GError **error)
 {
   Spec s = { .patterns = patterns, .images = images, .reader = hw_reader_for_mmu(mmu),
-             .budget = (gint64)hw_physmem_get_ram_size(mem) +
-                       CHECK_BUDGET_EXTRA };
+             .budget = (gint64)hw_physmem_get_ram_size(mem) + CHECK_BUDGET_EXTRA,
+             .virt = TRUE };
   s.reader.budget = &s.budget;
   gsize keep = longest_pattern(patterns) - 1;
   gboolean raw = (images & (1u << HW_IMAGE_RAW)) != 0;
@@ -462,12 +474,11 @@ hw_scan_vmas(const HwMmu *mmu, const HwPhysMem *mem, GArray *vmas, GPtrArray *pa
     }
     close_run(&s, &run, found);
   }
-  /* Hits carry their va in gpa so far: translate. */
+  /* Hits carry their va so far: translate. */
   GArray *hits = g_array_new(FALSE, FALSE, sizeof(HwScanHit));
   for (guint i = 0; i < found->len; i++) {
     HwScanHit h = g_array_index(found, HwScanHit, i);
     HwTranslation t;
-    h.va = h.gpa;
     if (h.kind == HW_HIT_IMAGE)
       h.image.addr = h.va;
     h.gpa = hw_mmu_translate(mmu, h.va, &t, NULL) ? t.pa : 0;

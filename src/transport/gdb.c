@@ -347,7 +347,7 @@ hw_gdb_connect(const char *addr, guint timeout_ms, GError **error)
     return NULL;
   }
   g_autoptr(HwGdb) gdb = g_new0(HwGdb, 1);
-  gdb->timeout_ms = timeout_ms ? timeout_ms : 10000;
+  gdb->timeout_ms = timeout_ms ? timeout_ms : HW_GDB_DEFAULT_TIMEOUT_MS;
   gdb->in = g_string_new(NULL);
   gdb->regs = g_array_new(FALSE, FALSE, sizeof(GdbReg));
   gdb->pid = 1;

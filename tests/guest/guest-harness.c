@@ -85,8 +85,9 @@ hw_test_guest_image(HwTestGuest *g, int pid, const char *kind)
  * running, spinning a host core, and its memory file would stay in /dev/shm. The
  * handler reads boot-guest's qemu.pid and mem-path files and does only async-signal-
  * safe things, then dies as it would have. */
-static char crash_pid_file[4096], crash_mem_file[4096];
-static volatile sig_atomic_t crash_armed;
+#define MAX_GUESTS 8   /* running at once in one test program (the fault tests: 2) */
+static char crash_pid_file[MAX_GUESTS][4096], crash_mem_file[MAX_GUESTS][4096];
+static volatile sig_atomic_t crash_armed[MAX_GUESTS];
 
 /* The first line of PATH into BUF (NUL-terminated), or "". */
 static void
@@ -107,15 +108,17 @@ read_line(const char *path, char *buf, gsize size)
 static void
 on_fatal_signal(int sig)
 {
-  if (crash_armed) {
+  for (int k = 0; k < MAX_GUESTS; k++) {
+    if (!crash_armed[k])
+      continue;
     char line[4096];
-    read_line(crash_pid_file, line, sizeof line);
+    read_line(crash_pid_file[k], line, sizeof line);
     long pid = 0;
     for (const char *p = line; *p >= '0' && *p <= '9'; p++)
       pid = pid * 10 + (*p - '0');
     if (pid > 0)
       kill((pid_t)pid, SIGKILL);
-    read_line(crash_mem_file, line, sizeof line);
+    read_line(crash_mem_file[k], line, sizeof line);
     if (line[0] == '/')
       unlink(line);
   }
@@ -123,15 +126,22 @@ on_fatal_signal(int sig)
   raise(sig);
 }
 
-static void
+/* Watch RUN_DIR's QEMU; returns its slot for disarm_crash_cleanup. */
+static int
 arm_crash_cleanup(const char *run_dir)
 {
-  g_snprintf(crash_pid_file, sizeof crash_pid_file, "%s/qemu.pid", run_dir);
-  g_snprintf(crash_mem_file, sizeof crash_mem_file, "%s/mem-path", run_dir);
-  crash_armed = 1;
-  const int sigs[] = { SIGABRT, SIGTERM, SIGINT, SIGHUP, SIGSEGV };
+  int k = 0;
+  while (k < MAX_GUESTS && crash_armed[k])
+    k++;
+  g_assert_cmpint(k, <, MAX_GUESTS);
+  g_snprintf(crash_pid_file[k], sizeof crash_pid_file[k], "%s/qemu.pid", run_dir);
+  g_snprintf(crash_mem_file[k], sizeof crash_mem_file[k], "%s/mem-path", run_dir);
+  crash_armed[k] = 1;
+  /* SIGTRAP: g_error() ends a failing test with it. */
+  const int sigs[] = { SIGABRT, SIGTERM, SIGINT, SIGHUP, SIGSEGV, SIGTRAP };
   for (gsize i = 0; i < G_N_ELEMENTS(sigs); i++)
     signal(sigs[i], on_fatal_signal);
+  return k;
 }
 
 static void
@@ -207,7 +217,7 @@ boot(const char *config, gboolean stopped)
   g->images = g_ptr_array_new();
   g->run_dir = g_dir_make_tmp("hw-guest-XXXXXX", &error);
   g_assert_no_error(error);
-  arm_crash_cleanup(g->run_dir);
+  g->crash_slot = arm_crash_cleanup(g->run_dir);
 
   g_autofree char *script = g_build_filename(source_root(), "scripts", "boot-guest", NULL);
   const char *flavour = g_getenv("HW_GUEST_FLAVOUR");
@@ -265,7 +275,7 @@ hw_test_guest_stop(HwTestGuest *g)
 {
   if (g == NULL)
     return;
-  crash_armed = 0;   /* stop-guest does it properly from here */
+  crash_armed[g->crash_slot] = 0;   /* stop-guest does it properly from here */
   g_autofree char *script = g_build_filename(source_root(), "scripts", "stop-guest", NULL);
   const char *argv[] = { script, g->run_dir, NULL };
   g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,

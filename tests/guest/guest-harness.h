@@ -32,6 +32,7 @@ typedef struct {
   GPtrArray *ps;       /* HwTruthTask*, from the HWPS lines */
   GPtrArray *maps;     /* char* "PID START-END PERMS OFFSET PATH" from the HWMAP lines */
   GPtrArray *images;   /* HwTruthImage*, from the HWIMAGE lines */
+  int crash_slot;      /* the harness's clean-up record of this QEMU */
 } HwTestGuest;
 
 typedef struct {

@@ -337,7 +337,7 @@ run_link_faults(HwFaultMode mode)
   HwTestGuest *g = shared_guest();
   guint fired = 0, failed = 0;
   /* How many messages QEMU sends in the session, through a proxy that never fails. */
-  const char *args[] = { "--timeout", "1500", "scan", "--phys", "--string", HW_TEST_MARKER,
+  const char *args[] = { "--timeout", "800", "scan", "--phys", "--string", HW_TEST_MARKER,
                          NULL };
   HwFaultProxy *count = hw_fault_proxy_new(g->qmp, HW_FAULT_CUT, G_MAXUINT, 0);
   Child *c0 = child_start(g, hw_fault_proxy_address(count), NULL, args);
@@ -464,7 +464,7 @@ test_random_signals(void)
   static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
   GRand *rand = g_rand_new_with_seed(0x5eed);
   guint trials = 0, signalled = 0, held = 0;
-  for (guint t = 0; t < 3 * G_N_ELEMENTS(cmds) * 3; t++) {
+  for (guint t = 0; t < 2 * G_N_ELEMENTS(cmds) * 3; t++) {
     gsize k = t % G_N_ELEMENTS(cmds);
     int sig = sigs[(t / G_N_ELEMENTS(cmds)) % 3];
     /* One trial in four with the guest paused by someone else: it must stay paused. */
@@ -498,7 +498,7 @@ test_random_signals(void)
   g_test_message("%u trials, %u ended by the signal, %u with the guest paused by another",
                  trials, signalled, held);
   g_assert_cmpuint(signalled, >=, trials / 3);
-  g_assert_cmpuint(held, >=, 5);
+  g_assert_cmpuint(held, >=, 4);
   g_autofree char *rm = g_strdup_printf("rm -rf '%s'", dir);
   g_spawn_command_line_sync(rm, NULL, NULL, NULL, NULL);
 }
@@ -512,17 +512,25 @@ main(int argc, char **argv)
   signal(SIGPIPE, SIG_IGN);
   g_autofree char *p = g_strdup_printf("/faults/%s/", config);
 #define ADD(name, fn) hw_test_add(p, name, fn)
+  /* x86-64 runs every case; AArch64, whose registers come from the GDB stub, the ones
+   * where that matters (the link and memory cases do not depend on the arch). */
+  gboolean all = g_str_has_prefix(config, "x86");
   /* Each of these boots a guest of its own and kills it. */
   ADD("kill/scan", test_kill_during_scan);
-  ADD("kill/ps", test_kill_during_ps);
-  ADD("kill/overview", test_kill_during_overview);
+  if (all) {
+    ADD("kill/ps", test_kill_during_ps);
+    ADD("kill/overview", test_kill_during_overview);
+  }
   ADD("kill/paused-read", test_kill_while_paused);
   ADD("kill/gdb-session", test_kill_during_gdb_session);
-  ADD("truncate/scan", test_truncate_during_scan);
+  if (all)
+    ADD("truncate/scan", test_truncate_during_scan);
   /* These share one. */
-  ADD("qmp/cut", test_qmp_cut);
-  ADD("qmp/silent", test_qmp_silent);
-  ADD("qmp/mute-peer", test_qmp_mute_peer);
+  if (all) {
+    ADD("qmp/cut", test_qmp_cut);
+    ADD("qmp/silent", test_qmp_silent);
+    ADD("qmp/mute-peer", test_qmp_mute_peer);
+  }
   ADD("signals/random", test_random_signals);
   int rc = g_test_run();
   hw_test_guest_stop(shared);

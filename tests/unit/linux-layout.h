@@ -23,7 +23,7 @@ static const HwLinuxOffsets layout G_GNUC_UNUSED = {
   .cred_uid = 0x04,
   .list_next = 0x00, .list_prev = 0x08,
   .mm_pgd = 0x10, .mm_brk = 0x20, .mm_start_brk = 0x28, .mm_start_stack = 0x30,
-  .mm_vdso = 0x38, .mm_mt = 0x40,
+  .mm_mt = 0x40,
   .mt_root = 0x08, .mm_mmap = 0x50, .vma_next = 0x88,
   .mnode_size = 256,
   .mr64_pivot = 8, .mr64_slot = 128, .mr64_npivots = 15, .mr64_nslots = 16,

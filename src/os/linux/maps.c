@@ -25,14 +25,17 @@
 #define VM_MAYSHARE 0x80ull
 #define VM_DONTEXPAND 0x40000ull
 
+static void
+clear_vma(gpointer p)
+{
+  g_free(((HwVma *)p)->path);
+}
+
 void
 hw_vma_array_free(GArray *vmas)
 {
-  if (vmas == NULL)
-    return;
-  for (guint i = 0; i < vmas->len; i++)
-    g_free(g_array_index(vmas, HwVma, i).path);
-  g_array_unref(vmas);
+  if (vmas != NULL)
+    g_array_unref(vmas);
 }
 
 #define MAPLE_ENODE_NULL 0x4ull
@@ -243,6 +246,7 @@ hw_linux_list_vmas(HwLinux *lx, const HwTask *t, gboolean *partial, GError **err
     w.partial = TRUE;   /* a lone entry at index 0 is never a VMA */
 
   GArray *vmas = g_array_new(FALSE, FALSE, sizeof(HwVma));
+  g_array_set_clear_func(vmas, clear_vma);   /* the paths go with the array */
   for (guint i = 0; i + 2 < w.vma_ptrs->len; i += 3) {
     guint64 va = g_array_index(w.vma_ptrs, guint64, i);
     guint64 lo = g_array_index(w.vma_ptrs, guint64, i + 1);

@@ -55,7 +55,6 @@ static const OffsetSpec specs[] = {
   O("mm_struct", "brk", mm_brk),
   O("mm_struct", "start_brk", mm_start_brk),
   O("mm_struct", "start_stack", mm_start_stack),
-  O("mm_struct", "context.vdso", mm_vdso),
   MO("maple_tree", "ma_root", mt_root),
   MS("maple_node", mnode_size),
   MO("maple_range_64", "pivot", mr64_pivot),
