@@ -23,6 +23,7 @@ typedef enum {
   HW_ERROR_GONE,             /* memory vanished under us (QEMU exited) */
   HW_ERROR_LIMIT,            /* a bound on guest data was hit (loops, sizes) */
   HW_ERROR_BTF,              /* bad kernel type information */
+  HW_ERROR_NOT_FOUND,        /* a name looked up is not there (BTF type, member, process) */
 } HwError;
 
 /* The quark of the HW_ERROR domain. */

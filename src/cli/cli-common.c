@@ -252,7 +252,7 @@ hw_cli_regs(HwCli *cli, int cpu, GError **error)
 HwLinux *
 hw_cli_linux(HwCli *cli, GError **error)
 {
-  if (cli->linux == NULL) {
+  if (cli->lx == NULL) {
     const char *env = g_getenv("HAYWIRE_CACHE_DIR");
     g_autofree char *dir = NULL;
     if (!cli->no_cache && !(env && strcmp(env, "off") == 0))
@@ -262,11 +262,11 @@ hw_cli_linux(HwCli *cli, GError **error)
     gboolean hold = hw_guest_regs_need_gdb(cli->guest) && !cli->we_paused;
     if (hold && !hw_cli_pause(cli, error))
       return NULL;
-    cli->linux = hw_linux_open(cli->guest, dir, error);
-    if (hold && !hw_cli_release_after(cli, cli->linux != NULL, error))
-      g_clear_pointer(&cli->linux, hw_linux_free);
+    cli->lx = hw_linux_open(cli->guest, dir, error);
+    if (hold && !hw_cli_release_after(cli, cli->lx != NULL, error))
+      g_clear_pointer(&cli->lx, hw_linux_free);
   }
-  return cli->linux;
+  return cli->lx;
 }
 
 HwMmu *

@@ -14,7 +14,7 @@ typedef struct {
   HwGuest *guest;
   gboolean we_paused;   /* we stopped the guest and owe it a cont */
   gboolean no_cache;    /* --no-cache: always run a cold kernel discovery */
-  HwLinux *linux;       /* opened on first use */
+  HwLinux *lx;          /* opened on first use */
   const char *doing;    /* what the command does, for errors: "the scan" */
 } HwCli;
 

@@ -210,7 +210,7 @@ main(int argc, char **argv)
     fprintf(stderr, "haywire: cannot write output\n");
     rc = HW_EXIT_ERROR;
   }
-  hw_linux_free(cli.linux);
+  hw_linux_free(cli.lx);
   hw_guest_free(cli.guest);
   hw_qmp_free(cli.qmp);
   g_free(cli.qmp_addr);

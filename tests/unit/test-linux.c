@@ -541,7 +541,7 @@ test_tasks_find(void)
   for (guint i = 0; i < G_N_ELEMENTS(missing); i++) {
     g_autoptr(GError) error = NULL;
     g_assert_false(hw_linux_find_task(g->lx, missing[i], &t, &error));
-    g_assert_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT);
+    g_assert_error(error, HW_ERROR, HW_ERROR_NOT_FOUND);
   }
 }
 

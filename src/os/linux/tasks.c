@@ -209,7 +209,7 @@ hw_linux_find_task(HwLinux *lx, gint32 pid, HwTask *out, GError **error)
       return TRUE;
     }
   }
-  g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT, "no process with pid %d%s", pid,
+  g_set_error(error, HW_ERROR, HW_ERROR_NOT_FOUND, "no process with pid %d%s", pid,
               partial ? " (the task list was only partly readable)" : "");
   return FALSE;
 }
