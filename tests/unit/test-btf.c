@@ -1258,6 +1258,7 @@ test_hostile(gconstpointer data)
   if (c->sname == NULL) {
     g_assert_null(btf);
     g_assert_error(error, HW_ERROR, c->code);
+    g_assert_null(hw_btf_new(exact, blob->len, NULL));   /* the NULL-error row */
     return;
   }
   g_assert_no_error(error);
@@ -1265,6 +1266,7 @@ test_hostile(gconstpointer data)
   HwBtfMember m;
   g_assert_false(hw_btf_find_member(btf, c->sname, c->path, &m, &error));
   g_assert_error(error, HW_ERROR, c->code);
+  g_assert_false(hw_btf_find_member(btf, c->sname, c->path, &m, NULL));
 }
 
 /* Every prefix of a good blob is refused; none is read past its end. */

@@ -625,35 +625,50 @@ static const BadPeerCase bad_peer_cases[] = {
     { HANDSHAKE, SEND("}{\r\n") } },
 };
 
+/* Play case C against the client; *ERROR may be NULL (the NULL-error row). */
+static gboolean
+run_bad_peer(const BadPeerCase *c, GError **error_out, gint64 *elapsed_ms)
+{
+  guint timeout_ms = c->timeout_ms ? c->timeout_ms : OK_TIMEOUT_MS;
+  g_autoptr(FakePeer) peer = fake_peer_start(c->steps, FALSE);
+  GError *local = NULL, **error = error_out ? &local : NULL;
+  gint64 t0 = g_get_monotonic_time();
+  g_autoptr(HwQmp) qmp = hw_qmp_connect(peer->addr, timeout_ms, error);
+  gboolean ok = qmp != NULL;
+
+  if (c->at != AT_CONNECT) {
+    g_assert_no_error(local);
+    g_assert_nonnull(qmp);
+    t0 = g_get_monotonic_time();
+    if (c->at == AT_EXECUTE) {
+      g_autoptr(JsonNode) ret = hw_qmp_execute(qmp, "query-status", NULL, error);
+      ok = ret != NULL;
+    } else if (c->at == AT_EXECUTE_OBJECT) {
+      g_autoptr(JsonObject) ret = hw_qmp_execute_object(qmp, "query-status", NULL, error);
+      ok = ret != NULL;
+    } else if (c->at == AT_HMP) {
+      g_autofree char *ret = hw_qmp_hmp(qmp, "info registers", 0, error);
+      ok = ret != NULL;
+    } else {
+      ok = hw_qmp_poll_events(qmp, 2 * OK_TIMEOUT_MS, error);
+    }
+  }
+  *elapsed_ms = (g_get_monotonic_time() - t0) / 1000;
+  g_clear_pointer(&qmp, hw_qmp_free);
+  fake_peer_finish(peer);
+  if (error_out)
+    *error_out = local;
+  return ok;
+}
+
 static void
 test_bad_peer(gconstpointer data)
 {
   const BadPeerCase *c = data;
   guint timeout_ms = c->timeout_ms ? c->timeout_ms : OK_TIMEOUT_MS;
-  g_autoptr(FakePeer) peer = fake_peer_start(c->steps, FALSE);
   g_autoptr(GError) error = NULL;
-  gint64 t0 = g_get_monotonic_time();
-  g_autoptr(HwQmp) qmp = hw_qmp_connect(peer->addr, timeout_ms, &error);
-  gboolean ok = qmp != NULL;
-
-  if (c->at != AT_CONNECT) {
-    g_assert_no_error(error);
-    g_assert_nonnull(qmp);
-    t0 = g_get_monotonic_time();
-    if (c->at == AT_EXECUTE) {
-      g_autoptr(JsonNode) ret = hw_qmp_execute(qmp, "query-status", NULL, &error);
-      ok = ret != NULL;
-    } else if (c->at == AT_EXECUTE_OBJECT) {
-      g_autoptr(JsonObject) ret = hw_qmp_execute_object(qmp, "query-status", NULL, &error);
-      ok = ret != NULL;
-    } else if (c->at == AT_HMP) {
-      g_autofree char *ret = hw_qmp_hmp(qmp, "info registers", 0, &error);
-      ok = ret != NULL;
-    } else {
-      ok = hw_qmp_poll_events(qmp, 2 * OK_TIMEOUT_MS, &error);
-    }
-  }
-  gint64 elapsed_ms = (g_get_monotonic_time() - t0) / 1000;
+  gint64 elapsed_ms;
+  gboolean ok = run_bad_peer(c, &error, &elapsed_ms);
 
   g_assert_false(ok);
   g_assert_error(error, HW_ERROR, c->code);
@@ -666,8 +681,8 @@ test_bad_peer(gconstpointer data)
     /* Failing fast: no waiting for a time-out. */
     g_assert_cmpint(elapsed_ms, <, OK_TIMEOUT_MS / 2);
   }
-  g_clear_pointer(&qmp, hw_qmp_free);
-  fake_peer_finish(peer);
+  /* The same peer for a caller that passes no GError (normal GLib usage): same result. */
+  g_assert_false(run_bad_peer(c, NULL, &elapsed_ms));
 }
 
 /* ---- addresses nobody answers at -------------------------------------------------------- */
@@ -721,6 +736,7 @@ test_bad_addr(gconstpointer data)
   g_autoptr(HwQmp) qmp = hw_qmp_connect(addr->str, OK_TIMEOUT_MS, &error);
   g_assert_null(qmp);
   g_assert_error(error, HW_ERROR, c->code);
+  g_assert_null(hw_qmp_connect(addr->str, OK_TIMEOUT_MS, NULL));   /* the NULL-error row */
 
   g_unlink(file);
   g_rmdir(dir);
