@@ -12,3 +12,4 @@
 #include <haywire/scan.h>
 #include <haywire/image.h>
 #include <haywire/picture.h>
+#include <haywire/carve.h>

@@ -5,56 +5,11 @@
 #include <errno.h>
 #include <glib/gstdio.h>
 
-#define MAX_RAW_BYTES (256u << 20)
-
 typedef struct {
   const char *dir;
   GPtrArray *files;     /* char*, parallel to the hits; NULL where nothing was written */
   guint failed;
 } Carve;
-
-static const char *
-extension(HwImageKind k)
-{
-  switch (k) {
-  case HW_IMAGE_JPEG: return "jpg";
-  case HW_IMAGE_GIF: return "gif";
-  case HW_IMAGE_BMP: return "bmp";
-  default: return "png";
-  }
-}
-
-static gboolean
-write_encoded(const HwReader *r, const HwImage *im, const char *path, GError **error)
-{
-  g_autofree guint8 *data = g_try_malloc(im->size);
-  if (data == NULL || !r->read(r->ctx, im->addr, data, im->size)) {
-    g_set_error(error, HW_ERROR, HW_ERROR_UNMAPPED, "cannot read the image's %" G_GUINT64_FORMAT
-                " bytes at 0x%" G_GINT64_MODIFIER "x", im->size, im->addr);
-    return FALSE;
-  }
-  return g_file_set_contents(path, (const char *)data, (gssize)im->size, error);
-}
-
-static gboolean
-write_raw(const HwReader *r, const HwImage *im, const char *path, GError **error)
-{
-  if (im->size > MAX_RAW_BYTES || im->width == 0 || im->height == 0) {
-    g_set_error(error, HW_ERROR, HW_ERROR_LIMIT, "raw image too large to carve");
-    return FALSE;
-  }
-  g_autofree guint8 *data = g_try_malloc(im->size);
-  g_autofree guint8 *rgba = g_try_malloc((gsize)im->width * im->height * 4);
-  if (data == NULL || rgba == NULL || !r->read(r->ctx, im->addr, data, im->size)) {
-    g_set_error(error, HW_ERROR, HW_ERROR_UNMAPPED, "cannot read the pixels at 0x%"
-                G_GINT64_MODIFIER "x", im->addr);
-    return FALSE;
-  }
-  for (guint32 y = 0; y < im->height; y++)
-    hw_pixels_to_rgba(im->format, data + (gsize)y * im->stride, 0, im->width,
-                      rgba + (gsize)y * im->width * 4);
-  return hw_png_write_rgba(path, im->width, im->height, rgba, (gsize)im->width * 4, error);
-}
 
 static gboolean
 carve_hits(HwCli *cli, const HwScanOptions *o, GArray *hits, const HwReader *reader,
@@ -67,14 +22,13 @@ carve_hits(HwCli *cli, const HwScanOptions *o, GArray *hits, const HwReader *rea
     g_autofree char *name =
         o->pid > 0 ? g_strdup_printf("%s-pid%d-va-%" G_GINT64_MODIFIER "x.%s",
                                      hw_image_kind_name(im->kind), o->pid, h->va,
-                                     extension(im->kind))
+                                     hw_carve_extension(im->kind))
                    : g_strdup_printf("%s-gpa-%" G_GINT64_MODIFIER "x.%s",
-                                     hw_image_kind_name(im->kind), h->gpa, extension(im->kind));
+                                     hw_image_kind_name(im->kind), h->gpa,
+                                     hw_carve_extension(im->kind));
     char *path = g_build_filename(c->dir, name, NULL);
     g_autoptr(GError) e = NULL;
-    gboolean ok = im->kind == HW_IMAGE_RAW ? write_raw(reader, im, path, &e)
-                                           : write_encoded(reader, im, path, &e);
-    if (!ok) {
+    if (!hw_carve_write(reader, im, path, &e)) {
       /* One unreadable image does not lose the others. */
       g_printerr("haywire: carve: %s: %s\n", name, e->message);
       g_clear_pointer(&path, g_free);

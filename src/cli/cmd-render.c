@@ -2,19 +2,28 @@
  * Unreadable parts (unmapped pages, holes between RAM ranges) are hatched. */
 #include "cli/cli.h"
 
-#include <string.h>
+/* Where render reads from: through MMU, or guest-physical (holes read as zeros without
+ * touching the mapping). The memory vanishing (QEMU exited) fails the render; other
+ * unreadable bytes are hatched. */
+typedef struct {
+  const HwMmu *mmu;
+  const HwDataMap *holes;
+  const HwPhysMem *mem;
+  GError *gone;         /* set once the memory vanished: nothing more is read */
+} Source;
 
-#define MAX_SIDE 16384u
-#define MAX_BYTES (256u << 20)
-#define PAGE 4096u
-
-/* Diagonal hatching for bytes that could not be read. */
-static void
-hatch(guint8 *px, guint x, guint y)
+static gboolean
+source_read(gpointer ctx, guint64 addr, void *buf, gsize len)
 {
-  gboolean stripe = ((x + y) / 4) % 2 == 0;
-  px[0] = stripe ? 0x60 : 0x30, px[1] = stripe ? 0x20 : 0x18, px[2] = stripe ? 0x40 : 0x28;
-  px[3] = 255;
+  Source *s = ctx;
+  g_autoptr(GError) e = NULL;
+  if (s->gone != NULL)
+    return FALSE;
+  gboolean got = s->mmu ? hw_mmu_read(s->mmu, addr, buf, len, &e)
+                        : hw_data_map_read(s->holes, s->mem, addr, buf, len, &e);
+  if (!got && g_error_matches(e, HW_ERROR, HW_ERROR_GONE))
+    s->gone = g_steal_pointer(&e);
+  return got;
 }
 
 int
@@ -59,26 +68,34 @@ hw_cmd_render(HwCli *cli, int argc, char **argv)
                         "bgra8888, xrgb8888, rgb565, gray8, 1-bit)", format);
   if (out_path == NULL)
     return hw_cli_usage("render", "give the output file with -o FILE.png");
-  if (width <= 0 || height <= 0 || (guint)width > MAX_SIDE || (guint)height > MAX_SIDE)
-    return hw_cli_usage("render", "--width and --height must be between 1 and %u", MAX_SIDE);
-  if (scale < 1 || scale > 16 || (guint)(width * scale) > MAX_SIDE ||
-      (guint)(height * scale) > MAX_SIDE)
-    return hw_cli_usage("render", "--scale must be 1-16 and the picture at most %u pixels a "
-                        "side", MAX_SIDE);
+  if (width <= 0 || height <= 0 || (guint)width > HW_RENDER_MAX_SIDE ||
+      (guint)height > HW_RENDER_MAX_SIDE)
+    return hw_cli_usage("render", "--width and --height must be between 1 and %u",
+                        HW_RENDER_MAX_SIDE);
+  if (scale < 1 || (guint)scale > HW_RENDER_MAX_SCALE ||
+      (guint)(width * scale) > HW_RENDER_MAX_SIDE || (guint)(height * scale) > HW_RENDER_MAX_SIDE)
+    return hw_cli_usage("render", "--scale must be 1-%u and the picture at most %u pixels a "
+                        "side", HW_RENDER_MAX_SCALE, HW_RENDER_MAX_SIDE);
   if (phys && pid)
     return hw_cli_usage("render", "--phys and --pid exclude each other");
   if (pid < 0 || stride < 0)
     return hw_cli_usage("render", "bad --pid or --stride");
-  guint bits = hw_pixel_format_bits(f);
-  guint64 row_bytes = ((guint64)width * bits + 7) / 8;
+  guint64 row_bytes = hw_carve_row_bytes(f, (guint32)width);
   if (stride == 0)
     stride = (int)row_bytes;
   if ((guint64)stride < row_bytes)
     return hw_cli_usage("render", "--stride %d is less than a row of %d pixels (%" G_GUINT64_FORMAT
                         " bytes)", stride, width, row_bytes);
-  guint64 total = (guint64)stride * (guint64)(height - 1) + row_bytes;
-  if (total > MAX_BYTES)
-    return hw_cli_usage("render", "the picture covers more than 256M of memory");
+  HwRenderLayout layout = { .format = f, .width = (guint32)width, .height = (guint32)height,
+                            .stride = (guint64)stride, .scale = (guint32)scale,
+                            .keep_alpha = keep_alpha };
+  guint64 total;
+  if (!hw_carve_pixels_check(f, layout.width, layout.height, layout.stride, &total, &error)) {
+    if (g_error_matches(error, HW_ERROR, HW_ERROR_LIMIT))
+      return hw_cli_usage("render", "the picture covers more than %uM of memory",
+                          HW_CARVE_MAX_BYTES >> 20);
+    return hw_cli_usage("render", "%s", error->message);
+  }
   guint64 addr;
   if (!hw_cli_parse_u64(argv[1], FALSE, &addr, &error))
     return hw_cli_fail(error);
@@ -91,53 +108,28 @@ hw_cmd_render(HwCli *cli, int argc, char **argv)
   g_autoptr(HwMmu) mmu = phys ? NULL : hw_cli_mmu(cli, cpu, NULL, pid, &error);
   HwPhysMem *mem = hw_guest_get_physmem(cli->guest);
   g_autoptr(HwDataMap) holes = phys ? hw_physmem_map_data(mem) : NULL;
-  g_autofree guint8 *data = g_malloc0(total);
-  /* One flag per page-sized piece (pieces end at page boundaries of ADDR's space). */
-  guint64 first_page = addr / PAGE, n_pieces = (addr + total - 1) / PAGE - first_page + 1;
-  g_autofree guint8 *readable = g_malloc0(n_pieces);
-  guint64 unreadable = 0;
+  Source src = { .mmu = mmu, .holes = holes, .mem = mem };
+  HwReader reader = { .read = source_read, .ctx = &src };
   gboolean ok = phys || mmu != NULL;
-  for (guint64 p = 0; ok && p < n_pieces; p++) {
-    guint64 start = MAX(addr, (first_page + p) * PAGE);
-    guint64 end = MIN(addr + total, (first_page + p + 1) * PAGE);
-    gsize n = (gsize)(end - start);
-    g_autoptr(GError) e = NULL;
-    gboolean got = phys ? hw_data_map_read(holes, mem, start, data + (start - addr), n, &e)
-                        : hw_mmu_read(mmu, start, data + (start - addr), n, &e);
-    if (got) {
-      readable[p] = 1;
-    } else if (g_error_matches(e, HW_ERROR, HW_ERROR_GONE)) {
-      g_propagate_error(&error, g_steal_pointer(&e));
-      ok = FALSE;
-    } else {
-      unreadable += n;
-    }
+  g_autoptr(HwRenderMemory) pic = ok ? hw_render_memory_read(&reader, addr, total, &error)
+                                     : NULL;
+  if (ok && pic == NULL)
+    ok = FALSE;
+  if (src.gone != NULL) {
+    g_clear_error(&error);
+    g_propagate_error(&error, g_steal_pointer(&src.gone));
+    ok = FALSE;
   }
   if (!hw_cli_release_after(cli, ok, &error))
     return hw_cli_fail(error);
 
-  guint out_w = (guint)(width * scale), out_h = (guint)(height * scale);
-  g_autofree guint8 *rgba = g_malloc((gsize)out_w * out_h * 4);
-  g_autofree guint8 *row = g_malloc((gsize)width * 4);
-  for (guint y = 0; y < (guint)height; y++) {
-    guint64 row_off = (guint64)y * (guint64)stride;
-    hw_pixels_to_rgba(f, data + row_off, 0, (guint)width, row);
-    for (guint x = 0; x < (guint)width; x++) {
-      if (!keep_alpha)
-        row[4 * x + 3] = 255;
-      guint64 byte = row_off + (guint64)x * bits / 8;
-      if (!readable[(addr + byte) / PAGE - first_page])
-        hatch(row + 4 * x, x, y);
-    }
-    for (guint sy = 0; sy < (guint)scale; sy++) {
-      guint8 *dst = rgba + ((gsize)y * scale + sy) * out_w * 4;
-      for (guint x = 0; x < (guint)width; x++)
-        for (guint sx = 0; sx < (guint)scale; sx++)
-          memcpy(dst + ((gsize)x * scale + sx) * 4, row + 4 * x, 4);
-    }
-  }
+  guint32 out_w, out_h;
+  g_autofree guint8 *rgba = hw_render_draw(pic, &layout, &out_w, &out_h, &error);
+  if (rgba == NULL)
+    return hw_cli_fail(error);
   if (!hw_png_write_rgba(out_path, out_w, out_h, rgba, (gsize)out_w * 4, &error))
     return hw_cli_fail(error);
+  guint64 unreadable = hw_render_memory_get_unreadable(pic);
 
   if (cli->json) {
     g_autoptr(JsonBuilder) b = json_builder_new();

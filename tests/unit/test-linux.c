@@ -630,6 +630,10 @@ test_tasks_hostile(gconstpointer data)
   g_assert_cmpuint(tasks->len, ==, c->n);
   for (guint i = 0; i < c->n; i++)
     g_assert_cmpint(g_array_index(tasks, HwTask, i).pid, ==, c->pids[i]);
+  /* The NULL-error row: the same list for a caller that passes no GError. */
+  g_autoptr(GArray) again = hw_linux_list_tasks(g->lx, FALSE, NULL, NULL);
+  g_assert_nonnull(again);
+  g_assert_cmpuint(again->len, ==, c->n);
 }
 
 /* More entries than MAX_TASKS (65536) without a loop: list_heads 8 bytes apart, each
@@ -1191,6 +1195,102 @@ test_maps_deep_path(void)
   }
 }
 
+/* ---- the banner ----------------------------------------------------------------------- */
+
+#define UTS_RELEASE "6.1.0-27-amd64"
+#define UTS_VERSION "#1 SMP PREEMPT_DYNAMIC Debian 6.1.115-1 (2024-11-01)"
+#define BANNER "Linux version " UTS_RELEASE " (debian-kernel@lists.debian.org) (gcc-12 " \
+               "(Debian 12.2.0-14) 12.2.0, GNU ld (GNU Binutils for Debian) 2.40) " UTS_VERSION
+/* Look-alikes the image holds: a format string, another build's banner. */
+#define TEMPLATE "Linux version %s (%s@%s) (%s) %s\n"
+#define OTHER "Linux version 5.10.0-99-amd64 (nobody@example.org) (gcc) #1 SMP"
+
+/* init_task's uts namespace says RELEASE and VERSION. */
+static void
+set_uts(Guest *g, const char *release, const char *version)
+{
+  guint64 nsproxy = kalloc(g, 0x40, 64), uts = kalloc(g, 0x100, 64);
+  put64(g, g->init_task + layout.task_nsproxy, nsproxy);
+  put64(g, nsproxy + layout.nsproxy_uts, uts);
+  memcpy(at(g, uts + layout.uts_release, strlen(release)), release, strlen(release));
+  memcpy(at(g, uts + layout.uts_version, strlen(version)), version, strlen(version));
+}
+
+static void
+put_text(Guest *g, guint64 gpa, const char *text)
+{
+  memcpy(at(g, KVA(gpa), strlen(text)), text, strlen(text));
+}
+
+/* The line naming the uts release and version, past the look-alikes before it. */
+static void
+test_banner_found(void)
+{
+  g_autoptr(Guest) g = guest_new();
+  set_uts(g, UTS_RELEASE, UTS_VERSION);
+  put_text(g, SPARE_GPA, TEMPLATE);
+  put_text(g, SPARE_GPA + 0x100, OTHER "\n");
+  put_text(g, SPARE_GPA + 0x200, BANNER "\n");
+  hw_linux_find_banner(g->lx);
+  g_assert_cmpstr(g->lx->info.banner, ==, BANNER);
+}
+
+/* Without the uts strings the first line that looks like a banner is taken; without
+ * any line, one is made from the uts strings; with neither, none. */
+static void
+test_banner_fallbacks(void)
+{
+  g_autoptr(Guest) g = guest_new();
+  put_text(g, SPARE_GPA, TEMPLATE);
+  put_text(g, SPARE_GPA + 0x100, OTHER "\n");
+  put_text(g, SPARE_GPA + 0x200, BANNER "\n");
+  hw_linux_find_banner(g->lx);
+  g_assert_cmpstr(g->lx->info.banner, ==, OTHER);
+
+  g_autoptr(Guest) g2 = guest_new();
+  set_uts(g2, UTS_RELEASE, UTS_VERSION);
+  put_text(g2, SPARE_GPA, OTHER "\n");
+  hw_linux_find_banner(g2->lx);
+  g_assert_cmpstr(g2->lx->info.banner, ==, "Linux version " UTS_RELEASE " " UTS_VERSION);
+
+  g_autoptr(Guest) g3 = guest_new();
+  put_text(g3, SPARE_GPA, TEMPLATE);
+  hw_linux_find_banner(g3->lx);
+  g_assert_null(g3->lx->info.banner);
+}
+
+/* Found with fuzz-discovery (its banner-at-end seed): a banner-like line running to
+ * the very end of RAM had its "newline" read one byte past the RAM. The byte after this
+ * RAM is a newline, so a read of it would take the line; with the line's own newline
+ * inside RAM, it is taken. */
+static void
+test_banner_end_of_ram(void)
+{
+  g_autoptr(Guest) g = guest_new();
+  static const HwRamRange range = { 0, RAM_SIZE, 0 };
+  for (guint with_newline = 0; with_newline < 2; with_newline++) {
+    g_autofree guint8 *ram = g_malloc(RAM_SIZE + 1);
+    memcpy(ram, g->ram, RAM_SIZE);
+    ram[RAM_SIZE] = '\n';
+    const char *line = with_newline ? BANNER "\n" : BANNER;
+    memcpy(ram + RAM_SIZE - strlen(line), line, strlen(line));
+    g_autoptr(HwPhysMem) mem = hw_physmem_new_from_data(ram, RAM_SIZE + 1, &range, 1, NULL);
+    g_assert_nonnull(mem);
+    HwLinux lx = { 0 };
+    lx.mem = mem;
+    lx.kmmu = hw_mmu_new_x86_64(mem, &(HwX86Paging){ .cr3 = PML4_GPA, .nxe = TRUE });
+    lx.off = layout;
+    lx.info.init_task_va = g->init_task;
+    hw_linux_find_banner(&lx);
+    if (with_newline)
+      g_assert_cmpstr(lx.info.banner, ==, BANNER);
+    else
+      g_assert_null(lx.info.banner);
+    g_free(lx.info.banner);
+    hw_mmu_free(lx.kmmu);
+  }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1240,5 +1340,9 @@ main(int argc, char **argv)
   }
   g_test_add_func("/linux/maps/path/name-255", test_maps_name_255);
   g_test_add_func("/linux/maps/path/deep", test_maps_deep_path);
+
+  g_test_add_func("/linux/banner/found", test_banner_found);
+  g_test_add_func("/linux/banner/fallbacks", test_banner_fallbacks);
+  g_test_add_func("/linux/banner/end-of-ram", test_banner_end_of_ram);
   return g_test_run();
 }

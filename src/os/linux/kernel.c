@@ -109,8 +109,10 @@ banner_hit(HwLinux *lx, guint64 gpa, const guint8 *p, gsize avail, gpointer data
   gsize n = 0;
   while (n < MIN(avail, (gsize)512) && p[n] != '\n' && p[n] != '\0' && g_ascii_isprint(p[n]))
     n++;
-  /* linux_banner: "Linux version X (builder) (compiler) #1 SMP ..." */
-  if (n < 20 || p[n] != '\n' || memchr(p, '(', n) == NULL || memchr(p, '#', n) == NULL)
+  /* linux_banner: "Linux version X (builder) (compiler) #1 SMP ..."; a line running to
+   * the end of the stretch has no newline there to read. */
+  if (n < 20 || n == avail || p[n] != '\n' || memchr(p, '(', n) == NULL ||
+      memchr(p, '#', n) == NULL)
     return FALSE;
   g_autofree char *line = g_strndup((const char *)p, n);
   /* The image holds look-alikes (templates, other builds' strings): the banner of the
@@ -139,8 +141,8 @@ read_uts(HwLinux *lx, char release[66], char version[66])
   release[65] = version[65] = '\0';
 }
 
-static void
-find_banner(HwLinux *lx)
+void
+hw_linux_find_banner(HwLinux *lx)
 {
   static const char needle[] = "Linux version ";
   char release[66], version[66];
@@ -347,8 +349,8 @@ hw_linux_validate(HwLinux *lx, GError **error)
 
 /* Which of the kernel-root candidates is init_mm's: the one from which init_task
  * validates. Finds the image, BTF and init_task on the way. */
-static gboolean
-discover(HwLinux *lx, GError **error)
+gboolean
+hw_linux_discover(HwLinux *lx, GError **error)
 {
   g_autoptr(HwMmu) base = g_steal_pointer(&lx->kmmu);
   guint64 roots[MAX_ROOT_CANDIDATES];
@@ -411,10 +413,10 @@ hw_linux_open(HwGuest *guest, const char *cache_dir, GError **error)
   } else {
     memset(&lx->info, 0, sizeof lx->info);
     g_clear_pointer(&lx->btf, hw_btf_free);
-    if (!discover(lx, error))
+    if (!hw_linux_discover(lx, error))
       return NULL;
     g_debug("kernel found after %.1f ms", (g_get_monotonic_time() - t0) / 1000.0);
-    find_banner(lx);
+    hw_linux_find_banner(lx);
     if (lx->info.banner == NULL)
       lx->info.banner = g_strdup("(no banner found)");
     lx->info.kaslr_slide = lx->arch->kaslr_slide(lx);

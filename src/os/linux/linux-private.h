@@ -20,7 +20,7 @@ typedef struct {
   guint32 signal_thread_head;
   guint32 cred_uid;
   guint32 list_next, list_prev;
-  guint32 mm_pgd, mm_mt, mm_brk, mm_start_brk, mm_start_stack, mm_vdso;
+  guint32 mm_pgd, mm_mt, mm_brk, mm_start_brk, mm_start_stack;
   guint32 mt_root;
   guint32 mm_mmap, vma_next;   /* the vm_next list (kernels before 6.1) */
   guint32 mnode_size;
@@ -79,6 +79,14 @@ char *hw_linux_read_string(const HwLinux *lx, guint64 va, gsize max, GError **er
 /* Plausible kernel pointer (upper half, 8-byte aligned). */
 gboolean hw_linux_is_kernel_ptr(guint64 va);
 
+/* The two steps of a cold discovery that hw_linux_open runs, reachable on their own for
+ * the fuzz targets. From LX->kmmu's kernel-root candidates, the one from which init_task
+ * validates: finds the image, BTF (not when LX->btf is already set) and init_task. */
+gboolean hw_linux_discover(HwLinux *lx, GError **error);
+/* The banner into LX->info.banner (owned by LX): the first "Linux version" line near the
+ * image (naming init_task's uts release and version, when those can be read), else one
+ * made from them; left NULL when there is neither. */
+void hw_linux_find_banner(HwLinux *lx);
 /* Check that the discovery result in LX still describes the running kernel. */
 gboolean hw_linux_validate(HwLinux *lx, GError **error);
 /* Cache of the discovery result, per guest boot. */
