@@ -5,6 +5,7 @@
 #include <haywire/qmp.h>
 #include <haywire/physmem.h>
 #include <haywire/regs.h>
+#include <haywire/history.h>
 
 G_BEGIN_DECLS
 
@@ -41,6 +42,13 @@ gboolean hw_guest_pause(HwGuest *guest, gboolean *was_running, GError **error);
 /* Continue the guest and confirm it is running; if the QMP link broke or went silent,
  * once more over a new connection. HW_ERROR_GONE when QEMU exited. */
 gboolean hw_guest_resume(HwGuest *guest, GError **error);
+/* The run-state history since the guest model was made (borrowed; queued QMP events
+ * recorded first). The guest model takes every event QMP queues. */
+const HwHistory *hw_guest_get_history(HwGuest *guest);
+/* The current epoch (see history.h). */
+guint64 hw_guest_get_epoch(HwGuest *guest);
+/* Wait up to TIMEOUT_MS for QMP events and record them. */
+gboolean hw_guest_follow(HwGuest *guest, guint timeout_ms, GError **error);
 /* Whether QEMU is known to have exited (its pid, from the QMP socket, is gone or a
  * zombie); FALSE when alive or not known (TCP). */
 gboolean hw_guest_qemu_exited(HwGuest *guest);

@@ -177,6 +177,8 @@ hw_cli_pause(HwCli *cli, GError **error)
   cli->we_paused = was_running;
   if (!was_running)
     paused_fd = -1;  /* already paused: leave it so */
+  cli->run_state = was_running ? "paused-by-haywire" : "already-paused";
+  cli->epoch = hw_guest_get_epoch(cli->guest);
   return TRUE;
 }
 
@@ -221,6 +223,16 @@ hw_cli_hex(guint64 v)
 }
 
 void
+hw_cli_json_moment(JsonBuilder *b, HwCli *cli)
+{
+  json_builder_set_member_name(b, "epoch");
+  json_builder_add_int_value(b, (gint64)(cli->run_state ? cli->epoch
+                                                        : hw_guest_get_epoch(cli->guest)));
+  json_builder_set_member_name(b, "run_state");
+  json_builder_add_string_value(b, cli->run_state ? cli->run_state : "live");
+}
+
+void
 hw_cli_json_hex(JsonBuilder *b, const char *member, guint64 v)
 {
   g_autofree char *s = hw_cli_hex(v);
@@ -244,8 +256,11 @@ hw_cli_regs(HwCli *cli, int cpu, GError **error)
   if (hold && !hw_cli_pause(cli, error))
     return NULL;
   HwRegs *regs = hw_guest_read_regs(cli->guest, (guint)cpu, error);
-  if (hold && !hw_cli_release_after(cli, regs != NULL, error))
-    g_clear_pointer(&regs, hw_regs_free);
+  if (hold) {
+    cli->run_state = NULL;   /* held for the read only: the command is still live */
+    if (!hw_cli_release_after(cli, regs != NULL, error))
+      g_clear_pointer(&regs, hw_regs_free);
+  }
   return regs;
 }
 
@@ -263,8 +278,11 @@ hw_cli_linux(HwCli *cli, GError **error)
     if (hold && !hw_cli_pause(cli, error))
       return NULL;
     cli->lx = hw_linux_open(cli->guest, dir, error);
-    if (hold && !hw_cli_release_after(cli, cli->lx != NULL, error))
-      g_clear_pointer(&cli->lx, hw_linux_free);
+    if (hold) {
+      cli->run_state = NULL;
+      if (!hw_cli_release_after(cli, cli->lx != NULL, error))
+        g_clear_pointer(&cli->lx, hw_linux_free);
+    }
   }
   return cli->lx;
 }

@@ -16,6 +16,8 @@ typedef struct {
   gboolean no_cache;    /* --no-cache: always run a cold kernel discovery */
   HwLinux *lx;          /* opened on first use */
   const char *doing;    /* what the command does, for errors: "the scan" */
+  const char *run_state;  /* of the results: "paused-by-haywire", "already-paused"; NULL: live */
+  guint64 epoch;        /* the epoch the results come from (set when paused) */
 } HwCli;
 
 typedef enum {
@@ -77,6 +79,8 @@ gboolean hw_cli_release_after(HwCli *cli, gboolean ok, GError **error);
 void hw_cli_print_json(JsonNode *node);
 /* Format a 64-bit address as a "0x..." string (JSON numbers lose 64-bit precision). */
 char *hw_cli_hex(guint64 v);
+/* Add "epoch" and "run_state" members: the moment the command's results come from. */
+void hw_cli_json_moment(JsonBuilder *b, HwCli *cli);
 /* Add a "0x..." string member to the builder. */
 void hw_cli_json_hex(JsonBuilder *b, const char *member, guint64 v);
 /* Read vCPU registers for the --cpu option, or fail with a message naming the cpu. */

@@ -23,6 +23,7 @@ hw_cmd_kernel(HwCli *cli, int argc, char **argv)
   if (cli->json) {
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
+    hw_cli_json_moment(b, cli);
     json_builder_set_member_name(b, "banner");
     json_builder_add_string_value(b, i->banner);
     g_autofree char *slide = g_strdup_printf("%s0x%" G_GINT64_MODIFIER "x",

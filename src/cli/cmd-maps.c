@@ -38,6 +38,7 @@ hw_cmd_maps(HwCli *cli, int argc, char **argv)
   if (cli->json) {
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
+    hw_cli_json_moment(b, cli);
     json_builder_set_member_name(b, "pid");
     json_builder_add_int_value(b, t.pid);
     json_builder_set_member_name(b, "comm");

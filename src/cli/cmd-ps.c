@@ -31,6 +31,7 @@ hw_cmd_ps(HwCli *cli, int argc, char **argv)
   if (cli->json) {
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
+    hw_cli_json_moment(b, cli);
     json_builder_set_member_name(b, "partial");
     json_builder_add_boolean_value(b, partial);
     json_builder_set_member_name(b, "tasks");

@@ -119,6 +119,7 @@ hw_cmd_read(HwCli *cli, int argc, char **argv)
   if (cli->json) {
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
+    hw_cli_json_moment(b, cli);
     hw_cli_json_hex(b, "addr", addr);
     json_builder_set_member_name(b, "phys");
     json_builder_add_boolean_value(b, phys);

@@ -63,6 +63,8 @@ hw_cmd_scan(HwCli *cli, int argc, char **argv)
       hw_cli_scan_hit_json(b, &o, h);
       json_builder_set_member_name(b, "state");
       json_builder_add_string_value(b, res.state);
+      json_builder_set_member_name(b, "epoch");
+      json_builder_add_int_value(b, (gint64)res.epoch);
       json_builder_end_object(b);
       hw_cli_print_json(json_builder_get_root(b));
     } else {

@@ -44,6 +44,7 @@ hw_cmd_translate(HwCli *cli, int argc, char **argv)
   if (cli->json) {
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
+    hw_cli_json_moment(b, cli);
     hw_cli_json_hex(b, "va", t.va);
     hw_cli_json_hex(b, "pa", t.pa);
     hw_cli_json_hex(b, "page_size", t.page_size);

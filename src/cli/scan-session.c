@@ -11,21 +11,15 @@ show_progress(guint64 done, guint64 total, gpointer data)
           total >> 20);
 }
 
-/* The QEMU timestamp of the newest queued event NAME, as "seconds.micro", or NULL. */
+/* The QEMU timestamp of the newest event NAME recorded since index MARK, as
+ * "seconds.micro", or NULL. */
 static char *
-take_event(HwCli *cli, const char *name)
+event_stamp(HwCli *cli, const char *name, guint mark)
 {
-  char *stamp = NULL;
-  HwQmpEvent *e;
-  while ((e = hw_qmp_pop_event(cli->qmp)) != NULL) {
-    if (strcmp(e->name, name) == 0) {
-      g_free(stamp);
-      stamp = g_strdup_printf("%" G_GINT64_FORMAT ".%06" G_GINT64_FORMAT, e->seconds,
-                              e->microseconds);
-    }
-    hw_qmp_event_free(e);
-  }
-  return stamp;
+  const HwRunEvent *e = hw_history_find_last(hw_guest_get_history(cli->guest), name, mark);
+  return e ? g_strdup_printf("%" G_GINT64_FORMAT ".%06" G_GINT64_FORMAT, e->seconds,
+                             e->microseconds)
+           : NULL;
 }
 
 int
@@ -61,8 +55,8 @@ hw_cli_scan_run(HwCli *cli, const HwScanOptions *o, HwScanUse use, gpointer data
                 HwScanResult *res, GError **error)
 {
   memset(res, 0, sizeof *res);
-  /* Drop old events, so the STOP/RESUME we report are this scan's. */
-  g_free(take_event(cli, ""));
+  /* The STOP/RESUME we report are this scan's: recorded after this mark. */
+  guint mark = hw_history_get_count(hw_guest_get_history(cli->guest));
   gboolean was_paused = FALSE;
   if (!o->live) {
     if (!hw_cli_pause(cli, error))
@@ -70,7 +64,8 @@ hw_cli_scan_run(HwCli *cli, const HwScanOptions *o, HwScanUse use, gpointer data
     was_paused = !cli->we_paused;
   }
   res->state = o->live ? "live" : was_paused ? "already-paused" : "paused-by-haywire";
-  res->stop_ts = take_event(cli, "STOP");
+  res->stop_ts = event_stamp(cli, "STOP", mark);
+  res->epoch = hw_guest_get_epoch(cli->guest);
   gint64 t0 = g_get_monotonic_time();
 
   HwPhysMem *mem = hw_guest_get_physmem(cli->guest);
@@ -119,8 +114,11 @@ hw_cli_scan_run(HwCli *cli, const HwScanOptions *o, HwScanUse use, gpointer data
     return FALSE;
   }
   if (!o->live && !was_paused)
-    hw_qmp_poll_events(cli->qmp, 20, NULL);
-  res->resume_ts = take_event(cli, "RESUME");
+    hw_guest_follow(cli->guest, 20, NULL);
+  res->resume_ts = event_stamp(cli, "RESUME", mark);
+  /* A live scan during which the guest ran or the epoch moved is torn. */
+  res->torn = o->live && hw_history_changed_since(hw_guest_get_history(cli->guest),
+                                                  res->epoch);
   res->hits = hits;
   return TRUE;
 }
@@ -205,6 +203,10 @@ hw_cli_scan_summary(HwCli *cli, const HwScanOptions *o, const HwScanResult *res,
     json_builder_add_double_value(b, res->paused_ms);
     json_builder_set_member_name(b, "partial");
     json_builder_add_boolean_value(b, res->partial);
+    json_builder_set_member_name(b, "epoch");
+    json_builder_add_int_value(b, (gint64)res->epoch);
+    json_builder_set_member_name(b, "torn");
+    json_builder_add_boolean_value(b, res->torn);
     json_builder_set_member_name(b, "stop_event");
     if (res->stop_ts)
       json_builder_add_string_value(b, res->stop_ts);

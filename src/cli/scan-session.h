@@ -19,6 +19,8 @@ typedef struct {
   gboolean partial;     /* hits may be missing (see hw_scan_phys) */
   char *stop_ts, *resume_ts;   /* QEMU event timestamps, or NULL */
   char *error;          /* set by the caller when the scan failed with hits kept */
+  guint64 epoch;        /* the epoch the scan read (history.h) */
+  gboolean torn;        /* --live, and the guest ran or the epoch moved meanwhile */
 } HwScanResult;
 
 /* Called with the hits while the guest is still paused; READER reads the scanned

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <haywire/guest.h>
+#include <haywire/history.h>
 
 typedef struct {
   HwArch arch;
@@ -28,6 +29,7 @@ struct _HwGuest {
   /* Registers per vCPU, valid while the guest stays paused (cleared on resume). */
   HwRegs **regs_cache;
   gboolean known_paused;    /* hw_guest_pause saw it paused, no resume since */
+  HwHistory *history;       /* run-state events and epochs since we attached */
 };
 
 extern const HwGuestArch hw_guest_arch_x86_64;

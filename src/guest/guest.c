@@ -13,6 +13,7 @@ hw_guest_free(HwGuest *guest)
     return;
   hw_guest_forget_regs(guest);
   g_free(guest->regs_cache);
+  hw_history_free(guest->history);
   hw_physmem_free(guest->mem);
   g_free(guest->gdb_addr);
   g_free(guest->arch_name);
@@ -47,6 +48,17 @@ hw_guest_new(HwQmp *qmp, GError **error)
   }
   guest->vcpus = MIN(json_array_get_length(json_node_get_array(cpus)), MAX_VCPUS);
   guest->regs_cache = g_new0(HwRegs *, MAX(guest->vcpus, 1));
+  /* The history starts from the run state now; events queued so far are older. */
+  while (TRUE) {
+    g_autoptr(HwQmpEvent) e = hw_qmp_pop_event(qmp);
+    if (e == NULL)
+      break;
+  }
+  guest->history = hw_history_new(FALSE);
+  gboolean running;
+  g_autofree char *status = hw_guest_query_status(guest, &running, error);
+  if (status == NULL)
+    return NULL;
   return g_steal_pointer(&guest);
 }
 
@@ -94,18 +106,53 @@ hw_guest_get_backend_id(HwGuest *guest)
 
 /* ---- run state -------------------------------------------------------------------- */
 
+/* Move the events QMP queued into the history (they came before any later reply). */
+static void
+sync_events(HwGuest *guest)
+{
+  HwQmpEvent *e;
+  while ((e = hw_qmp_pop_event(guest->qmp)) != NULL) {
+    hw_history_record(guest->history, e);
+    hw_qmp_event_free(e);
+  }
+}
+
 char *
 hw_guest_query_status(HwGuest *guest, gboolean *running, GError **error)
 {
   g_autoptr(JsonObject) st = hw_qmp_execute_object(guest->qmp, "query-status", NULL, error);
   const char *status;
   gboolean run;
+  sync_events(guest);
   if (st == NULL || !hw_json_get_string(st, "status", &status, error) ||
       !hw_json_get_bool(st, "running", &run, error))
     return NULL;
+  hw_history_set_running(guest->history, run);
   if (running)
     *running = run;
   return g_strdup(status);
+}
+
+const HwHistory *
+hw_guest_get_history(HwGuest *guest)
+{
+  sync_events(guest);
+  return guest->history;
+}
+
+guint64
+hw_guest_get_epoch(HwGuest *guest)
+{
+  sync_events(guest);
+  return hw_history_get_epoch(guest->history);
+}
+
+gboolean
+hw_guest_follow(HwGuest *guest, guint timeout_ms, GError **error)
+{
+  gboolean ok = hw_qmp_poll_events(guest->qmp, timeout_ms, error);
+  sync_events(guest);
+  return ok;
 }
 
 static gboolean

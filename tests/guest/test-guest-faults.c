@@ -326,6 +326,78 @@ test_kill_during_gdb_session(void)
   hw_test_guest_stop(g);
 }
 
+/* ---- run-state history -------------------------------------------------------------- */
+
+/* Run COMMAND with ARGS_JSON (may be NULL) on the observer QMP. */
+static void
+observer_run(HwTestGuest *g, const char *command, const char *args_json)
+{
+  g_autoptr(HwQmp) q = hw_test_qmp(g);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) args = args_json ? json_from_string(args_json, NULL) : NULL;
+  g_autoptr(JsonNode) r = hw_qmp_execute(q, command, args ? json_node_get_object(args) : NULL,
+                                         &error);
+  g_assert_no_error(error);
+}
+
+/* The library follows the events of stop, cont, and a reset while paused that another
+ * client causes: names in order, QEMU's timestamps, epochs and run states. The reset
+ * reboots the guest, so it has a guest of its own. */
+static void
+test_history(void)
+{
+  HwTestGuest *g = hw_test_guest_boot(config);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HwQmp) qmp = hw_qmp_connect(g->qmp, 5000, &error);
+  g_assert_no_error(error);
+  g_autoptr(HwGuest) guest = hw_guest_new(qmp, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(hw_guest_get_epoch(guest), ==, 1);
+  g_assert_true(hw_history_is_running(hw_guest_get_history(guest)));
+
+  observer_run(g, "stop", NULL);
+  observer_run(g, "cont", NULL);
+  observer_run(g, "stop", NULL);
+  /* The test guests run with -no-reboot, which makes a reset a shutdown: undo that. */
+  observer_run(g, "set-action", "{\"reboot\": \"reset\"}");
+  observer_run(g, "system_reset", NULL);
+  observer_run(g, "cont", NULL);
+  static const struct {
+    const char *name;
+    guint64 epoch;
+    gboolean running;
+  } want[] = {
+    { "STOP", 1, FALSE }, { "RESUME", 2, TRUE }, { "STOP", 2, FALSE },
+    { "RESET", 3, FALSE }, { "RESUME", 4, TRUE },
+  };
+  guint n = 0;
+  const HwRunEvent *ev = NULL;
+  for (int i = 0; i < 100 && n < G_N_ELEMENTS(want); i++) {
+    g_assert_true(hw_guest_follow(guest, 20, &error));
+    ev = hw_history_get_events(hw_guest_get_history(guest), &n);
+  }
+  g_assert_cmpuint(n, ==, G_N_ELEMENTS(want));
+  for (guint i = 0; i < n; i++) {
+    if (strcmp(ev[i].name, want[i].name) != 0)
+      g_error("event %u: %s, expected %s", i, ev[i].name, want[i].name);
+    g_assert_cmpuint(ev[i].epoch, ==, want[i].epoch);
+    g_assert_cmpint(ev[i].running, ==, want[i].running);
+    g_assert_cmpint(ev[i].seconds, >, 1700000000);
+    if (i > 0)
+      g_assert_cmpint(ev[i].seconds * 1000000 + ev[i].microseconds, >=,
+                      ev[i - 1].seconds * 1000000 + ev[i - 1].microseconds);
+  }
+  /* query-status agrees, and changes nothing. */
+  gboolean running = FALSE;
+  g_autofree char *status = hw_guest_query_status(guest, &running, &error);
+  g_assert_no_error(error);
+  g_assert_true(running);
+  g_assert_cmpuint(hw_guest_get_epoch(guest), ==, 4);
+  g_clear_pointer(&guest, hw_guest_free);
+  g_clear_pointer(&qmp, hw_qmp_free);
+  hw_test_guest_stop(g);
+}
+
 /* ---- a QMP link that breaks or goes silent (shared guest) ------------------------- */
 
 /* For each message QEMU sends in a scan session, a link that fails right there: cut in
@@ -523,8 +595,10 @@ main(int argc, char **argv)
   }
   ADD("kill/paused-read", test_kill_while_paused);
   ADD("kill/gdb-session", test_kill_during_gdb_session);
-  if (all)
+  if (all) {
     ADD("truncate/scan", test_truncate_during_scan);
+    ADD("history/stop-cont-reset", test_history);
+  }
   /* These share one. */
   if (all) {
     ADD("qmp/cut", test_qmp_cut);
