@@ -59,6 +59,15 @@ LLVMFuzzerTestOneInput(const guint8 *data, gsize size)
     g_array_unref(tasks);
   HwTask found;
   hw_linux_find_task(&lx, 1, &found, NULL);
+  /* The reverse map over every task's tables and the kernel's. */
+  HwOwnerMap *owners = hw_owner_map_build(&lx, NULL, NULL);
+  if (owners != NULL) {
+    for (guint64 gpa = 0; gpa < ram_size; gpa += 64 * 4096) {
+      GArray *o = hw_owner_map_lookup(owners, gpa);
+      g_array_unref(o);
+    }
+    hw_owner_map_free(owners);
+  }
   hw_mmu_free(lx.kmmu);
   hw_physmem_free(mem);
   return 0;

@@ -14,6 +14,16 @@ typedef struct {
   guint64 va[4];
 } Header;
 
+/* Each leaf must be aligned to its size and canonical: what the walk promises. */
+static gboolean
+count_mapping(const HwMapping *m, gpointer data)
+{
+  if (m->size == 0 || (m->size & (m->size - 1)) != 0 || (m->pa & (m->size - 1)) != 0 ||
+      (m->va & (m->size - 1)) != 0)
+    __builtin_trap();
+  return ++*(guint64 *)data < 20000;
+}
+
 static gboolean
 count_table(guint64 gpa, guint level, gpointer data)
 {
@@ -42,6 +52,9 @@ exercise(const HwMmu *mmu, const Header *h)
   }
   guint n = 0;
   hw_mmu_for_each_table(mmu, count_table, &n, 512);
+  guint64 leaves = 0;
+  for (HwHalf half = HW_HALF_BOTH; half <= HW_HALF_HIGH; half++)
+    hw_mmu_for_each_mapping(mmu, half, count_mapping, &leaves, 64);
   guint64 roots[8];
   guint k = hw_mmu_kernel_root_candidates(mmu, roots, G_N_ELEMENTS(roots));
   for (guint i = 0; i < k; i++) {

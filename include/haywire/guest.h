@@ -49,6 +49,8 @@ const HwHistory *hw_guest_get_history(HwGuest *guest);
 guint64 hw_guest_get_epoch(HwGuest *guest);
 /* Wait up to TIMEOUT_MS for QMP events and record them. */
 gboolean hw_guest_follow(HwGuest *guest, guint timeout_ms, GError **error);
+/* QEMU's pid, where the QMP socket cannot tell it (TCP, a proxy); 0 forgets it. */
+void hw_guest_set_qemu_pid(HwGuest *guest, int pid);
 /* Whether QEMU is known to have exited (its pid, from the QMP socket, is gone or a
  * zombie); FALSE when alive or not known (TCP). */
 gboolean hw_guest_qemu_exited(HwGuest *guest);

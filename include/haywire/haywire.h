@@ -13,3 +13,4 @@
 #include <haywire/image.h>
 #include <haywire/picture.h>
 #include <haywire/carve.h>
+#include <haywire/owners.h>

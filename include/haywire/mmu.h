@@ -92,6 +92,23 @@ typedef gboolean (*HwMmuTableFunc)(guint64 gpa, guint level, gpointer data);
 guint64 hw_mmu_for_each_table(const HwMmu *mmu, HwMmuTableFunc fn, gpointer data,
                               guint64 max_tables);
 
+/* One leaf of the page tables: SIZE bytes at VA (canonical) map PA, both aligned to
+ * SIZE, with the permissions of the whole walk to it. */
+typedef struct {
+  guint64 va, pa, size;
+  gboolean writable, user, nx;
+} HwMapping;
+/* Called for each mapping; return FALSE to stop. */
+typedef gboolean (*HwMmuMappingFunc)(const HwMapping *m, gpointer data);
+/* Which half of an address space: the low (user) VAs, the high (kernel) VAs, or both. */
+typedef enum { HW_HALF_BOTH, HW_HALF_LOW, HW_HALF_HIGH } HwHalf;
+/* Call FN for every present leaf in HALF of MMU's address space, in VA order, visiting
+ * at most MAX_TABLES table pages (tables outside RAM are skipped); returns the tables
+ * visited. A table reached twice (guest loops) is walked again only within that
+ * budget. */
+guint64 hw_mmu_for_each_mapping(const HwMmu *mmu, HwHalf half, HwMmuMappingFunc fn,
+                                gpointer data, guint64 max_tables);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(HwMmu, hw_mmu_free)
 
 G_END_DECLS

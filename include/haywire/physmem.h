@@ -36,6 +36,10 @@ guint64 hw_physmem_get_ram_size(const HwPhysMem *mem);
 /* Pointer to LEN bytes at GPA inside one range, or NULL. Touch it only inside
  * hw_physmem_access: the file may shrink under the mapping (SIGBUS). */
 const guint8 *hw_physmem_ptr(const HwPhysMem *mem, guint64 gpa, gsize len);
+/* Whether the memory file still covers the mapping: FALSE with HW_ERROR_GONE when it
+ * shrank (pages past its end read as SIGBUS, holes before it as zeros: a scan that only
+ * reads written stretches would see nothing, not fail). */
+gboolean hw_physmem_check(const HwPhysMem *mem, GError **error);
 /* Work on LEN mapped bytes at P (no copy). */
 typedef void (*HwPhysMemFunc)(const guint8 *p, gsize len, gpointer data);
 /* Run FN on the LEN bytes at GPA (one range) in place, guarded against the memory file

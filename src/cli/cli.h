@@ -45,6 +45,7 @@ int hw_cmd_kernel(HwCli *cli, int argc, char **argv);
 int hw_cmd_maps(HwCli *cli, int argc, char **argv);
 int hw_cmd_ps(HwCli *cli, int argc, char **argv);
 int hw_cmd_overview(HwCli *cli, int argc, char **argv);
+int hw_cmd_owners(HwCli *cli, int argc, char **argv);
 int hw_cmd_pause(HwCli *cli, int argc, char **argv);
 int hw_cmd_read(HwCli *cli, int argc, char **argv);
 int hw_cmd_regs(HwCli *cli, int argc, char **argv);

@@ -18,6 +18,8 @@ static const HwCmd commands[] = {
     "memory mappings of a Linux process, like /proc/PID/maps", "maps" },
   { "overview", hw_cmd_overview, HW_CMD_NEEDS_GUEST | HW_CMD_NEEDS_MEM, "-o FILE.png",
     "picture of all guest RAM, one pixel per page, by kind of content", "the overview" },
+  { "owners", hw_cmd_owners, HW_CMD_NEEDS_GUEST | HW_CMD_NEEDS_MEM, "GPA...",
+    "who maps a physical page: processes, the kernel, page tables", "the owner lookup" },
   { "pause", hw_cmd_pause, HW_CMD_NEEDS_GUEST, "", "stop the guest's vCPUs", "pause" },
   { "ps", hw_cmd_ps, HW_CMD_NEEDS_GUEST | HW_CMD_NEEDS_MEM, "[--threads]",
     "processes of a Linux guest (no profile needed)", "ps" },
@@ -57,6 +59,8 @@ print_help(FILE *out)
     "  --mem FILE     guest RAM file, instead of the backend's mem-path (default $HAYWIRE_MEM)\n"
     "  --json         print one JSON object on stdout; addresses are \"0x...\" strings\n"
     "  --timeout MS   time-out for each QMP command (default %u)\n"
+    "  --qemu-pid PID QEMU's pid, where the QMP socket does not tell it (TCP): lets\n"
+    "                 haywire say \"QEMU exited\" rather than \"lost the connection\"\n"
     "  --no-cache     do not use the per-boot cache of kernel discovery\n"
     "                 (cache dir: $HAYWIRE_CACHE_DIR, default ~/.cache/haywire; 'off' disables)\n"
     "  -h, --help     show this help; 'haywire COMMAND --help' shows a command's options\n"
@@ -103,7 +107,7 @@ static int
 run(HwCli *cli, int argc, char **argv)
 {
   int i, rc = -1;
-  g_autofree char *timeout = NULL;
+  g_autofree char *timeout = NULL, *qemu_pid = NULL;
 
   for (i = 1; i < argc && argv[i][0] == '-' && rc < 0; i++) {
     const char *a = argv[i];
@@ -126,7 +130,8 @@ run(HwCli *cli, int argc, char **argv)
     if (take_value(argc, argv, &i, "--qmp", &cli->qmp_addr, &rc) ||
         take_value(argc, argv, &i, "--gdb", &cli->gdb_addr, &rc) ||
         take_value(argc, argv, &i, "--mem", &cli->mem_path, &rc) ||
-        take_value(argc, argv, &i, "--timeout", &timeout, &rc))
+        take_value(argc, argv, &i, "--timeout", &timeout, &rc) ||
+        take_value(argc, argv, &i, "--qemu-pid", &qemu_pid, &rc))
       continue;
     fprintf(stderr, "haywire: unknown option %s (see 'haywire --help')\n", a);
     return HW_EXIT_USAGE;
@@ -144,6 +149,13 @@ run(HwCli *cli, int argc, char **argv)
       return HW_EXIT_USAGE;
     }
     cli->timeout_ms = (guint)ms;
+  }
+  guint64 pid = 0;
+  if (qemu_pid && (qemu_pid[0] == '\0' || strspn(qemu_pid, "0123456789") != strlen(qemu_pid) ||
+                   !hw_cli_parse_u64(qemu_pid, FALSE, &pid, NULL) || pid == 0 ||
+                   pid > G_MAXINT32)) {
+    fprintf(stderr, "haywire: bad --qemu-pid %s\n", qemu_pid);
+    return HW_EXIT_USAGE;
   }
   const HwCmd *cmd = bsearch(argv[i], commands, G_N_ELEMENTS(commands), sizeof commands[0],
                              compare_cmd);
@@ -175,6 +187,7 @@ run(HwCli *cli, int argc, char **argv)
     if (cli->guest == NULL)
       return hw_cli_fail(error);
     hw_guest_set_gdb(cli->guest, cli->gdb_addr, cli->timeout_ms);
+    hw_guest_set_qemu_pid(cli->guest, (int)pid);
     if (cmd->flags & HW_CMD_NEEDS_MEM) {
       if (cli->mem_path == NULL && g_getenv("HAYWIRE_MEM") && *g_getenv("HAYWIRE_MEM"))
         cli->mem_path = g_strdup(g_getenv("HAYWIRE_MEM"));

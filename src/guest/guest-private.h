@@ -30,6 +30,7 @@ struct _HwGuest {
   HwRegs **regs_cache;
   gboolean known_paused;    /* hw_guest_pause saw it paused, no resume since */
   HwHistory *history;       /* run-state events and epochs since we attached */
+  int qemu_pid;             /* given by the caller; 0: the QMP socket's peer */
 };
 
 extern const HwGuestArch hw_guest_arch_x86_64;

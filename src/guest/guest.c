@@ -48,17 +48,16 @@ hw_guest_new(HwQmp *qmp, GError **error)
   }
   guest->vcpus = MIN(json_array_get_length(json_node_get_array(cpus)), MAX_VCPUS);
   guest->regs_cache = g_new0(HwRegs *, MAX(guest->vcpus, 1));
-  /* The history starts from the run state now; events queued so far are older. */
-  while (TRUE) {
-    g_autoptr(HwQmpEvent) e = hw_qmp_pop_event(qmp);
-    if (e == NULL)
-      break;
-  }
-  guest->history = hw_history_new(FALSE);
+  /* The history starts from the run state now: events that came before the answer are
+   * older than it. */
+  g_autoptr(JsonObject) st = hw_qmp_execute_object(qmp, "query-status", NULL, error);
   gboolean running;
-  g_autofree char *status = hw_guest_query_status(guest, &running, error);
-  if (status == NULL)
+  if (st == NULL || !hw_json_get_bool(st, "running", &running, error))
     return NULL;
+  HwQmpEvent *old;
+  while ((old = hw_qmp_pop_event(qmp)) != NULL)
+    hw_qmp_event_free(old);
+  guest->history = hw_history_new(running);
   return g_steal_pointer(&guest);
 }
 
@@ -170,10 +169,16 @@ expect_running(HwGuest *guest, gboolean want, GError **error)
   return TRUE;
 }
 
+void
+hw_guest_set_qemu_pid(HwGuest *guest, int pid)
+{
+  guest->qemu_pid = pid > 0 ? pid : 0;
+}
+
 gboolean
 hw_guest_qemu_exited(HwGuest *guest)
 {
-  int pid = hw_qmp_get_peer_pid(guest->qmp);
+  int pid = guest->qemu_pid ? guest->qemu_pid : hw_qmp_get_peer_pid(guest->qmp);
   if (pid <= 0)
     return FALSE;
   /* Gone, or a zombie its parent has not reaped yet. */

@@ -210,6 +210,19 @@ run_access(gpointer data)
 }
 
 gboolean
+hw_physmem_check(const HwPhysMem *mem, GError **error)
+{
+  struct stat st;
+  if (mem->fd < 0)
+    return TRUE;   /* memory given by the caller: nothing can shrink it */
+  if (fstat(mem->fd, &st) == 0 && (guint64)st.st_size >= mem->size)
+    return TRUE;
+  g_set_error(error, HW_ERROR, HW_ERROR_GONE, "the memory file shrank under the mapping "
+              "(truncated or replaced?)");
+  return FALSE;
+}
+
+gboolean
 hw_physmem_access(const HwPhysMem *mem, guint64 gpa, gsize len, HwPhysMemFunc fn,
                   gpointer data, GError **error)
 {

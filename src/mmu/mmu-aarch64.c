@@ -199,6 +199,75 @@ arm_tables(const HwMmu *mmu, guint64 root, HwMmuTableFunc fn, gpointer data, gui
   return visited;
 }
 
+/* Leaves below TABLE (N_ENTRIES descriptors at LEVEL, granule 2^G, VAs from BASE). */
+static guint64
+arm_mappings_below(const HwMmu *mmu, guint g, guint64 table, int level, guint64 n_entries,
+                   guint64 base, HwMapping m, gboolean uxn, gboolean pxn, HwMmuMappingFunc fn,
+                   gpointer data, guint64 budget, gboolean *stop)
+{
+  const guint8 *p = hw_physmem_ptr(mmu->mem, table, (gsize)n_entries * 8);
+  if (budget == 0 || p == NULL)
+    return 0;
+  guint64 visited = 1;
+  gboolean ds = mmu->u.arm.ds;
+  guint64 span = level_span(g, level);
+  for (guint64 i = 0; i < n_entries && visited < budget && !*stop; i++) {
+    guint64 d;
+    memcpy(&d, p + 8 * i, sizeof d);
+    if (!(d & DESC_VALID))
+      continue;
+    guint64 va = base + i * span;
+    gboolean is_table = (d & DESC_TABLE) != 0;
+    HwMapping n = m;
+    if (level < 3 && is_table) {
+      n.writable = m.writable && !(d & TABLE_AP_RO);
+      n.user = m.user && !(d & TABLE_AP_NO_EL0);
+      visited += arm_mappings_below(mmu, g, desc_addr(mmu, d) & ~((1ull << g) - 1),
+                                    level + 1, 1ull << index_bits(g), va, n,
+                                    uxn || (d & TABLE_UXN), pxn || (d & TABLE_PXN), fn, data,
+                                    budget - visited, stop);
+      continue;
+    }
+    gboolean block_ok = level == 2 || (level == 1 && (g == 12 || (g == 14 && ds))) ||
+                        (level == 0 && g == 12 && ds);
+    if ((level == 3 && !is_table) || (level < 3 && !block_ok))
+      continue;
+    n.size = span;
+    n.pa = desc_addr(mmu, d) & ~(span - 1);
+    n.va = va;
+    n.writable = m.writable && !(d & DESC_AP_RO);
+    n.user = m.user && (d & DESC_AP_EL0);
+    n.nx = n.user ? (uxn || (d & DESC_UXN)) : (pxn || (d & DESC_PXN));
+    if (!fn(&n, data))
+      *stop = TRUE;
+  }
+  return visited;
+}
+
+/* Both halves: TTBR0's (ROOT) from VA 0, TTBR1's from the top of the address space down. */
+static guint64
+arm_mappings(const HwMmu *mmu, guint64 root, HwHalf half, HwMmuMappingFunc fn, gpointer data,
+             guint64 budget, gboolean *stop)
+{
+  guint64 visited = 0;
+  for (int h = 0; h < 2 && visited < budget && !*stop; h++) {
+    if (!mmu->u.arm.half[h].enabled || (half == HW_HALF_LOW && h == 1) ||
+        (half == HW_HALF_HIGH && h == 0))
+      continue;
+    guint g = mmu->u.arm.half[h].page_shift;
+    guint va_bits = mmu->u.arm.half[h].va_bits;
+    int start = 4 - (int)mmu->u.arm.half[h].levels;
+    guint top_shift = g + index_bits(g) * (guint)(3 - start);
+    guint64 n = 1ull << MIN(index_bits(g), va_bits - top_shift);
+    guint64 table = h == 0 ? ttbr_table(mmu->u.arm.ds, root) : mmu->u.arm.half[1].table;
+    guint64 base = h == 0 ? 0 : ~0ull << va_bits;
+    HwMapping m = { .writable = TRUE, .user = TRUE };
+    visited += arm_mappings_below(mmu, g, table, start, n, base, m, FALSE, FALSE, fn, data,
+                                  budget - visited, stop);
+  }
+  return visited;
+}
+
 static HwMmu *arm_from_regs(const HwPhysMem *mem, const HwRegs *regs, GError **error);
 
 /* A process's tables go in TTBR0's place. */
@@ -254,6 +323,7 @@ const HwMmuOps hw_mmu_aarch64_ops = {
   .walk = arm_walk,
   .entry_span = arm_entry_span,
   .tables = arm_tables,
+  .mappings = arm_mappings,
 };
 
 /* Decode one half's TCR fields: TxSZ, the granule (TG0 and TG1 encode it differently)

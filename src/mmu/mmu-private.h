@@ -32,6 +32,10 @@ typedef struct {
   /* Call FN for every table page reachable from ROOT (see hw_mmu_for_each_table). */
   guint64 (*tables)(const HwMmu *mmu, guint64 root, HwMmuTableFunc fn, gpointer data,
                     guint64 budget);
+  /* Call FN for every leaf reachable from ROOT (see hw_mmu_for_each_mapping); *STOP is
+   * set when FN asked to stop. */
+  guint64 (*mappings)(const HwMmu *mmu, guint64 root, HwHalf half, HwMmuMappingFunc fn,
+                      gpointer data, guint64 budget, gboolean *stop);
 } HwMmuOps;
 
 struct _HwMmu {

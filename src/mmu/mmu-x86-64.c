@@ -114,6 +114,54 @@ x86_tables(const HwMmu *mmu, guint64 root, HwMmuTableFunc fn, gpointer data, gui
   return x86_tables_below(mmu, root & PTE_ADDR, mmu->levels, fn, data, budget);
 }
 
+/* Leaves below TABLE (at LEVEL, covering VAs from BASE), permissions so far in M. */
+static guint64
+x86_mappings_below(const HwMmu *mmu, guint64 table, guint level, guint64 base, HwMapping m,
+                   guint first, guint last, HwMmuMappingFunc fn, gpointer data,
+                   guint64 budget, gboolean *stop)
+{
+  const guint8 *p = hw_physmem_ptr(mmu->mem, table, 4096);
+  if (budget == 0 || p == NULL)
+    return 0;
+  guint64 visited = 1;
+  guint shift = 12 + 9 * (level - 1), top = mmu->levels == 5 ? 56 : 47;
+  for (guint i = first; i <= last && visited < budget && !*stop; i++) {
+    guint64 e;
+    memcpy(&e, p + 8 * i, sizeof e);
+    if (!(e & PTE_P))
+      continue;
+    guint64 va = base | ((guint64)i << shift);
+    HwMapping n = m;
+    n.writable = m.writable && (e & PTE_RW);
+    n.user = m.user && (e & PTE_US);
+    n.nx = m.nx || (mmu->u.x86.nxe && (e & PTE_NX));
+    gboolean leaf = level == 1 || ((level == 2 || level == 3) && (e & PTE_PS));
+    if (!leaf) {
+      if (!(e & PTE_PS))   /* PS at levels 4/5 is reserved: nothing below */
+        visited += x86_mappings_below(mmu, e & PTE_ADDR, level - 1, va, n, 0, 511, fn, data,
+                                      budget - visited, stop);
+      continue;
+    }
+    n.size = 1ull << shift;
+    n.pa = (e & PTE_ADDR) & ~(n.size - 1);
+    n.va = (guint64)((gint64)(va << (63 - top)) >> (63 - top));   /* canonical */
+    if (!fn(&n, data))
+      *stop = TRUE;
+  }
+  return visited;
+}
+
+/* The top table's low 256 entries map the low half, the high 256 the high half. */
+static guint64
+x86_mappings(const HwMmu *mmu, guint64 root, HwHalf half, HwMmuMappingFunc fn, gpointer data,
+             guint64 budget, gboolean *stop)
+{
+  HwMapping m = { .writable = TRUE, .user = TRUE };
+  guint first = half == HW_HALF_HIGH ? 256 : 0, last = half == HW_HALF_LOW ? 255 : 511;
+  return x86_mappings_below(mmu, root & PTE_ADDR, mmu->levels, 0, m, first, last, fn, data,
+                            budget, stop);
+}
+
 static guint64
 x86_entry_span(const HwMmu *mmu, guint64 va, guint depth)
 {
@@ -216,4 +264,5 @@ const HwMmuOps hw_mmu_x86_64_ops = {
   .walk = x86_walk,
   .entry_span = x86_entry_span,
   .tables = x86_tables,
+  .mappings = x86_mappings,
 };

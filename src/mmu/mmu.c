@@ -202,6 +202,32 @@ hw_mmu_for_each_table(const HwMmu *mmu, HwMmuTableFunc fn, gpointer data, guint6
   return hw_guarded(run_tables, &t) ? t.n : 0;
 }
 
+typedef struct {
+  const HwMmu *mmu;
+  HwHalf half;
+  HwMmuMappingFunc fn;
+  gpointer data;
+  guint64 max_tables, n;
+  gboolean stop;
+} Mappings;
+
+static void
+run_mappings(gpointer data)
+{
+  Mappings *m = data;
+  m->n = m->mmu->ops->mappings(m->mmu, m->mmu->root, m->half, m->fn, m->data, m->max_tables,
+                               &m->stop);
+}
+
+guint64
+hw_mmu_for_each_mapping(const HwMmu *mmu, HwHalf half, HwMmuMappingFunc fn, gpointer data,
+                        guint64 max_tables)
+{
+  Mappings m = { mmu, half, fn, data, max_tables, 0, FALSE };
+  /* The memory vanished: the mappings seen so far are all there is. */
+  return hw_guarded(run_mappings, &m) ? m.n : 0;
+}
+
 guint64
 hw_mmu_hole_end(const HwMmu *mmu, guint64 va, const HwTranslation *failed)
 {

@@ -384,7 +384,10 @@ hw_scan_phys_run(const HwPhysMem *mem, const HwScanRequest *req, HwScanReport *r
                            .total = total, .thread_begin = thread_begin, .chunk = scan_chunk,
                            .thread_end = thread_end, .progress = req->progress,
                            .progress_data = req->progress_data };
-  gboolean whole = hw_chunks_run(&runner, &job);
+  /* The file cut short before or during the pass reads as holes, not SIGBUS, where the
+   * written stretches were taken after the cut: check its size on both sides. */
+  gboolean whole = hw_physmem_check(mem, NULL) && hw_chunks_run(&runner, &job) &&
+                   hw_physmem_check(mem, NULL);
   g_mutex_clear(&job.lock);
   g_array_unref(job.chunks);
   hw_data_map_free(job.data);

@@ -20,6 +20,7 @@ struct _HwFaultProxy {
   GThread *thread;
   gint fired;           /* atomic */
   gint messages;        /* atomic: lines QEMU sent on the first connection */
+  char *kill_on;        /* the client's message that has QEMU killed, or NULL */
 };
 
 static int
@@ -82,7 +83,14 @@ serve(HwFaultProxy *p, int client, gboolean faulty)
     char buf[65536];
     if (fds[0].revents) {
       ssize_t r = recv(client, buf, sizeof buf, 0);
-      if (r <= 0 || (qemu >= 0 && !send_all(qemu, buf, (gsize)r)))
+      if (r <= 0)
+        break;
+      if (faulty && p->kill_on && memmem(buf, (gsize)r, p->kill_on, strlen(p->kill_on))) {
+        g_atomic_int_set(&p->fired, 1);
+        kill(p->qemu_pid, SIGKILL);
+        continue;   /* QEMU never sees it; its socket closes as it dies */
+      }
+      if (qemu >= 0 && !send_all(qemu, buf, (gsize)r))
         break;
     }
     if (qemu >= 0 && fds[1].revents) {
@@ -174,6 +182,13 @@ hw_fault_proxy_new(const char *target, HwFaultMode mode, guint n, int qemu_pid)
   return p;
 }
 
+void
+hw_fault_proxy_kill_on(HwFaultProxy *p, const char *needle)
+{
+  g_free(p->kill_on);
+  p->kill_on = g_strdup(needle);
+}
+
 const char *
 hw_fault_proxy_address(HwFaultProxy *p)
 {
@@ -207,5 +222,6 @@ hw_fault_proxy_free(HwFaultProxy *p)
   g_free(p->path);
   g_free(p->dir);
   g_free(p->target);
+  g_free(p->kill_on);
   g_free(p);
 }

@@ -21,5 +21,8 @@ const char *hw_fault_proxy_address(HwFaultProxy *p);
 gboolean hw_fault_proxy_fired(HwFaultProxy *p);
 /* Lines QEMU sent on the first connection (QMP messages), counted until the fault. */
 guint hw_fault_proxy_messages(HwFaultProxy *p);
+/* On the first connection, SIGKILL QEMU_PID (given to hw_fault_proxy_new) when the client
+ * sends a message holding NEEDLE (copied), instead of passing that message on. */
+void hw_fault_proxy_kill_on(HwFaultProxy *p, const char *needle);
 /* Stop and free. */
 void hw_fault_proxy_free(HwFaultProxy *p);

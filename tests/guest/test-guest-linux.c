@@ -205,6 +205,62 @@ test_scan_string(void)
   }
 }
 
+/* The owner of KIND for PID in the owners list of one `owners --json` line, or NULL. */
+static JsonObject *
+find_owner(JsonObject *line, const char *kind, gint64 pid)
+{
+  JsonArray *owners = json_object_get_array_member(line, "owners");
+  for (guint i = 0; i < json_array_get_length(owners); i++) {
+    JsonObject *o = json_array_get_object_element(owners, i);
+    if (strcmp(json_object_get_string_member(o, "kind"), kind) == 0 &&
+        json_object_get_int_member(o, "pid") == pid)
+      return o;
+  }
+  return NULL;
+}
+
+/* owners of the sleeping program's buffer: that program at the VA it printed, and the
+ * kernel (its direct map of all RAM); owners of its top page table: a page table of
+ * its own. */
+static void
+test_owners(void)
+{
+  g_autofree char *pa = g_strdup_printf("0x%" G_GINT64_MODIFIER "x", guest->sleep.pa);
+  g_autofree char *pid = g_strdup_printf("%d", guest->sleep.pid);
+  g_autoptr(HwRun) ps = hw_test_runv(guest, "--json", "ps", NULL);
+  JsonArray *tasks = json_object_get_array_member(hw_run_object(ps), "tasks");
+  guint64 pgd = 0;
+  for (guint i = 0; i < json_array_get_length(tasks); i++) {
+    JsonObject *t = json_array_get_object_element(tasks, i);
+    if (json_object_get_int_member(t, "pid") == guest->sleep.pid)
+      pgd = hw_json_hex(t, "pgd");
+  }
+  g_assert_cmphex(pgd, !=, 0);
+  g_autofree char *pgd_text = g_strdup_printf("0x%" G_GINT64_MODIFIER "x", pgd);
+  g_autoptr(HwRun) r = hw_test_runv(guest, "--json", "owners", pa, pgd_text, NULL);
+  g_autoptr(GPtrArray) lines = hw_run_json_lines(r);
+  g_assert_cmpuint(lines->len, ==, 2);
+  JsonObject *buf = json_node_get_object(lines->pdata[0]);
+  g_assert_cmphex(hw_json_hex(buf, "gpa"), ==, guest->sleep.pa);
+  g_assert_cmpstr(json_object_get_string_member(buf, "run_state"), ==, "paused-by-haywire");
+  JsonObject *proc = find_owner(buf, "process", guest->sleep.pid);
+  g_assert_nonnull(proc);
+  g_assert_cmphex(hw_json_hex(proc, "va"), ==, guest->sleep.va & ~0xfffull);
+  g_assert_true(g_str_has_prefix(json_object_get_string_member(proc, "comm"), "hwtest"));
+  g_assert_true(json_object_get_boolean_member(proc, "writable"));
+  g_assert_nonnull(find_owner(buf, "kernel", 0));
+  JsonObject *table = find_owner(json_node_get_object(lines->pdata[1]), "page-table",
+                                 guest->sleep.pid);
+  g_assert_nonnull(table);
+  g_assert_cmpint(json_object_get_int_member(table, "level"), >=, 3);
+  /* Text: one block per address, the process named. */
+  g_autoptr(HwRun) text = hw_test_runv(guest, "owners", pa, NULL);
+  g_assert_cmpint(text->status, ==, 0);
+  g_autofree char *want = g_strdup_printf(" %s hwtest", pid);
+  g_assert_nonnull(strstr(text->out, want));
+  g_assert_true(hw_test_guest_running(guest));
+}
+
 void
 hw_test_add_linux_tests(HwTestGuest *g)
 {
@@ -216,5 +272,6 @@ hw_test_add_linux_tests(HwTestGuest *g)
   ADD("maps", test_maps);
   ADD("read-pid", test_read_pid);
   ADD("scan-string", test_scan_string);
+  ADD("owners", test_owners);
 #undef ADD
 }

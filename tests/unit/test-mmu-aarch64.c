@@ -373,11 +373,63 @@ test_holes_and_tables(void)
   g_assert_cmpuint(n, ==, 4);
 }
 
+static gboolean
+collect(const HwMapping *m, gpointer data)
+{
+  g_array_append_vals(data, m, 1);
+  return TRUE;
+}
+
+/* Every leaf of both halves with its VA (the kernel half's from the top of the address
+ * space), size and the walk's permissions; each half alone. */
+static void
+test_mappings(void)
+{
+  g_autoptr(Arm) a = arm_new(12);
+  guint64 user = new_table(a), kernel = new_table(a);
+  const guint64 uva = 0x0000aaaad1e2f000ull, kva = 0xffff800008010000ull;
+  map(a, user, 48, uva, 3, 0x200000 | TABLE | AF | AP_EL0);
+  map(a, user, 48, 0x0000ffff00200000ull, 2, 0x600000 | BLOCK | AF | AP_RO | AP_EL0 | UXN);
+  map(a, kernel, 48, 0xffff000040000000ull, 1, 0x40000000 | BLOCK | AF);
+  map(a, kernel, 48, kva, 3, 0x300000 | TABLE | AF | UXN | PXN);
+  guint64 tcr = T0SZ(16) | TG0_4K | T1SZ(16) | TG1_4K;
+  g_autoptr(HwMmu) mmu = mmu_for(a, user | 1, kernel | 1, tcr);
+  g_autoptr(GArray) got = g_array_new(FALSE, FALSE, sizeof(HwMapping));
+  hw_mmu_for_each_mapping(mmu, HW_HALF_BOTH, collect, got, 1000);
+  static const HwMapping want[] = {
+    { 0x0000aaaad1e2f000ull, 0x200000, 4096, TRUE, TRUE, FALSE },
+    { 0x0000ffff00200000ull, 0x600000, 2u << 20, FALSE, TRUE, TRUE },
+    { 0xffff000040000000ull, 0x40000000, 1u << 30, TRUE, FALSE, FALSE },
+    { 0xffff800008010000ull, 0x300000, 4096, TRUE, FALSE, TRUE },
+  };
+  g_assert_cmpuint(got->len, ==, G_N_ELEMENTS(want));
+  for (guint i = 0; i < got->len; i++) {
+    const HwMapping *m = &g_array_index(got, HwMapping, i);
+    g_assert_cmphex(m->va, ==, want[i].va);
+    g_assert_cmphex(m->pa, ==, want[i].pa);
+    g_assert_cmphex(m->size, ==, want[i].size);
+    g_assert_cmpint(m->writable, ==, want[i].writable);
+    g_assert_cmpint(m->user, ==, want[i].user);
+    g_assert_cmpint(m->nx, ==, want[i].nx);
+    HwTranslation t;
+    g_assert_true(hw_mmu_translate(mmu, m->va, &t, NULL));
+    g_assert_cmphex(t.pa, ==, m->pa);
+    g_assert_cmpint(t.nx, ==, m->nx);
+  }
+  g_array_set_size(got, 0);
+  hw_mmu_for_each_mapping(mmu, HW_HALF_LOW, collect, got, 1000);
+  g_assert_cmpuint(got->len, ==, 2);
+  g_array_set_size(got, 0);
+  hw_mmu_for_each_mapping(mmu, HW_HALF_HIGH, collect, got, 1000);
+  g_assert_cmpuint(got->len, ==, 2);
+}
+
 int
 main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/mmu/aarch64/4k-48bit", test_4k_48bit);
+  g_test_add_func("/mmu/aarch64/mappings", test_mappings);
   g_test_add_func("/mmu/aarch64/16k", test_16k);
   g_test_add_func("/mmu/aarch64/64k", test_64k);
   g_test_add_func("/mmu/aarch64/attributes-and-invalid", test_attributes_and_invalid);

@@ -800,10 +800,80 @@ test_tables(void)
   g_assert_cmpuint(hw_mmu_for_each_table(loop, always_descend, NULL, 300), ==, 300);
 }
 
+static gboolean
+collect_mapping(const HwMapping *m, gpointer data)
+{
+  g_array_append_vals(data, m, 1);
+  return TRUE;
+}
+
+static gboolean
+stop_after_two(const HwMapping *m, gpointer data)
+{
+  g_array_append_vals(data, m, 1);
+  return ((GArray *)data)->len < 2;
+}
+
+/* Every leaf with its canonical VA, size, PA and the walk's permissions, in VA order;
+ * a callback can stop it; a looping table ends at the budget. */
+static void
+test_mappings(void)
+{
+  g_autoptr(Ram) ram = ram_new();
+  guint64 root = ram_new_table(ram);
+  ram_map(ram, root, 4, 0x400000, 1, 0x10000 | P | RW | US);
+  ram_map(ram, root, 4, 0x401000, 1, 0x11000 | P | US | NX);
+  ram_map(ram, root, 4, 0x40000000, 2, 0x200000 | P | PS | RW);
+  ram_map(ram, root, 4, 0xffff888000000000ull, 3, 0 | P | PS | RW);
+  g_autoptr(HwMmu) mmu = make_mmu(ram, root, FALSE, TRUE);
+  g_autoptr(GArray) got = g_array_new(FALSE, FALSE, sizeof(HwMapping));
+  g_assert_cmpuint(hw_mmu_for_each_mapping(mmu, HW_HALF_BOTH, collect_mapping, got, 1000), ==, 6);
+  static const HwMapping want[] = {
+    { 0x400000, 0x10000, KiB4, TRUE, TRUE, FALSE },
+    { 0x401000, 0x11000, KiB4, FALSE, TRUE, TRUE },
+    { 0x40000000, 0x200000, MiB2, TRUE, FALSE, FALSE },
+    { 0xffff888000000000ull, 0, GiB1, TRUE, FALSE, FALSE },
+  };
+  g_assert_cmpuint(got->len, ==, G_N_ELEMENTS(want));
+  for (guint i = 0; i < got->len; i++) {
+    const HwMapping *m = &g_array_index(got, HwMapping, i);
+    /* The walk's permissions: ram_map's intermediate entries are P|RW|US. */
+    HwTranslation t;
+    g_assert_true(hw_mmu_translate(mmu, want[i].va, &t, NULL));
+    g_assert_cmphex(m->va, ==, want[i].va);
+    g_assert_cmphex(m->pa, ==, want[i].pa);
+    g_assert_cmphex(m->size, ==, want[i].size);
+    g_assert_cmpint(m->writable, ==, t.writable);
+    g_assert_cmpint(m->user, ==, t.user);
+    g_assert_cmpint(m->nx, ==, t.nx);
+  }
+  g_array_set_size(got, 0);
+  hw_mmu_for_each_mapping(mmu, HW_HALF_BOTH, stop_after_two, got, 1000);
+  g_assert_cmpuint(got->len, ==, 2);
+  /* Each half alone. */
+  g_array_set_size(got, 0);
+  hw_mmu_for_each_mapping(mmu, HW_HALF_LOW, collect_mapping, got, 1000);
+  g_assert_cmpuint(got->len, ==, 3);
+  g_array_set_size(got, 0);
+  hw_mmu_for_each_mapping(mmu, HW_HALF_HIGH, collect_mapping, got, 1000);
+  g_assert_cmpuint(got->len, ==, 1);
+  g_assert_cmphex(g_array_index(got, HwMapping, 0).va, ==, 0xffff888000000000ull);
+  g_array_set_size(got, 0);
+  hw_mmu_for_each_mapping(mmu, HW_HALF_BOTH, stop_after_two, got, 1000);
+  g_assert_cmpuint(got->len, ==, 2);
+
+  for (guint i = 0; i < 512; i++)
+    ram_set(ram, root + i * 8, root | P | RW);
+  g_autoptr(HwMmu) loop = make_mmu(ram, root, FALSE, TRUE);
+  g_array_set_size(got, 0);
+  g_assert_cmpuint(hw_mmu_for_each_mapping(loop, HW_HALF_BOTH, collect_mapping, got, 300), ==, 300);
+}
+
 int
 main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/mmu/x86-64/mappings", test_mappings);
   g_test_add_func("/mmu/x86-64/tables", test_tables);
 
   for (guint i = 0; i < G_N_ELEMENTS(map_cases); i++) {
