@@ -52,22 +52,23 @@ gboolean hw_physmem_access(const HwPhysMem *mem, guint64 gpa, gsize len, HwPhysM
  * touching it through the mapping would make tmpfs allocate it). */
 gboolean hw_physmem_next_data(const HwPhysMem *mem, guint64 gpa, guint64 end,
                               guint64 *data_start, guint64 *data_end);
-/* The written stretches of all guest RAM at one moment, for scans that ask "is this
- * data?" often: hw_physmem_next_data asks the kernel each time, and on tmpfs each
- * SEEK_HOLE walks the file's pages up to the next hole, possibly its end. */
-typedef struct _HwDataMap HwDataMap;
-/* Take the map now (one pass over the file's holes). */
-HwDataMap *hw_physmem_map_data(const HwPhysMem *mem);
-/* Like hw_physmem_next_data, from the map. */
-gboolean hw_data_map_next(const HwDataMap *map, guint64 gpa, guint64 end, guint64 *data_start,
-                          guint64 *data_end);
-/* Like hw_physmem_read, but the holes MAP knows of are filled with zeros without
- * touching the mapping (which would make tmpfs allocate them). */
-gboolean hw_data_map_read(const HwDataMap *map, const HwPhysMem *mem, guint64 gpa, void *buf,
-                          gsize len, GError **error);
+/* The data extents of the memory file (its written stretches, as SEEK_DATA sees them)
+ * over all guest RAM at one moment, for scans that ask "is this data?" often:
+ * hw_physmem_next_data asks the kernel each time, and on tmpfs each SEEK_HOLE walks the
+ * file's pages up to the next hole, possibly its end. */
+typedef struct _HwExtents HwExtents;
+/* Take the extents now (one pass over the file's holes); the caller owns them. */
+HwExtents *hw_physmem_get_extents(const HwPhysMem *mem);
+/* Like hw_physmem_next_data, from the extents X. */
+gboolean hw_extents_next(const HwExtents *x, guint64 gpa, guint64 end, guint64 *data_start,
+                         guint64 *data_end);
+/* Like hw_physmem_read, but the holes X knows of are filled with zeros without touching
+ * the mapping (which would make tmpfs allocate them). */
+gboolean hw_extents_read(const HwExtents *x, const HwPhysMem *mem, guint64 gpa, void *buf,
+                         gsize len, GError **error);
 /* Free. */
-void hw_data_map_free(HwDataMap *map);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(HwDataMap, hw_data_map_free)
+void hw_extents_free(HwExtents *map);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(HwExtents, hw_extents_free)
 /* Copy LEN bytes at GPA into BUF; fails (OUT_OF_RANGE, GONE) without a crash. */
 gboolean hw_physmem_read(const HwPhysMem *mem, guint64 gpa, void *buf, gsize len, GError **error);
 

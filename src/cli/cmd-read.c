@@ -82,14 +82,14 @@ hw_cmd_read(HwCli *cli, int argc, char **argv)
   g_autoptr(HwMmu) mmu = phys ? NULL : hw_cli_mmu(cli, cpu, root, pid, &error);
   HwPhysMem *mem = hw_guest_get_physmem(cli->guest);
   /* Physical reads skip the memory file's holes (zeros) instead of allocating them. */
-  g_autoptr(HwDataMap) holes = phys ? hw_physmem_map_data(mem) : NULL;
+  g_autoptr(HwExtents) holes = phys ? hw_physmem_get_extents(mem) : NULL;
   g_autofree guint8 *buf = g_malloc(CHUNK);
   g_autoptr(GString) hex = cli->json && !out ? g_string_sized_new(len * 2) : NULL;
   gboolean ok = phys || mmu != NULL;
 
   for (guint64 done = 0; ok && done < len;) {
     gsize n = (gsize)MIN((guint64)CHUNK, len - done);
-    ok = phys ? hw_data_map_read(holes, mem, addr + done, buf, n, &error)
+    ok = phys ? hw_extents_read(holes, mem, addr + done, buf, n, &error)
               : hw_mmu_read(mmu, addr + done, buf, n, &error);
     if (!ok)
       break;

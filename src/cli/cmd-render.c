@@ -7,7 +7,7 @@
  * unreadable bytes are hatched. */
 typedef struct {
   const HwMmu *mmu;
-  const HwDataMap *holes;
+  const HwExtents *holes;
   const HwPhysMem *mem;
   GError *gone;         /* set once the memory vanished: nothing more is read */
 } Source;
@@ -20,7 +20,7 @@ source_read(gpointer ctx, guint64 addr, void *buf, gsize len)
   if (s->gone != NULL)
     return FALSE;
   gboolean got = s->mmu ? hw_mmu_read(s->mmu, addr, buf, len, &e)
-                        : hw_data_map_read(s->holes, s->mem, addr, buf, len, &e);
+                        : hw_extents_read(s->holes, s->mem, addr, buf, len, &e);
   if (!got && g_error_matches(e, HW_ERROR, HW_ERROR_GONE))
     s->gone = g_steal_pointer(&e);
   return got;
@@ -107,7 +107,7 @@ hw_cmd_render(HwCli *cli, int argc, char **argv)
   const char *state = live ? "live" : cli->we_paused ? "paused-by-haywire" : "already-paused";
   g_autoptr(HwMmu) mmu = phys ? NULL : hw_cli_mmu(cli, cpu, NULL, pid, &error);
   HwPhysMem *mem = hw_guest_get_physmem(cli->guest);
-  g_autoptr(HwDataMap) holes = phys ? hw_physmem_map_data(mem) : NULL;
+  g_autoptr(HwExtents) holes = phys ? hw_physmem_get_extents(mem) : NULL;
   Source src = { .mmu = mmu, .holes = holes, .mem = mem };
   HwReader reader = { .read = source_read, .ctx = &src };
   gboolean ok = phys || mmu != NULL;

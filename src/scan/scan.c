@@ -212,7 +212,7 @@ typedef struct {
 
 typedef struct {
   const HwPhysMem *mem;
-  HwDataMap *data;      /* the file's written stretches, taken once per scan */
+  HwExtents *data;      /* the file's written stretches, taken once per scan */
   Spec spec;
   GArray *chunks;
   guint8 **classes;     /* per range, one HwPageClass per page; NULL: not wanted */
@@ -226,7 +226,7 @@ classify_phys(const Job *job, guint64 gpa, HwPixelFormat *f)
 {
   const guint8 *p = hw_physmem_ptr(job->mem, gpa, PAGE);
   guint64 ds, de;
-  if (p == NULL || !hw_data_map_next(job->data, gpa, gpa + PAGE, &ds, &de) || ds > gpa ||
+  if (p == NULL || !hw_extents_next(job->data, gpa, gpa + PAGE, &ds, &de) || ds > gpa ||
       page_is_zero(p))
     return HW_RAW_NONE;
   return hw_raw_classify_page(p, f);
@@ -265,7 +265,7 @@ scan_chunk(gpointer data, guint i, gpointer state)
   /* Only the written stretches of the sparse file: holes are zeros, never a match
    * start, and reading them through the mapping would make tmpfs allocate them. */
   guint64 pos = c->gpa, end = c->gpa + c->len, ds, de;
-  while (pos < end && hw_data_map_next(job->data, pos, end, &ds, &de)) {
+  while (pos < end && hw_extents_next(job->data, pos, end, &ds, &de)) {
     ds &= ~(guint64)(PAGE - 1);
     /* Map the stretch's pages in one call instead of one fault per few pages (Linux
      * 5.14+; failure only means the faults happen one by one). */
@@ -355,7 +355,7 @@ hw_scan_phys_run(const HwPhysMem *mem, const HwScanRequest *req, HwScanReport *r
                  GError **error)
 {
   memset(report, 0, sizeof *report);
-  Job job = { .mem = mem, .data = hw_physmem_map_data(mem) };
+  Job job = { .mem = mem, .data = hw_physmem_get_extents(mem) };
   job.spec = (Spec){ .patterns = req->patterns, .images = req->images,
                      .reader = hw_reader_for_physmem(mem),
                      .budget = (gint64)hw_physmem_get_ram_size(mem) + CHECK_BUDGET_EXTRA };
@@ -390,7 +390,7 @@ hw_scan_phys_run(const HwPhysMem *mem, const HwScanRequest *req, HwScanReport *r
                    hw_physmem_check(mem, NULL);
   g_mutex_clear(&job.lock);
   g_array_unref(job.chunks);
-  hw_data_map_free(job.data);
+  hw_extents_free(job.data);
   g_array_sort(job.hits, compare_hit);
   if (job.hits->len > MAX_HITS)
     g_array_set_size(job.hits, MAX_HITS);

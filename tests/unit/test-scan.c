@@ -218,9 +218,9 @@ test_sparse_file(void)
    * allocates nothing more (a plain read through the mapping would). */
   struct stat before, after;
   g_assert_cmpint(stat(path, &before), ==, 0);
-  g_autoptr(HwDataMap) map = hw_physmem_map_data(mem);
+  g_autoptr(HwExtents) map = hw_physmem_get_extents(mem);
   g_autofree guint8 *buf = g_malloc(3 << 20);
-  g_assert_true(hw_data_map_read(map, mem, 0, buf, 3 << 20, &error));
+  g_assert_true(hw_extents_read(map, mem, 0, buf, 3 << 20, &error));
   g_assert_no_error(error);
   g_assert_cmpmem(buf + (2 << 20) + 100, 14, "..SPARSE-HIT..", 14);
   for (gsize i = 0; i < (2 << 20) + 100; i++)
@@ -228,7 +228,7 @@ test_sparse_file(void)
   g_assert_cmpint(stat(path, &after), ==, 0);
   g_assert_cmpint(after.st_blocks, ==, before.st_blocks);
   /* Out of RAM: the same error as hw_physmem_read. */
-  g_assert_false(hw_data_map_read(map, mem, (4 << 20) - 8, buf, 16, &error));
+  g_assert_false(hw_extents_read(map, mem, (4 << 20) - 8, buf, 16, &error));
   g_assert_error(error, HW_ERROR, HW_ERROR_OUT_OF_RANGE);
   unlink(path);
   rmdir(dir);

@@ -11,22 +11,22 @@ typedef struct {
   guint64 start, end;   /* gpa */
 } Extent;
 
-struct _HwDataMap {
+struct _HwExtents {
   GArray *extents;      /* Extent, sorted, disjoint */
 };
 
 static void
-add(HwDataMap *m, guint64 start, guint64 end)
+add(HwExtents *m, guint64 start, guint64 end)
 {
   Extent e = { start, end };
   if (end > start)
     g_array_append_val(m->extents, e);
 }
 
-HwDataMap *
-hw_physmem_map_data(const HwPhysMem *mem)
+HwExtents *
+hw_physmem_get_extents(const HwPhysMem *mem)
 {
-  HwDataMap *m = g_new0(HwDataMap, 1);
+  HwExtents *m = g_new0(HwExtents, 1);
   m->extents = g_array_new(FALSE, FALSE, sizeof(Extent));
   guint n;
   const HwRamRange *r = hw_physmem_get_ranges(mem, &n);
@@ -47,7 +47,7 @@ hw_physmem_map_data(const HwPhysMem *mem)
 }
 
 gboolean
-hw_data_map_next(const HwDataMap *m, guint64 gpa, guint64 end, guint64 *data_start,
+hw_extents_next(const HwExtents *m, guint64 gpa, guint64 end, guint64 *data_start,
                  guint64 *data_end)
 {
   /* The first extent ending after GPA. */
@@ -70,14 +70,14 @@ hw_data_map_next(const HwDataMap *m, guint64 gpa, guint64 end, guint64 *data_sta
 }
 
 gboolean
-hw_data_map_read(const HwDataMap *m, const HwPhysMem *mem, guint64 gpa, void *buf, gsize len,
+hw_extents_read(const HwExtents *m, const HwPhysMem *mem, guint64 gpa, void *buf, gsize len,
                  GError **error)
 {
   if (hw_physmem_ptr(mem, gpa, len) == NULL)
     return hw_physmem_read(mem, gpa, buf, len, error);   /* its error */
   guint8 *out = buf;
   guint64 pos = gpa, end = gpa + len, ds, de;
-  while (pos < end && hw_data_map_next(m, pos, end, &ds, &de)) {
+  while (pos < end && hw_extents_next(m, pos, end, &ds, &de)) {
     memset(out + (pos - gpa), 0, (gsize)(ds - pos));
     if (!hw_physmem_read(mem, ds, out + (ds - gpa), (gsize)(de - ds), error))
       return FALSE;
@@ -88,7 +88,7 @@ hw_data_map_read(const HwDataMap *m, const HwPhysMem *mem, guint64 gpa, void *bu
 }
 
 void
-hw_data_map_free(HwDataMap *m)
+hw_extents_free(HwExtents *m)
 {
   if (m == NULL)
     return;
