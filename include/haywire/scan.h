@@ -92,6 +92,16 @@ HwPageClass hw_page_classify(const guint8 *page);
  * hw_physmem_get_ranges), one HwPageClass byte per page. */
 GPtrArray *hw_scan_page_classes(const HwPhysMem *mem, guint n_threads, HwScanProgress progress,
                                 gpointer progress_data, GError **error);
+/* Page hashes: what a page held, for snapshots and diffs. */
+#define HW_PAGE_HASH_ZERO 0ull   /* all zero bytes */
+#define HW_PAGE_HASH_HOLE 1ull   /* a hole of the memory file: never written, reads as zero */
+/* The content hash of every 4 KiB page of RAM: XXH3-64 of its bytes, except zero pages
+ * and holes, marked with the two values above without hashing (a real hash that falls
+ * on 0 or 1 is moved to 2 or 3). One guint64 array per RAM range, in the order of
+ * hw_physmem_get_ranges (caller owns); N_THREADS 0: one per core. HW_ERROR_GONE when
+ * the memory vanished. */
+GPtrArray *hw_scan_page_hashes(const HwPhysMem *mem, guint n_threads, HwScanProgress progress,
+                               gpointer progress_data, GError **error);
 /* A reader of guest-physical memory (for the image checks and carving). */
 HwReader hw_reader_for_physmem(const HwPhysMem *mem);
 /* A reader of a virtual address space. */

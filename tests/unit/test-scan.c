@@ -234,10 +234,65 @@ test_sparse_file(void)
   rmdir(dir);
 }
 
+/* Page hashes of a sparse file: holes marked as holes and not read (the file allocates
+ * nothing), a written zero page as zero, pages of data by their XXH3-64 (equal pages
+ * equal, one byte apart different); the same with 1 and 2 threads; a file cut short
+ * is refused. */
+static void
+test_page_hashes(void)
+{
+  g_autofree char *dir = g_file_test("/dev/shm", G_FILE_TEST_IS_DIR)
+                             ? g_mkdtemp(g_strdup("/dev/shm/hw-hash-XXXXXX"))
+                             : g_dir_make_tmp("hw-hash-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename(dir, "ram", NULL);
+  int fd = open(path, O_RDWR | O_CREAT, 0600);
+  g_assert_cmpint(fd, >=, 0);
+  const gsize size = 16 << 20;   /* two chunks */
+  g_assert_cmpint(ftruncate(fd, (off_t)size), ==, 0);
+  guint8 page[4096];
+  memset(page, 0, sizeof page);
+  g_assert_cmpint(pwrite(fd, page, sizeof page, 9 << 20), ==, 4096);   /* written zeros */
+  for (guint i = 0; i < sizeof page; i++)
+    page[i] = (guint8)(i * 7 + 1);
+  g_assert_cmpint(pwrite(fd, page, sizeof page, 1 << 20), ==, 4096);
+  g_assert_cmpint(pwrite(fd, page, sizeof page, 12 << 20), ==, 4096);
+  page[100] ^= 1;
+  g_assert_cmpint(pwrite(fd, page, sizeof page, (12 << 20) + 4096), ==, 4096);
+  const HwRamRange range = { 0, size, 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HwPhysMem) mem = hw_physmem_open(path, &range, 1, &error);
+  g_assert_no_error(error);
+  struct stat before, after;
+  g_assert_cmpint(fstat(fd, &before), ==, 0);
+  for (guint threads = 1; threads <= 2; threads++) {
+    g_autoptr(GPtrArray) hashes = hw_scan_page_hashes(mem, threads, NULL, NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(hashes->len, ==, 1);
+    const guint64 *h = g_ptr_array_index(hashes, 0);
+    g_assert_cmphex(h[0], ==, HW_PAGE_HASH_HOLE);
+    g_assert_cmphex(h[(1 << 20) / 4096], >, HW_PAGE_HASH_HOLE);
+    g_assert_cmphex(h[(1 << 20) / 4096], ==, h[(12 << 20) / 4096]);
+    g_assert_cmphex(h[(12 << 20) / 4096], !=, h[(12 << 20) / 4096 + 1]);
+    g_assert_cmphex(h[(12 << 20) / 4096 + 1], >, HW_PAGE_HASH_HOLE);
+    g_assert_cmphex(h[(9 << 20) / 4096], ==, HW_PAGE_HASH_ZERO);
+    g_assert_cmphex(h[size / 4096 - 1], ==, HW_PAGE_HASH_HOLE);
+  }
+  g_assert_cmpint(fstat(fd, &after), ==, 0);
+  g_assert_cmpint(after.st_blocks, ==, before.st_blocks);
+  g_assert_cmpint(ftruncate(fd, 4096), ==, 0);
+  g_assert_null(hw_scan_page_hashes(mem, 2, NULL, NULL, &error));
+  g_assert_error(error, HW_ERROR, HW_ERROR_GONE);
+  g_assert_null(hw_scan_page_hashes(mem, 2, NULL, NULL, NULL));
+  close(fd);
+  unlink(path);
+  rmdir(dir);
+}
+
 int
 main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/scan/page-hashes", test_page_hashes);
   g_test_add_func("/scan/phys/boundaries", test_phys_boundaries);
   g_test_add_func("/scan/phys/utf16", test_phys_utf16);
   g_test_add_func("/scan/phys/into-zero-page", test_phys_into_zero_page);

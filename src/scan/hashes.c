@@ -1,0 +1,100 @@
+/* Page hashes over all RAM on the chunk runner: holes of the sparse memory file are
+ * marked without being read (touching them would make tmpfs allocate them), zero
+ * pages without being hashed, and every other page gets its XXH3-64. */
+#include <haywire/scan.h>
+#include <haywire/error.h>
+#include "scan/chunk-runner.h"
+
+#include <string.h>
+#include <sys/mman.h>
+#include <xxhash.h>
+
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
+
+#define PAGE HW_PAGE_SIZE
+#define CHUNK (8u << 20)
+
+typedef struct {
+  const HwPhysMem *mem;
+  HwExtents *extents;
+  const HwRamRange *ranges;
+  guint64 *chunk_range;  /* range index of each chunk */
+  guint64 *chunk_off;    /* its offset in that range */
+  guint64 **hashes;      /* per range */
+} Job;
+
+static gboolean
+is_zero(const guint8 *p)
+{
+  const guint64 *w = (const guint64 *)(const void *)p;
+  guint64 acc = 0;
+  for (guint i = 0; i < PAGE / 8; i += 8)
+    acc |= w[i] | w[i + 1] | w[i + 2] | w[i + 3] | w[i + 4] | w[i + 5] | w[i + 6] | w[i + 7];
+  return acc == 0;
+}
+
+static guint64
+hash_chunk(gpointer data, guint i, gpointer state)
+{
+  Job *job = data;
+  const HwRamRange *r = &job->ranges[job->chunk_range[i]];
+  guint64 off = job->chunk_off[i], len = MIN((guint64)CHUNK, r->size - off);
+  guint64 *out = job->hashes[job->chunk_range[i]] + off / PAGE;
+  for (guint64 p = 0; p < len / PAGE; p++)
+    out[p] = HW_PAGE_HASH_HOLE;
+  const guint8 *base = hw_physmem_ptr(job->mem, r->gpa + off, (gsize)len);
+  if (base == NULL)
+    return len;
+  guint64 pos = r->gpa + off, end = pos + len, ds, de;
+  while (pos < end && hw_extents_next(job->extents, pos, end, &ds, &de)) {
+    ds &= ~(guint64)(PAGE - 1);
+    madvise((void *)(base + (ds - r->gpa - off)), (gsize)(de - ds), MADV_POPULATE_READ);
+    for (guint64 gpa = ds; gpa + PAGE <= de; gpa += PAGE) {
+      const guint8 *page = base + (gpa - r->gpa - off);
+      guint64 h = HW_PAGE_HASH_ZERO;
+      if (!is_zero(page)) {
+        h = XXH3_64bits(page, PAGE);
+        if (h <= HW_PAGE_HASH_HOLE)
+          h += 2;   /* the two markers are not content hashes */
+      }
+      out[(gpa - r->gpa - off) / PAGE] = h;
+    }
+    pos = MAX(de, pos + 1);
+  }
+  return len;
+}
+
+GPtrArray *
+hw_scan_page_hashes(const HwPhysMem *mem, guint n_threads, HwScanProgress progress,
+                    gpointer progress_data, GError **error)
+{
+  guint n;
+  const HwRamRange *r = hw_physmem_get_ranges(mem, &n);
+  g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(g_free);
+  g_autoptr(GArray) cr = g_array_new(FALSE, FALSE, sizeof(guint64));
+  g_autoptr(GArray) co = g_array_new(FALSE, FALSE, sizeof(guint64));
+  guint64 total = 0;
+  for (guint i = 0; i < n; i++) {
+    g_ptr_array_add(out, g_new(guint64, r[i].size / PAGE + 1));
+    for (guint64 off = 0; off < r[i].size; off += CHUNK) {
+      guint64 ri = i;
+      g_array_append_val(cr, ri);
+      g_array_append_val(co, off);
+    }
+    total += r[i].size;
+  }
+  g_autoptr(HwExtents) extents = hw_physmem_get_extents(mem);
+  Job job = { mem, extents, r, (guint64 *)(void *)cr->data, (guint64 *)(void *)co->data,
+              (guint64 **)out->pdata };
+  HwChunkRunner runner = { .n_chunks = cr->len, .n_threads = n_threads, .total = total,
+                           .chunk = hash_chunk, .progress = progress,
+                           .progress_data = progress_data };
+  if (!hw_physmem_check(mem, NULL) || !hw_chunks_run(&runner, &job) ||
+      !hw_physmem_check(mem, NULL)) {
+    g_set_error(error, HW_ERROR, HW_ERROR_GONE, "guest memory vanished while it was hashed");
+    return NULL;
+  }
+  return g_steal_pointer(&out);
+}
