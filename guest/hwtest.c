@@ -12,6 +12,11 @@
  * and a BMP) and a raw 200x150 RGBA bitmap into memory whose pages are physically
  * scattered, and prints their addresses as HWIMAGE lines (one PA per page).
  *
+ * In "sleep" mode it also keeps TICK_PAGES pages of its own (printed as an HWTICK-BUF
+ * line) and rewrites them once a second from a timer, saying so with an HWTICK line
+ * once the new content is in place: snapshots taken around a tick see exactly those
+ * pages of this process change.
+ *
  * Usage: hwtest spin|sleep [READY-FILE [IMAGE-DIR]]
  * When READY-FILE is given, it is created once the HWTRUTH lines have been
  * written and flushed, so /init can wait for them without guessing.
@@ -26,7 +31,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "hwtest-pixels.h"
@@ -40,6 +47,37 @@
 
 #define PM_PFN_MASK  ((UINT64_C(1) << 55) - 1)
 #define PM_PRESENT   (UINT64_C(1) << 63)
+
+#define TICK_PAGES   4
+
+static volatile unsigned char *tick_buf;
+static size_t tick_len;
+static volatile unsigned tick_count;
+
+/* SIGALRM: new text in every tick page, then one line (write(2) only: signal-safe). */
+static void on_tick(int sig)
+{
+	char line[48] = "HWTICK n=";
+	unsigned n = ++tick_count, len = 9;
+	char digits[12];
+	int k = 0;
+
+	(void)sig;
+	do {
+		digits[k++] = (char)('0' + n % 10);
+		n /= 10;
+	} while (n);
+	while (k > 0)
+		line[len++] = digits[--k];
+	line[len++] = '\n';
+	for (size_t off = 0; off < tick_len; off++) {
+		size_t col = off % 64;
+
+		tick_buf[off] = col < 6 ? (unsigned char)line[col]
+				       : (unsigned char)('a' + (tick_count + off / 64) % 26);
+	}
+	(void)!write(STDOUT_FILENO, line, len);
+}
 
 static void die(const char *what)
 {
@@ -183,6 +221,21 @@ int main(int argc, char **argv)
 	printf("HWTRUTH-END pid=%d\n", (int)pid);
 	fflush(stdout);
 
+	if (strcmp(mode, "sleep") == 0) {
+		tick_len = TICK_PAGES * (size_t)page_size;
+		unsigned char *t = mmap(NULL, tick_len, PROT_READ | PROT_WRITE,
+					MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (t == MAP_FAILED)
+			die("mmap tick");
+		memset(t, '.', tick_len);
+		if (mlock(t, tick_len) != 0)
+			die("mlock tick");
+		tick_buf = t;
+		printf("HWTICK-BUF pid=%d va=0x%" PRIxPTR " pages=%d\n", (int)pid,
+		       (uintptr_t)t, TICK_PAGES);
+		fflush(stdout);
+	}
+
 	/* Image files at odd offsets in scattered pages, then the raw bitmap. */
 	pm_fd = open("/proc/self/pagemap", O_RDONLY);
 	if (pm_fd < 0)
@@ -231,6 +284,16 @@ int main(int argc, char **argv)
 		}
 	}
 
+	if (tick_buf != NULL) {
+		struct sigaction sa;
+		struct itimerval it = { { 1, 0 }, { 1, 0 } };
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_tick;
+		sa.sa_flags = SA_RESTART;
+		sigaction(SIGALRM, &sa, NULL);
+		setitimer(ITIMER_REAL, &it, NULL);
+	}
 	for (;;)
 		pause();
 	return 0;

@@ -14,3 +14,4 @@
 #include <haywire/picture.h>
 #include <haywire/carve.h>
 #include <haywire/owners.h>
+#include <haywire/snapshot.h>

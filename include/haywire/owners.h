@@ -37,6 +37,11 @@ void hw_owner_map_free(HwOwnerMap *map);
 GArray *hw_owner_map_lookup(const HwOwnerMap *map, guint64 gpa);
 /* Mappings recorded (4 KiB pages and larger blocks), and address spaces walked. */
 void hw_owner_map_get_counts(const HwOwnerMap *map, guint64 *mappings, guint *spaces);
+/* Called for each 4 KiB page a process maps (huge pages page by page). */
+typedef void (*HwOwnerPageFunc)(guint64 gpa, gint32 pid, guint64 va, gpointer data);
+/* Call FN for every page every process maps, in no particular order. */
+void hw_owner_map_foreach_process_page(const HwOwnerMap *map, HwOwnerPageFunc fn,
+                                       gpointer data);
 /* "process", "kernel" or "page-table". */
 const char *hw_owner_kind_name(HwOwnerKind kind);
 

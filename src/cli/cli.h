@@ -18,6 +18,7 @@ typedef struct {
   const char *doing;    /* what the command does, for errors: "the scan" */
   const char *run_state;  /* of the results: "paused-by-haywire", "already-paused"; NULL: live */
   guint64 epoch;        /* the epoch the results come from (set when paused) */
+  int qemu_pid;         /* --qemu-pid, 0 without */
 } HwCli;
 
 typedef enum {
@@ -52,8 +53,12 @@ int hw_cmd_regs(HwCli *cli, int argc, char **argv);
 int hw_cmd_render(HwCli *cli, int argc, char **argv);
 int hw_cmd_resume(HwCli *cli, int argc, char **argv);
 int hw_cmd_scan(HwCli *cli, int argc, char **argv);
+int hw_cmd_snapshot(HwCli *cli, int argc, char **argv);
 int hw_cmd_translate(HwCli *cli, int argc, char **argv);
 
+/* Connect to QEMU and model the guest if not yet done, and with MEM map its RAM: -1 when
+ * done, else the exit code (the message printed). */
+int hw_cli_attach(HwCli *cli, gboolean mem);
 /* The program's context (borrowed until exit), for the wording of hw_cli_fail. */
 void hw_cli_set_context(HwCli *cli);
 /* ERROR in words for the user (caller frees): a vanished QEMU or memory file says so

@@ -33,6 +33,8 @@ static const HwCmd commands[] = {
   { "scan", hw_cmd_scan, HW_CMD_NEEDS_GUEST | HW_CMD_NEEDS_MEM,
     "[--find KINDS] [--string TEXT] [--phys | --pid PID] [--live]",
     "find images and strings in guest memory (paused)", "the scan" },
+  { "snapshot", hw_cmd_snapshot, 0, "save FILE | diff A B",
+    "page hashes of all RAM at one moment; the pages that changed, and whose", "the snapshot" },
   { "translate", hw_cmd_translate, HW_CMD_NEEDS_GUEST | HW_CMD_NEEDS_MEM,
     "VA [--cpu N | --root PA | --pid PID]", "walk the guest's page tables for a virtual address", "the translation" },
 };
@@ -172,8 +174,20 @@ run(HwCli *cli, int argc, char **argv)
     if (strcmp(sub_argv[k], "--help") == 0 || strcmp(sub_argv[k], "-h") == 0)
       return cmd->fn(cli, sub_argc, sub_argv);
 
+  cli->qemu_pid = (int)pid;
   if (cmd->flags & HW_CMD_NEEDS_GUEST) {
-    g_autoptr(GError) error = NULL;
+    rc = hw_cli_attach(cli, (cmd->flags & HW_CMD_NEEDS_MEM) != 0);
+    if (rc >= 0)
+      return rc;
+  }
+  return cmd->fn(cli, sub_argc, sub_argv);
+}
+
+int
+hw_cli_attach(HwCli *cli, gboolean mem)
+{
+  g_autoptr(GError) error = NULL;
+  if (cli->guest == NULL) {
     if (cli->qmp_addr == NULL)
       cli->qmp_addr = g_strdup(g_getenv("HAYWIRE_QMP"));
     if (cli->qmp_addr == NULL || cli->qmp_addr[0] == '\0') {
@@ -187,15 +201,15 @@ run(HwCli *cli, int argc, char **argv)
     if (cli->guest == NULL)
       return hw_cli_fail(error);
     hw_guest_set_gdb(cli->guest, cli->gdb_addr, cli->timeout_ms);
-    hw_guest_set_qemu_pid(cli->guest, (int)pid);
-    if (cmd->flags & HW_CMD_NEEDS_MEM) {
-      if (cli->mem_path == NULL && g_getenv("HAYWIRE_MEM") && *g_getenv("HAYWIRE_MEM"))
-        cli->mem_path = g_strdup(g_getenv("HAYWIRE_MEM"));
-      if (!hw_guest_map_memory(cli->guest, cli->mem_path, &error))
-        return hw_cli_fail(error);
-    }
+    hw_guest_set_qemu_pid(cli->guest, cli->qemu_pid);
   }
-  return cmd->fn(cli, sub_argc, sub_argv);
+  if (mem && hw_guest_get_physmem(cli->guest) == NULL) {
+    if (cli->mem_path == NULL && g_getenv("HAYWIRE_MEM") && *g_getenv("HAYWIRE_MEM"))
+      cli->mem_path = g_strdup(g_getenv("HAYWIRE_MEM"));
+    if (!hw_guest_map_memory(cli->guest, cli->mem_path, &error))
+      return hw_cli_fail(error);
+  }
+  return -1;
 }
 
 int

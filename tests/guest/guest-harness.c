@@ -159,6 +159,13 @@ parse_serial(HwTestGuest *g)
       parse_proc_line(l, &g->sleep);
     else if (g_str_has_prefix(l, "HWIMAGE pid="))
       g_ptr_array_add(g->images, parse_image_line(l));
+    else if (g_str_has_prefix(l, "HWTICK-BUF pid=")) {
+      const char *va = strstr(l, "va=0x"), *pages = strstr(l, "pages=");
+      g_assert_nonnull(va);
+      g_assert_nonnull(pages);
+      g->tick_va = g_ascii_strtoull(va + 5, NULL, 16);
+      g->tick_pages = (guint)g_ascii_strtoull(pages + 6, NULL, 10);
+    }
     else if (g_str_has_prefix(l, "HWGUEST-VERSION "))
       g->version = g_strdup(l + 16);
     else if (g_str_has_prefix(l, "HWPS pid=")) {
@@ -305,6 +312,18 @@ hw_test_guest_stop(HwTestGuest *g)
   g_free(g->mem);
   g_free(g->serial);
   g_free(g);
+}
+
+guint
+hw_test_guest_ticks(HwTestGuest *g)
+{
+  g_autofree char *path = g_build_filename(g->run_dir, "serial.log", NULL);
+  g_autofree char *text = NULL;
+  g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+  guint n = 0;
+  for (const char *p = text; (p = strstr(p, "HWTICK n=")) != NULL; p++)
+    n++;
+  return n;
 }
 
 guint64

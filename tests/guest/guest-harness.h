@@ -33,6 +33,8 @@ typedef struct {
   GPtrArray *maps;     /* char* "PID START-END PERMS OFFSET PATH" from the HWMAP lines */
   GPtrArray *images;   /* HwTruthImage*, from the HWIMAGE lines */
   int crash_slot;      /* the harness's clean-up record of this QEMU */
+  guint64 tick_va;     /* the sleeping hwtest's pages rewritten once a second */
+  guint tick_pages;    /* how many (of the guest's page size) */
 } HwTestGuest;
 
 typedef struct {
@@ -56,6 +58,8 @@ HwTestGuest *hw_test_guest_boot(const char *config);
 HwTestGuest *hw_test_guest_start_stopped(const char *config);
 /* Stop QEMU and remove its files. */
 void hw_test_guest_stop(HwTestGuest *g);
+/* How many HWTICK lines (rewrites of the tick pages) the serial log holds so far. */
+guint hw_test_guest_ticks(HwTestGuest *g);
 /* Kernel symbol address printed by the guest, or 0. */
 guint64 hw_test_guest_ksym(HwTestGuest *g, const char *name);
 

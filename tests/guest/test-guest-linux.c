@@ -261,6 +261,104 @@ test_owners(void)
   g_assert_true(hw_test_guest_running(guest));
 }
 
+/* Run COMMAND on the observer QMP (QEMU serves one client per socket: not held). */
+static void
+observer(const char *command)
+{
+  g_autoptr(HwQmp) q = hw_test_qmp(guest);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) r = hw_qmp_execute(q, command, NULL, &error);
+  g_assert_no_error(error);
+}
+
+/* The memory file's bytes now (the guest paused by the test). */
+static GBytes *
+copy_memory(void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GMappedFile) f = g_mapped_file_new(guest->mem, FALSE, &error);
+  g_assert_no_error(error);
+  return g_bytes_new(g_mapped_file_get_contents(f), g_mapped_file_get_length(f));
+}
+
+/* Two snapshots around a tick of the sleeping hwtest, each beside a copy of the memory
+ * file taken in the same pause: the diff holds exactly the 4 KiB pages in which the
+ * copies differ, and names hwtest (pid, VA) as the owner of its rewritten tick pages. */
+static void
+test_snapshot_diff(void)
+{
+  g_assert_cmphex(guest->tick_va, !=, 0);
+  g_autofree char *dir = g_dir_make_tmp("hw-snap-XXXXXX", NULL);
+  g_autofree char *a = g_build_filename(dir, "a.snap", NULL);
+  g_autofree char *b = g_build_filename(dir, "b.snap", NULL);
+  observer("stop");
+  g_autoptr(HwRun) sa = hw_test_runv(guest, "snapshot", "save", a, NULL);
+  g_assert_cmpint(sa->status, ==, 0);
+  g_autoptr(GBytes) ma = copy_memory();
+  guint ticks = hw_test_guest_ticks(guest);
+  observer("cont");
+  for (int i = 0; i < 100 && hw_test_guest_ticks(guest) < ticks + 2; i++)
+    g_usleep(100000);
+  g_assert_cmpuint(hw_test_guest_ticks(guest), >=, ticks + 2);
+  observer("stop");
+  g_autoptr(HwRun) sb = hw_test_runv(guest, "snapshot", "save", b, NULL);
+  g_assert_cmpint(sb->status, ==, 0);
+  g_autoptr(GBytes) mb = copy_memory();
+  observer("cont");
+
+  g_autoptr(HwRun) info = hw_test_runv(guest, "--json", "info", NULL);
+  JsonArray *ram = json_object_get_array_member(hw_run_object(info), "ram");
+  g_autoptr(HwRun) d = hw_test_runv(NULL, "--json", "snapshot", "diff", a, b, NULL);
+  g_assert_cmpint(d->status, ==, 0);
+  g_autoptr(GPtrArray) lines = hw_run_json_lines(d);
+  g_autoptr(GHashTable) reported = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
+                                                         NULL);
+  for (guint i = 0; i < lines->len; i++) {
+    JsonObject *o = json_node_get_object(lines->pdata[i]);
+    g_hash_table_insert(reported, g_memdup2(&(guint64){ hw_json_hex(o, "gpa") }, 8), o);
+  }
+  /* Every page whose bytes differ between the copies, and no other. */
+  gsize la, lb;
+  const guint8 *pa = g_bytes_get_data(ma, &la), *pb = g_bytes_get_data(mb, &lb);
+  g_assert_cmpuint(la, ==, lb);
+  guint differ = 0;
+  for (guint r = 0; r < json_array_get_length(ram); r++) {
+    JsonObject *range = json_array_get_object_element(ram, r);
+    guint64 gpa = hw_json_hex(range, "gpa"), size = hw_json_hex(range, "size");
+    guint64 off = hw_json_hex(range, "file_offset");
+    for (guint64 p = 0; p < size; p += 4096) {
+      gboolean changed = memcmp(pa + off + p, pb + off + p, 4096) != 0;
+      guint64 at = gpa + p;
+      if (changed != g_hash_table_contains(reported, &at))
+        g_error("page 0x%" G_GINT64_MODIFIER "x: %s by the copies, %s by the diff", at,
+                changed ? "changed" : "the same", changed ? "not reported" : "reported");
+      differ += changed;
+    }
+  }
+  g_assert_cmpuint(differ, ==, lines->len);
+  /* The tick pages: reported, owned by the sleeping hwtest at their VA. */
+  g_autofree char *pid = g_strdup_printf("%d", guest->sleep.pid);
+  g_autofree char *va = g_strdup_printf("0x%" G_GINT64_MODIFIER "x", guest->tick_va);
+  g_autoptr(HwRun) tr = hw_test_runv(guest, "--json", "translate", "--pid", pid, va, NULL);
+  guint64 tick_pa = hw_json_hex(hw_run_object(tr), "pa");
+  JsonObject *o = g_hash_table_lookup(reported, &tick_pa);
+  if (o == NULL)
+    g_error("the tick page 0x%" G_GINT64_MODIFIER "x is not in the diff", tick_pa);
+  JsonArray *owners = json_object_get_array_member(o, "owners");
+  gboolean named = FALSE;
+  for (guint i = 0; i < json_array_get_length(owners); i++) {
+    JsonObject *w = json_array_get_object_element(owners, i);
+    named |= json_object_get_int_member(w, "pid") == guest->sleep.pid &&
+             hw_json_hex(w, "va") == guest->tick_va &&
+             g_str_has_prefix(json_object_get_string_member(w, "comm"), "hwtest");
+  }
+  g_assert_true(named);
+  g_test_message("%u pages differ across %u ticks", differ, hw_test_guest_ticks(guest) - ticks);
+  g_assert_true(hw_test_guest_running(guest));
+  g_autofree char *rm = g_strdup_printf("rm -rf '%s'", dir);
+  g_spawn_command_line_sync(rm, NULL, NULL, NULL, NULL);
+}
+
 void
 hw_test_add_linux_tests(HwTestGuest *g)
 {
@@ -273,5 +371,6 @@ hw_test_add_linux_tests(HwTestGuest *g)
   ADD("read-pid", test_read_pid);
   ADD("scan-string", test_scan_string);
   ADD("owners", test_owners);
+  ADD("snapshot-diff", test_snapshot_diff);
 #undef ADD
 }

@@ -193,6 +193,32 @@ hw_owner_map_lookup(const HwOwnerMap *map, guint64 gpa)
 }
 
 void
+hw_owner_map_foreach_process_page(const HwOwnerMap *map, HwOwnerPageFunc fn, gpointer data)
+{
+  GHashTableIter it;
+  gpointer key, value;
+  g_hash_table_iter_init(&it, map->pages);
+  while (g_hash_table_iter_next(&it, &key, &value)) {
+    guint64 gpa = ((guint64)GPOINTER_TO_SIZE(key) - 1) * PAGE;
+    for (guint idx = GPOINTER_TO_UINT(value), n = 0; idx != 0 && n < map->entries->len; n++) {
+      const Entry *e = &g_array_index(map->entries, Entry, idx - 1);
+      const Who *w = &g_array_index(map->who, Who, e->who);
+      if (w->kind == HW_OWNER_PROCESS)
+        fn(gpa, w->pid, e->va, data);
+      idx = e->next;
+    }
+  }
+  for (guint i = 0; i < map->blocks->len; i++) {
+    const Block *b = &g_array_index(map->blocks, Block, i);
+    const Who *w = &g_array_index(map->who, Who, b->who);
+    if (w->kind != HW_OWNER_PROCESS)
+      continue;
+    for (guint64 off = 0; off < b->size; off += PAGE)
+      fn(b->pa + off, w->pid, b->va + off, data);
+  }
+}
+
+void
 hw_owner_map_get_counts(const HwOwnerMap *map, guint64 *mappings, guint *spaces)
 {
   if (mappings)

@@ -1,0 +1,250 @@
+/* haywire snapshot save FILE | snapshot diff A B: page hashes of all RAM at one paused
+ * moment, and which pages changed between two such moments, with whose they are. */
+#include "cli/cli.h"
+
+#include <string.h>
+
+/* What the snapshot says about its moment: epoch, run state, QEMU, vCPU registers, and
+ * the processes when the Linux layer finds the kernel. */
+static JsonObject *
+moment(HwCli *cli, HwLinux *lx)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  hw_cli_json_moment(b, cli);
+  json_builder_set_member_name(b, "qemu");
+  json_builder_add_string_value(b, hw_qmp_get_version(cli->qmp));
+  json_builder_set_member_name(b, "arch");
+  json_builder_add_string_value(b, hw_guest_get_arch_name(cli->guest));
+  json_builder_set_member_name(b, "taken_unix_us");
+  json_builder_add_int_value(b, g_get_real_time());
+  const HwRunEvent *stop = hw_history_find_last(hw_guest_get_history(cli->guest), "STOP", 0);
+  json_builder_set_member_name(b, "stop_event");
+  if (stop) {
+    g_autofree char *ts = g_strdup_printf("%" G_GINT64_FORMAT ".%06" G_GINT64_FORMAT,
+                                          stop->seconds, stop->microseconds);
+    json_builder_add_string_value(b, ts);
+  } else {
+    json_builder_add_null_value(b);
+  }
+  json_builder_set_member_name(b, "vcpus");
+  json_builder_begin_array(b);
+  for (guint c = 0; c < hw_guest_get_vcpu_count(cli->guest); c++) {
+    g_autoptr(HwRegs) regs = hw_cli_regs(cli, (int)c, NULL);
+    json_builder_begin_object(b);
+    guint n = 0;
+    const char *const *names = regs ? hw_regs_get_names(regs, &n) : NULL;
+    for (guint k = 0; k < n; k++) {
+      guint64 v = 0;
+      if (hw_regs_get(regs, names[k], &v))
+        hw_cli_json_hex(b, names[k], v);
+    }
+    json_builder_end_object(b);
+  }
+  json_builder_end_array(b);
+  g_autoptr(GArray) tasks = lx ? hw_linux_list_tasks(lx, FALSE, NULL, NULL) : NULL;
+  json_builder_set_member_name(b, "processes");
+  json_builder_begin_array(b);
+  for (guint i = 0; tasks && i < tasks->len; i++) {
+    const HwTask *t = &g_array_index(tasks, HwTask, i);
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "pid");
+    json_builder_add_int_value(b, t->pid);
+    json_builder_set_member_name(b, "comm");
+    json_builder_add_string_value(b, t->comm);
+    hw_cli_json_hex(b, "pgd", t->pgd_gpa);
+    json_builder_end_object(b);
+  }
+  json_builder_end_array(b);
+  json_builder_end_object(b);
+  g_autoptr(JsonNode) root = json_builder_get_root(b);
+  return json_object_ref(json_node_get_object(root));
+}
+
+/* Pause, take a snapshot of the live guest (with its owners when Linux is found), resume;
+ * *OWNERS (may be NULL) gets the owner map of that moment. */
+static HwSnapshot *
+take_live(HwCli *cli, HwOwnerMap **owners, GError **error)
+{
+  if (!hw_cli_pause(cli, error))
+    return NULL;
+  g_autoptr(GError) lx_error = NULL;
+  HwLinux *lx = hw_cli_linux(cli, &lx_error);
+  if (lx == NULL)
+    g_debug("no owners: %s", lx_error->message);
+  g_autoptr(HwOwnerMap) map = lx ? hw_owner_map_build(lx, NULL, NULL) : NULL;
+  g_autoptr(JsonObject) meta = moment(cli, lx);
+  HwSnapshot *s = hw_snapshot_take(hw_guest_get_physmem(cli->guest), map, meta, 0, error);
+  if (!hw_cli_release_after(cli, s != NULL, error)) {
+    hw_snapshot_free(s);
+    return NULL;
+  }
+  if (owners)
+    *owners = g_steal_pointer(&map);
+  return s;
+}
+
+static int
+snapshot_save(HwCli *cli, int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  if (argc != 2)
+    return hw_cli_usage("snapshot", "save takes one FILE");
+  gint64 t0 = g_get_monotonic_time();
+  g_autoptr(HwSnapshot) s = take_live(cli, NULL, &error);
+  if (s == NULL || !hw_snapshot_save(s, argv[1], &error))
+    return hw_cli_fail(error);
+  guint n;
+  const HwRamRange *r = hw_snapshot_get_ranges(s, &n);
+  guint64 pages = 0;
+  for (guint i = 0; i < n; i++)
+    pages += r[i].size / HW_PAGE_SIZE;
+  double ms = (g_get_monotonic_time() - t0) / 1000.0;
+  if (cli->json) {
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    hw_cli_json_moment(b, cli);
+    json_builder_set_member_name(b, "file");
+    json_builder_add_string_value(b, argv[1]);
+    json_builder_set_member_name(b, "pages");
+    json_builder_add_int_value(b, (gint64)pages);
+    json_builder_set_member_name(b, "ms");
+    json_builder_add_double_value(b, ms);
+    json_builder_end_object(b);
+    hw_cli_print_json(json_builder_get_root(b));
+  } else {
+    fprintf(stderr, "wrote %s: %" G_GUINT64_FORMAT " pages, epoch %" G_GUINT64_FORMAT
+            ", %s, in %.1f ms\n", argv[1], pages, cli->epoch,
+            cli->run_state ? cli->run_state : "live", ms);
+  }
+  return HW_EXIT_OK;
+}
+
+/* A diffed page's owners: from the live map of B's moment, else from the snapshot that
+ * had the data (B; A for vanished pages). */
+static GArray *
+owners_of(const HwPageDiff *d, HwSnapshot *a, HwSnapshot *b, HwOwnerMap *live)
+{
+  GArray *out = g_array_new(FALSE, FALSE, sizeof(HwSnapshotOwner));
+  if (live && d->change != HW_PAGE_VANISHED) {
+    g_autoptr(GArray) o = hw_owner_map_lookup(live, d->gpa);
+    for (guint i = 0; i < o->len; i++) {
+      const HwOwner *x = &g_array_index(o, HwOwner, i);
+      if (x->kind == HW_OWNER_PROCESS) {
+        HwSnapshotOwner y = { d->gpa, x->va, x->pid };
+        g_array_append_val(out, y);
+      }
+    }
+    return out;
+  }
+  g_array_unref(out);
+  return hw_snapshot_owners(d->change == HW_PAGE_VANISHED ? a : b, d->gpa);
+}
+
+/* The comm of PID in the snapshot's process list, or "?". */
+static const char *
+comm_of(HwSnapshot *s, gint32 pid)
+{
+  JsonObject *m = hw_snapshot_get_metadata(s);
+  JsonNode *pn = json_object_get_member(m, "processes");
+  JsonArray *ps = pn && JSON_NODE_HOLDS_ARRAY(pn) ? json_node_get_array(pn) : NULL;
+  for (guint i = 0; ps && i < json_array_get_length(ps); i++) {
+    JsonNode *e = json_array_get_element(ps, i);
+    if (!JSON_NODE_HOLDS_OBJECT(e))
+      continue;
+    JsonObject *o = json_node_get_object(e);
+    gint64 p;
+    const char *c;
+    if (hw_json_get_int(o, "pid", &p, NULL) && p == pid && hw_json_get_string(o, "comm", &c, NULL))
+      return c;
+  }
+  return "?";
+}
+
+static int
+snapshot_diff(HwCli *cli, int argc, char **argv, gboolean live_b)
+{
+  g_autoptr(GError) error = NULL;
+  if (argc != 3)
+    return hw_cli_usage("snapshot", "diff takes A and B (B may be '-': the guest now)");
+  g_autoptr(HwSnapshot) a = hw_snapshot_load(argv[1], &error);
+  if (a == NULL)
+    return hw_cli_fail(error);
+  g_autoptr(HwOwnerMap) live = NULL;
+  g_autoptr(HwSnapshot) b = live_b ? take_live(cli, &live, &error)
+                                   : hw_snapshot_load(argv[2], &error);
+  if (b == NULL)
+    return hw_cli_fail(error);
+  g_autoptr(GArray) diff = hw_snapshot_diff(a, b, &error);
+  if (diff == NULL)
+    return hw_cli_fail(error);
+  guint counts[3] = { 0 };
+  for (guint i = 0; i < diff->len; i++) {
+    const HwPageDiff *d = &g_array_index(diff, HwPageDiff, i);
+    counts[d->change]++;
+    g_autoptr(GArray) owners = owners_of(d, a, b, live);
+    HwSnapshot *named = d->change == HW_PAGE_VANISHED ? a : b;
+    if (cli->json) {
+      g_autoptr(JsonBuilder) jb = json_builder_new();
+      json_builder_begin_object(jb);
+      hw_cli_json_hex(jb, "gpa", d->gpa);
+      json_builder_set_member_name(jb, "change");
+      json_builder_add_string_value(jb, hw_page_change_name(d->change));
+      json_builder_set_member_name(jb, "owners");
+      json_builder_begin_array(jb);
+      for (guint k = 0; k < owners->len; k++) {
+        const HwSnapshotOwner *o = &g_array_index(owners, HwSnapshotOwner, k);
+        json_builder_begin_object(jb);
+        json_builder_set_member_name(jb, "pid");
+        json_builder_add_int_value(jb, o->pid);
+        json_builder_set_member_name(jb, "comm");
+        json_builder_add_string_value(jb, comm_of(named, o->pid));
+        hw_cli_json_hex(jb, "va", o->va);
+        json_builder_end_object(jb);
+      }
+      json_builder_end_array(jb);
+      json_builder_end_object(jb);
+      hw_cli_print_json(json_builder_get_root(jb));
+      continue;
+    }
+    printf("0x%09" G_GINT64_MODIFIER "x %-8s", d->gpa, hw_page_change_name(d->change));
+    for (guint k = 0; k < owners->len; k++) {
+      const HwSnapshotOwner *o = &g_array_index(owners, HwSnapshotOwner, k);
+      printf(" %d/%s@0x%" G_GINT64_MODIFIER "x", o->pid, comm_of(named, o->pid), o->va);
+    }
+    printf("\n");
+  }
+  fflush(stdout);
+  fprintf(stderr, "%u pages differ: %u changed, %u appeared, %u vanished\n", diff->len,
+          counts[HW_PAGE_CHANGED], counts[HW_PAGE_APPEARED], counts[HW_PAGE_VANISHED]);
+  return HW_EXIT_OK;
+}
+
+int
+hw_cmd_snapshot(HwCli *cli, int argc, char **argv)
+{
+  int rc;
+  if (!hw_cli_parse("snapshot", "save FILE | diff A B", "Save the content hash of every page "
+                    "of guest RAM at one paused moment (with the moment's epoch, registers and "
+                    "processes, and the pages each process maps), or list the pages that "
+                    "differ between two snapshots, with the processes they belong to. B may "
+                    "be '-': the guest now.", NULL, &argc, &argv, &rc))
+    return rc;
+  if (argc < 2)
+    return hw_cli_usage("snapshot", "give save FILE or diff A B");
+  if (strcmp(argv[1], "save") == 0) {
+    if (argc != 3)
+      return hw_cli_usage("snapshot", "save takes one FILE");
+    if ((rc = hw_cli_attach(cli, TRUE)) >= 0)
+      return rc;
+    return snapshot_save(cli, argc - 1, argv + 1);
+  }
+  if (strcmp(argv[1], "diff") == 0) {
+    gboolean live_b = argc == 4 && strcmp(argv[3], "-") == 0;
+    /* Two files need no QEMU; '-' is the guest now. */
+    if (live_b && (rc = hw_cli_attach(cli, TRUE)) >= 0)
+      return rc;
+    return snapshot_diff(cli, argc - 1, argv + 1, live_b);
+  }
+  return hw_cli_usage("snapshot", "unknown subcommand '%s' (save or diff)", argv[1]);
+}

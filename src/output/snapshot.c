@@ -1,0 +1,311 @@
+/* Snapshots: page hashes, metadata and process pages in one checksummed file (format in
+ * docs/snapshots.md), and the diff of two. A loaded file is hostile input: every count
+ * is checked against the file's size before anything is read. */
+#include <haywire/snapshot.h>
+#include <haywire/scan.h>
+#include <haywire/error.h>
+
+#include <string.h>
+#include <xxhash.h>
+
+#define PAGE HW_PAGE_SIZE
+#define MAGIC "HWSNAP\r\n"
+#define VERSION 1u
+#define HEADER_BYTES 32u
+#define MAX_RANGES 1024u
+#define MAX_METADATA (16u << 20)
+#define MAX_FILE (4ull << 30)      /* hashes of 2 TiB of RAM */
+#define OWNER_BYTES 24u
+
+struct _HwSnapshot {
+  GArray *ranges;        /* HwRamRange (file_offset unused) */
+  GPtrArray *hashes;     /* guint64[] per range */
+  JsonObject *metadata;
+  GArray *owners;        /* HwSnapshotOwner, sorted by gpa, pid, va */
+};
+
+void
+hw_snapshot_free(HwSnapshot *s)
+{
+  if (s == NULL)
+    return;
+  g_array_unref(s->ranges);
+  if (s->hashes)
+    g_ptr_array_unref(s->hashes);
+  if (s->metadata)
+    json_object_unref(s->metadata);
+  g_array_unref(s->owners);
+  g_free(s);
+}
+
+static HwSnapshot *
+snapshot_new(void)
+{
+  HwSnapshot *s = g_new0(HwSnapshot, 1);
+  s->ranges = g_array_new(FALSE, FALSE, sizeof(HwRamRange));
+  s->owners = g_array_new(FALSE, FALSE, sizeof(HwSnapshotOwner));
+  return s;
+}
+
+static gint
+compare_owner(gconstpointer a, gconstpointer b)
+{
+  const HwSnapshotOwner *x = a, *y = b;
+  if (x->gpa != y->gpa)
+    return x->gpa < y->gpa ? -1 : 1;
+  if (x->pid != y->pid)
+    return x->pid < y->pid ? -1 : 1;
+  return x->va < y->va ? -1 : x->va > y->va;
+}
+
+static void
+keep_owner(guint64 gpa, gint32 pid, guint64 va, gpointer data)
+{
+  HwSnapshotOwner o = { gpa, va, pid };
+  g_array_append_val((GArray *)data, o);
+}
+
+HwSnapshot *
+hw_snapshot_take(const HwPhysMem *mem, const HwOwnerMap *owners, JsonObject *metadata,
+                 guint n_threads, GError **error)
+{
+  g_autoptr(HwSnapshot) s = snapshot_new();
+  s->hashes = hw_scan_page_hashes(mem, n_threads, NULL, NULL, error);
+  if (s->hashes == NULL)
+    return NULL;
+  guint n;
+  const HwRamRange *r = hw_physmem_get_ranges(mem, &n);
+  for (guint i = 0; i < n; i++) {
+    HwRamRange x = { r[i].gpa, r[i].size, 0 };
+    g_array_append_val(s->ranges, x);
+  }
+  s->metadata = metadata ? json_object_ref(metadata) : json_object_new();
+  if (owners)
+    hw_owner_map_foreach_process_page(owners, keep_owner, s->owners);
+  g_array_sort(s->owners, compare_owner);
+  return g_steal_pointer(&s);
+}
+
+static void
+put64(GByteArray *b, guint64 v)
+{
+  v = GUINT64_TO_LE(v);
+  g_byte_array_append(b, (const guint8 *)&v, 8);
+}
+
+static void
+put32(GByteArray *b, guint32 v)
+{
+  v = GUINT32_TO_LE(v);
+  g_byte_array_append(b, (const guint8 *)&v, 4);
+}
+
+gboolean
+hw_snapshot_save(const HwSnapshot *s, const char *path, GError **error)
+{
+  g_autoptr(JsonNode) root = json_node_new(JSON_NODE_OBJECT);
+  json_node_set_object(root, s->metadata);
+  g_autofree char *meta = json_to_string(root, FALSE);
+  gsize meta_len = strlen(meta);
+  g_autoptr(GByteArray) b = g_byte_array_new();
+  g_byte_array_append(b, (const guint8 *)MAGIC, 8);
+  put32(b, VERSION);
+  put32(b, s->ranges->len);
+  put64(b, meta_len);
+  put64(b, s->owners->len);
+  for (guint i = 0; i < s->ranges->len; i++) {
+    const HwRamRange *r = &g_array_index(s->ranges, HwRamRange, i);
+    put64(b, r->gpa);
+    put64(b, r->size);
+  }
+  g_byte_array_append(b, (const guint8 *)meta, (guint)meta_len);
+  for (guint i = 0; i < s->ranges->len; i++) {
+    const guint64 *h = g_ptr_array_index(s->hashes, i);
+    guint64 pages = g_array_index(s->ranges, HwRamRange, i).size / PAGE;
+    for (guint64 p = 0; p < pages; p++)
+      put64(b, h[p]);
+  }
+  for (guint i = 0; i < s->owners->len; i++) {
+    const HwSnapshotOwner *o = &g_array_index(s->owners, HwSnapshotOwner, i);
+    put64(b, o->gpa);
+    put64(b, o->va);
+    put32(b, (guint32)o->pid);
+    put32(b, 0);
+  }
+  put64(b, XXH3_64bits(b->data, b->len));
+  /* Written beside the old file and renamed over it: never half a snapshot. */
+  return g_file_set_contents(path, (const char *)b->data, (gssize)b->len, error);
+}
+
+static guint64
+get64(const guint8 *p)
+{
+  guint64 v;
+  memcpy(&v, p, 8);
+  return GUINT64_FROM_LE(v);
+}
+
+static guint32
+get32(const guint8 *p)
+{
+  guint32 v;
+  memcpy(&v, p, 4);
+  return GUINT32_FROM_LE(v);
+}
+
+static HwSnapshot *
+refuse(GError **error, const char *path, const char *why)
+{
+  g_set_error(error, HW_ERROR, HW_ERROR_FAILED, "%s is not a usable snapshot: %s", path, why);
+  return NULL;
+}
+
+HwSnapshot *
+hw_snapshot_load(const char *path, GError **error)
+{
+  g_autoptr(GMappedFile) f = g_mapped_file_new(path, FALSE, error);
+  if (f == NULL)
+    return NULL;
+  return hw_snapshot_parse((const guint8 *)g_mapped_file_get_contents(f),
+                           g_mapped_file_get_length(f), path, error);
+}
+
+HwSnapshot *
+hw_snapshot_parse(const guint8 *d, gsize size, const char *path, GError **error)
+{
+  if (d == NULL || size < HEADER_BYTES + 8 || memcmp(d, MAGIC, 8) != 0)
+    return refuse(error, path, "no snapshot header");
+  if (get32(d + 8) != VERSION)
+    return refuse(error, path, "a format version this haywire does not know");
+  if (size > MAX_FILE)
+    return refuse(error, path, "larger than any snapshot haywire writes");
+  if (get64(d + size - 8) != XXH3_64bits(d, size - 8))
+    return refuse(error, path, "damaged or truncated (checksum mismatch)");
+  guint32 n_ranges = get32(d + 12);
+  guint64 meta_len = get64(d + 16), n_owners = get64(d + 24);
+  guint64 end = size - 8, pos = HEADER_BYTES;
+  if (n_ranges == 0 || n_ranges > MAX_RANGES || meta_len > MAX_METADATA ||
+      n_owners > end / OWNER_BYTES || (guint64)n_ranges * 16 > end - pos)
+    return refuse(error, path, "counts out of bounds");
+  g_autoptr(HwSnapshot) s = snapshot_new();
+  guint64 pages = 0;
+  for (guint32 i = 0; i < n_ranges; i++, pos += 16) {
+    HwRamRange r = { get64(d + pos), get64(d + pos + 8), 0 };
+    const HwRamRange *prev = i ? &g_array_index(s->ranges, HwRamRange, i - 1) : NULL;
+    if (r.size == 0 || r.gpa % PAGE || r.size % PAGE || r.gpa + r.size < r.gpa ||
+        (prev && r.gpa < prev->gpa + prev->size) || r.size / PAGE > end / 8)
+      return refuse(error, path, "a bad RAM range");
+    g_array_append_val(s->ranges, r);
+    pages += r.size / PAGE;
+    if (pages > end / 8)
+      return refuse(error, path, "more pages than the file holds");
+  }
+  if (meta_len > end - pos || pages * 8 > end - pos - meta_len ||
+      n_owners * OWNER_BYTES != end - pos - meta_len - pages * 8)
+    return refuse(error, path, "sections do not add up to the file's size");
+  g_autoptr(JsonParser) parser = json_parser_new_immutable();
+  g_autofree char *meta = g_strndup((const char *)d + pos, meta_len);
+  if (!json_parser_load_from_data(parser, meta, (gssize)meta_len, NULL) ||
+      json_parser_get_root(parser) == NULL || !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser)))
+    return refuse(error, path, "its metadata is not a JSON object");
+  s->metadata = json_object_ref(json_node_get_object(json_parser_get_root(parser)));
+  pos += meta_len;
+  s->hashes = g_ptr_array_new_with_free_func(g_free);
+  for (guint32 i = 0; i < n_ranges; i++) {
+    guint64 n = g_array_index(s->ranges, HwRamRange, i).size / PAGE;
+    guint64 *h = g_new(guint64, n);
+    for (guint64 p = 0; p < n; p++, pos += 8)
+      h[p] = get64(d + pos);
+    g_ptr_array_add(s->hashes, h);
+  }
+  for (guint64 i = 0; i < n_owners; i++, pos += OWNER_BYTES) {
+    HwSnapshotOwner o = { get64(d + pos), get64(d + pos + 8), (gint32)get32(d + pos + 16) };
+    g_array_append_val(s->owners, o);
+  }
+  g_array_sort(s->owners, compare_owner);
+  return g_steal_pointer(&s);
+}
+
+const HwRamRange *
+hw_snapshot_get_ranges(const HwSnapshot *s, guint *n)
+{
+  *n = s->ranges->len;
+  return (const HwRamRange *)(const void *)s->ranges->data;
+}
+
+const guint64 *
+hw_snapshot_get_hashes(const HwSnapshot *s, guint i)
+{
+  return i < s->hashes->len ? g_ptr_array_index(s->hashes, i) : NULL;
+}
+
+JsonObject *
+hw_snapshot_get_metadata(const HwSnapshot *s)
+{
+  return s->metadata;
+}
+
+GArray *
+hw_snapshot_owners(const HwSnapshot *s, guint64 gpa)
+{
+  GArray *out = g_array_new(FALSE, FALSE, sizeof(HwSnapshotOwner));
+  guint64 page = gpa & ~(guint64)(PAGE - 1);
+  /* Binary search for the first entry of the page. */
+  guint lo = 0, hi = s->owners->len;
+  while (lo < hi) {
+    guint mid = lo + (hi - lo) / 2;
+    if (g_array_index(s->owners, HwSnapshotOwner, mid).gpa < page)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  for (guint i = lo; i < s->owners->len; i++) {
+    const HwSnapshotOwner *o = &g_array_index(s->owners, HwSnapshotOwner, i);
+    if (o->gpa != page)
+      break;
+    g_array_append_vals(out, o, 1);
+  }
+  return out;
+}
+
+static gboolean
+is_data(guint64 h)
+{
+  return h != HW_PAGE_HASH_ZERO && h != HW_PAGE_HASH_HOLE;
+}
+
+GArray *
+hw_snapshot_diff(const HwSnapshot *a, const HwSnapshot *b, GError **error)
+{
+  if (a->ranges->len != b->ranges->len ||
+      memcmp(a->ranges->data, b->ranges->data, a->ranges->len * sizeof(HwRamRange)) != 0) {
+    g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT,
+                "the snapshots have different RAM maps (another VM, or RAM added)");
+    return NULL;
+  }
+  GArray *out = g_array_new(FALSE, FALSE, sizeof(HwPageDiff));
+  for (guint i = 0; i < a->ranges->len; i++) {
+    const HwRamRange *r = &g_array_index(a->ranges, HwRamRange, i);
+    const guint64 *x = g_ptr_array_index(a->hashes, i), *y = g_ptr_array_index(b->hashes, i);
+    for (guint64 p = 0; p < r->size / PAGE; p++) {
+      if (x[p] == y[p] || (!is_data(x[p]) && !is_data(y[p])))
+        continue;
+      HwPageDiff d = { r->gpa + p * PAGE, !is_data(x[p]) ? HW_PAGE_APPEARED
+                                          : !is_data(y[p]) ? HW_PAGE_VANISHED
+                                                           : HW_PAGE_CHANGED };
+      g_array_append_val(out, d);
+    }
+  }
+  return out;
+}
+
+const char *
+hw_page_change_name(HwPageChange change)
+{
+  switch (change) {
+  case HW_PAGE_CHANGED: return "changed";
+  case HW_PAGE_APPEARED: return "appeared";
+  case HW_PAGE_VANISHED: return "vanished";
+  }
+  return "?";
+}

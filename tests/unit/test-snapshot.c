@@ -1,0 +1,143 @@
+/* Snapshots: take, save, load, diff over memory given as data; damaged files refused. */
+#include <haywire/haywire.h>
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+#define PAGES 16
+
+static const HwRamRange ranges[] = { { 0, 8 * 4096, 0 }, { 0x100000, 8 * 4096, 8 * 4096 } };
+
+static HwSnapshot *
+take(guint8 *ram)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HwPhysMem) mem = hw_physmem_new_from_data(ram, PAGES * 4096, ranges, 2, &error);
+  g_assert_no_error(error);
+  g_autoptr(JsonObject) meta = json_object_new();
+  json_object_set_int_member(meta, "epoch", 7);
+  HwSnapshot *s = hw_snapshot_take(mem, NULL, meta, 2, &error);
+  g_assert_no_error(error);
+  return s;
+}
+
+static char *
+save(HwSnapshot *s, const char *dir, const char *name)
+{
+  char *path = g_build_filename(dir, name, NULL);
+  g_autoptr(GError) error = NULL;
+  g_assert_true(hw_snapshot_save(s, path, &error));
+  g_assert_no_error(error);
+  return path;
+}
+
+/* A page rewritten, one written where there were zeros, one zeroed: each reported as
+ * such at its gpa, through a save and a load; a snapshot never differs from itself. */
+static void
+test_roundtrip_diff(void)
+{
+  g_autofree char *dir = g_dir_make_tmp("hw-snap-XXXXXX", NULL);
+  g_autofree guint8 *ram = g_malloc0(PAGES * 4096);
+  for (guint i = 0; i < 3 * 4096; i++)
+    ram[4096 + i] = (guint8)(i * 7 + 3);
+  g_autoptr(HwSnapshot) a = take(ram);
+  ram[4096 + 100] ^= 0xff;                 /* page 1 changed */
+  memset(ram + 2 * 4096, 0, 4096);         /* page 2 vanished */
+  ram[9 * 4096 + 5] = 1;                   /* page 9 (gpa 0x101000) appeared */
+  g_autoptr(HwSnapshot) b = take(ram);
+  g_autofree char *pa = save(a, dir, "a"), *pb = save(b, dir, "b");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HwSnapshot) la = hw_snapshot_load(pa, &error);
+  g_assert_no_error(error);
+  g_autoptr(HwSnapshot) lb = hw_snapshot_load(pb, &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(json_object_get_int_member(hw_snapshot_get_metadata(la), "epoch"), ==, 7);
+  g_autoptr(GArray) d = hw_snapshot_diff(la, lb, &error);
+  g_assert_no_error(error);
+  static const HwPageDiff want[] = {
+    { 0x1000, HW_PAGE_CHANGED }, { 0x2000, HW_PAGE_VANISHED }, { 0x101000, HW_PAGE_APPEARED },
+  };
+  g_assert_cmpuint(d->len, ==, G_N_ELEMENTS(want));
+  for (guint i = 0; i < d->len; i++) {
+    g_assert_cmphex(g_array_index(d, HwPageDiff, i).gpa, ==, want[i].gpa);
+    g_assert_cmpint(g_array_index(d, HwPageDiff, i).change, ==, want[i].change);
+  }
+  g_autoptr(GArray) none = hw_snapshot_diff(lb, lb, &error);
+  g_assert_cmpuint(none->len, ==, 0);
+  g_unlink(pa);
+  g_unlink(pb);
+  g_rmdir(dir);
+}
+
+/* Damaged files: each refused with a message saying what is wrong, never a crash. */
+static void
+test_damaged(void)
+{
+  g_autofree guint8 *ram = g_malloc0(PAGES * 4096);
+  ram[5] = 1;
+  g_autoptr(HwSnapshot) s = take(ram);
+  g_autofree char *dir = g_dir_make_tmp("hw-snap-XXXXXX", NULL);
+  g_autofree char *path = save(s, dir, "good");
+  g_autofree guint8 *good = NULL;
+  gsize len;
+  g_assert_true(g_file_get_contents(path, (char **)&good, &len, NULL));
+  static const struct {
+    const char *name;
+    gsize at;            /* byte to flip, or truncate to when FLIP is 0 */
+    guint8 flip;
+    const char *why;
+  } cases[] = {
+    { "empty", 0, 0, "no snapshot header" },
+    { "header-only", 32, 0, "no snapshot header" },
+    { "half", 120, 0, "checksum" },
+    { "magic", 0, 0x20, "no snapshot header" },
+    { "version", 8, 0x02, "format version" },
+    { "a-hash", 200, 0x01, "checksum" },
+    { "checksum", (gsize)-8, 0x01, "checksum" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+    g_autofree guint8 *bad = g_memdup2(good, len);
+    gsize n = len;
+    gsize at = cases[i].at == (gsize)-8 ? len - 8 : cases[i].at;
+    if (cases[i].flip)
+      bad[at] ^= cases[i].flip;
+    else
+      n = at;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(HwSnapshot) x = hw_snapshot_parse(n ? bad : NULL, n, cases[i].name, &error);
+    g_assert_null(x);
+    g_assert_error(error, HW_ERROR, HW_ERROR_FAILED);
+    if (strstr(error->message, cases[i].why) == NULL)
+      g_error("%s: %s", cases[i].name, error->message);
+    g_assert_null(hw_snapshot_parse(n ? bad : NULL, n, cases[i].name, NULL));
+  }
+  g_autoptr(GError) error = NULL;
+  g_assert_null(hw_snapshot_load("/nonexistent/snap", &error));
+  g_assert_nonnull(error);
+  g_unlink(path);
+  g_rmdir(dir);
+}
+
+/* Another VM's snapshot (another RAM map) is not diffed. */
+static void
+test_other_ram_map(void)
+{
+  g_autofree guint8 *ram = g_malloc0(PAGES * 4096);
+  g_autoptr(HwSnapshot) a = take(ram);
+  const HwRamRange one = { 0, PAGES * 4096, 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HwPhysMem) mem = hw_physmem_new_from_data(ram, PAGES * 4096, &one, 1, &error);
+  g_autoptr(HwSnapshot) b = hw_snapshot_take(mem, NULL, NULL, 1, &error);
+  g_assert_null(hw_snapshot_diff(a, b, &error));
+  g_assert_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT);
+}
+
+int
+main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/snapshot/roundtrip-diff", test_roundtrip_diff);
+  g_test_add_func("/snapshot/damaged", test_damaged);
+  g_test_add_func("/snapshot/other-ram-map", test_other_ram_map);
+  return g_test_run();
+}
