@@ -92,6 +92,13 @@ typedef gboolean (*HwMmuTableFunc)(guint64 gpa, guint level, gpointer data);
 guint64 hw_mmu_for_each_table(const HwMmu *mmu, HwMmuTableFunc fn, gpointer data,
                               guint64 max_tables);
 
+/* Which half of an address space: the low (user) VAs, the high (kernel) VAs, or both. */
+typedef enum { HW_HALF_BOTH, HW_HALF_LOW, HW_HALF_HIGH } HwHalf;
+/* Like hw_mmu_for_each_table for HALF only (x86-64: the root table itself, then the
+ * entries of that half; AArch64: that half's tables). */
+guint64 hw_mmu_for_each_table_in(const HwMmu *mmu, HwHalf half, HwMmuTableFunc fn,
+                                 gpointer data, guint64 max_tables);
+
 /* One leaf of the page tables: SIZE bytes at VA (canonical) map PA, both aligned to
  * SIZE, with the permissions of the whole walk to it. */
 typedef struct {
@@ -100,8 +107,6 @@ typedef struct {
 } HwMapping;
 /* Called for each mapping; return FALSE to stop. */
 typedef gboolean (*HwMmuMappingFunc)(const HwMapping *m, gpointer data);
-/* Which half of an address space: the low (user) VAs, the high (kernel) VAs, or both. */
-typedef enum { HW_HALF_BOTH, HW_HALF_LOW, HW_HALF_HIGH } HwHalf;
 /* Call FN for every present leaf in HALF of MMU's address space, in VA order, visiting
  * at most MAX_TABLES table pages (tables outside RAM are skipped); returns the tables
  * visited. A table reached twice (guest loops) is walked again only within that

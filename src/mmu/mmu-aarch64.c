@@ -183,11 +183,13 @@ arm_tables_below(const HwMmu *mmu, guint g, guint64 table, int level, guint64 n_
 
 /* Both halves: the process's (ROOT, in TTBR0's place) and the kernel's (TTBR1). */
 static guint64
-arm_tables(const HwMmu *mmu, guint64 root, HwMmuTableFunc fn, gpointer data, guint64 budget)
+arm_tables(const HwMmu *mmu, guint64 root, HwHalf half, HwMmuTableFunc fn, gpointer data,
+           guint64 budget)
 {
   guint64 visited = 0;
   for (int h = 0; h < 2 && visited < budget; h++) {
-    if (!mmu->u.arm.half[h].enabled)
+    if (!mmu->u.arm.half[h].enabled || (half == HW_HALF_LOW && h == 1) ||
+        (half == HW_HALF_HIGH && h == 0))
       continue;
     guint g = mmu->u.arm.half[h].page_shift;
     int start = 4 - (int)mmu->u.arm.half[h].levels;

@@ -30,8 +30,8 @@ typedef struct {
    * the walk for VA (AArch64's two halves may use different granules). */
   guint64 (*entry_span)(const HwMmu *mmu, guint64 va, guint depth);
   /* Call FN for every table page reachable from ROOT (see hw_mmu_for_each_table). */
-  guint64 (*tables)(const HwMmu *mmu, guint64 root, HwMmuTableFunc fn, gpointer data,
-                    guint64 budget);
+  guint64 (*tables)(const HwMmu *mmu, guint64 root, HwHalf half, HwMmuTableFunc fn,
+                    gpointer data, guint64 budget);
   /* Call FN for every leaf reachable from ROOT (see hw_mmu_for_each_mapping); *STOP is
    * set when FN asked to stop. */
   guint64 (*mappings)(const HwMmu *mmu, guint64 root, HwHalf half, HwMmuMappingFunc fn,

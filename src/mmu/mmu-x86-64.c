@@ -89,8 +89,8 @@ x86_walk(const HwMmu *mmu, guint64 root, guint64 va, HwTranslation *out, GError 
 /* Depth-first over present non-leaf entries; BUDGET bounds the tables visited, so a
  * guest with looping or shared tables costs at most that many page reads. */
 static guint64
-x86_tables_below(const HwMmu *mmu, guint64 table, guint level, HwMmuTableFunc fn,
-                 gpointer data, guint64 budget)
+x86_tables_below(const HwMmu *mmu, guint64 table, guint level, guint first, guint last,
+                 HwMmuTableFunc fn, gpointer data, guint64 budget)
 {
   const guint8 *p = hw_physmem_ptr(mmu->mem, table, 4096);
   if (budget == 0 || p == NULL)
@@ -98,20 +98,24 @@ x86_tables_below(const HwMmu *mmu, guint64 table, guint level, HwMmuTableFunc fn
   guint64 visited = 1;
   if (!fn(table, level, data) || level == 1)
     return visited;
-  for (guint i = 0; i < 512 && visited < budget; i++) {
+  for (guint i = first; i <= last && visited < budget; i++) {
     guint64 e;
     memcpy(&e, p + 8 * i, sizeof e);
     if (!(e & PTE_P) || ((level == 2 || level == 3) && (e & PTE_PS)))
       continue;
-    visited += x86_tables_below(mmu, e & PTE_ADDR, level - 1, fn, data, budget - visited);
+    visited += x86_tables_below(mmu, e & PTE_ADDR, level - 1, 0, 511, fn, data,
+                                budget - visited);
   }
   return visited;
 }
 
+/* The root table is visited for either half; below it only that half's entries. */
 static guint64
-x86_tables(const HwMmu *mmu, guint64 root, HwMmuTableFunc fn, gpointer data, guint64 budget)
+x86_tables(const HwMmu *mmu, guint64 root, HwHalf half, HwMmuTableFunc fn, gpointer data,
+           guint64 budget)
 {
-  return x86_tables_below(mmu, root & PTE_ADDR, mmu->levels, fn, data, budget);
+  guint first = half == HW_HALF_HIGH ? 256 : 0, last = half == HW_HALF_LOW ? 255 : 511;
+  return x86_tables_below(mmu, root & PTE_ADDR, mmu->levels, first, last, fn, data, budget);
 }
 
 /* Leaves below TABLE (at LEVEL, covering VAs from BASE), permissions so far in M. */

@@ -182,6 +182,7 @@ hw_mmu_read(const HwMmu *mmu, guint64 va, void *buf, gsize len, GError **error)
 
 typedef struct {
   const HwMmu *mmu;
+  HwHalf half;
   HwMmuTableFunc fn;
   gpointer data;
   guint64 max_tables, n;
@@ -191,13 +192,20 @@ static void
 run_tables(gpointer data)
 {
   Tables *t = data;
-  t->n = t->mmu->ops->tables(t->mmu, t->mmu->root, t->fn, t->data, t->max_tables);
+  t->n = t->mmu->ops->tables(t->mmu, t->mmu->root, t->half, t->fn, t->data, t->max_tables);
 }
 
 guint64
 hw_mmu_for_each_table(const HwMmu *mmu, HwMmuTableFunc fn, gpointer data, guint64 max_tables)
 {
-  Tables t = { mmu, fn, data, max_tables, 0 };
+  return hw_mmu_for_each_table_in(mmu, HW_HALF_BOTH, fn, data, max_tables);
+}
+
+guint64
+hw_mmu_for_each_table_in(const HwMmu *mmu, HwHalf half, HwMmuTableFunc fn, gpointer data,
+                         guint64 max_tables)
+{
+  Tables t = { mmu, half, fn, data, max_tables, 0 };
   /* The memory vanished: what was visited is all there is (counted as none). */
   return hw_guarded(run_tables, &t) ? t.n : 0;
 }

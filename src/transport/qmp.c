@@ -16,6 +16,7 @@ struct _HwQmp {
   GSocketConnection *conn;
   GSocket *sock;
   GString *in;          /* bytes received, not yet parsed */
+  gsize scanned;        /* bytes of IN known to hold no newline */
   GQueue events;        /* HwQmpEvent* */
   guint timeout_ms;
   guint64 next_id;
@@ -193,7 +194,10 @@ static JsonObject *
 read_message(HwQmp *qmp, gint64 deadline, GError **error)
 {
   for (;;) {
-    char *nl = memchr(qmp->in->str, '\n', qmp->in->len);
+    /* Only the bytes that came since the last look: a reply of many MiB in small
+     * pieces would otherwise be searched again from its start for every piece. */
+    char *nl = memchr(qmp->in->str + qmp->scanned, '\n', qmp->in->len - qmp->scanned);
+    qmp->scanned = nl ? 0 : qmp->in->len;
     if (nl != NULL) {
       gsize line_len = (gsize)(nl - qmp->in->str);
       g_autofree char *line = g_strndup(qmp->in->str, line_len);
@@ -397,7 +401,7 @@ hw_qmp_poll_events(HwQmp *qmp, guint timeout_ms, GError **error)
   gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
   for (;;) {
     /* Drain complete lines already buffered, then wait for more until the deadline. */
-    while (memchr(qmp->in->str, '\n', qmp->in->len) != NULL) {
+    while (memchr(qmp->in->str + qmp->scanned, '\n', qmp->in->len - qmp->scanned) != NULL) {
       g_autoptr(JsonObject) msg = read_message(qmp, deadline, error);
       if (msg == NULL)
         return FALSE;
@@ -429,6 +433,7 @@ close_session(HwQmp *qmp)
   }
   qmp->sock = NULL;
   g_string_truncate(qmp->in, 0);
+  qmp->scanned = 0;
 }
 
 /* Connect to qmp->addr, read the greeting, negotiate capabilities. */

@@ -128,7 +128,8 @@ hw_owner_map_build(HwLinux *lx, gboolean *partial, GError **error)
   Walk k = { map, add_who(map, HW_OWNER_KERNEL, 0, "kernel") };
   budget = spend(budget, hw_mmu_for_each_mapping(kmmu, HW_HALF_HIGH, add_mapping, &k, budget));
   Walk kt = { map, add_who(map, HW_OWNER_PAGE_TABLE, 0, "kernel") };
-  budget = spend(budget, hw_mmu_for_each_table(kmmu, add_table, &kt, budget));
+  /* The kernel's half only: its low half holds whatever process ran on vCPU 0. */
+  budget = spend(budget, hw_mmu_for_each_table_in(kmmu, HW_HALF_HIGH, add_table, &kt, budget));
   map->spaces = 1;
   /* Each process's user half, and its tables (the kernel's are seen already). */
   for (guint i = 0; i < tasks->len && budget > 0; i++) {
@@ -141,7 +142,7 @@ hw_owner_map_build(HwLinux *lx, gboolean *partial, GError **error)
     Walk p = { map, add_who(map, HW_OWNER_PROCESS, t->pid, t->comm) };
     budget = spend(budget, hw_mmu_for_each_mapping(mmu, HW_HALF_LOW, add_mapping, &p, budget));
     Walk pt = { map, add_who(map, HW_OWNER_PAGE_TABLE, t->pid, t->comm) };
-    budget = spend(budget, hw_mmu_for_each_table(mmu, add_table, &pt, budget));
+    budget = spend(budget, hw_mmu_for_each_table_in(mmu, HW_HALF_LOW, add_table, &pt, budget));
     map->spaces++;
   }
   if (partial)
