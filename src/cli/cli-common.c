@@ -222,6 +222,15 @@ hw_cli_hex(guint64 v)
   return g_strdup_printf("0x%" G_GINT64_MODIFIER "x", v);
 }
 
+char *
+hw_cli_event_stamp(HwCli *cli, const char *name, guint mark)
+{
+  const HwRunEvent *e = hw_history_find_last(hw_guest_get_history(cli->guest), name, mark);
+  return e ? g_strdup_printf("%" G_GINT64_FORMAT ".%06" G_GINT64_FORMAT, e->seconds,
+                             e->microseconds)
+           : NULL;
+}
+
 void
 hw_cli_json_moment(JsonBuilder *b, HwCli *cli)
 {

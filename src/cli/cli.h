@@ -85,6 +85,9 @@ gboolean hw_cli_release_after(HwCli *cli, gboolean ok, GError **error);
 void hw_cli_print_json(JsonNode *node);
 /* Format a 64-bit address as a "0x..." string (JSON numbers lose 64-bit precision). */
 char *hw_cli_hex(guint64 v);
+/* QEMU's timestamp of the newest event NAME recorded at history index MARK or later,
+ * as "seconds.micro" (caller frees), or NULL. */
+char *hw_cli_event_stamp(HwCli *cli, const char *name, guint mark);
 /* Add "epoch" and "run_state" members: the moment the command's results come from. */
 void hw_cli_json_moment(JsonBuilder *b, HwCli *cli);
 /* Add a "0x..." string member to the builder. */

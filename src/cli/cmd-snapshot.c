@@ -18,15 +18,12 @@ moment(HwCli *cli, HwLinux *lx)
   json_builder_add_string_value(b, hw_guest_get_arch_name(cli->guest));
   json_builder_set_member_name(b, "taken_unix_us");
   json_builder_add_int_value(b, g_get_real_time());
-  const HwRunEvent *stop = hw_history_find_last(hw_guest_get_history(cli->guest), "STOP", 0);
+  g_autofree char *stop = hw_cli_event_stamp(cli, "STOP", 0);
   json_builder_set_member_name(b, "stop_event");
-  if (stop) {
-    g_autofree char *ts = g_strdup_printf("%" G_GINT64_FORMAT ".%06" G_GINT64_FORMAT,
-                                          stop->seconds, stop->microseconds);
-    json_builder_add_string_value(b, ts);
-  } else {
+  if (stop)
+    json_builder_add_string_value(b, stop);
+  else
     json_builder_add_null_value(b);
-  }
   json_builder_set_member_name(b, "vcpus");
   json_builder_begin_array(b);
   for (guint c = 0; c < hw_guest_get_vcpu_count(cli->guest); c++) {

@@ -11,17 +11,6 @@ show_progress(guint64 done, guint64 total, gpointer data)
           total >> 20);
 }
 
-/* The QEMU timestamp of the newest event NAME recorded since index MARK, as
- * "seconds.micro", or NULL. */
-static char *
-event_stamp(HwCli *cli, const char *name, guint mark)
-{
-  const HwRunEvent *e = hw_history_find_last(hw_guest_get_history(cli->guest), name, mark);
-  return e ? g_strdup_printf("%" G_GINT64_FORMAT ".%06" G_GINT64_FORMAT, e->seconds,
-                             e->microseconds)
-           : NULL;
-}
-
 int
 hw_cli_scan_check(const char *cmd, int argc, char **argv, gboolean phys, const char *find,
                   guint default_images, HwScanOptions *o)
@@ -64,7 +53,7 @@ hw_cli_scan_run(HwCli *cli, const HwScanOptions *o, HwScanUse use, gpointer data
     was_paused = !cli->we_paused;
   }
   res->state = o->live ? "live" : was_paused ? "already-paused" : "paused-by-haywire";
-  res->stop_ts = event_stamp(cli, "STOP", mark);
+  res->stop_ts = hw_cli_event_stamp(cli, "STOP", mark);
   res->epoch = hw_guest_get_epoch(cli->guest);
   gint64 t0 = g_get_monotonic_time();
 
@@ -115,7 +104,7 @@ hw_cli_scan_run(HwCli *cli, const HwScanOptions *o, HwScanUse use, gpointer data
   }
   if (!o->live && !was_paused)
     hw_guest_follow(cli->guest, 20, NULL);
-  res->resume_ts = event_stamp(cli, "RESUME", mark);
+  res->resume_ts = hw_cli_event_stamp(cli, "RESUME", mark);
   /* A live scan during which the guest ran or the epoch moved is torn. */
   res->torn = o->live && hw_history_changed_since(hw_guest_get_history(cli->guest),
                                                   res->epoch);

@@ -429,6 +429,18 @@ hw_test_qmp(HwTestGuest *g)
   return q;
 }
 
+void
+hw_test_observer_run(HwTestGuest *g, const char *command, const char *args_json)
+{
+  g_autoptr(HwQmp) q = hw_test_qmp(g);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) args = args_json ? json_from_string(args_json, &error) : NULL;
+  g_assert_no_error(error);
+  g_autoptr(JsonNode) r = hw_qmp_execute(q, command, args ? json_node_get_object(args) : NULL,
+                                         &error);
+  g_assert_no_error(error);
+}
+
 gboolean
 hw_test_guest_running(HwTestGuest *g)
 {

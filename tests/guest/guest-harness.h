@@ -79,6 +79,10 @@ GPtrArray *hw_run_json_lines(HwRun *r);
 
 /* Connect to the guest's QMP with the library, for independent checks. */
 HwQmp *hw_test_qmp(HwTestGuest *g);
+/* Run COMMAND with ARGS_JSON (a JSON object's text, may be NULL) on the observer QMP
+ * socket, connected for this one command (QEMU serves one client per socket); asserts
+ * that QEMU answers without an error. */
+void hw_test_observer_run(HwTestGuest *g, const char *command, const char *args_json);
 /* query-status running flag, through our own QMP connection. */
 gboolean hw_test_guest_running(HwTestGuest *g);
 

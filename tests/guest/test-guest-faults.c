@@ -355,18 +355,6 @@ test_kill_during_gdb_session(void)
 
 /* ---- run-state history -------------------------------------------------------------- */
 
-/* Run COMMAND with ARGS_JSON (may be NULL) on the observer QMP. */
-static void
-observer_run(HwTestGuest *g, const char *command, const char *args_json)
-{
-  g_autoptr(HwQmp) q = hw_test_qmp(g);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(JsonNode) args = args_json ? json_from_string(args_json, NULL) : NULL;
-  g_autoptr(JsonNode) r = hw_qmp_execute(q, command, args ? json_node_get_object(args) : NULL,
-                                         &error);
-  g_assert_no_error(error);
-}
-
 /* The library follows the events of stop, cont, and a reset while paused that another
  * client causes: names in order, QEMU's timestamps, epochs and run states. The reset
  * reboots the guest, so it has a guest of its own. */
@@ -382,13 +370,13 @@ test_history(void)
   g_assert_cmpuint(hw_guest_get_epoch(guest), ==, 1);
   g_assert_true(hw_history_is_running(hw_guest_get_history(guest)));
 
-  observer_run(g, "stop", NULL);
-  observer_run(g, "cont", NULL);
-  observer_run(g, "stop", NULL);
+  hw_test_observer_run(g, "stop", NULL);
+  hw_test_observer_run(g, "cont", NULL);
+  hw_test_observer_run(g, "stop", NULL);
   /* The test guests run with -no-reboot, which makes a reset a shutdown: undo that. */
-  observer_run(g, "set-action", "{\"reboot\": \"reset\"}");
-  observer_run(g, "system_reset", NULL);
-  observer_run(g, "cont", NULL);
+  hw_test_observer_run(g, "set-action", "{\"reboot\": \"reset\"}");
+  hw_test_observer_run(g, "system_reset", NULL);
+  hw_test_observer_run(g, "cont", NULL);
   static const struct {
     const char *name;
     guint64 epoch;
@@ -514,16 +502,6 @@ typedef struct {
   const char *args[14];
 } PausingCommand;
 
-/* Run COMMAND on the observer QMP (QEMU serves one client per socket: not held). */
-static void
-observer_execute(HwTestGuest *g, const char *command)
-{
-  g_autoptr(HwQmp) q = hw_test_qmp(g);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(JsonNode) r = hw_qmp_execute(q, command, NULL, &error);
-  g_assert_no_error(error);
-}
-
 static void
 test_random_signals(void)
 {
@@ -569,7 +547,7 @@ test_random_signals(void)
     /* One trial in four with the guest paused by someone else: it must stay paused. */
     gboolean others = g_rand_int_range(rand, 0, 4) == 0;
     if (others)
-      observer_execute(g, "stop");
+      hw_test_observer_run(g, "stop", NULL);
     Child *c = child_start(g, NULL, NULL, cmds[k].args);
     g_usleep((gulong)(g_rand_double_range(rand, 0, 1.2) * ms[k] * 1000));
     kill(c->pid, sig);
@@ -585,7 +563,7 @@ test_random_signals(void)
     if (others) {
       if (hw_test_guest_running(g))
         g_error("%s, signal %d: resumed a guest someone else had paused", cmds[k].name, sig);
-      observer_execute(g, "cont");
+      hw_test_observer_run(g, "cont", NULL);
       held++;
     } else if (!eventually_running(g)) {
       g_error("%s, signal %d after %.0f ms: the guest was left paused", cmds[k].name, sig,

@@ -262,16 +262,6 @@ test_owners(void)
   g_assert_true(hw_test_guest_running(guest));
 }
 
-/* Run COMMAND on the observer QMP (QEMU serves one client per socket: not held). */
-static void
-observer(const char *command)
-{
-  g_autoptr(HwQmp) q = hw_test_qmp(guest);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(JsonNode) r = hw_qmp_execute(q, command, NULL, &error);
-  g_assert_no_error(error);
-}
-
 /* The memory file's written pages now (the guest paused by the test), by file offset:
  * read with pread between SEEK_DATA and SEEK_HOLE, so its holes are neither copied nor
  * allocated (a 4 GiB guest writes a few hundred MiB). */
@@ -317,20 +307,20 @@ test_snapshot_diff(void)
   g_autofree char *dir = g_dir_make_tmp("hw-snap-XXXXXX", NULL);
   g_autofree char *a = g_build_filename(dir, "a.snap", NULL);
   g_autofree char *b = g_build_filename(dir, "b.snap", NULL);
-  observer("stop");
+  hw_test_observer_run(guest, "stop", NULL);
   g_autoptr(HwRun) sa = hw_test_runv(guest, "snapshot", "save", a, NULL);
   g_assert_cmpint(sa->status, ==, 0);
   g_autoptr(GHashTable) ma = copy_memory();
   guint ticks = hw_test_guest_ticks(guest);
-  observer("cont");
+  hw_test_observer_run(guest, "cont", NULL);
   for (int i = 0; i < 100 && hw_test_guest_ticks(guest) < ticks + 2; i++)
     g_usleep(100000);
   g_assert_cmpuint(hw_test_guest_ticks(guest), >=, ticks + 2);
-  observer("stop");
+  hw_test_observer_run(guest, "stop", NULL);
   g_autoptr(HwRun) sb = hw_test_runv(guest, "snapshot", "save", b, NULL);
   g_assert_cmpint(sb->status, ==, 0);
   g_autoptr(GHashTable) mb = copy_memory();
-  observer("cont");
+  hw_test_observer_run(guest, "cont", NULL);
 
   g_autoptr(HwRun) info = hw_test_runv(guest, "--json", "info", NULL);
   JsonArray *ram = json_object_get_array_member(hw_run_object(info), "ram");
