@@ -4,14 +4,10 @@
 #include <haywire/scan.h>
 #include <haywire/error.h>
 #include "scan/chunk-runner.h"
+#include "scan/page-bytes.h"
 
 #include <string.h>
-#include <sys/mman.h>
 #include <xxhash.h>
-
-#ifndef MADV_POPULATE_READ
-#define MADV_POPULATE_READ 22
-#endif
 
 #define PAGE HW_PAGE_SIZE
 #define CHUNK (8u << 20)
@@ -24,16 +20,6 @@ typedef struct {
   guint64 *chunk_off;    /* its offset in that range */
   guint64 **hashes;      /* per range */
 } Job;
-
-static gboolean
-is_zero(const guint8 *p)
-{
-  const guint64 *w = (const guint64 *)(const void *)p;
-  guint64 acc = 0;
-  for (guint i = 0; i < PAGE / 8; i += 8)
-    acc |= w[i] | w[i + 1] | w[i + 2] | w[i + 3] | w[i + 4] | w[i + 5] | w[i + 6] | w[i + 7];
-  return acc == 0;
-}
 
 static guint64
 hash_chunk(gpointer data, guint i, gpointer state)
@@ -54,7 +40,7 @@ hash_chunk(gpointer data, guint i, gpointer state)
     for (guint64 gpa = ds; gpa + PAGE <= de; gpa += PAGE) {
       const guint8 *page = base + (gpa - r->gpa - off);
       guint64 h = HW_PAGE_HASH_ZERO;
-      if (!is_zero(page)) {
+      if (!hw_page_is_zero(page)) {
         h = XXH3_64bits(page, PAGE);
         if (h <= HW_PAGE_HASH_HOLE)
           h += 2;   /* the two markers are not content hashes */

@@ -6,13 +6,9 @@
 #include <haywire/error.h>
 #include "scan/chunk-runner.h"
 #include "scan/find-raw.h"
+#include "scan/page-bytes.h"
 
 #include <string.h>
-#include <sys/mman.h>
-
-#ifndef MADV_POPULATE_READ
-#define MADV_POPULATE_READ 22
-#endif
 
 #define PAGE HW_PAGE_SIZE
 #define CHUNK (8u << 20)
@@ -61,18 +57,6 @@ HwReader
 hw_reader_for_mmu(const HwMmu *mmu)
 {
   return (HwReader){ .read = mmu_read, .ctx = (gpointer)mmu };
-}
-
-static gboolean
-page_is_zero(const guint8 *p)
-{
-  const guint64 *w = (const guint64 *)(const void *)p;
-  guint64 acc = w[0] | w[1] | w[2] | w[3] | w[4] | w[5] | w[6] | w[7];
-  if (acc != 0)
-    return FALSE;   /* most data pages: decided by the first cache line */
-  for (guint i = 8; i < PAGE / 8; i += 8)
-    acc |= w[i] | w[i + 1] | w[i + 2] | w[i + 3] | w[i + 4] | w[i + 5] | w[i + 6] | w[i + 7];
-  return acc == 0;
 }
 
 /* What to look for, and where hits go. */
@@ -227,7 +211,7 @@ classify_phys(const Job *job, guint64 gpa, HwPixelFormat *f)
   const guint8 *p = hw_physmem_ptr(job->mem, gpa, PAGE);
   guint64 ds, de;
   if (p == NULL || !hw_extents_next(job->data, gpa, gpa + PAGE, &ds, &de) || ds > gpa ||
-      page_is_zero(p))
+      hw_page_is_zero(p))
     return HW_RAW_NONE;
   return hw_raw_classify_page(p, f);
 }
@@ -273,7 +257,7 @@ scan_chunk(gpointer data, guint i, gpointer state)
     for (gsize off = (gsize)(ds - c->gpa); off < (gsize)(de - c->gpa); off += PAGE) {
       gsize starts = MIN((gsize)PAGE, c->len - off);
       const guint8 *page = base + off;
-      if (starts == PAGE && page_is_zero(page))
+      if (starts == PAGE && hw_page_is_zero(page))
         continue;   /* its class stays zero */
       if (classes && starts == PAGE)
         classes[off / PAGE] = (guint8)hw_page_classify(page);
@@ -432,7 +416,7 @@ hw_scan_vmas(const HwMmu *mmu, const HwPhysMem *mem, GArray *vmas, GPtrArray *pa
   gsize keep = longest_pattern(patterns) - 1;
   gboolean raw = (images & (1u << HW_IMAGE_RAW)) != 0;
   g_autofree guint8 *buf = g_malloc(keep + PAGE);
-  /* The page alone, aligned for page_is_zero's 8-byte loads (buf + carry is not). */
+  /* The page alone, aligned for hw_page_is_zero's 8-byte loads (buf + carry is not). */
   g_autofree guint8 *page = g_malloc(PAGE);
   g_autoptr(GArray) offsets = g_array_new(FALSE, FALSE, sizeof(gsize));
   g_autoptr(GArray) found = g_array_new(FALSE, FALSE, sizeof(HwScanHit));
@@ -469,7 +453,7 @@ hw_scan_vmas(const HwMmu *mmu, const HwPhysMem *mem, GArray *vmas, GPtrArray *pa
       scan_bytes(&s, buf, len, len, va - carry, va, offsets, found);
       if (raw) {
         HwPixelFormat f = HW_PIXEL_RGBA8888;   /* set by the classifier when it matters */
-        HwRawClass cls = page_is_zero(page) ? HW_RAW_NONE : hw_raw_classify_page(page, &f);
+        HwRawClass cls = hw_page_is_zero(page) ? HW_RAW_NONE : hw_raw_classify_page(page, &f);
         feed_run(&s, &run, va, cls, f, found);
       }
       carry = MIN(keep, len);
