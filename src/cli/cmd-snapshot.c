@@ -4,6 +4,10 @@
 
 #include <string.h>
 
+/* Options of both subcommands (one option table for `snapshot`). */
+static gboolean opt_data;       /* save --data: store the pages too */
+static char *opt_picture;       /* diff --picture FILE.png */
+
 /* What the snapshot says about its moment: epoch, run state, QEMU, vCPU registers, and
  * the processes when the Linux layer finds the kernel. */
 static JsonObject *
@@ -221,11 +225,18 @@ int
 hw_cmd_snapshot(HwCli *cli, int argc, char **argv)
 {
   int rc;
-  if (!hw_cli_parse("snapshot", "save FILE | diff A B", "Save the content hash of every page "
+  GOptionEntry entries[] = {
+    { "data", 0, 0, G_OPTION_ARG_NONE, &opt_data,
+      "save: also store the pages (zstd), for reading the snapshot without the VM", NULL },
+    { "picture", 0, 0, G_OPTION_ARG_FILENAME, &opt_picture,
+      "diff: draw the change map as a PNG, like overview", "FILE.png" },
+    { NULL, 0, 0, 0, NULL, NULL, NULL },
+  };
+  if (!hw_cli_parse("snapshot", "save FILE [--data] | diff A B [--picture FILE.png]", "Save the content hash of every page "
                     "of guest RAM at one paused moment (with the moment's epoch, registers and "
                     "processes, and the pages each process maps), or list the pages that "
                     "differ between two snapshots, with the processes they belong to. B may "
-                    "be '-': the guest now.", NULL, &argc, &argv, &rc))
+                    "be '-': the guest now.", entries, &argc, &argv, &rc))
     return rc;
   if (argc < 2)
     return hw_cli_usage("snapshot", "give save FILE or diff A B");
