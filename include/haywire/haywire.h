@@ -15,3 +15,4 @@
 #include <haywire/carve.h>
 #include <haywire/owners.h>
 #include <haywire/snapshot.h>
+#include <haywire/dump.h>

@@ -26,6 +26,14 @@ HwPhysMem *hw_physmem_open(const char *path, const HwRamRange *ranges, guint n_r
 /* Serve DATA (borrowed, SIZE bytes) as the memory file; for tests and synthetic guests. */
 HwPhysMem *hw_physmem_new_from_data(const guint8 *data, gsize size, const HwRamRange *ranges,
                                     guint n_ranges, GError **error);
+/* The file at PATH mapped read-only, for recordings (caller owns): the error names the
+ * file and says why in plain words. */
+GMappedFile *hw_map_file(const char *path, GError **error);
+/* Zero-filled private memory for the RANGES (their file_offset ignored: laid out in
+ * order), for RAM restored from a snapshot or a dump: *IMAGE (owned by the result, valid
+ * until it is freed) is where range i starts at the sum of the sizes before it. */
+HwPhysMem *hw_physmem_new_anonymous(const HwRamRange *ranges, guint n_ranges, guint8 **image,
+                                    GError **error);
 /* Unmap and free. */
 void hw_physmem_free(HwPhysMem *mem);
 

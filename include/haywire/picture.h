@@ -4,6 +4,7 @@
 #include <glib.h>
 #include <haywire/scan.h>
 #include <haywire/linux.h>
+#include <haywire/snapshot.h>
 
 G_BEGIN_DECLS
 
@@ -50,14 +51,29 @@ typedef struct {
  * pages without classes or an address overflow: HW_ERROR_INVALID_ARGUMENT. */
 HwCanvas *hw_overview_draw(const HwOverviewRange *ranges, guint n_ranges, const char *title,
                            GError **error);
-/* Where hw_overview_draw() puts the page holding GPA: top-left pixel *X, *Y and the side
- * *SIDE of its square; FALSE if GPA is in none of the RANGES or they cannot be drawn. */
+/* Where hw_overview_draw() and hw_diff_draw() put the page holding GPA: top-left pixel *X,
+ * *Y and the side *SIDE of its square; FALSE if GPA is in none of the RANGES or they cannot
+ * be drawn. Only the ranges' GPA and N_PAGES count (CLASSES may be NULL). */
 gboolean hw_overview_locate(const HwOverviewRange *ranges, guint n_ranges, guint64 gpa,
                             guint *x, guint *y, guint *side);
 /* The legend's name of page class CLS ("high entropy"); "?" if CLS is not a class. */
 const char *hw_overview_class_name(guint cls);
 /* The overview's colour (0xRRGGBB) of page class CLS; data's for anything not a class. */
 guint32 hw_overview_class_colour(guint cls);
+
+/* hw_diff_colour() of a page that did not change (one past the HwPageChange values). */
+#define HW_DIFF_UNCHANGED (HW_PAGE_VANISHED + 1)
+
+/* Draw the change map of PAGES (a diff of snapshots, e.g. hw_snapshot_diff()) over
+ * RANGES, on the overview's layout (each range's page where hw_overview_locate() puts it
+ * for {gpa, size / 4 KiB}): pages coloured by hw_diff_colour(), TITLE (NULL: none), a
+ * legend with counts; the caller owns the canvas. The overview's size limits and errors;
+ * a page outside RANGES or an unknown change: HW_ERROR_INVALID_ARGUMENT. */
+HwCanvas *hw_diff_draw(const HwRamRange *ranges, guint n_ranges, const HwPageDiff *pages,
+                       guint n_pages, const char *title, GError **error);
+/* The diff picture's colour (0xRRGGBB) of CHANGE, an HwPageChange; HW_DIFF_UNCHANGED's
+ * (dark grey) for any other value. */
+guint32 hw_diff_colour(guint change);
 
 /* What the overview shows of all RAM, from one pass over it. */
 typedef struct {

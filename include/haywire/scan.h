@@ -95,6 +95,9 @@ GPtrArray *hw_scan_page_classes(const HwPhysMem *mem, guint n_threads, HwScanPro
 /* Page hashes: what a page held, for snapshots and diffs. */
 #define HW_PAGE_HASH_ZERO 0ull   /* all zero bytes */
 #define HW_PAGE_HASH_HOLE 1ull   /* a hole of the memory file: never written, reads as zero */
+/* The hash of the 4 KiB page at PAGE as snapshots keep it: HW_PAGE_HASH_ZERO for zeros,
+ * else its XXH3-64 moved off the two markers. */
+guint64 hw_scan_page_hash(const guint8 *page);
 /* The content hash of every 4 KiB page of RAM: XXH3-64 of its bytes, except zero pages
  * and holes, marked with the two values above without hashing (a real hash that falls
  * on 0 or 1 is moved to 2 or 3). One guint64 array per RAM range, in the order of
@@ -102,6 +105,9 @@ GPtrArray *hw_scan_page_classes(const HwPhysMem *mem, guint n_threads, HwScanPro
  * the memory vanished. */
 GPtrArray *hw_scan_page_hashes(const HwPhysMem *mem, guint n_threads, HwScanProgress progress,
                                gpointer progress_data, GError **error);
+/* The pages whose hashes differ from BEFORE to AFTER (both from hw_scan_page_hashes of
+ * MEM), as a sorted array of guint64 gpas (caller owns); zeros and holes are alike. */
+GArray *hw_scan_hashes_changed(const HwPhysMem *mem, GPtrArray *before, GPtrArray *after);
 /* A reader of guest-physical memory (for the image checks and carving). */
 HwReader hw_reader_for_physmem(const HwPhysMem *mem);
 /* A reader of a virtual address space. */

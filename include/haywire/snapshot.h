@@ -10,6 +10,7 @@
 #include <glib.h>
 #include <haywire/physmem.h>
 #include <haywire/owners.h>
+#include <haywire/guest.h>
 #include <json-glib/json-glib.h>
 
 G_BEGIN_DECLS
@@ -29,6 +30,21 @@ typedef struct {
  * state, events, registers: the caller's JSON object). The caller owns the result. */
 HwSnapshot *hw_snapshot_take(const HwPhysMem *mem, const HwOwnerMap *owners,
                              JsonObject *metadata, guint n_threads, GError **error);
+/* Also keep the pages of MEM (zstd-compressed) in S, so that it can be read without the
+ * VM: the same moment as the hashes (the guest still paused since hw_snapshot_take). */
+gboolean hw_snapshot_add_data(HwSnapshot *s, const HwPhysMem *mem, guint n_threads,
+                              GError **error);
+/* Whether S holds the pages (saved with --data). */
+gboolean hw_snapshot_has_data(const HwSnapshot *s);
+/* Guest RAM restored from S's pages (the caller owns it), each page checked against its
+ * hash; HW_ERROR_UNSUPPORTED without page data, HW_ERROR_FAILED when damaged (NAME for
+ * messages). */
+HwPhysMem *hw_snapshot_restore_memory(const HwSnapshot *s, const char *name, guint n_threads,
+                                      GError **error);
+/* A guest model of S's moment, for reading it without the VM (caller owns): RAM restored
+ * as hw_snapshot_restore_memory does, registers and epoch from the metadata. */
+HwGuest *hw_snapshot_open_guest(const HwSnapshot *s, const char *name, guint n_threads,
+                                GError **error);
 /* Write S to PATH (a new file replaces it only once complete). */
 gboolean hw_snapshot_save(const HwSnapshot *s, const char *path, GError **error);
 /* Read the snapshot at PATH: every length and offset checked against the file, and the

@@ -147,10 +147,24 @@ on_fatal_signal(int sig)
   raise(sig);
 }
 
+HwGuest *
+hw_cli_open_recording(HwCli *cli, GError **error)
+{
+  if (cli->dump_path)
+    return hw_guest_open_dump(cli->dump_path, error);
+  g_autoptr(HwSnapshot) s = hw_snapshot_load(cli->snapshot_path, error);
+  return s ? hw_snapshot_open_guest(s, cli->snapshot_path, 0, error) : NULL;
+}
+
 gboolean
 hw_cli_pause(HwCli *cli, GError **error)
 {
   gboolean was_running = FALSE;
+  if (hw_guest_is_offline(cli->guest)) {
+    cli->run_state = "recorded";   /* a snapshot or a dump: one moment, never running */
+    cli->epoch = hw_guest_get_epoch(cli->guest);
+    return TRUE;
+  }
   static gboolean installed;
   if (!installed) {
     struct sigaction sa;
@@ -279,7 +293,9 @@ hw_cli_linux(HwCli *cli, GError **error)
   if (cli->lx == NULL) {
     const char *env = g_getenv("HAYWIRE_CACHE_DIR");
     g_autofree char *dir = NULL;
-    if (!cli->no_cache && !(env && strcmp(env, "off") == 0))
+    /* A recording's kernel is found afresh: the cache is per boot of a live guest. */
+    if (!cli->no_cache && !(env && strcmp(env, "off") == 0) &&
+        !hw_guest_is_offline(cli->guest))
       dir = env && *env ? g_strdup(env) : g_build_filename(g_get_user_cache_dir(), "haywire",
                                                            NULL);
     /* Discovery reads vCPU 0's registers: held paused as in hw_cli_regs. */

@@ -19,11 +19,14 @@ typedef struct {
   const char *run_state;  /* of the results: "paused-by-haywire", "already-paused"; NULL: live */
   guint64 epoch;        /* the epoch the results come from (set when paused) */
   int qemu_pid;         /* --qemu-pid, 0 without */
+  char *snapshot_path;  /* --snapshot FILE: read a --data snapshot, no QEMU */
+  char *dump_path;      /* --dump FILE: read a dump-guest-memory file, no QEMU */
 } HwCli;
 
 typedef enum {
   HW_CMD_NEEDS_GUEST = 1 << 0,   /* connect QMP and model the guest first */
   HW_CMD_NEEDS_MEM = 1 << 1,     /* also map guest RAM */
+  HW_CMD_LIVE_ONLY = 1 << 2,     /* makes no sense for a recording (--snapshot, --dump) */
 } HwCmdFlags;
 
 typedef struct {
@@ -59,6 +62,8 @@ int hw_cmd_translate(HwCli *cli, int argc, char **argv);
 /* Connect to QEMU and model the guest if not yet done, and with MEM map its RAM: -1 when
  * done, else the exit code (the message printed). */
 int hw_cli_attach(HwCli *cli, gboolean mem);
+/* The guest model of --snapshot FILE or --dump FILE (caller owns). */
+HwGuest *hw_cli_open_recording(HwCli *cli, GError **error);
 /* The program's context (borrowed until exit), for the wording of hw_cli_fail. */
 void hw_cli_set_context(HwCli *cli);
 /* ERROR in words for the user (caller frees): a vanished QEMU or memory file says so

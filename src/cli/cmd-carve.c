@@ -84,14 +84,13 @@ hw_cmd_carve(HwCli *cli, int argc, char **argv)
     return hw_cli_fail(error);
   guint written = 0;
   for (guint i = 0; i < res.hits->len; i++) {
-    const HwScanHit *h = &g_array_index(res.hits, HwScanHit, i);
     const char *file = i < files->len ? g_ptr_array_index(files, i) : NULL;
     if (file == NULL)
       continue;
     written++;
     if (cli->json) {
       g_autoptr(JsonBuilder) b = json_builder_new();
-      hw_cli_scan_hit_json(b, &o, h);
+      hw_cli_scan_hit_json(b, &o, &res, i);
       json_builder_set_member_name(b, "file");
       json_builder_add_string_value(b, file);
       json_builder_set_member_name(b, "state");
@@ -99,7 +98,7 @@ hw_cmd_carve(HwCli *cli, int argc, char **argv)
       json_builder_end_object(b);
       hw_cli_print_json(json_builder_get_root(b));
     } else {
-      g_autofree char *line = hw_cli_scan_hit_text(&o, h);
+      g_autofree char *line = hw_cli_scan_hit_text(&o, &res, i);
       printf("%s  -> %s\n", line, file);
     }
   }

@@ -1,6 +1,16 @@
 /* haywire info: run state, arch, vCPUs, memory file and RAM map. */
 #include "cli/cli.h"
 
+static void
+add_string_or_null(JsonBuilder *b, const char *member, const char *value)
+{
+  json_builder_set_member_name(b, member);
+  if (value)
+    json_builder_add_string_value(b, value);
+  else
+    json_builder_add_null_value(b);
+}
+
 int
 hw_cmd_info(HwCli *cli, int argc, char **argv)
 {
@@ -32,12 +42,10 @@ hw_cmd_info(HwCli *cli, int argc, char **argv)
     json_builder_add_string_value(b, hw_guest_get_arch_name(cli->guest));
     json_builder_set_member_name(b, "vcpus");
     json_builder_add_int_value(b, hw_guest_get_vcpu_count(cli->guest));
-    json_builder_set_member_name(b, "qemu_version");
-    json_builder_add_string_value(b, hw_qmp_get_version(cli->qmp));
-    json_builder_set_member_name(b, "mem_path");
-    json_builder_add_string_value(b, hw_guest_get_mem_path(cli->guest));
-    json_builder_set_member_name(b, "mem_backend");
-    json_builder_add_string_value(b, hw_guest_get_backend_id(cli->guest));
+    add_string_or_null(b, "qemu_version", cli->qmp ? hw_qmp_get_version(cli->qmp) : NULL);
+    add_string_or_null(b, "source", hw_guest_get_origin(cli->guest));
+    add_string_or_null(b, "mem_path", hw_guest_get_mem_path(cli->guest));
+    add_string_or_null(b, "mem_backend", hw_guest_get_backend_id(cli->guest));
     hw_cli_json_hex(b, "ram_size", hw_physmem_get_ram_size(mem));
     json_builder_set_member_name(b, "ram");
     json_builder_begin_array(b);
@@ -56,9 +64,13 @@ hw_cmd_info(HwCli *cli, int argc, char **argv)
   printf("status:      %s\n", status);
   printf("arch:        %s\n", hw_guest_get_arch_name(cli->guest));
   printf("vcpus:       %u\n", hw_guest_get_vcpu_count(cli->guest));
-  printf("qemu:        %s\n", hw_qmp_get_version(cli->qmp));
-  printf("memory file: %s (backend %s)\n", hw_guest_get_mem_path(cli->guest),
-         hw_guest_get_backend_id(cli->guest));
+  if (hw_guest_is_offline(cli->guest)) {
+    printf("source:      %s (no QEMU)\n", hw_guest_get_origin(cli->guest));
+  } else {
+    printf("qemu:        %s\n", hw_qmp_get_version(cli->qmp));
+    printf("memory file: %s (backend %s)\n", hw_guest_get_mem_path(cli->guest),
+           hw_guest_get_backend_id(cli->guest));
+  }
   printf("ram:         %" G_GUINT64_FORMAT " MiB in %u ranges\n",
          hw_physmem_get_ram_size(mem) >> 20, n);
   printf("  %-18s %-18s %-18s %s\n", "gpa", "end", "file offset", "size");

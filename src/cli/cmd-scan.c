@@ -57,10 +57,9 @@ hw_cmd_scan(HwCli *cli, int argc, char **argv)
   if (!ok)
     res.error = hw_cli_explain(error);
   for (guint i = 0; i < res.hits->len; i++) {
-    const HwScanHit *h = &g_array_index(res.hits, HwScanHit, i);
     if (cli->json) {
       g_autoptr(JsonBuilder) b = json_builder_new();
-      hw_cli_scan_hit_json(b, &o, h);
+      hw_cli_scan_hit_json(b, &o, &res, i);
       json_builder_set_member_name(b, "state");
       json_builder_add_string_value(b, res.state);
       json_builder_set_member_name(b, "epoch");
@@ -68,7 +67,7 @@ hw_cmd_scan(HwCli *cli, int argc, char **argv)
       json_builder_end_object(b);
       hw_cli_print_json(json_builder_get_root(b));
     } else {
-      g_autofree char *line = hw_cli_scan_hit_text(&o, h);
+      g_autofree char *line = hw_cli_scan_hit_text(&o, &res, i);
       printf("%s\n", line);
     }
   }

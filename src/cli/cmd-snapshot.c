@@ -2,6 +2,7 @@
  * moment, and which pages changed between two such moments, with whose they are. */
 #include "cli/cli.h"
 
+#include <glib/gstdio.h>
 #include <string.h>
 
 /* Options of both subcommands (one option table for `snapshot`). */
@@ -17,7 +18,7 @@ moment(HwCli *cli, HwLinux *lx)
   json_builder_begin_object(b);
   hw_cli_json_moment(b, cli);
   json_builder_set_member_name(b, "qemu");
-  json_builder_add_string_value(b, hw_qmp_get_version(cli->qmp));
+  json_builder_add_string_value(b, cli->qmp ? hw_qmp_get_version(cli->qmp) : "none");
   json_builder_set_member_name(b, "arch");
   json_builder_add_string_value(b, hw_guest_get_arch_name(cli->guest));
   json_builder_set_member_name(b, "taken_unix_us");
@@ -62,10 +63,11 @@ moment(HwCli *cli, HwLinux *lx)
   return json_object_ref(json_node_get_object(root));
 }
 
-/* Pause, take a snapshot of the live guest (with its owners when Linux is found), resume;
- * *OWNERS (may be NULL) gets the owner map of that moment. */
+/* Pause, take a snapshot of the live guest (with its owners when Linux is found, with
+ * the pages themselves when DATA), resume; *OWNERS (may be NULL) gets the owner map of
+ * that moment. */
 static HwSnapshot *
-take_live(HwCli *cli, HwOwnerMap **owners, GError **error)
+take_live(HwCli *cli, gboolean data, HwOwnerMap **owners, GError **error)
 {
   if (!hw_cli_pause(cli, error))
     return NULL;
@@ -75,7 +77,10 @@ take_live(HwCli *cli, HwOwnerMap **owners, GError **error)
     g_debug("no owners: %s", lx_error->message);
   g_autoptr(HwOwnerMap) map = lx ? hw_owner_map_build(lx, NULL, NULL) : NULL;
   g_autoptr(JsonObject) meta = moment(cli, lx);
-  HwSnapshot *s = hw_snapshot_take(hw_guest_get_physmem(cli->guest), map, meta, 0, error);
+  HwPhysMem *mem = hw_guest_get_physmem(cli->guest);
+  HwSnapshot *s = hw_snapshot_take(mem, map, meta, 0, error);
+  if (s != NULL && data && !hw_snapshot_add_data(s, mem, 0, error))
+    g_clear_pointer(&s, hw_snapshot_free);
   if (!hw_cli_release_after(cli, s != NULL, error)) {
     hw_snapshot_free(s);
     return NULL;
@@ -92,9 +97,11 @@ snapshot_save(HwCli *cli, int argc, char **argv)
   if (argc != 2)
     return hw_cli_usage("snapshot", "save takes one FILE");
   gint64 t0 = g_get_monotonic_time();
-  g_autoptr(HwSnapshot) s = take_live(cli, NULL, &error);
+  g_autoptr(HwSnapshot) s = take_live(cli, opt_data, NULL, &error);
   if (s == NULL || !hw_snapshot_save(s, argv[1], &error))
     return hw_cli_fail(error);
+  GStatBuf st;
+  guint64 bytes = g_stat(argv[1], &st) == 0 ? (guint64)st.st_size : 0;
   guint n;
   const HwRamRange *r = hw_snapshot_get_ranges(s, &n);
   guint64 pages = 0;
@@ -109,13 +116,18 @@ snapshot_save(HwCli *cli, int argc, char **argv)
     json_builder_add_string_value(b, argv[1]);
     json_builder_set_member_name(b, "pages");
     json_builder_add_int_value(b, (gint64)pages);
+    json_builder_set_member_name(b, "bytes");
+    json_builder_add_int_value(b, (gint64)bytes);
+    json_builder_set_member_name(b, "data");
+    json_builder_add_boolean_value(b, hw_snapshot_has_data(s));
     json_builder_set_member_name(b, "ms");
     json_builder_add_double_value(b, ms);
     json_builder_end_object(b);
     hw_cli_print_json(json_builder_get_root(b));
   } else {
-    fprintf(stderr, "wrote %s: %" G_GUINT64_FORMAT " pages, epoch %" G_GUINT64_FORMAT
-            ", %s, in %.1f ms\n", argv[1], pages, cli->epoch,
+    fprintf(stderr, "wrote %s: %" G_GUINT64_FORMAT " pages%s, %.1f MiB, epoch %"
+            G_GUINT64_FORMAT ", %s, in %.1f ms\n", argv[1], pages,
+            hw_snapshot_has_data(s) ? " with their data" : "", bytes / 1048576.0, cli->epoch,
             cli->run_state ? cli->run_state : "live", ms);
   }
   return HW_EXIT_OK;
@@ -162,6 +174,20 @@ comm_of(HwSnapshot *s, gint32 pid)
   return "?";
 }
 
+/* --picture: DIFF drawn over B's RAM map into PATH, titled "A -> B" (B '-': "now"). */
+static gboolean
+write_picture(const char *path, const HwSnapshot *b, const GArray *diff, const char *a_name,
+              const char *b_name, GError **error)
+{
+  guint n;
+  const HwRamRange *ranges = hw_snapshot_get_ranges(b, &n);
+  g_autofree char *title = g_strdup_printf("%s -> %s", a_name,
+                                           strcmp(b_name, "-") == 0 ? "now" : b_name);
+  g_autoptr(HwCanvas) c = hw_diff_draw(ranges, n, (const HwPageDiff *)diff->data,
+                                       diff->len, title, error);
+  return c != NULL && hw_canvas_write_png(c, path, error);
+}
+
 static int
 snapshot_diff(HwCli *cli, int argc, char **argv, gboolean live_b)
 {
@@ -172,7 +198,7 @@ snapshot_diff(HwCli *cli, int argc, char **argv, gboolean live_b)
   if (a == NULL)
     return hw_cli_fail(error);
   g_autoptr(HwOwnerMap) live = NULL;
-  g_autoptr(HwSnapshot) b = live_b ? take_live(cli, &live, &error)
+  g_autoptr(HwSnapshot) b = live_b ? take_live(cli, FALSE, &live, &error)
                                    : hw_snapshot_load(argv[2], &error);
   if (b == NULL)
     return hw_cli_fail(error);
@@ -218,6 +244,11 @@ snapshot_diff(HwCli *cli, int argc, char **argv, gboolean live_b)
   fflush(stdout);
   fprintf(stderr, "%u pages differ: %u changed, %u appeared, %u vanished\n", diff->len,
           counts[HW_PAGE_CHANGED], counts[HW_PAGE_APPEARED], counts[HW_PAGE_VANISHED]);
+  if (opt_picture != NULL) {
+    if (!write_picture(opt_picture, b, diff, argv[1], argv[2], &error))
+      return hw_cli_fail(error);
+    fprintf(stderr, "wrote %s: %u pages differ\n", opt_picture, diff->len);
+  }
   return HW_EXIT_OK;
 }
 

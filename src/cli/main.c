@@ -20,7 +20,7 @@ static const HwCmd commands[] = {
     "picture of all guest RAM, one pixel per page, by kind of content", "the overview" },
   { "owners", hw_cmd_owners, HW_CMD_NEEDS_GUEST | HW_CMD_NEEDS_MEM, "GPA...",
     "who maps a physical page: processes, the kernel, page tables", "the owner lookup" },
-  { "pause", hw_cmd_pause, HW_CMD_NEEDS_GUEST, "", "stop the guest's vCPUs", "pause" },
+  { "pause", hw_cmd_pause, HW_CMD_NEEDS_GUEST | HW_CMD_LIVE_ONLY, "", "stop the guest's vCPUs", "pause" },
   { "ps", hw_cmd_ps, HW_CMD_NEEDS_GUEST | HW_CMD_NEEDS_MEM, "[--threads]",
     "processes of a Linux guest (no profile needed)", "ps" },
   { "read", hw_cmd_read, HW_CMD_NEEDS_GUEST | HW_CMD_NEEDS_MEM,
@@ -29,7 +29,7 @@ static const HwCmd commands[] = {
   { "render", hw_cmd_render, HW_CMD_NEEDS_GUEST | HW_CMD_NEEDS_MEM,
     "ADDR --width W --format FMT [--height H] [--stride S] [--phys | --pid PID] -o FILE.png",
     "draw guest memory as pixels", "the render" },
-  { "resume", hw_cmd_resume, HW_CMD_NEEDS_GUEST, "", "let the guest's vCPUs run again", "resume" },
+  { "resume", hw_cmd_resume, HW_CMD_NEEDS_GUEST | HW_CMD_LIVE_ONLY, "", "let the guest's vCPUs run again", "resume" },
   { "scan", hw_cmd_scan, HW_CMD_NEEDS_GUEST | HW_CMD_NEEDS_MEM,
     "[--find KINDS] [--string TEXT] [--phys | --pid PID] [--live]",
     "find images and strings in guest memory (paused)", "the scan" },
@@ -49,7 +49,8 @@ static void
 print_help(FILE *out)
 {
   fprintf(out,
-    "Usage: haywire [--qmp ADDR] [--gdb ADDR] [--mem FILE] [--json] [--timeout MS] COMMAND [ARGS]\n"
+    "Usage: haywire [--qmp ADDR | --snapshot FILE | --dump FILE] [--gdb ADDR] [--mem FILE]\n"
+    "               [--json] [--timeout MS] COMMAND [ARGS]\n"
     "\n"
     "Look inside a running QEMU guest (x86-64 or AArch64) from the host: registers, RAM,\n"
     "page tables, Linux processes, images.\n"
@@ -59,6 +60,9 @@ print_help(FILE *out)
     "  --gdb ADDR     QEMU's GDB stub, path or HOST:PORT (default $HAYWIRE_GDB); AArch64\n"
     "                 guests need it: their TTBRs and TCR are only shown there\n"
     "  --mem FILE     guest RAM file, instead of the backend's mem-path (default $HAYWIRE_MEM)\n"
+    "  --snapshot FILE  read a snapshot saved with 'snapshot save --data' instead of a\n"
+    "                 running guest: no QEMU needed\n"
+    "  --dump FILE    read QEMU's dump-guest-memory ELF file instead of a running guest\n"
     "  --json         print one JSON object on stdout; addresses are \"0x...\" strings\n"
     "  --timeout MS   time-out for each QMP command (default %u)\n"
     "  --qemu-pid PID QEMU's pid, where the QMP socket does not tell it (TCP): lets\n"
@@ -133,13 +137,19 @@ run(HwCli *cli, int argc, char **argv)
         take_value(argc, argv, &i, "--gdb", &cli->gdb_addr, &rc) ||
         take_value(argc, argv, &i, "--mem", &cli->mem_path, &rc) ||
         take_value(argc, argv, &i, "--timeout", &timeout, &rc) ||
-        take_value(argc, argv, &i, "--qemu-pid", &qemu_pid, &rc))
+        take_value(argc, argv, &i, "--qemu-pid", &qemu_pid, &rc) ||
+        take_value(argc, argv, &i, "--snapshot", &cli->snapshot_path, &rc) ||
+        take_value(argc, argv, &i, "--dump", &cli->dump_path, &rc))
       continue;
     fprintf(stderr, "haywire: unknown option %s (see 'haywire --help')\n", a);
     return HW_EXIT_USAGE;
   }
   if (rc >= 0)
     return rc;
+  if (cli->snapshot_path && cli->dump_path) {
+    fprintf(stderr, "haywire: give --snapshot or --dump, not both\n");
+    return HW_EXIT_USAGE;
+  }
   if (i >= argc) {
     print_help(stderr);
     return HW_EXIT_USAGE;
@@ -175,6 +185,11 @@ run(HwCli *cli, int argc, char **argv)
       return cmd->fn(cli, sub_argc, sub_argv);
 
   cli->qemu_pid = (int)pid;
+  if ((cmd->flags & HW_CMD_LIVE_ONLY) && (cli->snapshot_path || cli->dump_path)) {
+    fprintf(stderr, "haywire: %s needs a running QEMU: --snapshot and --dump read a "
+            "recording\n", cmd->name);
+    return HW_EXIT_USAGE;
+  }
   if (cmd->flags & HW_CMD_NEEDS_GUEST) {
     rc = hw_cli_attach(cli, (cmd->flags & HW_CMD_NEEDS_MEM) != 0);
     if (rc >= 0)
@@ -187,6 +202,11 @@ int
 hw_cli_attach(HwCli *cli, gboolean mem)
 {
   g_autoptr(GError) error = NULL;
+  if (cli->guest == NULL && (cli->snapshot_path || cli->dump_path)) {
+    cli->guest = hw_cli_open_recording(cli, &error);
+    if (cli->guest == NULL)
+      return hw_cli_fail(error);
+  }
   if (cli->guest == NULL) {
     if (cli->qmp_addr == NULL)
       cli->qmp_addr = g_strdup(g_getenv("HAYWIRE_QMP"));
@@ -243,5 +263,7 @@ main(int argc, char **argv)
   g_free(cli.qmp_addr);
   g_free(cli.gdb_addr);
   g_free(cli.mem_path);
+  g_free(cli.snapshot_path);
+  g_free(cli.dump_path);
   return rc;
 }

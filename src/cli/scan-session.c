@@ -36,7 +36,62 @@ hw_cli_scan_result_clear(HwScanResult *res)
   g_free(res->stop_ts);
   g_free(res->resume_ts);
   g_free(res->error);
+  if (res->changed)
+    g_array_unref(res->changed);
+  g_free(res->hit_torn);
   memset(res, 0, sizeof *res);
+}
+
+static gboolean
+page_changed(GArray *changed, guint64 gpa)
+{
+  guint64 page = gpa & ~(guint64)(HW_PAGE_SIZE - 1);
+  guint lo = 0, hi = changed->len;
+  while (lo < hi) {
+    guint mid = lo + (hi - lo) / 2;
+    guint64 v = g_array_index(changed, guint64, mid);
+    if (v == page)
+      return TRUE;
+    if (v < page)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return FALSE;
+}
+
+static guint64
+hit_size(const HwScanOptions *o, const HwScanHit *h)
+{
+  if (h->kind == HW_HIT_STRING)
+    return ((const HwPattern *)g_ptr_array_index(o->patterns, h->pattern))->len;
+  return MAX(h->image.size, (guint64)1);
+}
+
+/* Which hits span a page that changed during a live scan: through MMU for a process
+ * scan (its pages need not be adjacent in RAM), else physically. */
+static guint8 *
+find_torn_hits(const HwScanOptions *o, GArray *hits, GArray *changed, const HwMmu *mmu)
+{
+  guint8 *torn = g_new0(guint8, hits->len + 1);
+  for (guint i = 0; i < hits->len && changed->len > 0; i++) {
+    const HwScanHit *h = &g_array_index(hits, HwScanHit, i);
+    guint64 start = mmu ? h->va : h->gpa, end = start + hit_size(o, h);
+    if (end < start)
+      end = G_MAXUINT64;
+    /* Bounded: hits are at most HW_IMAGE_MAX_FILE bytes. */
+    for (guint64 a = start & ~(guint64)(HW_PAGE_SIZE - 1); a < end && !torn[i];
+         a += HW_PAGE_SIZE) {
+      HwTranslation t;
+      if (mmu == NULL)
+        torn[i] = page_changed(changed, a);
+      else if (hw_mmu_translate(mmu, a, &t, NULL))
+        torn[i] = page_changed(changed, t.pa);
+      if (a + HW_PAGE_SIZE < a)
+        break;
+    }
+  }
+  return torn;
 }
 
 gboolean
@@ -58,6 +113,9 @@ hw_cli_scan_run(HwCli *cli, const HwScanOptions *o, HwScanUse use, gpointer data
   gint64 t0 = g_get_monotonic_time();
 
   HwPhysMem *mem = hw_guest_get_physmem(cli->guest);
+  /* A live scan hashes RAM before and after: pages whose hash moved changed under it. */
+  g_autoptr(GPtrArray) before = o->live ? hw_scan_page_hashes(mem, (guint)o->threads, NULL,
+                                                              NULL, NULL) : NULL;
   gboolean tty = !cli->json && isatty(STDERR_FILENO);
   GArray *hits = NULL;
   gboolean ok = FALSE;
@@ -87,6 +145,13 @@ hw_cli_scan_run(HwCli *cli, const HwScanOptions *o, HwScanUse use, gpointer data
     if (tty)
       fprintf(stderr, "\r\033[K");
   }
+  if (ok && before != NULL) {
+    g_autoptr(GPtrArray) after = hw_scan_page_hashes(mem, (guint)o->threads, NULL, NULL, NULL);
+    if (after != NULL) {
+      res->changed = hw_scan_hashes_changed(mem, before, after);
+      res->hit_torn = find_torn_hits(o, hits, res->changed, mmu);
+    }
+  }
   if (ok && use != NULL && !use(cli, o, hits, &reader, data, error))
     ok = FALSE;
   res->paused_ms = o->live ? 0 : (g_get_monotonic_time() - t0) / 1000.0;
@@ -106,16 +171,22 @@ hw_cli_scan_run(HwCli *cli, const HwScanOptions *o, HwScanUse use, gpointer data
     hw_guest_follow(cli->guest, 20, NULL);
   res->resume_ts = hw_cli_event_stamp(cli, "RESUME", mark);
   /* A live scan during which the guest ran or the epoch moved is torn. */
-  res->torn = o->live && hw_history_changed_since(hw_guest_get_history(cli->guest),
-                                                  res->epoch);
+  res->torn = o->live && (hw_history_changed_since(hw_guest_get_history(cli->guest),
+                                                   res->epoch) ||
+                          (res->changed && res->changed->len > 0));
   res->hits = hits;
   return TRUE;
 }
 
 void
-hw_cli_scan_hit_json(JsonBuilder *b, const HwScanOptions *o, const HwScanHit *h)
+hw_cli_scan_hit_json(JsonBuilder *b, const HwScanOptions *o, const HwScanResult *res, guint i)
 {
+  const HwScanHit *h = &g_array_index(res->hits, HwScanHit, i);
   json_builder_begin_object(b);
+  if (res->hit_torn) {
+    json_builder_set_member_name(b, "torn");
+    json_builder_add_boolean_value(b, res->hit_torn[i]);
+  }
   json_builder_set_member_name(b, "kind");
   if (h->kind == HW_HIT_STRING) {
     json_builder_add_string_value(b, "string");
@@ -155,8 +226,8 @@ hw_cli_scan_hit_json(JsonBuilder *b, const HwScanOptions *o, const HwScanHit *h)
   json_builder_add_double_value(b, im->confidence);
 }
 
-char *
-hw_cli_scan_hit_text(const HwScanOptions *o, const HwScanHit *h)
+static char *
+hit_text(const HwScanOptions *o, const HwScanHit *h)
 {
   g_autofree char *where =
       o->pid > 0 ? g_strdup_printf("va 0x%016" G_GINT64_MODIFIER "x  gpa 0x%" G_GINT64_MODIFIER
@@ -174,6 +245,17 @@ hw_cli_scan_hit_text(const HwScanOptions *o, const HwScanHit *h)
                            im->confidence);
   return g_strdup_printf("%s  %s %ux%u (%" G_GUINT64_FORMAT " bytes)", where,
                          hw_image_kind_name(im->kind), im->width, im->height, im->size);
+}
+
+char *
+hw_cli_scan_hit_text(const HwScanOptions *o, const HwScanResult *res, guint i)
+{
+  char *line = hit_text(o, &g_array_index(res->hits, HwScanHit, i));
+  if (res->hit_torn == NULL || !res->hit_torn[i])
+    return line;
+  char *torn = g_strconcat(line, "  [torn: its memory changed during the scan]", NULL);
+  g_free(line);
+  return torn;
 }
 
 void
@@ -196,6 +278,18 @@ hw_cli_scan_summary(HwCli *cli, const HwScanOptions *o, const HwScanResult *res,
     json_builder_add_int_value(b, (gint64)res->epoch);
     json_builder_set_member_name(b, "torn");
     json_builder_add_boolean_value(b, res->torn);
+    if (res->changed) {
+      /* The pages themselves, up to a bound: their count is always there. */
+      json_builder_set_member_name(b, "changed_pages");
+      json_builder_add_int_value(b, res->changed->len);
+      json_builder_set_member_name(b, "changed");
+      json_builder_begin_array(b);
+      for (guint i = 0; i < MIN(res->changed->len, 4096u); i++) {
+        g_autofree char *hex = hw_cli_hex(g_array_index(res->changed, guint64, i));
+        json_builder_add_string_value(b, hex);
+      }
+      json_builder_end_array(b);
+    }
     json_builder_set_member_name(b, "stop_event");
     if (res->stop_ts)
       json_builder_add_string_value(b, res->stop_ts);
@@ -219,7 +313,10 @@ hw_cli_scan_summary(HwCli *cli, const HwScanOptions *o, const HwScanResult *res,
   if (strcmp(res->state, "paused-by-haywire") == 0)
     fprintf(stderr, " for %.1f ms (QEMU STOP at %s, RESUME at %s)", res->paused_ms,
             res->stop_ts ? res->stop_ts : "?", res->resume_ts ? res->resume_ts : "?");
-  if (o->live)
+  if (o->live && res->changed)
+    fprintf(stderr, ": the guest ran during the scan, %u pages changed under it%s",
+            res->changed->len, res->changed->len ? " (hits on them marked torn)" : "");
+  else if (o->live)
     fprintf(stderr, ": the guest ran during the scan, results may be torn");
   fprintf(stderr, "\n");
   if (res->error)

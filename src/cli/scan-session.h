@@ -21,6 +21,8 @@ typedef struct {
   char *error;          /* set by the caller when the scan failed with hits kept */
   guint64 epoch;        /* the epoch the scan read (history.h) */
   gboolean torn;        /* --live, and the guest ran or the epoch moved meanwhile */
+  GArray *changed;      /* --live: gpas (guint64) of the pages that changed meanwhile */
+  guint8 *hit_torn;     /* --live: per hit, whether a page it spans changed */
 } HwScanResult;
 
 /* Called with the hits while the guest is still paused; READER reads the scanned
@@ -40,10 +42,12 @@ gboolean hw_cli_scan_run(HwCli *cli, const HwScanOptions *o, HwScanUse use, gpoi
                          HwScanResult *res, GError **error);
 /* Free what RES holds. */
 void hw_cli_scan_result_clear(HwScanResult *res);
-/* A JSON object for hit H (without closing it): kind, addresses, size, image fields. */
-void hw_cli_scan_hit_json(JsonBuilder *b, const HwScanOptions *o, const HwScanHit *h);
-/* One line of text for hit H. */
-char *hw_cli_scan_hit_text(const HwScanOptions *o, const HwScanHit *h);
+/* A JSON object for hit I of RES (without closing it): kind, addresses, size, image
+ * fields, and for --live whether it is torn. */
+void hw_cli_scan_hit_json(JsonBuilder *b, const HwScanOptions *o, const HwScanResult *res,
+                          guint i);
+/* One line of text for hit I of RES. */
+char *hw_cli_scan_hit_text(const HwScanOptions *o, const HwScanResult *res, guint i);
 /* The closing summary (JSON object, or a line on stderr). */
 void hw_cli_scan_summary(HwCli *cli, const HwScanOptions *o, const HwScanResult *res,
                          guint n_hits);

@@ -31,9 +31,13 @@ struct _HwGuest {
   gboolean known_paused;    /* hw_guest_pause saw it paused, no resume since */
   HwHistory *history;       /* run-state events and epochs since we attached */
   int qemu_pid;             /* given by the caller; 0: the QMP socket's peer */
+  char *origin;             /* a recording ("snapshot FILE"), no QEMU: NULL when live */
+  guint64 offline_epoch;    /* the recording's epoch */
 };
 
 extern const HwGuestArch hw_guest_arch_x86_64;
+/* The register-source table for ARCH, or NULL. */
+const HwGuestArch *hw_guest_arch_ops(HwArch arch);
 extern const HwGuestArch hw_guest_arch_aarch64;
 
 /* Forget cached registers (the guest may run). */

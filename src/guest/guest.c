@@ -19,7 +19,18 @@ hw_guest_free(HwGuest *guest)
   g_free(guest->arch_name);
   g_free(guest->backend_id);
   g_free(guest->mem_path);
+  g_free(guest->origin);
   g_free(guest);
+}
+
+const HwGuestArch *
+hw_guest_arch_ops(HwArch arch)
+{
+  static const HwGuestArch *const arches[] = { &hw_guest_arch_x86_64, &hw_guest_arch_aarch64 };
+  for (gsize i = 0; i < G_N_ELEMENTS(arches); i++)
+    if (arches[i]->arch == arch)
+      return arches[i];
+  return NULL;
 }
 
 HwGuest *
@@ -34,10 +45,7 @@ hw_guest_new(HwQmp *qmp, GError **error)
     return NULL;
   guest->arch_name = g_strdup(arch);
   guest->arch = hw_arch_from_name(arch);
-  static const HwGuestArch *const arches[] = { &hw_guest_arch_x86_64, &hw_guest_arch_aarch64 };
-  for (gsize i = 0; i < G_N_ELEMENTS(arches); i++)
-    if (arches[i]->arch == guest->arch)
-      guest->ops = arches[i];
+  guest->ops = hw_guest_arch_ops(guest->arch);
 
   g_autoptr(JsonNode) cpus = hw_qmp_execute(qmp, "query-cpus-fast", NULL, error);
   if (cpus == NULL)
@@ -110,7 +118,7 @@ static void
 sync_events(HwGuest *guest)
 {
   HwQmpEvent *e;
-  while ((e = hw_qmp_pop_event(guest->qmp)) != NULL) {
+  while (guest->qmp != NULL && (e = hw_qmp_pop_event(guest->qmp)) != NULL) {
     hw_history_record(guest->history, e);
     hw_qmp_event_free(e);
   }
@@ -119,6 +127,11 @@ sync_events(HwGuest *guest)
 char *
 hw_guest_query_status(HwGuest *guest, gboolean *running, GError **error)
 {
+  if (guest->origin != NULL) {
+    if (running)
+      *running = FALSE;
+    return g_strdup("recorded");
+  }
   g_autoptr(JsonObject) st = hw_qmp_execute_object(guest->qmp, "query-status", NULL, error);
   const char *status;
   gboolean run;
@@ -142,6 +155,8 @@ hw_guest_get_history(HwGuest *guest)
 guint64
 hw_guest_get_epoch(HwGuest *guest)
 {
+  if (guest->origin != NULL)
+    return guest->offline_epoch;
   sync_events(guest);
   return hw_history_get_epoch(guest->history);
 }
@@ -149,6 +164,8 @@ hw_guest_get_epoch(HwGuest *guest)
 gboolean
 hw_guest_follow(HwGuest *guest, guint timeout_ms, GError **error)
 {
+  if (guest->origin != NULL)
+    return TRUE;   /* a recording has no events */
   gboolean ok = hw_qmp_poll_events(guest->qmp, timeout_ms, error);
   sync_events(guest);
   return ok;
@@ -178,6 +195,8 @@ hw_guest_set_qemu_pid(HwGuest *guest, int pid)
 gboolean
 hw_guest_qemu_exited(HwGuest *guest)
 {
+  if (guest->origin != NULL)
+    return FALSE;
   int pid = guest->qemu_pid ? guest->qemu_pid : hw_qmp_get_peer_pid(guest->qmp);
   if (pid <= 0)
     return FALSE;
@@ -260,6 +279,8 @@ hw_guest_pause(HwGuest *guest, gboolean *was_running, GError **error)
 gboolean
 hw_guest_resume(HwGuest *guest, GError **error)
 {
+  if (guest->origin != NULL)
+    return TRUE;   /* a recording never runs */
   hw_guest_forget_regs(guest);
   GError *local = NULL;
   g_autoptr(JsonNode) r = hw_qmp_execute(guest->qmp, "cont", NULL, &local);
@@ -298,7 +319,7 @@ hw_guest_get_register_summary(HwGuest *guest)
 gboolean
 hw_guest_regs_need_gdb(HwGuest *guest)
 {
-  return guest->ops != NULL && guest->ops->needs_gdb;
+  return guest->origin == NULL && guest->ops != NULL && guest->ops->needs_gdb;
 }
 
 void
@@ -325,6 +346,11 @@ hw_guest_read_regs(HwGuest *guest, guint cpu, GError **error)
   }
   if (guest->known_paused && guest->regs_cache[cpu] != NULL)
     return hw_regs_copy(guest->regs_cache[cpu]);
+  if (guest->origin != NULL) {
+    g_set_error(error, HW_ERROR, HW_ERROR_NOT_FOUND, "%s holds no registers of vCPU %u",
+                guest->origin, cpu);
+    return NULL;
+  }
   HwRegs *regs = guest->ops->read_regs(guest, cpu, error);
   if (regs != NULL && guest->known_paused && guest->regs_cache[cpu] == NULL)
     guest->regs_cache[cpu] = hw_regs_copy(regs);
@@ -402,6 +428,8 @@ find_backend(HwGuest *guest, char **id_out, gboolean *share_out, GError **error)
 gboolean
 hw_guest_map_memory(HwGuest *guest, const char *mem_path, GError **error)
 {
+  if (guest->origin != NULL)
+    return TRUE;   /* a recording comes with its RAM */
   g_autofree char *id = NULL;
   gboolean share = FALSE;
 

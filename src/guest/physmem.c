@@ -80,6 +80,72 @@ hw_physmem_new_from_data(const guint8 *data, gsize size, const HwRamRange *range
   return physmem_new(data, size, ranges, n_ranges, error);
 }
 
+GMappedFile *
+hw_map_file(const char *path, GError **error)
+{
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  int e = errno;
+  if (fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+    e = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+    close(fd);
+    fd = -1;
+  }
+  if (fd < 0) {
+    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "cannot open %s: %s", path,
+                e == EINVAL ? "not a regular file" : g_strerror(e));
+    return NULL;
+  }
+  GError *local = NULL;
+  GMappedFile *f = g_mapped_file_new_from_fd(fd, FALSE, &local);
+  close(fd);
+  if (f == NULL) {
+    g_set_error(error, G_FILE_ERROR, local->code, "cannot map %s", path);
+    g_error_free(local);
+  }
+  return f;
+}
+
+HwPhysMem *
+hw_physmem_new_anonymous(const HwRamRange *ranges, guint n_ranges, guint8 **image,
+                         GError **error)
+{
+  g_autoptr(GArray) laid = g_array_sized_new(FALSE, FALSE, sizeof(HwRamRange), n_ranges);
+  guint64 total = 0;
+  for (guint i = 0; i < n_ranges; i++) {
+    HwRamRange r = ranges[i];
+    r.file_offset = total;
+    if (r.size > G_MAXUINT64 - total) {
+      g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT, "RAM ranges too large");
+      return NULL;
+    }
+    total += r.size;
+    g_array_append_val(laid, r);
+  }
+  if (total == 0 || total > G_MAXSIZE) {
+    g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT, "no RAM to hold");
+    return NULL;
+  }
+  /* Untouched pages stay the kernel's shared zero page: a sparse image costs nothing. */
+  void *base = mmap(NULL, (size_t)total, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (base == MAP_FAILED) {
+    int e = errno;
+    g_set_error(error, HW_ERROR, HW_ERROR_FAILED, "cannot reserve %" G_GUINT64_FORMAT
+                " bytes for guest RAM: %s", total, g_strerror(e));
+    return NULL;
+  }
+  HwPhysMem *mem = physmem_new(base, (gsize)total, (const HwRamRange *)(void *)laid->data,
+                               laid->len, error);
+  if (mem == NULL) {
+    munmap(base, (size_t)total);
+    return NULL;
+  }
+  mem->mapped = TRUE;
+  *image = base;
+  return mem;
+}
+
 HwPhysMem *
 hw_physmem_open(const char *path, const HwRamRange *ranges, guint n_ranges, GError **error)
 {

@@ -2,6 +2,7 @@
  * 512 pages (2 MiB) per row, one block per RAM range, a title and a legend. */
 #include <haywire/picture.h>
 #include <haywire/error.h>
+#include "output/overview-draw.h"
 
 #define PER_ROW ((guint64) HW_OVERVIEW_PAGES_PER_ROW)
 #define PAGE_SIZE HW_PAGE_SIZE
@@ -39,7 +40,12 @@ static const char *const names[HW_PAGE_N_CLASSES] = {
   [HW_PAGE_PAGETABLE] = "page table",
 };
 
-/* Where everything goes; computed once from the ranges alone. */
+static const HwOverviewLegend class_legend = {
+  HW_PAGE_N_CLASSES, colours, names, HW_PAGE_DATA,
+};
+
+/* Where everything goes; computed once from the ranges alone (whatever the legend: its
+ * room is the overview's, the largest, so that one layout serves every picture). */
 typedef struct {
   guint px;               /* side of a page's square */
   guint legend_cols;      /* 3 beside 1024 pixels of squares, 2 beside 512 */
@@ -69,6 +75,7 @@ range_rows(const HwOverviewRange *range)
   return range->n_pages / PER_ROW + (range->n_pages % PER_ROW != 0);
 }
 
+/* The legend's height in COLS columns, for the largest legend (the classes'). */
 static guint64
 legend_height(guint cols)
 {
@@ -87,11 +94,6 @@ layout_compute(const HwOverviewRange *ranges, guint n_ranges, Layout *l, GError 
   }
   for (guint r = 0; r < n_ranges; r++) {
     const HwOverviewRange *range = &ranges[r];
-    if (range->n_pages > 0 && range->classes == NULL) {
-      g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT,
-                  "RAM range at 0x%" G_GINT64_MODIFIER "x has no page classes", range->gpa);
-      return FALSE;
-    }
     if (range->n_pages > (G_MAXUINT64 - range->gpa) / PAGE_SIZE) {
       g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT,
                   "RAM range at 0x%" G_GINT64_MODIFIER "x runs past the end of the "
@@ -136,6 +138,13 @@ layout_compute(const HwOverviewRange *ranges, guint n_ranges, Layout *l, GError 
   l->legend_y = l->ranges_y + (gint64) n_ranges * (RANGE_HEAD + RANGE_GAP) +
                 (gint64) (rows * l->px);
   return TRUE;
+}
+
+gboolean
+hw_overview_check(const HwOverviewRange *ranges, guint n_ranges, GError **error)
+{
+  Layout l;
+  return layout_compute(ranges, n_ranges, &l, error);
 }
 
 gboolean
@@ -184,8 +193,8 @@ share_text(guint64 count, guint64 total)
 
 /* One range: its label, then its rows of squares with an address every 32 MiB. */
 static gint64
-draw_range(HwCanvas *c, const Layout *l, const HwOverviewRange *range, gint64 y,
-           guint64 counts[HW_PAGE_N_CLASSES])
+draw_range(HwCanvas *c, const Layout *l, const HwOverviewLegend *legend,
+           const HwOverviewRange *range, gint64 y, guint64 counts[HW_PAGE_N_CLASSES])
 {
   g_autofree char *size = size_text(range->n_pages * PAGE_SIZE);
   g_autofree char *head = range->n_pages == 0
@@ -208,26 +217,27 @@ draw_range(HwCanvas *c, const Layout *l, const HwOverviewRange *range, gint64 y,
       guint64 p = row * PER_ROW + col;
       if (p >= range->n_pages)
         break;
-      guint8 cls = range->classes[p];
-      counts[cls < HW_PAGE_N_CLASSES ? cls : HW_PAGE_DATA]++;
+      guint k = range->classes[p] < legend->n ? range->classes[p] : legend->fallback;
+      counts[k]++;
       hw_canvas_fill_rect(c, l->map_x + (gint64) (col * l->px), row_y, l->px, l->px,
-                          hw_overview_class_colour(cls));
+                          legend->colours[k]);
     }
   }
   return y + (gint64) (n_rows * l->px) + RANGE_GAP;
 }
 
-/* A bar of the classes' shares, then a swatch, name, count and share for each class. */
+/* A bar of the entries' shares, then a swatch, name, count and share for each entry. */
 static void
-draw_legend(HwCanvas *c, const Layout *l, const guint64 counts[HW_PAGE_N_CLASSES])
+draw_legend(HwCanvas *c, const Layout *l, const HwOverviewLegend *legend,
+            const guint64 counts[HW_PAGE_N_CLASSES])
 {
   const gint64 bar_w = (gint64) (PER_ROW * l->px);
   gint64 widths[HW_PAGE_N_CLASSES] = { 0 }, used = 0;
   guint widest = 0;
 
-  /* Every class present gets at least 2 pixels of bar, so rare ones stay visible; the
-   * most common class gives up what that costs. */
-  for (guint k = 0; k < HW_PAGE_N_CLASSES && l->total_pages > 0; k++) {
+  /* Every entry present gets at least 2 pixels of bar, so rare ones stay visible; the
+   * most common entry gives up what that costs. */
+  for (guint k = 0; k < legend->n && l->total_pages > 0; k++) {
     if (counts[k] == 0)
       continue;
     widths[k] = MAX(2, (gint64) ((double) counts[k] / (double) l->total_pages * bar_w + 0.5));
@@ -238,14 +248,14 @@ draw_legend(HwCanvas *c, const Layout *l, const guint64 counts[HW_PAGE_N_CLASSES
   if (used > 0)
     widths[widest] = MAX(widths[widest] + bar_w - used, 1);
   gint64 x = l->map_x;
-  for (guint k = 0; k < HW_PAGE_N_CLASSES; k++) {
-    hw_canvas_fill_rect(c, x, l->legend_y, widths[k], BAR_H, colours[k]);
+  for (guint k = 0; k < legend->n; k++) {
+    hw_canvas_fill_rect(c, x, l->legend_y, widths[k], BAR_H, legend->colours[k]);
     x += widths[k];
   }
 
   const gint64 col_w = bar_w / l->legend_cols;
   const guint name_scale = l->px > 1 ? 2 : 1;
-  for (guint k = 0; k < HW_PAGE_N_CLASSES; k++) {
+  for (guint k = 0; k < legend->n; k++) {
     gint64 ex = l->map_x + (gint64) (k % l->legend_cols) * col_w;
     gint64 ey = l->legend_y + BAR_H + 14 + (gint64) (k / l->legend_cols) * ENTRY_H;
     g_autofree char *size = size_text(counts[k] * PAGE_SIZE);
@@ -254,19 +264,27 @@ draw_legend(HwCanvas *c, const Layout *l, const guint64 counts[HW_PAGE_N_CLASSES
                                              size, share);
     /* The outline keeps the zero swatch visible on the background. */
     hw_canvas_fill_rect(c, ex - 1, ey - 1, 18, 18, OUTLINE);
-    hw_canvas_fill_rect(c, ex, ey, 16, 16, colours[k]);
-    hw_canvas_draw_text(c, ex + 24, ey + 1, names[k], TITLE, name_scale);
+    hw_canvas_fill_rect(c, ex, ey, 16, 16, legend->colours[k]);
+    hw_canvas_draw_text(c, ex + 24, ey + 1, legend->names[k], TITLE, name_scale);
     hw_canvas_draw_text(c, ex + 24, ey + 1 + 7 * (gint64) name_scale + 4, stats, LABEL, 1);
   }
 }
 
 HwCanvas *
-hw_overview_draw(const HwOverviewRange *ranges, guint n_ranges, const char *title,
-                 GError **error)
+hw_overview_draw_legend(const HwOverviewRange *ranges, guint n_ranges,
+                        const HwOverviewLegend *legend, const char *title, GError **error)
 {
   Layout l;
   guint64 counts[HW_PAGE_N_CLASSES] = { 0 };
 
+  g_assert(legend != NULL && legend->n > 0 && legend->n <= HW_PAGE_N_CLASSES &&
+           legend->fallback < legend->n);
+  for (guint r = 0; ranges != NULL && r < n_ranges; r++)
+    if (ranges[r].n_pages > 0 && ranges[r].classes == NULL) {
+      g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT,
+                  "RAM range at 0x%" G_GINT64_MODIFIER "x has no page classes", ranges[r].gpa);
+      return NULL;
+    }
   if (!layout_compute(ranges, n_ranges, &l, error))
     return NULL;
   g_autoptr(HwCanvas) c = hw_canvas_new((guint32) l.width, (guint32) l.height);
@@ -287,7 +305,14 @@ hw_overview_draw(const HwOverviewRange *ranges, guint n_ranges, const char *titl
 
   gint64 y = l.ranges_y;
   for (guint r = 0; r < n_ranges; r++)
-    y = draw_range(c, &l, &ranges[r], y, counts);
-  draw_legend(c, &l, counts);
+    y = draw_range(c, &l, legend, &ranges[r], y, counts);
+  draw_legend(c, &l, legend, counts);
   return g_steal_pointer(&c);
+}
+
+HwCanvas *
+hw_overview_draw(const HwOverviewRange *ranges, guint n_ranges, const char *title,
+                 GError **error)
+{
+  return hw_overview_draw_legend(ranges, n_ranges, &class_legend, title, error);
 }

@@ -4,17 +4,23 @@
 #include <haywire/snapshot.h>
 #include <haywire/scan.h>
 #include <haywire/error.h>
+#include "output/snapshot-data.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <xxhash.h>
 
 #define PAGE HW_PAGE_SIZE
 #define MAGIC "HWSNAP\r\n"
-#define VERSION 1u
-#define HEADER_BYTES 32u
+#define VERSION 2u                 /* 2 added the page data section; 1 is still read */
+#define HEADER_BYTES_V1 32u
+#define HEADER_BYTES 40u
 #define MAX_RANGES 1024u
 #define MAX_METADATA (16u << 20)
-#define MAX_FILE (4ull << 30)      /* hashes of 2 TiB of RAM */
+#define MAX_FILE (1ull << 40)
 #define OWNER_BYTES 24u
 
 struct _HwSnapshot {
@@ -22,6 +28,7 @@ struct _HwSnapshot {
   GPtrArray *hashes;     /* guint64[] per range */
   JsonObject *metadata;
   GArray *owners;        /* HwSnapshotOwner, sorted by gpa, pid, va */
+  GBytes *data;          /* the page data section (--data), or NULL */
 };
 
 void
@@ -35,6 +42,8 @@ hw_snapshot_free(HwSnapshot *s)
   if (s->metadata)
     json_object_unref(s->metadata);
   g_array_unref(s->owners);
+  if (s->data)
+    g_bytes_unref(s->data);
   g_free(s);
 }
 
@@ -101,18 +110,35 @@ put32(GByteArray *b, guint32 v)
 }
 
 gboolean
-hw_snapshot_save(const HwSnapshot *s, const char *path, GError **error)
+hw_snapshot_add_data(HwSnapshot *s, const HwPhysMem *mem, guint n_threads, GError **error)
+{
+  g_clear_pointer(&s->data, g_bytes_unref);
+  s->data = hw_snapshot_data_pack(mem, (const HwRamRange *)(void *)s->ranges->data,
+                                  s->ranges->len, s->hashes, n_threads, error);
+  return s->data != NULL;
+}
+
+gboolean
+hw_snapshot_has_data(const HwSnapshot *s)
+{
+  return s->data != NULL;
+}
+
+/* The file up to the page data: header, ranges, metadata, hashes, process pages. */
+static GByteArray *
+encode_head(const HwSnapshot *s)
 {
   g_autoptr(JsonNode) root = json_node_new(JSON_NODE_OBJECT);
   json_node_set_object(root, s->metadata);
   g_autofree char *meta = json_to_string(root, FALSE);
   gsize meta_len = strlen(meta);
-  g_autoptr(GByteArray) b = g_byte_array_new();
+  GByteArray *b = g_byte_array_new();
   g_byte_array_append(b, (const guint8 *)MAGIC, 8);
   put32(b, VERSION);
   put32(b, s->ranges->len);
   put64(b, meta_len);
   put64(b, s->owners->len);
+  put64(b, s->data ? g_bytes_get_size(s->data) : 0);
   for (guint i = 0; i < s->ranges->len; i++) {
     const HwRamRange *r = &g_array_index(s->ranges, HwRamRange, i);
     put64(b, r->gpa);
@@ -132,9 +158,63 @@ hw_snapshot_save(const HwSnapshot *s, const char *path, GError **error)
     put32(b, (guint32)o->pid);
     put32(b, 0);
   }
-  put64(b, XXH3_64bits(b->data, b->len));
-  /* Written beside the old file and renamed over it: never half a snapshot. */
-  return g_file_set_contents(path, (const char *)b->data, (gssize)b->len, error);
+  return b;
+}
+
+static gboolean
+write_all(int fd, const void *p, gsize n, XXH3_state_t *sum)
+{
+  if (sum)
+    XXH3_64bits_update(sum, p, n);
+  const guint8 *c = p;
+  while (n > 0) {
+    ssize_t w = write(fd, c, MIN(n, (gsize)1 << 30));
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0)
+      return FALSE;
+    c += w;
+    n -= (gsize)w;
+  }
+  return TRUE;
+}
+
+gboolean
+hw_snapshot_save(const HwSnapshot *s, const char *path, GError **error)
+{
+  g_autoptr(GByteArray) head = encode_head(s);
+  /* Written beside its final name and renamed over it: never half a snapshot. */
+  g_autofree char *tmp = g_strdup_printf("%s.XXXXXX", path);
+  int fd = g_mkstemp_full(tmp, O_WRONLY | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    int e = errno;
+    g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "cannot create %s: %s", tmp,
+                g_strerror(e));
+    return FALSE;
+  }
+  XXH3_state_t *sum = XXH3_createState();
+  XXH3_64bits_reset(sum);
+  gboolean ok = write_all(fd, head->data, head->len, sum);
+  if (ok && s->data)
+    ok = write_all(fd, g_bytes_get_data(s->data, NULL), g_bytes_get_size(s->data), sum);
+  guint64 trailer = GUINT64_TO_LE((guint64)XXH3_64bits_digest(sum));
+  XXH3_freeState(sum);
+  ok = ok && write_all(fd, &trailer, 8, NULL);
+  int e = errno;
+  if (close(fd) != 0 && ok) {
+    ok = FALSE;
+    e = errno;
+  }
+  if (ok && g_rename(tmp, path) != 0) {
+    ok = FALSE;
+    e = errno;
+  }
+  if (!ok) {
+    g_unlink(tmp);
+    g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "cannot write %s: %s", path,
+                g_strerror(e));
+  }
+  return ok;
 }
 
 static guint64
@@ -160,32 +240,51 @@ refuse(GError **error, const char *path, const char *why)
   return NULL;
 }
 
+static HwSnapshot *parse(const guint8 *d, gsize size, GBytes *whole, const char *path,
+                         GError **error);
+
 HwSnapshot *
 hw_snapshot_load(const char *path, GError **error)
 {
-  g_autoptr(GMappedFile) f = g_mapped_file_new(path, FALSE, error);
+  g_autoptr(GMappedFile) f = hw_map_file(path, error);
   if (f == NULL)
     return NULL;
-  return hw_snapshot_parse((const guint8 *)g_mapped_file_get_contents(f),
-                           g_mapped_file_get_length(f), path, error);
+  /* The page data stays in the mapping: a --data snapshot may be large. */
+  g_autoptr(GBytes) whole = g_mapped_file_get_bytes(f);
+  return parse(g_bytes_get_data(whole, NULL), g_bytes_get_size(whole), whole, path, error);
 }
 
 HwSnapshot *
 hw_snapshot_parse(const guint8 *d, gsize size, const char *path, GError **error)
 {
-  if (d == NULL || size < HEADER_BYTES + 8 || memcmp(d, MAGIC, 8) != 0)
+  return parse(d, size, NULL, path, error);
+}
+
+/* WHOLE (may be NULL) holds D's bytes: the page data is then not copied. */
+static HwSnapshot *
+parse(const guint8 *d, gsize size, GBytes *whole, const char *path, GError **error)
+{
+  if (d == NULL || size < HEADER_BYTES_V1 + 8 || memcmp(d, MAGIC, 8) != 0)
     return refuse(error, path, "no snapshot header");
-  if (get32(d + 8) != VERSION)
+  guint32 version = get32(d + 8);
+  guint64 header = version == 1 ? HEADER_BYTES_V1 : HEADER_BYTES;
+  if (version != 1 && version != VERSION)
     return refuse(error, path, "a format version this haywire does not know");
+  if (size < header + 8)
+    return refuse(error, path, "no snapshot header");
   if (size > MAX_FILE)
     return refuse(error, path, "larger than any snapshot haywire writes");
   if (get64(d + size - 8) != XXH3_64bits(d, size - 8))
     return refuse(error, path, "damaged or truncated (checksum mismatch)");
   guint32 n_ranges = get32(d + 12);
   guint64 meta_len = get64(d + 16), n_owners = get64(d + 24);
-  guint64 end = size - 8, pos = HEADER_BYTES;
+  guint64 data_len = version == 1 ? 0 : get64(d + 32);
+  guint64 end = size - 8, pos = header;
   if (n_ranges == 0 || n_ranges > MAX_RANGES || meta_len > MAX_METADATA ||
-      n_owners > end / OWNER_BYTES || (guint64)n_ranges * 16 > end - pos)
+      n_owners > end / OWNER_BYTES || (guint64)n_ranges * 16 > end - pos || data_len > end - pos)
+    return refuse(error, path, "counts out of bounds");
+  end -= data_len;   /* the page data comes last */
+  if ((guint64)n_ranges * 16 > end - pos)
     return refuse(error, path, "counts out of bounds");
   g_autoptr(HwSnapshot) s = snapshot_new();
   guint64 pages = 0;
@@ -223,7 +322,42 @@ hw_snapshot_parse(const guint8 *d, gsize size, const char *path, GError **error)
     g_array_append_val(s->owners, o);
   }
   g_array_sort(s->owners, compare_owner);
+  if (data_len > 0) {
+    s->data = whole ? g_bytes_new_from_bytes(whole, pos, data_len) : g_bytes_new(d + pos, data_len);
+    guint64 n_data = 0;
+    for (guint i = 0; i < n_ranges; i++) {
+      const guint64 *h = g_ptr_array_index(s->hashes, i);
+      for (guint64 p = 0; p < g_array_index(s->ranges, HwRamRange, i).size / PAGE; p++)
+        n_data += h[p] != HW_PAGE_HASH_ZERO && h[p] != HW_PAGE_HASH_HOLE;
+    }
+    const char *why;
+    if (!hw_snapshot_data_check(s->data, n_data, &why))
+      return refuse(error, path, why);
+  }
   return g_steal_pointer(&s);
+}
+
+HwPhysMem *
+hw_snapshot_restore_memory(const HwSnapshot *s, const char *name, guint n_threads,
+                           GError **error)
+{
+  if (s->data == NULL) {
+    g_set_error(error, HW_ERROR, HW_ERROR_UNSUPPORTED, "%s holds page hashes only, not the "
+                "pages: save it with `snapshot save --data` to read it without the VM", name);
+    return NULL;
+  }
+  guint8 *image;
+  g_autoptr(HwPhysMem) mem = hw_physmem_new_anonymous(
+      (const HwRamRange *)(void *)s->ranges->data, s->ranges->len, &image, error);
+  if (mem == NULL)
+    return NULL;
+  const char *why;
+  if (!hw_snapshot_data_unpack(s->data, (const HwRamRange *)(void *)s->ranges->data,
+                               s->ranges->len, s->hashes, image, n_threads, &why)) {
+    refuse(error, name, why);
+    return NULL;
+  }
+  return g_steal_pointer(&mem);
 }
 
 const HwRamRange *
@@ -308,4 +442,55 @@ hw_page_change_name(HwPageChange change)
   case HW_PAGE_VANISHED: return "vanished";
   }
   return "?";
+}
+
+/* The registers the metadata records for one vCPU ({"CR3": "0x...", ...}), or NULL. */
+static HwRegs *
+regs_from_json(HwArch arch, JsonNode *node)
+{
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT(node))
+    return NULL;
+  JsonObject *o = json_node_get_object(node);
+  g_autoptr(GList) names = json_object_get_members(o);
+  if (names == NULL)
+    return NULL;
+  HwRegs *regs = hw_regs_new(arch);
+  for (GList *l = names; l != NULL; l = l->next) {
+    JsonNode *v = json_object_get_member(o, l->data);
+    const char *text = JSON_NODE_HOLDS_VALUE(v) && json_node_get_value_type(v) == G_TYPE_STRING
+                           ? json_node_get_string(v) : NULL;
+    guint64 value;
+    if (text && g_str_has_prefix(text, "0x") &&
+        g_ascii_string_to_unsigned(text + 2, 16, 0, G_MAXUINT64, &value, NULL))
+      hw_regs_set(regs, l->data, value);
+  }
+  return regs;
+}
+
+HwGuest *
+hw_snapshot_open_guest(const HwSnapshot *s, const char *name, guint n_threads, GError **error)
+{
+  JsonObject *m = s->metadata;
+  const char *arch_name = json_object_has_member(m, "arch") &&
+                                  JSON_NODE_HOLDS_VALUE(json_object_get_member(m, "arch"))
+                              ? json_object_get_string_member(m, "arch") : NULL;
+  HwArch arch = arch_name ? hw_arch_from_name(arch_name) : HW_ARCH_UNKNOWN;
+  if (arch == HW_ARCH_UNKNOWN) {
+    g_set_error(error, HW_ERROR, HW_ERROR_UNSUPPORTED, "%s does not say which architecture "
+                "its guest is (or it is one haywire does not know)", name);
+    return NULL;
+  }
+  HwPhysMem *mem = hw_snapshot_restore_memory(s, name, n_threads, error);
+  if (mem == NULL)
+    return NULL;
+  g_autoptr(GPtrArray) regs = g_ptr_array_new_with_free_func((GDestroyNotify)hw_regs_free);
+  JsonNode *vcpus = json_object_get_member(m, "vcpus");
+  JsonArray *list = vcpus && JSON_NODE_HOLDS_ARRAY(vcpus) ? json_node_get_array(vcpus) : NULL;
+  for (guint i = 0; list && i < json_array_get_length(list) && i < 4096; i++)
+    g_ptr_array_add(regs, regs_from_json(arch, json_array_get_element(list, i)));
+  JsonNode *ep = json_object_get_member(m, "epoch");
+  guint64 epoch = ep && JSON_NODE_HOLDS_VALUE(ep) && json_node_get_value_type(ep) == G_TYPE_INT64
+                      ? (guint64)MAX(json_node_get_int(ep), 0) : 0;
+  g_autofree char *origin = g_strdup_printf("snapshot %s", name);
+  return hw_guest_new_offline(arch, mem, regs, origin, epoch);
 }

@@ -21,6 +21,15 @@ typedef struct {
   guint64 **hashes;      /* per range */
 } Job;
 
+guint64
+hw_scan_page_hash(const guint8 *page)
+{
+  if (hw_page_is_zero(page))
+    return HW_PAGE_HASH_ZERO;
+  guint64 h = XXH3_64bits(page, PAGE);
+  return h <= HW_PAGE_HASH_HOLE ? h + 2 : h;   /* the two markers are not content hashes */
+}
+
 static guint64
 hash_chunk(gpointer data, guint i, gpointer state)
 {
@@ -39,13 +48,7 @@ hash_chunk(gpointer data, guint i, gpointer state)
     madvise((void *)(base + (ds - r->gpa - off)), (gsize)(de - ds), MADV_POPULATE_READ);
     for (guint64 gpa = ds; gpa + PAGE <= de; gpa += PAGE) {
       const guint8 *page = base + (gpa - r->gpa - off);
-      guint64 h = HW_PAGE_HASH_ZERO;
-      if (!hw_page_is_zero(page)) {
-        h = XXH3_64bits(page, PAGE);
-        if (h <= HW_PAGE_HASH_HOLE)
-          h += 2;   /* the two markers are not content hashes */
-      }
-      out[(gpa - r->gpa - off) / PAGE] = h;
+      out[(gpa - r->gpa - off) / PAGE] = hw_scan_page_hash(page);
     }
     pos = MAX(de, pos + 1);
   }
@@ -83,4 +86,24 @@ hw_scan_page_hashes(const HwPhysMem *mem, guint n_threads, HwScanProgress progre
     return NULL;
   }
   return g_steal_pointer(&out);
+}
+
+GArray *
+hw_scan_hashes_changed(const HwPhysMem *mem, GPtrArray *before, GPtrArray *after)
+{
+  GArray *out = g_array_new(FALSE, FALSE, sizeof(guint64));
+  guint n;
+  const HwRamRange *r = hw_physmem_get_ranges(mem, &n);
+  for (guint i = 0; i < n && i < before->len && i < after->len; i++) {
+    const guint64 *x = g_ptr_array_index(before, i), *y = g_ptr_array_index(after, i);
+    for (guint64 p = 0; p < r[i].size / PAGE; p++) {
+      /* A hole and a page of zeros read the same. */
+      gboolean zx = x[p] <= HW_PAGE_HASH_HOLE, zy = y[p] <= HW_PAGE_HASH_HOLE;
+      if (x[p] != y[p] && !(zx && zy)) {
+        guint64 gpa = r[i].gpa + p * PAGE;
+        g_array_append_val(out, gpa);
+      }
+    }
+  }
+  return out;
 }

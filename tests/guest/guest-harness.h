@@ -101,3 +101,5 @@ void hw_test_add_image_tests(HwTestGuest *g);
 
 /* Register the Linux-layer tests (ps, maps, kernel, --pid) on guest G. */
 void hw_test_add_linux_tests(HwTestGuest *g);
+/* Register the recording tests (--snapshot, --dump against the paused guest) on G. */
+void hw_test_add_offline_tests(HwTestGuest *g);

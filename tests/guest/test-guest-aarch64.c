@@ -363,6 +363,7 @@ main(int argc, char **argv)
   ADD("errors/stub", test_bad_stub);
   hw_test_add_linux_tests(guest);
   hw_test_add_image_tests(guest);
+  hw_test_add_offline_tests(guest);
   int rc = g_test_run();
   hw_test_guest_stop(guest);
   return rc;

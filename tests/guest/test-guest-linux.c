@@ -1,6 +1,7 @@
 /* Linux without a profile, against a real booted guest: what haywire reads from kernel
  * memory (BTF, tasks, maple trees) must equal what the guest's own /proc printed. */
 #include "guest-harness.h"
+#include "../common/read-png.h"
 
 #include <fcntl.h>
 #include <string.h>
@@ -297,6 +298,64 @@ page_differs(GHashTable *a, GHashTable *b, guint64 off)
   return memcmp(x ? x : zeros, y ? y : zeros, 4096) != 0;
 }
 
+/* `snapshot diff A B --picture` into DIR: the same listing (LINES) on stdout and nothing
+ * more, and a PNG of B's RAM map that is what hw_diff_draw() draws for the listing (title
+ * aside), with the changed colour at a changed page (the tick page at TICK_PA if it is). */
+static void
+check_diff_picture(const char *dir, const char *a, const char *b, GPtrArray *lines,
+                   guint64 tick_pa)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *pic = g_build_filename(dir, "diff.png", NULL);
+  g_autoptr(HwRun) dp = hw_test_runv(NULL, "--json", "snapshot", "diff", a, b, "--picture",
+                                     pic, NULL);
+  g_assert_cmpint(dp->status, ==, 0);
+  g_autoptr(GPtrArray) plines = hw_run_json_lines(dp);
+  g_assert_cmpuint(plines->len, ==, lines->len);
+
+  g_autoptr(GArray) pages = g_array_new(FALSE, FALSE, sizeof(HwPageDiff));
+  guint64 changed_gpa = G_MAXUINT64;
+  for (guint i = 0; i < lines->len; i++) {
+    JsonObject *o = json_node_get_object(lines->pdata[i]);
+    const char *change = json_object_get_string_member(o, "change");
+    guint k = HW_PAGE_CHANGED;
+    while (k <= HW_PAGE_VANISHED && strcmp(change, hw_page_change_name(k)) != 0)
+      k++;
+    g_assert_cmpuint(k, <=, HW_PAGE_VANISHED);
+    HwPageDiff d = { hw_json_hex(o, "gpa"), k };
+    g_array_append_val(pages, d);
+    if (k == HW_PAGE_CHANGED && (changed_gpa == G_MAXUINT64 || d.gpa == tick_pa))
+      changed_gpa = d.gpa;
+  }
+  g_assert_cmphex(changed_gpa, !=, G_MAXUINT64);
+
+  g_autoptr(HwSnapshot) snap = hw_snapshot_load(b, &error);
+  g_assert_no_error(error);
+  guint n;
+  const HwRamRange *ram = hw_snapshot_get_ranges(snap, &n);
+  g_autoptr(HwCanvas) want = hw_diff_draw(ram, n, (const HwPageDiff *)pages->data, pages->len,
+                                          NULL, &error);
+  g_assert_no_error(error);
+  guint w, h;
+  g_autofree guint8 *px = hw_test_read_png(pic, &w, &h);
+  g_assert_cmpuint(w, ==, want->width);
+  g_assert_cmpuint(h, ==, want->height);
+
+  g_autofree HwOverviewRange *where = g_new0(HwOverviewRange, n);
+  for (guint r = 0; r < n; r++)
+    where[r] = (HwOverviewRange){ ram[r].gpa, ram[r].size / HW_PAGE_SIZE, NULL };
+  guint x, y, side;
+  g_assert_true(hw_overview_locate(where, n, changed_gpa, &x, &y, &side));
+  const guint8 *p = px + ((gsize)y * w + x) * 4;
+  g_assert_cmphex((guint32)p[0] << 16 | (guint32)p[1] << 8 | p[2], ==,
+                  hw_diff_colour(HW_PAGE_CHANGED));
+  /* Below the title, from the first page's row down, pixel for pixel. */
+  g_assert_true(hw_overview_locate(where, n, ram[0].gpa, &x, &y, &side));
+  g_assert_cmpmem(px + (gsize)y * w * 4, (gsize)(h - y) * w * 4,
+                  want->rgba + (gsize)y * w * 4, (gsize)(h - y) * w * 4);
+  g_test_message("%s: %ux%u", pic, w, h);
+}
+
 /* Two snapshots around a tick of the sleeping hwtest, each beside a copy of the memory
  * file taken in the same pause: the diff holds exactly the 4 KiB pages in which the
  * copies differ, and names hwtest (pid, VA) as the owner of its rewritten tick pages. */
@@ -366,10 +425,59 @@ test_snapshot_diff(void)
              g_str_has_prefix(json_object_get_string_member(w, "comm"), "hwtest");
   }
   g_assert_true(named);
+  check_diff_picture(dir, a, b, lines, tick_pa);
   g_test_message("%u pages differ across %u ticks", differ, hw_test_guest_ticks(guest) - ticks);
   g_assert_true(hw_test_guest_running(guest));
   g_autofree char *rm = g_strdup_printf("rm -rf '%s'", dir);
   g_spawn_command_line_sync(rm, NULL, NULL, NULL, NULL);
+}
+
+/* A --live scan of a running guest is torn, lists the pages that changed under it, and
+ * marks the hits on them: the tick pages, rewritten once a second, are caught changing
+ * in some scan (each spans tens of ms of the guest's time: a few dozen scans). */
+static void
+test_scan_live_torn(void)
+{
+  g_autofree char *pid = g_strdup_printf("%d", guest->sleep.pid);
+  guint64 tick_end = guest->tick_va + guest->tick_pages * guest->sleep.page_size;
+  guint trials = 0;
+  gboolean caught = FALSE;
+  gint64 deadline = g_get_monotonic_time() + 120 * G_USEC_PER_SEC;
+  for (; g_get_monotonic_time() < deadline && !caught; trials++) {
+    g_autoptr(HwRun) r = hw_test_runv(guest, "--json", "scan", "--live", "--threads", "1",
+                                      "--pid", pid, "--string", "HWTICK n=", NULL);
+    g_autoptr(GPtrArray) lines = hw_run_json_lines(r);
+    JsonObject *sum = json_node_get_object(lines->pdata[lines->len - 1]);
+    g_assert_cmpstr(json_object_get_string_member(sum, "state"), ==, "live");
+    g_assert_true(json_object_get_boolean_member(sum, "torn"));
+    /* The kernel's own data (timers, counters) changes all the time. */
+    g_assert_cmpint(json_object_get_int_member(sum, "changed_pages"), >, 0);
+    JsonArray *changed = json_object_get_array_member(sum, "changed");
+    g_autoptr(GHashTable) set = g_hash_table_new(g_str_hash, g_str_equal);
+    for (guint i = 0; i < json_array_get_length(changed); i++)
+      g_hash_table_add(set, (gpointer)json_array_get_string_element(changed, i));
+    guint tick_hits = 0;
+    for (guint i = 0; i + 1 < lines->len; i++) {
+      JsonObject *h = json_node_get_object(lines->pdata[i]);
+      g_assert_true(json_object_has_member(h, "torn"));
+      guint64 va = hw_json_hex(h, "va");
+      if (va < guest->tick_va || va >= tick_end)
+        continue;
+      tick_hits++;
+      if (!json_object_get_boolean_member(h, "torn"))
+        continue;
+      /* Torn: its page is among the changed ones (a tick page is one 4 KiB page here). */
+      g_autofree char *page = g_strdup_printf("0x%" G_GINT64_MODIFIER "x",
+                                              hw_json_hex(h, "gpa") & ~(guint64)0xfff);
+      g_assert_true(g_hash_table_contains(set, page) ||
+                    json_object_get_int_member(sum, "changed_pages") > 4096);
+      caught = TRUE;
+    }
+    g_assert_cmpuint(tick_hits, ==, guest->tick_pages);
+  }
+  g_test_message("a tick caught under a live scan in %u scans", trials);
+  g_assert_true(caught);
+  g_assert_true(hw_test_guest_running(guest));
 }
 
 void
@@ -385,5 +493,6 @@ hw_test_add_linux_tests(HwTestGuest *g)
   ADD("scan-string", test_scan_string);
   ADD("owners", test_owners);
   ADD("snapshot-diff", test_snapshot_diff);
+  ADD("scan-live-torn", test_scan_live_torn);
 #undef ADD
 }

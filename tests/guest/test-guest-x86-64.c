@@ -380,6 +380,7 @@ main(int argc, char **argv)
   ADD("signal-resumes", test_signal_resumes);
   hw_test_add_linux_tests(guest);
   hw_test_add_image_tests(guest);
+  hw_test_add_offline_tests(guest);
   int rc = g_test_run();
   hw_test_guest_stop(guest);
   return rc;

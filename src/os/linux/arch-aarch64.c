@@ -83,7 +83,58 @@ arm_kaslr_slide(const HwLinux *lx)
   return (gint64)(lx->info.text_va - (kimage_vaddr + stext));
 }
 
+/* TCR_EL1 granule fields for PAGE: TG0 (bits 14-15) and TG1 (bits 30-31). */
+static gboolean
+granule_bits(guint64 page, guint64 *tcr)
+{
+  switch (page) {
+  case 4096: *tcr |= (0ull << 14) | (2ull << 30); return TRUE;
+  case 16384: *tcr |= (2ull << 14) | (1ull << 30); return TRUE;
+  case 65536: *tcr |= (1ull << 14) | (3ull << 30); return TRUE;
+  default: return FALSE;
+  }
+}
+
+/* A dump has x0-x30, sp, pc and pstate only. vmcoreinfo tells swapper_pg_dir's VA and
+ * the image's VA - PA (kimage_voffset), the page size and the VA size: enough for a
+ * TCR_EL1 and TTBR1_EL1 that walk the kernel's tables (TTBR0 too: each process's own
+ * root comes from its mm anyway). */
+static gboolean
+arm_recover_paging(HwLinux *lx, GError **error)
+{
+  g_autofree char *info = hw_linux_find_vmcoreinfo(lx);
+  guint64 pgd = 0, voff = 0, page = 0, va_bits = 0, t1sz = 0;
+  if (info == NULL || !hw_linux_vmcoreinfo_number(info, "SYMBOL(swapper_pg_dir)", &pgd) ||
+      !hw_linux_vmcoreinfo_number(info, "NUMBER(kimage_voffset)", &voff) ||
+      !hw_linux_vmcoreinfo_number(info, "PAGESIZE", &page) ||
+      !hw_linux_vmcoreinfo_number(info, "NUMBER(VA_BITS)", &va_bits)) {
+    g_set_error(error, HW_ERROR, HW_ERROR_UNSUPPORTED, "the recording holds no AArch64 "
+                "translation registers (TTBR1_EL1, TCR_EL1), and no kernel vmcoreinfo was "
+                "found in its RAM to stand in for them");
+    return FALSE;
+  }
+  /* The size in use: smaller than VA_BITS where the CPU lacks 52-bit support. */
+  if (!hw_linux_vmcoreinfo_number(info, "NUMBER(TCR_EL1_T1SZ)", &t1sz) || t1sz == 0)
+    t1sz = 64 - MIN(va_bits, 64);
+  guint64 tcr = t1sz | (t1sz << 16), root = pgd - voff;
+  if (t1sz < 12 || t1sz > 39 || !granule_bits(page, &tcr) || root % page != 0 ||
+      hw_physmem_ptr(lx->mem, root, (gsize)page) == NULL) {
+    g_set_error(error, HW_ERROR, HW_ERROR_FAILED, "the kernel's vmcoreinfo does not "
+                "describe page tables in guest RAM (swapper_pg_dir at PA 0x%"
+                G_GINT64_MODIFIER "x, %" G_GUINT64_FORMAT "-byte pages, T1SZ %"
+                G_GUINT64_FORMAT ")", root, page, t1sz);
+    return FALSE;
+  }
+  if (t1sz < 16 && page != 65536)
+    tcr |= 1ull << 59;   /* DS: 52-bit addresses with 4/16 KiB pages (LPA2) */
+  hw_regs_set(lx->regs, "TTBR0_EL1", root);
+  hw_regs_set(lx->regs, "TTBR1_EL1", root);
+  hw_regs_set(lx->regs, "TCR_EL1", tcr);
+  return TRUE;
+}
+
 const HwLinuxArch hw_linux_arch_aarch64 = {
+  .recover_paging = arm_recover_paging,
   .arch = HW_ARCH_AARCH64,
   .find_image = arm_find_image,
   .finish_image = arm_finish_image,

@@ -34,15 +34,12 @@ hw_linux_get_kernel_mmu(const HwLinux *lx)
   return lx->kmmu;
 }
 
-/* Callback for each hit of NEEDLE: return TRUE to stop. */
-typedef gboolean (*HitFn)(HwLinux *lx, guint64 gpa, const guint8 *p, gsize avail, gpointer data);
-
 typedef struct {
   HwLinux *lx;
   guint64 start;        /* gpa of the searched stretch */
   const void *needle;
   gsize nlen, align;
-  HitFn fn;
+  HwLinuxHitFn fn;
   gpointer data;
   gboolean stop;
 } Search;
@@ -77,10 +74,9 @@ search_stretch(const guint8 *base, gsize len, gpointer data)
   }
 }
 
-/* Search guest RAM in [LO, HI) for NEEDLE at multiples of ALIGN; guarded against SIGBUS. */
-static gboolean
-search_ram(HwLinux *lx, guint64 lo, guint64 hi, const void *needle, gsize nlen, gsize align,
-           HitFn fn, gpointer data, GError **error)
+gboolean
+hw_linux_search_ram(HwLinux *lx, guint64 lo, guint64 hi, const void *needle, gsize nlen,
+                    gsize align, HwLinuxHitFn fn, gpointer data, GError **error)
 {
   guint n;
   const HwRamRange *r = hw_physmem_get_ranges(lx->mem, &n);
@@ -149,7 +145,7 @@ hw_linux_find_banner(HwLinux *lx)
   guint64 lo = lx->info.text_gpa;
   read_uts(lx, release, version);
   BannerWant want = { release[0] ? release : NULL, version };
-  search_ram(lx, lo, lo + IMAGE_WINDOW, needle, sizeof needle - 1, 1, banner_hit, &want, NULL);
+  hw_linux_search_ram(lx, lo, lo + IMAGE_WINDOW, needle, sizeof needle - 1, 1, banner_hit, &want, NULL);
   if (lx->info.banner == NULL && release[0])
     lx->info.banner = g_strdup_printf("Linux version %s %s", release, version);
 }
@@ -201,10 +197,10 @@ find_btf(HwLinux *lx, GError **error)
   static const guint8 magic[] = { 0x9f, 0xeb, 0x01, 0x00 };
   BtfHit best = { 0, 0 };
   guint64 lo = lx->info.text_gpa;
-  if (!search_ram(lx, lo, lo + IMAGE_WINDOW, magic, sizeof magic, 4, btf_hit, &best, error))
+  if (!hw_linux_search_ram(lx, lo, lo + IMAGE_WINDOW, magic, sizeof magic, 4, btf_hit, &best, error))
     return FALSE;
   if (best.size == 0 &&
-      !search_ram(lx, 0, G_MAXUINT64, magic, sizeof magic, 4, btf_hit, &best, error))
+      !hw_linux_search_ram(lx, 0, G_MAXUINT64, magic, sizeof magic, 4, btf_hit, &best, error))
     return FALSE;
   if (best.size == 0) {
     g_set_error(error, HW_ERROR, HW_ERROR_BTF,
@@ -302,11 +298,11 @@ init_task_candidates(HwLinux *lx, GError **error)
   static const char comm[16] = "swapper/0";
   g_autoptr(GArray) found = g_array_new(FALSE, FALSE, sizeof(guint64));
   guint64 lo = lx->info.text_gpa;
-  if (!search_ram(lx, lo, lo + IMAGE_WINDOW, comm, sizeof comm, 8, swapper_hit, found,
+  if (!hw_linux_search_ram(lx, lo, lo + IMAGE_WINDOW, comm, sizeof comm, 8, swapper_hit, found,
                            error))
     return NULL;
   if (found->len == 0 &&
-      !search_ram(lx, 0, G_MAXUINT64, comm, sizeof comm, 8, swapper_hit, found, error))
+      !hw_linux_search_ram(lx, 0, G_MAXUINT64, comm, sizeof comm, 8, swapper_hit, found, error))
     return NULL;
   return g_steal_pointer(&found);
 }
@@ -403,6 +399,10 @@ hw_linux_open(HwGuest *guest, const char *cache_dir, GError **error)
    * from which init_task validates (a vCPU in user mode may hold PTI/KPTI tables). */
   lx->regs = hw_guest_read_regs(guest, 0, error);
   if (lx->regs == NULL)
+    return NULL;
+  guint64 ttbr1;
+  if (lx->arch->recover_paging && hw_guest_is_offline(guest) &&
+      !hw_regs_get(lx->regs, "TTBR1_EL1", &ttbr1) && !lx->arch->recover_paging(lx, error))
     return NULL;
   lx->kmmu = hw_mmu_new_from_regs(lx->mem, lx->regs, error);
   if (lx->kmmu == NULL)

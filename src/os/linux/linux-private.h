@@ -46,6 +46,10 @@ typedef struct {
   gboolean (*finish_image)(HwLinux *lx, GError **error);
   /* text_va minus the address _text has without KASLR. */
   gint64 (*kaslr_slide)(const HwLinux *lx);
+  /* For a recording whose registers do not locate the page tables (an AArch64 dump has
+   * no TTBRs or TCR): add them to lx->regs from what the kernel keeps in RAM. NULL: the
+   * registers always do. */
+  gboolean (*recover_paging)(HwLinux *lx, GError **error);
 } HwLinuxArch;
 
 extern const HwLinuxArch hw_linux_arch_x86_64;
@@ -78,6 +82,22 @@ gboolean hw_linux_read_u32(const HwLinux *lx, guint64 va, guint32 *out, GError *
 char *hw_linux_read_string(const HwLinux *lx, guint64 va, gsize max, GError **error);
 /* Plausible kernel pointer (upper half, 8-byte aligned). */
 gboolean hw_linux_is_kernel_ptr(guint64 va);
+
+/* Called for each hit of a RAM search at GPA (P: AVAIL bytes readable from there, in
+ * the guarded access: no allocations kept across it); TRUE stops the search. */
+typedef gboolean (*HwLinuxHitFn)(HwLinux *lx, guint64 gpa, const guint8 *p, gsize avail,
+                                 gpointer data);
+/* Search guest RAM in [LO, HI) for NEEDLE at multiples of ALIGN; guarded against SIGBUS. */
+gboolean hw_linux_search_ram(HwLinux *lx, guint64 lo, guint64 hi, const void *needle,
+                             gsize nlen, gsize align, HwLinuxHitFn fn, gpointer data,
+                             GError **error);
+/* The kernel's vmcoreinfo text in RAM ("KEY=value" lines: symbols, offsets, sizes), for
+ * a recording without the registers that say where the page tables are: a new string
+ * (caller frees), or NULL. */
+char *hw_linux_find_vmcoreinfo(HwLinux *lx);
+/* The value of KEY in vmcoreinfo TEXT as a number (hex after "0x" or for SYMBOL()
+ * keys, else decimal); FALSE when absent or malformed. */
+gboolean hw_linux_vmcoreinfo_number(const char *text, const char *key, guint64 *out);
 
 /* The two steps of a cold discovery that hw_linux_open runs, reachable on their own for
  * the fuzz targets. From LX->kmmu's kernel-root candidates, the one from which init_task
