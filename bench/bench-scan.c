@@ -27,55 +27,6 @@ scan_all(HwPhysMem *mem)
   return hits;
 }
 
-/* The honest baseline for bulk work: every core reading the mapping, 64-bit words
- * folded into a sum (no copy), chunks taken from a shared counter. */
-typedef struct {
-  const HwPhysMem *mem;
-  const HwRamRange *ranges;
-  guint n_ranges;
-  gint next;
-  guint64 sink;
-} AllCore;
-
-static gpointer
-allcore_worker(gpointer data)
-{
-  AllCore *a = data;
-  guint64 acc = 0;
-  for (;;) {
-    gint i = g_atomic_int_add(&a->next, 1);
-    guint64 skip = (guint64)i * (8u << 20);
-    guint r = 0;
-    while (r < a->n_ranges && skip >= a->ranges[r].size)
-      skip -= a->ranges[r++].size;
-    if (r >= a->n_ranges)
-      break;
-    gsize n = (gsize)MIN((guint64)(8u << 20), a->ranges[r].size - skip);
-    const guint64 *w = (const guint64 *)(const void *)hw_physmem_ptr(a->mem,
-                                                                     a->ranges[r].gpa + skip, n);
-    for (gsize k = 0; w && k < n / 8; k++)
-      acc += w[k];
-  }
-  __atomic_add_fetch(&a->sink, acc, __ATOMIC_RELAXED);
-  return NULL;
-}
-
-static double
-allcore_read(const HwPhysMem *mem, guint64 *sink)
-{
-  AllCore a = { .mem = mem };
-  a.ranges = hw_physmem_get_ranges(mem, &a.n_ranges);
-  guint n = g_get_num_processors();
-  g_autoptr(GPtrArray) threads = g_ptr_array_new();
-  double t0 = bench_now();
-  for (guint t = 0; t < n; t++)
-    g_ptr_array_add(threads, g_thread_new("read", allcore_worker, &a));
-  for (guint t = 0; t < n; t++)
-    g_thread_join(g_ptr_array_index(threads, t));
-  *sink += a.sink;
-  return bench_now() - t0;
-}
-
 /* Run a QMP command that writes RAM to PATH; its time in seconds. */
 static double
 qemu_export(HwQmp *qmp, const char *command, JsonObject *args, const char *path)
@@ -154,7 +105,7 @@ main(int argc, char **argv)
   /* 3b. The all-core read pass, and the page hashes of snapshots, on the same file. */
   double allcore_best = 1e9, hash_best = 1e9;
   for (int rep = 0; rep < 3; rep++)
-    allcore_best = MIN(allcore_best, allcore_read(mem, &sink));
+    allcore_best = MIN(allcore_best, bench_allcore_read(mem, &sink));
   for (int rep = 0; rep < 3; rep++) {
     t0 = bench_now();
     g_autoptr(GPtrArray) h = hw_scan_page_hashes(mem, 0, NULL, NULL, &error);

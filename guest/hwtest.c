@@ -161,6 +161,41 @@ static void load_image(int pm_fd, long page_size, unsigned char *arena, size_t a
 	*off = (*off + (size_t)n + 100 + 15) & ~(size_t)15;
 }
 
+/* "crowd N": N sleeping children, each with CROWD_PAGES written pages of its own, for
+ * the owner-map benchmark (a guest running thousands of processes). */
+#define CROWD_PAGES 8
+
+static int crowd(int n)
+{
+	long page_size = sysconf(_SC_PAGESIZE);
+	int made = 0;
+
+	for (int i = 0; i < n; i++) {
+		pid_t c = fork();
+
+		if (c < 0)
+			break;
+		if (c == 0) {
+			unsigned char *p = mmap(NULL, CROWD_PAGES * (size_t)page_size,
+						PROT_READ | PROT_WRITE,
+						MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+			if (p != MAP_FAILED)
+				for (size_t off = 0; off < CROWD_PAGES * (size_t)page_size;
+				     off += (size_t)page_size)
+					p[off] = (unsigned char)(i + 1);
+			for (;;)
+				pause();
+		}
+		made++;
+	}
+	printf("HWCROWD n=%d\n", made);
+	fflush(stdout);
+	for (;;)
+		pause();
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "sleep";
@@ -170,8 +205,10 @@ int main(int argc, char **argv)
 	uint64_t pa, grad_pa;
 	pid_t pid = getpid();
 
+	if (strcmp(mode, "crowd") == 0 && argc > 2)
+		return crowd(atoi(argv[2]));
 	if (strcmp(mode, "spin") != 0 && strcmp(mode, "sleep") != 0) {
-		fprintf(stderr, "usage: hwtest spin|sleep [READY-FILE]\n");
+		fprintf(stderr, "usage: hwtest spin|sleep [READY-FILE] | crowd N\n");
 		return 2;
 	}
 
