@@ -1,6 +1,7 @@
 /* Snapshot files as input: the loader's checks (header, counts, sections against the
  * file size, metadata JSON, checksum) and, for a file that loads, a diff against itself
- * and owner lookups. The checksum would stop almost every mutation at the door, so the
+ * and owner lookups; for one with page data, restoring RAM from it (frames decoded, each
+ * page checked against its hash). The checksum would stop almost every mutation at the door, so the
  * harness writes the right one into inputs whose first byte is odd: the checks behind
  * it get their turn too. */
 #include <haywire/haywire.h>
@@ -32,6 +33,10 @@ LLVMFuzzerTestOneInput(const guint8 *data, gsize size)
       if (g_array_index(o, HwSnapshotOwner, k).gpa != (r[i].gpa & ~(guint64)4095))
         __builtin_trap();   /* owners of another page */
     g_assert_nonnull(hw_snapshot_get_hashes(s, i));
+  }
+  if (hw_snapshot_has_data(s)) {
+    g_autoptr(HwPhysMem) mem = hw_snapshot_restore_memory(s, "input", 1, NULL);
+    (void)mem;
   }
   return 0;
 }
