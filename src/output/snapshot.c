@@ -12,12 +12,16 @@
 #include <string.h>
 #include <unistd.h>
 #include <xxhash.h>
+#include <zstd.h>
 
 #define PAGE HW_PAGE_SIZE
 #define MAGIC "HWSNAP\r\n"
 #define VERSION 2u                 /* 2 added the page data section; 1 is still read */
 #define HEADER_BYTES_V1 32u
-#define HEADER_BYTES 40u
+#define HEADER_BYTES 48u
+#define MAX_PAGES (1ull << 28)     /* 1 TiB of RAM */
+#define MAX_OWNERS (1ull << 28)
+#define TABLES_LEVEL 3             /* hashes of holes and zeros compress to almost nothing */
 #define MAX_RANGES 1024u
 #define MAX_METADATA (16u << 20)
 #define MAX_FILE (1ull << 40)
@@ -124,27 +128,11 @@ hw_snapshot_has_data(const HwSnapshot *s)
   return s->data != NULL;
 }
 
-/* The file up to the page data: header, ranges, metadata, hashes, process pages. */
+/* The page hashes and the process pages, raw: the tables section before compression. */
 static GByteArray *
-encode_head(const HwSnapshot *s)
+encode_tables(const HwSnapshot *s)
 {
-  g_autoptr(JsonNode) root = json_node_new(JSON_NODE_OBJECT);
-  json_node_set_object(root, s->metadata);
-  g_autofree char *meta = json_to_string(root, FALSE);
-  gsize meta_len = strlen(meta);
   GByteArray *b = g_byte_array_new();
-  g_byte_array_append(b, (const guint8 *)MAGIC, 8);
-  put32(b, VERSION);
-  put32(b, s->ranges->len);
-  put64(b, meta_len);
-  put64(b, s->owners->len);
-  put64(b, s->data ? g_bytes_get_size(s->data) : 0);
-  for (guint i = 0; i < s->ranges->len; i++) {
-    const HwRamRange *r = &g_array_index(s->ranges, HwRamRange, i);
-    put64(b, r->gpa);
-    put64(b, r->size);
-  }
-  g_byte_array_append(b, (const guint8 *)meta, (guint)meta_len);
   for (guint i = 0; i < s->ranges->len; i++) {
     const guint64 *h = g_ptr_array_index(s->hashes, i);
     guint64 pages = g_array_index(s->ranges, HwRamRange, i).size / PAGE;
@@ -158,6 +146,40 @@ encode_head(const HwSnapshot *s)
     put32(b, (guint32)o->pid);
     put32(b, 0);
   }
+  return b;
+}
+
+/* The file up to the page data: header, ranges, metadata, the tables in one zstd frame. */
+static GByteArray *
+encode_head(const HwSnapshot *s, GError **error)
+{
+  g_autoptr(JsonNode) root = json_node_new(JSON_NODE_OBJECT);
+  json_node_set_object(root, s->metadata);
+  g_autofree char *meta = json_to_string(root, FALSE);
+  gsize meta_len = strlen(meta);
+  g_autoptr(GByteArray) tables = encode_tables(s);
+  gsize cap = ZSTD_compressBound(tables->len);
+  g_autofree guint8 *packed = g_malloc(cap);
+  gsize packed_len = ZSTD_compress(packed, cap, tables->data, tables->len, TABLES_LEVEL);
+  if (ZSTD_isError(packed_len)) {
+    g_set_error(error, HW_ERROR, HW_ERROR_FAILED, "zstd could not compress the page hashes");
+    return NULL;
+  }
+  GByteArray *b = g_byte_array_new();
+  g_byte_array_append(b, (const guint8 *)MAGIC, 8);
+  put32(b, VERSION);
+  put32(b, s->ranges->len);
+  put64(b, meta_len);
+  put64(b, s->owners->len);
+  put64(b, packed_len);
+  put64(b, s->data ? g_bytes_get_size(s->data) : 0);
+  for (guint i = 0; i < s->ranges->len; i++) {
+    const HwRamRange *r = &g_array_index(s->ranges, HwRamRange, i);
+    put64(b, r->gpa);
+    put64(b, r->size);
+  }
+  g_byte_array_append(b, (const guint8 *)meta, (guint)meta_len);
+  g_byte_array_append(b, packed, (guint)packed_len);
   return b;
 }
 
@@ -182,7 +204,9 @@ write_all(int fd, const void *p, gsize n, XXH3_state_t *sum)
 gboolean
 hw_snapshot_save(const HwSnapshot *s, const char *path, GError **error)
 {
-  g_autoptr(GByteArray) head = encode_head(s);
+  g_autoptr(GByteArray) head = encode_head(s, error);
+  if (head == NULL)
+    return FALSE;
   /* Written beside its final name and renamed over it: never half a snapshot. */
   g_autofree char *tmp = g_strdup_printf("%s.XXXXXX", path);
   int fd = g_mkstemp_full(tmp, O_WRONLY | O_CLOEXEC, 0644);
@@ -260,6 +284,47 @@ hw_snapshot_parse(const guint8 *d, gsize size, const char *path, GError **error)
   return parse(d, size, NULL, path, error);
 }
 
+/* Inflate the zstd frame of LEN bytes at SRC to exactly WANT bytes (caller frees), or a
+ * reason. The output grows with what the frame really holds, not with what the header
+ * claims. */
+static guint8 *
+inflate_tables(const guint8 *src, gsize len, gsize want, const char **why)
+{
+  ZSTD_DCtx *dctx = ZSTD_createDCtx();
+  gsize cap = MIN(want, (gsize)1 << 20);
+  guint8 *buf = g_malloc(MAX(cap, (gsize)1));
+  ZSTD_inBuffer in = { src, len, 0 };
+  gsize have = 0;
+  *why = dctx ? NULL : "zstd could not start";
+  while (*why == NULL) {
+    if (have == cap && cap < want) {
+      cap = MIN(want, cap * 2);
+      buf = g_realloc(buf, cap);
+    }
+    ZSTD_outBuffer out = { buf, cap, have };
+    gsize r = ZSTD_decompressStream(dctx, &out, &in);
+    gboolean progress = out.pos > have || in.pos > 0;
+    have = out.pos;
+    if (ZSTD_isError(r))
+      *why = "its page hashes do not decompress";
+    else if (r == 0)
+      break;   /* the frame is complete */
+    else if (have == want && cap == want && out.pos == out.size)
+      *why = "its page hashes hold more than its header says";
+    else if (in.pos == in.size && have < cap)
+      *why = "its page hashes are cut short";
+    else if (!progress)
+      *why = "its page hashes do not decompress";
+  }
+  if (*why == NULL && (have != want || in.pos != in.size))
+    *why = have != want ? "its page hashes do not fit its RAM map" : "its page hashes are "
+                                                                    "followed by stray bytes";
+  ZSTD_freeDCtx(dctx);
+  if (*why != NULL)
+    g_clear_pointer(&buf, g_free);
+  return buf;
+}
+
 /* WHOLE (may be NULL) holds D's bytes: the page data is then not copied. */
 static HwSnapshot *
 parse(const guint8 *d, gsize size, GBytes *whole, const char *path, GError **error)
@@ -278,10 +343,11 @@ parse(const guint8 *d, gsize size, GBytes *whole, const char *path, GError **err
     return refuse(error, path, "damaged or truncated (checksum mismatch)");
   guint32 n_ranges = get32(d + 12);
   guint64 meta_len = get64(d + 16), n_owners = get64(d + 24);
-  guint64 data_len = version == 1 ? 0 : get64(d + 32);
+  guint64 packed_len = version == 1 ? 0 : get64(d + 32);
+  guint64 data_len = version == 1 ? 0 : get64(d + 40);
   guint64 end = size - 8, pos = header;
   if (n_ranges == 0 || n_ranges > MAX_RANGES || meta_len > MAX_METADATA ||
-      n_owners > end / OWNER_BYTES || (guint64)n_ranges * 16 > end - pos || data_len > end - pos)
+      n_owners > MAX_OWNERS || (guint64)n_ranges * 16 > end - pos || data_len > end - pos)
     return refuse(error, path, "counts out of bounds");
   end -= data_len;   /* the page data comes last */
   if ((guint64)n_ranges * 16 > end - pos)
@@ -292,15 +358,17 @@ parse(const guint8 *d, gsize size, GBytes *whole, const char *path, GError **err
     HwRamRange r = { get64(d + pos), get64(d + pos + 8), 0 };
     const HwRamRange *prev = i ? &g_array_index(s->ranges, HwRamRange, i - 1) : NULL;
     if (r.size == 0 || r.gpa % PAGE || r.size % PAGE || r.gpa + r.size < r.gpa ||
-        (prev && r.gpa < prev->gpa + prev->size) || r.size / PAGE > end / 8)
+        (prev && r.gpa < prev->gpa + prev->size) || r.size / PAGE > MAX_PAGES)
       return refuse(error, path, "a bad RAM range");
     g_array_append_val(s->ranges, r);
     pages += r.size / PAGE;
-    if (pages > end / 8)
-      return refuse(error, path, "more pages than the file holds");
+    if (pages > MAX_PAGES)
+      return refuse(error, path, "more RAM than any snapshot haywire writes");
   }
-  if (meta_len > end - pos || pages * 8 > end - pos - meta_len ||
-      n_owners * OWNER_BYTES != end - pos - meta_len - pages * 8)
+  /* The tables: raw in version 1, one zstd frame in version 2. */
+  guint64 tables_len = pages * 8 + n_owners * OWNER_BYTES;
+  guint64 stored = version == 1 ? tables_len : packed_len;
+  if (meta_len > end - pos || stored != end - pos - meta_len)
     return refuse(error, path, "sections do not add up to the file's size");
   g_autoptr(JsonParser) parser = json_parser_new_immutable();
   g_autofree char *meta = g_strndup((const char *)d + pos, meta_len);
@@ -309,16 +377,25 @@ parse(const guint8 *d, gsize size, GBytes *whole, const char *path, GError **err
     return refuse(error, path, "its metadata is not a JSON object");
   s->metadata = json_object_ref(json_node_get_object(json_parser_get_root(parser)));
   pos += meta_len;
+  g_autofree guint8 *inflated = NULL;
+  const guint8 *t = d + pos;
+  if (version != 1) {
+    const char *why;
+    if ((inflated = inflate_tables(d + pos, (gsize)packed_len, (gsize)tables_len, &why)) == NULL)
+      return refuse(error, path, why);
+    t = inflated;
+  }
+  pos += stored;
   s->hashes = g_ptr_array_new_with_free_func(g_free);
   for (guint32 i = 0; i < n_ranges; i++) {
     guint64 n = g_array_index(s->ranges, HwRamRange, i).size / PAGE;
     guint64 *h = g_new(guint64, n);
-    for (guint64 p = 0; p < n; p++, pos += 8)
-      h[p] = get64(d + pos);
+    for (guint64 p = 0; p < n; p++, t += 8)
+      h[p] = get64(t);
     g_ptr_array_add(s->hashes, h);
   }
-  for (guint64 i = 0; i < n_owners; i++, pos += OWNER_BYTES) {
-    HwSnapshotOwner o = { get64(d + pos), get64(d + pos + 8), (gint32)get32(d + pos + 16) };
+  for (guint64 i = 0; i < n_owners; i++, t += OWNER_BYTES) {
+    HwSnapshotOwner o = { get64(t), get64(t + 8), (gint32)get32(t + 16) };
     g_array_append_val(s->owners, o);
   }
   g_array_sort(s->owners, compare_owner);

@@ -433,6 +433,7 @@ void
 hw_test_observer_run(HwTestGuest *g, const char *command, const char *args_json)
 {
   g_autoptr(HwQmp) q = hw_test_qmp(g);
+  hw_qmp_set_timeout(q, 120000);   /* dump-guest-memory of a 4 GiB guest takes seconds */
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonNode) args = args_json ? json_from_string(args_json, &error) : NULL;
   g_assert_no_error(error);
