@@ -394,11 +394,16 @@ parse(const guint8 *d, gsize size, GBytes *whole, const char *path, GError **err
       h[p] = get64(t);
     g_ptr_array_add(s->hashes, h);
   }
+  g_array_set_size(s->owners, (guint)n_owners);
+  gboolean sorted = TRUE;
   for (guint64 i = 0; i < n_owners; i++, t += OWNER_BYTES) {
-    HwSnapshotOwner o = { get64(t), get64(t + 8), (gint32)get32(t + 16) };
-    g_array_append_val(s->owners, o);
+    HwSnapshotOwner *o = &g_array_index(s->owners, HwSnapshotOwner, i);
+    *o = (HwSnapshotOwner){ get64(t), get64(t + 8), (gint32)get32(t + 16) };
+    sorted = sorted && (i == 0 || compare_owner(o - 1, o) <= 0);
   }
-  g_array_sort(s->owners, compare_owner);
+  /* Written sorted: only a file from elsewhere needs the sort. */
+  if (!sorted)
+    g_array_sort(s->owners, compare_owner);
   if (data_len > 0) {
     s->data = whole ? g_bytes_new_from_bytes(whole, pos, data_len) : g_bytes_new(d + pos, data_len);
     guint64 n_data = 0;
