@@ -60,6 +60,10 @@ gboolean hw_physmem_access(const HwPhysMem *mem, guint64 gpa, gsize len, HwPhysM
  * touching it through the mapping would make tmpfs allocate it). */
 gboolean hw_physmem_next_data(const HwPhysMem *mem, guint64 gpa, guint64 end,
                               guint64 *data_start, guint64 *data_end);
+/* Fault the LEN mapped bytes at P (from hw_physmem_ptr) in at once before a pass reads
+ * them (MADV_POPULATE_READ: one call instead of a fault per page); stretches this
+ * mapping already had faulted in are skipped, so repeated passes pay it once. */
+void hw_physmem_prefault(const HwPhysMem *mem, const guint8 *p, gsize len);
 /* The data extents of the memory file (its written stretches, as SEEK_DATA sees them)
  * over all guest RAM at one moment, for scans that ask "is this data?" often:
  * hw_physmem_next_data asks the kernel each time, and on tmpfs each SEEK_HOLE walks the

@@ -10,6 +10,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22   /* Linux 5.14+; older kernels fault the pages one by one */
+#endif
+#define WARM_CHUNK (2u << 20)   /* hw_physmem_prefault remembers what it did per 2 MiB */
+
 struct _HwPhysMem {
   const guint8 *base;   /* start of the file's bytes */
   gsize size;           /* bytes mapped */
@@ -17,6 +22,7 @@ struct _HwPhysMem {
   int fd;               /* the memory file, for finding holes; -1 if none */
   GArray *ranges;       /* HwRamRange, sorted by gpa */
   guint64 ram_size;
+  guint64 *warm;        /* a bit per WARM_CHUNK of the mapping: already prefaulted */
 };
 
 static gint
@@ -70,6 +76,7 @@ physmem_new(const guint8 *base, gsize size, const HwRamRange *ranges, guint n_ra
   mem->ranges = g_steal_pointer(&sorted);
   mem->ram_size = total;
   mem->fd = -1;
+  mem->warm = g_new0(guint64, size / WARM_CHUNK / 64 + 1);
   return mem;
 }
 
@@ -193,6 +200,7 @@ hw_physmem_free(HwPhysMem *mem)
   if (mem->fd >= 0)
     close(mem->fd);
   g_array_unref(mem->ranges);
+  g_free(mem->warm);
   g_free(mem);
 }
 
@@ -229,6 +237,27 @@ hw_physmem_ptr(const HwPhysMem *mem, guint64 gpa, gsize len)
   if (off >= r[lo].size || len > r[lo].size - off)
     return NULL;
   return mem->base + r[lo].file_offset + off;
+}
+
+void
+hw_physmem_prefault(const HwPhysMem *mem, const guint8 *p, gsize len)
+{
+  if (!mem->mapped || len == 0 || p < mem->base || len > mem->size ||
+      (gsize)(p - mem->base) > mem->size - len)
+    return;
+  gsize off = (gsize)(p - mem->base), first = off / WARM_CHUNK;
+  gsize last = (off + len - 1) / WARM_CHUNK;
+  gboolean cold = FALSE;
+  for (gsize c = first; c <= last && !cold; c++)
+    cold = !(__atomic_load_n(&mem->warm[c / 64], __ATOMIC_RELAXED) & (1ull << (c % 64)));
+  if (!cold)
+    return;
+  gsize page = (gsize)sysconf(_SC_PAGESIZE), lead = off % page;
+  madvise((void *)(p - lead), len + lead, MADV_POPULATE_READ);
+  /* Only the chunks this call covered whole are warm now. */
+  for (gsize c = first; c <= last; c++)
+    if ((guint64)c * WARM_CHUNK >= off && (guint64)(c + 1) * WARM_CHUNK <= off + len)
+      __atomic_fetch_or(&mem->warm[c / 64], 1ull << (c % 64), __ATOMIC_RELAXED);
 }
 
 gboolean

@@ -45,7 +45,7 @@ hash_chunk(gpointer data, guint i, gpointer state)
   guint64 pos = r->gpa + off, end = pos + len, ds, de;
   while (pos < end && hw_extents_next(job->extents, pos, end, &ds, &de)) {
     ds &= ~(guint64)(PAGE - 1);
-    madvise((void *)(base + (ds - r->gpa - off)), (gsize)(de - ds), MADV_POPULATE_READ);
+    hw_physmem_prefault(job->mem, base + (ds - r->gpa - off), (gsize)(de - ds));
     for (guint64 gpa = ds; gpa + PAGE <= de; gpa += PAGE) {
       const guint8 *page = base + (gpa - r->gpa - off);
       out[(gpa - r->gpa - off) / PAGE] = hw_scan_page_hash(page);

@@ -2,11 +2,6 @@
 #pragma once
 
 #include <haywire/physmem.h>
-#include <sys/mman.h>
-
-#ifndef MADV_POPULATE_READ
-#define MADV_POPULATE_READ 22   /* Linux 5.14+; older kernels fault the pages one by one */
-#endif
 
 /* Whether the HW_PAGE_SIZE bytes at P (8-byte aligned) are all zero. */
 static inline gboolean

@@ -251,9 +251,8 @@ scan_chunk(gpointer data, guint i, gpointer state)
   guint64 pos = c->gpa, end = c->gpa + c->len, ds, de;
   while (pos < end && hw_extents_next(job->data, pos, end, &ds, &de)) {
     ds &= ~(guint64)(PAGE - 1);
-    /* Map the stretch's pages in one call instead of one fault per few pages (Linux
-     * 5.14+; failure only means the faults happen one by one). */
-    madvise((void *)(base + (ds - c->gpa)), (gsize)(de - ds), MADV_POPULATE_READ);
+    /* Map the stretch's pages in one call instead of one fault per few pages. */
+    hw_physmem_prefault(job->mem, base + (ds - c->gpa), (gsize)(de - ds));
     for (gsize off = (gsize)(ds - c->gpa); off < (gsize)(de - c->gpa); off += PAGE) {
       gsize starts = MIN((gsize)PAGE, c->len - off);
       const guint8 *page = base + off;
