@@ -188,6 +188,83 @@ write_picture(const char *path, const HwSnapshot *b, const GArray *diff, const c
   return c != NULL && hw_canvas_write_png(c, path, error);
 }
 
+/* The text listing is grouped by owner: the processes that map a page (all of them, so
+ * a shared page makes its own group), and last the pages no process maps. */
+typedef struct {
+  char *name;            /* "93/hwtest-sleeper", "93/a 94/b", or "" for no process */
+  gint32 first_pid;      /* for the order; G_MAXINT32 for no process */
+  guint pages;
+  GString *lines;
+} Group;
+
+static void
+group_free(gpointer data)
+{
+  Group *g = data;
+  g_free(g->name);
+  g_string_free(g->lines, TRUE);
+  g_free(g);
+}
+
+static void
+group_page(GHashTable *groups, const HwPageDiff *d, GArray *owners, HwSnapshot *named)
+{
+  g_autoptr(GString) key = g_string_new(NULL);
+  gint32 last = -1;
+  for (guint k = 0; k < owners->len; k++) {
+    const HwSnapshotOwner *o = &g_array_index(owners, HwSnapshotOwner, k);
+    if (o->pid != last)
+      g_string_append_printf(key, "%s%d/%s", key->len ? " " : "", o->pid, comm_of(named, o->pid));
+    last = o->pid;
+  }
+  Group *g = g_hash_table_lookup(groups, key->str);
+  if (g == NULL) {
+    g = g_new0(Group, 1);
+    g->name = g_strdup(key->str);
+    g->first_pid = owners->len ? g_array_index(owners, HwSnapshotOwner, 0).pid : G_MAXINT32;
+    g->lines = g_string_new(NULL);
+    g_hash_table_insert(groups, g->name, g);
+  }
+  g->pages++;
+  g_string_append_printf(g->lines, owners->len ? "  0x%09" G_GINT64_MODIFIER "x %-8s"
+                                                : "  0x%09" G_GINT64_MODIFIER "x %s",
+                         d->gpa, hw_page_change_name(d->change));
+  for (guint k = 0; k < owners->len; k++) {
+    const HwSnapshotOwner *o = &g_array_index(owners, HwSnapshotOwner, k);
+    if (owners->len == 1)
+      g_string_append_printf(g->lines, " va 0x%" G_GINT64_MODIFIER "x", o->va);
+    else
+      g_string_append_printf(g->lines, " %d@0x%" G_GINT64_MODIFIER "x", o->pid, o->va);
+  }
+  g_string_append_c(g->lines, '\n');
+}
+
+static gint
+compare_group(gconstpointer a, gconstpointer b)
+{
+  const Group *x = *(Group *const *)a, *y = *(Group *const *)b;
+  if (x->first_pid != y->first_pid)
+    return x->first_pid < y->first_pid ? -1 : 1;
+  return strcmp(x->name, y->name);
+}
+
+static void
+print_groups(GHashTable *groups)
+{
+  g_autoptr(GPtrArray) list = g_ptr_array_new();
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init(&it, groups);
+  while (g_hash_table_iter_next(&it, NULL, &value))
+    g_ptr_array_add(list, value);
+  g_ptr_array_sort(list, compare_group);
+  for (guint i = 0; i < list->len; i++) {
+    const Group *g = list->pdata[i];
+    printf("%s: %u page%s\n%s", g->name[0] ? g->name : "no process maps them (the kernel's, "
+           "page cache, free)", g->pages, g->pages == 1 ? "" : "s", g->lines->str);
+  }
+}
+
 static int
 snapshot_diff(HwCli *cli, int argc, char **argv, gboolean live_b)
 {
@@ -206,6 +283,8 @@ snapshot_diff(HwCli *cli, int argc, char **argv, gboolean live_b)
   if (diff == NULL)
     return hw_cli_fail(error);
   guint counts[3] = { 0 };
+  g_autoptr(GHashTable) groups = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+                                                       group_free);
   for (guint i = 0; i < diff->len; i++) {
     const HwPageDiff *d = &g_array_index(diff, HwPageDiff, i);
     counts[d->change]++;
@@ -234,13 +313,9 @@ snapshot_diff(HwCli *cli, int argc, char **argv, gboolean live_b)
       hw_cli_print_json(json_builder_get_root(jb));
       continue;
     }
-    printf("0x%09" G_GINT64_MODIFIER "x %-8s", d->gpa, hw_page_change_name(d->change));
-    for (guint k = 0; k < owners->len; k++) {
-      const HwSnapshotOwner *o = &g_array_index(owners, HwSnapshotOwner, k);
-      printf(" %d/%s@0x%" G_GINT64_MODIFIER "x", o->pid, comm_of(named, o->pid), o->va);
-    }
-    printf("\n");
+    group_page(groups, d, owners, named);
   }
+  print_groups(groups);
   fflush(stdout);
   fprintf(stderr, "%u pages differ: %u changed, %u appeared, %u vanished\n", diff->len,
           counts[HW_PAGE_CHANGED], counts[HW_PAGE_APPEARED], counts[HW_PAGE_VANISHED]);

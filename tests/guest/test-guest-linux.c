@@ -359,6 +359,37 @@ check_diff_picture(const char *dir, const char *a, const char *b, GPtrArray *lin
 /* Two snapshots around a tick of the sleeping hwtest, each beside a copy of the memory
  * file taken in the same pause: the diff holds exactly the 4 KiB pages in which the
  * copies differ, and names hwtest (pid, VA) as the owner of its rewritten tick pages. */
+/* The text listing: grouped by owner, every page once; the tick page under the sleeping
+ * hwtest's group with its VA. */
+static void
+check_diff_text(const char *a, const char *b, guint n_pages, guint64 tick_pa)
+{
+  g_autoptr(HwRun) t = hw_test_runv(NULL, "snapshot", "diff", a, b, NULL);
+  g_assert_cmpint(t->status, ==, 0);
+  g_auto(GStrv) lines = g_strsplit(t->out, "\n", 0);
+  g_autofree char *group = g_strdup_printf("%d/", guest->sleep.pid);
+  g_autofree char *tick = g_strdup_printf("  0x%09" G_GINT64_MODIFIER "x changed  va 0x%"
+                                          G_GINT64_MODIFIER "x", tick_pa, guest->tick_va);
+  const char *in = NULL;
+  guint pages = 0, headed = 0;
+  gboolean tick_found = FALSE;
+  for (guint i = 0; lines[i]; i++) {
+    if (lines[i][0] == '\0')
+      continue;
+    if (lines[i][0] != ' ') {
+      in = lines[i];
+      headed += (guint)g_ascii_strtoull(strrchr(lines[i], ':') + 2, NULL, 10);
+      continue;
+    }
+    pages++;
+    if (strcmp(lines[i], tick) == 0)
+      tick_found = in && g_str_has_prefix(in, group);
+  }
+  g_assert_cmpuint(pages, ==, n_pages);
+  g_assert_cmpuint(headed, ==, n_pages);
+  g_assert_true(tick_found);
+}
+
 static void
 test_snapshot_diff(void)
 {
@@ -425,6 +456,7 @@ test_snapshot_diff(void)
              g_str_has_prefix(json_object_get_string_member(w, "comm"), "hwtest");
   }
   g_assert_true(named);
+  check_diff_text(a, b, lines->len, tick_pa);
   check_diff_picture(dir, a, b, lines, tick_pa);
   g_test_message("%u pages differ across %u ticks", differ, hw_test_guest_ticks(guest) - ticks);
   g_assert_true(hw_test_guest_running(guest));
