@@ -143,6 +143,26 @@ test_recordings(void)
   }
   g_test_message("live, snapshot and dump agree on %u questions", qs->len);
 
+  /* The dump made into a snapshot: the same pages as the live snapshot where the RAM
+   * maps agree (AArch64), else refused as another RAM map (x86-64: QEMU also dumps the
+   * BIOS ROM). */
+  g_autofree char *conv = g_build_filename(dir, "from-dump.snap", NULL);
+  g_autoptr(HwRun) cs = hw_test_runv(NULL, "--dump", dump, "snapshot", "save", conv, NULL);
+  g_assert_cmpint(cs->status, ==, 0);
+  g_autoptr(HwRun) li = hw_test_runv(NULL, "--json", "--snapshot", snap, "info", NULL);
+  g_autoptr(HwRun) di = hw_test_runv(NULL, "--json", "--dump", dump, "info", NULL);
+  gboolean same_map = json_array_get_length(json_object_get_array_member(hw_run_object(li), "ram")) ==
+                      json_array_get_length(json_object_get_array_member(hw_run_object(di), "ram"));
+  g_autoptr(HwRun) cd = hw_test_runv(NULL, "snapshot", "diff", snap, conv, NULL);
+  if (same_map) {
+    g_assert_cmpint(cd->status, ==, 0);
+    g_assert_nonnull(strstr(cd->err, "0 pages differ"));
+  } else {
+    g_assert_cmpint(cd->status, ==, 1);
+    g_assert_nonnull(strstr(cd->err, "different RAM maps"));
+    g_assert_cmpstr(cd->out, ==, "");
+  }
+
   /* Bad recordings: one clear line, exit 1, nothing else. */
   g_autofree char *cut = g_build_filename(dir, "cut.snap", NULL);
   g_autofree char *data = NULL;
@@ -174,7 +194,7 @@ test_recordings(void)
   g_assert_nonnull(strstr(pr->err, "--data"));
   g_assert_true(hw_test_guest_running(guest));
 
-  const char *const files[] = { snap, dump, out, cut, plain };
+  const char *const files[] = { snap, dump, out, cut, plain, conv };
   for (guint i = 0; i < G_N_ELEMENTS(files); i++)
     g_unlink(files[i]);
   g_rmdir(dir);
