@@ -335,6 +335,17 @@ hw_cli_mmu(HwCli *cli, int cpu, const char *root, int pid, GError **error)
   }
   /* Where the kernel half has tables of its own, a vCPU may hold stand-ins there (arm64
    * KPTI at EL0): with a Linux guest the kernel's own tables serve kernel addresses. */
+  /* A recording without translation registers (an AArch64 dump): the kernel's tables,
+   * as the Linux layer found them; user addresses then need --pid. */
+  guint64 ttbr1;
+  if (hw_guest_is_offline(cli->guest) && hw_guest_get_arch(cli->guest) == HW_ARCH_AARCH64 &&
+      !hw_regs_get(regs, "TTBR1_EL1", &ttbr1)) {
+    HwLinux *klx = hw_cli_linux(cli, error);
+    if (klx == NULL)
+      return NULL;
+    const HwMmu *k = hw_linux_get_kernel_mmu(klx);
+    return hw_mmu_copy_with_root(k, hw_mmu_get_kernel_root(k));
+  }
   HwMmu *mmu = hw_mmu_new_from_regs(mem, regs, error);
   HwLinux *lx = mmu && hw_mmu_has_separate_kernel_root(mmu) ? hw_cli_linux(cli, NULL) : NULL;
   if (lx == NULL)

@@ -1,7 +1,8 @@
 /* Recordings read with no QEMU: a `snapshot save --data` file and QEMU's own
  * dump-guest-memory file, both taken at one paused moment of the booted guest, must
- * give the same answers as the paused guest itself (ps, maps, translate, read --pid,
- * scan), and bad recordings must be refused clearly. */
+ * give the same answers as the paused guest itself (ps, maps, translate of a kernel and
+ * a process address, owners, read --pid, scan), and bad recordings must be refused
+ * clearly. */
 #include "guest-harness.h"
 
 #include <glib/gstdio.h>
@@ -47,11 +48,12 @@ typedef struct {
 
 /* The questions, with PID, VA and PA filled in. */
 static GPtrArray *
-questions(const char *pid, const char *va, const char *pa, const char *out)
+questions(const char *pid, const char *va, const char *pa, const char *kva, const char *out)
 {
   GPtrArray *q = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
 #define Q(...) g_ptr_array_add(q, g_strdupv((char *[]){ __VA_ARGS__, NULL }))
   Q("--json", "ps");
+  Q("--json", "translate", (char *)kva);   /* vCPU 0's view of the kernel's text */
   Q("--json", "maps", (char *)pid);
   Q("--json", "translate", (char *)va, "--pid", (char *)pid);
   Q("--json", "owners", (char *)pa);
@@ -97,7 +99,11 @@ test_recordings(void)
   g_autofree char *pid = g_strdup_printf("%d", guest->sleep.pid);
   g_autofree char *va = g_strdup_printf("0x%" G_GINT64_MODIFIER "x", guest->sleep.va);
   g_autofree char *pa = g_strdup_printf("0x%" G_GINT64_MODIFIER "x", guest->sleep.pa);
-  g_autoptr(GPtrArray) qs = questions(pid, va, pa, out);
+  guint64 text = hw_test_guest_ksym(guest, "_text") ? hw_test_guest_ksym(guest, "_text")
+                                                   : hw_test_guest_ksym(guest, "_stext");
+  g_assert_cmphex(text, !=, 0);
+  g_autofree char *kva = g_strdup_printf("0x%" G_GINT64_MODIFIER "x", text);
+  g_autoptr(GPtrArray) qs = questions(pid, va, pa, kva, out);
 
   /* One paused moment: the live answers, a --data snapshot and QEMU's dump of it. */
   hw_test_observer_run(guest, "stop", NULL);
