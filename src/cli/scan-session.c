@@ -102,19 +102,24 @@ hw_cli_scan_run(HwCli *cli, const HwScanOptions *o, HwScanUse use, gpointer data
   /* The STOP/RESUME we report are this scan's: recorded after this mark. */
   guint mark = hw_history_get_count(hw_guest_get_history(cli->guest));
   gboolean was_paused = FALSE;
-  if (!o->live) {
+  /* A recording never runs: --live changes nothing there. */
+  gboolean live = o->live && !hw_guest_is_offline(cli->guest);
+  if (!live) {
     if (!hw_cli_pause(cli, error))
       return FALSE;
     was_paused = !cli->we_paused;
   }
-  res->state = o->live ? "live" : was_paused ? "already-paused" : "paused-by-haywire";
+  res->state = live                               ? "live"
+               : hw_guest_is_offline(cli->guest) ? "recorded"
+               : was_paused                      ? "already-paused"
+                                                 : "paused-by-haywire";
   res->stop_ts = hw_cli_event_stamp(cli, "STOP", mark);
   res->epoch = hw_guest_get_epoch(cli->guest);
   gint64 t0 = g_get_monotonic_time();
 
   HwPhysMem *mem = hw_guest_get_physmem(cli->guest);
   /* A live scan hashes RAM before and after: pages whose hash moved changed under it. */
-  g_autoptr(GPtrArray) before = o->live ? hw_scan_page_hashes(mem, (guint)o->threads, NULL,
+  g_autoptr(GPtrArray) before = live ? hw_scan_page_hashes(mem, (guint)o->threads, NULL,
                                                               NULL, NULL) : NULL;
   gboolean tty = !cli->json && isatty(STDERR_FILENO);
   GArray *hits = NULL;
@@ -154,7 +159,7 @@ hw_cli_scan_run(HwCli *cli, const HwScanOptions *o, HwScanUse use, gpointer data
   }
   if (ok && use != NULL && !use(cli, o, hits, &reader, data, error))
     ok = FALSE;
-  res->paused_ms = o->live ? 0 : (g_get_monotonic_time() - t0) / 1000.0;
+  res->paused_ms = live ? 0 : (g_get_monotonic_time() - t0) / 1000.0;
   if (!hw_cli_release_after(cli, ok, error)) {
     /* QEMU may have gone while it was paused: what was found is still shown. */
     res->partial = TRUE;
@@ -167,11 +172,11 @@ hw_cli_scan_run(HwCli *cli, const HwScanOptions *o, HwScanUse use, gpointer data
     }
     return FALSE;
   }
-  if (!o->live && !was_paused)
+  if (!live && !was_paused)
     hw_guest_follow(cli->guest, 20, NULL);
   res->resume_ts = hw_cli_event_stamp(cli, "RESUME", mark);
   /* A live scan during which the guest ran or the epoch moved is torn. */
-  res->torn = o->live && (hw_history_changed_since(hw_guest_get_history(cli->guest),
+  res->torn = live && (hw_history_changed_since(hw_guest_get_history(cli->guest),
                                                    res->epoch) ||
                           (res->changed && res->changed->len > 0));
   res->hits = hits;
@@ -313,10 +318,10 @@ hw_cli_scan_summary(HwCli *cli, const HwScanOptions *o, const HwScanResult *res,
   if (strcmp(res->state, "paused-by-haywire") == 0)
     fprintf(stderr, " for %.1f ms (QEMU STOP at %s, RESUME at %s)", res->paused_ms,
             res->stop_ts ? res->stop_ts : "?", res->resume_ts ? res->resume_ts : "?");
-  if (o->live && res->changed)
+  if (strcmp(res->state, "live") == 0 && res->changed)
     fprintf(stderr, ": the guest ran during the scan, %u pages changed under it%s",
             res->changed->len, res->changed->len ? " (hits on them marked torn)" : "");
-  else if (o->live)
+  else if (strcmp(res->state, "live") == 0)
     fprintf(stderr, ": the guest ran during the scan, results may be torn");
   fprintf(stderr, "\n");
   if (res->error)

@@ -14,7 +14,7 @@ typedef struct {
 
 typedef struct {
   GArray *hits;         /* HwScanHit */
-  const char *state;    /* "paused-by-haywire", "already-paused", "live" */
+  const char *state;    /* "paused-by-haywire", "already-paused", "live", "recorded" */
   double paused_ms;
   gboolean partial;     /* hits may be missing (see hw_scan_phys) */
   char *stop_ts, *resume_ts;   /* QEMU event timestamps, or NULL */
