@@ -58,6 +58,7 @@ int hw_cmd_resume(HwCli *cli, int argc, char **argv);
 int hw_cmd_scan(HwCli *cli, int argc, char **argv);
 int hw_cmd_snapshot(HwCli *cli, int argc, char **argv);
 int hw_cmd_translate(HwCli *cli, int argc, char **argv);
+int hw_cmd_wait(HwCli *cli, int argc, char **argv);
 
 /* Connect to QEMU and model the guest if not yet done, and with MEM map its RAM: -1 when
  * done, else the exit code (the message printed). */

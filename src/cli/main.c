@@ -37,6 +37,8 @@ static const HwCmd commands[] = {
     "page hashes of all RAM at one moment; the pages that changed, and whose", "the snapshot" },
   { "translate", hw_cmd_translate, HW_CMD_NEEDS_GUEST | HW_CMD_NEEDS_MEM,
     "VA [--cpu N | --root PA | --pid PID]", "walk the guest's page tables for a virtual address", "the translation" },
+  { "wait", hw_cmd_wait, HW_CMD_LIVE_ONLY, "[--timeout S] [--status STATE] [--serial FILE --for REGEX]",
+    "wait until QEMU answers (and is in STATE, and its serial log says REGEX)", "the wait" },
 };
 
 static int

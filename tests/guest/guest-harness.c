@@ -213,7 +213,7 @@ parse_serial(HwTestGuest *g)
 }
 
 static HwTestGuest *
-boot(const char *config, gboolean stopped)
+boot(const char *config, gboolean stopped, const char *run_dir)
 {
   HwTestGuest *g = g_new0(HwTestGuest, 1);
   g_autoptr(GError) error = NULL;
@@ -222,7 +222,7 @@ boot(const char *config, gboolean stopped)
   g->ps = g_ptr_array_new();
   g->maps = g_ptr_array_new_with_free_func(g_free);
   g->images = g_ptr_array_new();
-  g->run_dir = g_dir_make_tmp("hw-guest-XXXXXX", &error);
+  g->run_dir = run_dir ? g_strdup(run_dir) : g_dir_make_tmp("hw-guest-XXXXXX", &error);
   g_assert_no_error(error);
   g->crash_slot = arm_crash_cleanup(g->run_dir);
 
@@ -268,13 +268,19 @@ boot(const char *config, gboolean stopped)
 HwTestGuest *
 hw_test_guest_boot(const char *config)
 {
-  return boot(config, FALSE);
+  return boot(config, FALSE, NULL);
+}
+
+HwTestGuest *
+hw_test_guest_boot_in(const char *config, const char *run_dir)
+{
+  return boot(config, FALSE, run_dir);
 }
 
 HwTestGuest *
 hw_test_guest_start_stopped(const char *config)
 {
-  return boot(config, TRUE);
+  return boot(config, TRUE, NULL);
 }
 
 void

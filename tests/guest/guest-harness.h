@@ -54,6 +54,9 @@ typedef struct {
 
 /* Boot CONFIG (fatal on failure: a guest test that cannot run is a failure). */
 HwTestGuest *hw_test_guest_boot(const char *config);
+/* Like hw_test_guest_boot, in RUN_DIR (made by the caller: its socket paths are known
+ * before QEMU starts). */
+HwTestGuest *hw_test_guest_boot_in(const char *config, const char *run_dir);
 /* Boot CONFIG without waiting for the kernel (QEMU started with -S): for QMP-only checks. */
 HwTestGuest *hw_test_guest_start_stopped(const char *config);
 /* Stop QEMU and remove its files. */
