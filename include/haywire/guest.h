@@ -13,14 +13,16 @@ typedef struct _HwGuest HwGuest;
 
 /* Attach to the guest behind QMP (borrowed; must outlive the guest): arch, vCPUs. */
 HwGuest *hw_guest_new(HwQmp *qmp, GError **error);
-/* A guest with no QEMU behind it, recorded at one paused moment: its RAM MEM (taken),
- * the registers of each vCPU (REGS: HwRegs *, copied; NULL entries: not recorded), the
- * recording's EPOCH and ORIGIN ("snapshot FILE") for messages. It never runs: pausing
- * and resuming do nothing, its run state is "recorded", it has no QMP (NULL). */
+/* A guest with no QEMU behind it, recorded at one paused moment (the caller owns it):
+ * its RAM MEM (taken), the registers of each vCPU (REGS: HwRegs *, copied; NULL entries:
+ * not recorded), the recording's EPOCH (0 for a dump, which records none) and ORIGIN
+ * ("snapshot FILE", copied) for messages. It never runs: pausing and resuming do
+ * nothing, its run state is "recorded", it has no QMP (NULL). */
 HwGuest *hw_guest_new_offline(HwArch arch, HwPhysMem *mem, GPtrArray *regs, const char *origin,
                               guint64 epoch);
-/* The guest recorded in QEMU's dump-guest-memory ELF file at PATH (caller owns): RAM map
- * and registers from the file; a file that is not such a dump is HW_ERROR_FAILED. */
+/* A guest model of QEMU's dump-guest-memory ELF file at PATH, RAM map and registers
+ * from the file; the caller owns it. A file that cannot be read is G_IO_ERROR, one
+ * that is not such a dump HW_ERROR_FAILED. */
 HwGuest *hw_guest_open_dump(const char *path, GError **error);
 /* Whether GUEST is a recording (hw_guest_new_offline), not a live QEMU. */
 gboolean hw_guest_is_offline(HwGuest *guest);

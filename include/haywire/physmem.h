@@ -26,12 +26,13 @@ HwPhysMem *hw_physmem_open(const char *path, const HwRamRange *ranges, guint n_r
 /* Serve DATA (borrowed, SIZE bytes) as the memory file; for tests and synthetic guests. */
 HwPhysMem *hw_physmem_new_from_data(const guint8 *data, gsize size, const HwRamRange *ranges,
                                     guint n_ranges, GError **error);
-/* The file at PATH mapped read-only, for recordings (caller owns): the error names the
- * file and says why in plain words. */
-GMappedFile *hw_map_file(const char *path, GError **error);
+/* The regular file at PATH mapped read-only, for recordings; the caller owns the
+ * mapping. Errors are G_IO_ERROR naming the file and why. */
+GMappedFile *hw_physmem_map_file(const char *path, GError **error);
 /* Zero-filled private memory for the RANGES (their file_offset ignored: laid out in
- * order), for RAM restored from a snapshot or a dump: *IMAGE (owned by the result, valid
- * until it is freed) is where range i starts at the sum of the sizes before it. */
+ * order), for RAM restored from a snapshot or a dump; the caller owns the result, and
+ * *IMAGE (owned by it, valid until it is freed) is where range i starts at the sum of
+ * the sizes before it. */
 HwPhysMem *hw_physmem_new_anonymous(const HwRamRange *ranges, guint n_ranges, guint8 **image,
                                     GError **error);
 /* Unmap and free. */
@@ -61,8 +62,9 @@ gboolean hw_physmem_access(const HwPhysMem *mem, guint64 gpa, gsize len, HwPhysM
 gboolean hw_physmem_next_data(const HwPhysMem *mem, guint64 gpa, guint64 end,
                               guint64 *data_start, guint64 *data_end);
 /* Fault the LEN mapped bytes at P (from hw_physmem_ptr) in at once before a pass reads
- * them (MADV_POPULATE_READ: one call instead of a fault per page); stretches this
- * mapping already had faulted in are skipped, so repeated passes pay it once. */
+ * them (MADV_POPULATE_READ: one call instead of a fault per page); a call whose 2 MiB
+ * chunks were all covered whole by earlier calls does nothing, so repeated passes over
+ * a warm mapping pay it once. */
 void hw_physmem_prefault(const HwPhysMem *mem, const guint8 *p, gsize len);
 /* The data extents of the memory file (its written stretches, as SEEK_DATA sees them)
  * over all guest RAM at one moment, for scans that ask "is this data?" often:

@@ -95,6 +95,12 @@ GPtrArray *hw_scan_page_classes(const HwPhysMem *mem, guint n_threads, HwScanPro
 /* Page hashes: what a page held, for snapshots and diffs. */
 #define HW_PAGE_HASH_ZERO 0ull   /* all zero bytes */
 #define HW_PAGE_HASH_HOLE 1ull   /* a hole of the memory file: never written, reads as zero */
+/* Whether page hash H stands for data (neither zeros nor a hole). */
+static inline gboolean
+hw_page_hash_is_data(guint64 h)
+{
+  return h != HW_PAGE_HASH_ZERO && h != HW_PAGE_HASH_HOLE;
+}
 /* The hash of the 4 KiB page at PAGE as snapshots keep it: HW_PAGE_HASH_ZERO for zeros,
  * else its XXH3-64 moved off the two markers. */
 guint64 hw_scan_page_hash(const guint8 *page);

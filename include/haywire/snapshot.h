@@ -31,7 +31,8 @@ typedef struct {
 HwSnapshot *hw_snapshot_take(const HwPhysMem *mem, const HwOwnerMap *owners,
                              JsonObject *metadata, guint n_threads, GError **error);
 /* Also keep the pages of MEM (zstd-compressed) in S, so that it can be read without the
- * VM: the same moment as the hashes (the guest still paused since hw_snapshot_take). */
+ * VM: the guest must still be paused since hw_snapshot_take; a page that no longer
+ * matches its hash is HW_ERROR_FAILED, memory that vanished HW_ERROR_GONE. */
 gboolean hw_snapshot_add_data(HwSnapshot *s, const HwPhysMem *mem, guint n_threads,
                               GError **error);
 /* Whether S holds the pages (saved with --data). */

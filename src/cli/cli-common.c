@@ -248,11 +248,21 @@ hw_cli_event_stamp(HwCli *cli, const char *name, guint mark)
 void
 hw_cli_json_moment(JsonBuilder *b, HwCli *cli)
 {
+  gboolean recorded = cli->guest && hw_guest_is_offline(cli->guest);
   json_builder_set_member_name(b, "epoch");
-  json_builder_add_int_value(b, (gint64)(cli->run_state ? cli->epoch
-                                                        : hw_guest_get_epoch(cli->guest)));
+  json_builder_add_int_value(b, (gint64)(cli->run_state && !recorded
+                                             ? cli->epoch : hw_guest_get_epoch(cli->guest)));
   json_builder_set_member_name(b, "run_state");
-  json_builder_add_string_value(b, cli->run_state ? cli->run_state : "live");
+  json_builder_add_string_value(b, recorded ? "recorded" : cli->run_state ? cli->run_state
+                                                                          : "live");
+}
+
+const char *
+hw_cli_state(HwCli *cli, gboolean live)
+{
+  if (hw_guest_is_offline(cli->guest))
+    return "recorded";   /* --live or not: a recording never runs */
+  return live ? "live" : cli->we_paused ? "paused-by-haywire" : "already-paused";
 }
 
 void
@@ -333,8 +343,6 @@ hw_cli_mmu(HwCli *cli, int cpu, const char *root, int pid, GError **error)
     /* Paging mode (4/5 levels, NX) still comes from the vCPU. */
     return hw_mmu_new_from_root(mem, hw_guest_get_arch(cli->guest), root_gpa, regs, error);
   }
-  /* Where the kernel half has tables of its own, a vCPU may hold stand-ins there (arm64
-   * KPTI at EL0): with a Linux guest the kernel's own tables serve kernel addresses. */
   /* A recording without translation registers (an AArch64 dump): the kernel's tables,
    * as the Linux layer found them; user addresses then need --pid. */
   guint64 ttbr1;
@@ -346,6 +354,8 @@ hw_cli_mmu(HwCli *cli, int cpu, const char *root, int pid, GError **error)
     const HwMmu *k = hw_linux_get_kernel_mmu(klx);
     return hw_mmu_copy_with_root(k, hw_mmu_get_kernel_root(k));
   }
+  /* Where the kernel half has tables of its own, a vCPU may hold stand-ins there (arm64
+   * KPTI at EL0): with a Linux guest the kernel's own tables serve kernel addresses. */
   HwMmu *mmu = hw_mmu_new_from_regs(mem, regs, error);
   HwLinux *lx = mmu && hw_mmu_has_separate_kernel_root(mmu) ? hw_cli_linux(cli, NULL) : NULL;
   if (lx == NULL)

@@ -96,6 +96,9 @@ char *hw_cli_hex(guint64 v);
 char *hw_cli_event_stamp(HwCli *cli, const char *name, guint mark);
 /* Add "epoch" and "run_state" members: the moment the command's results come from. */
 void hw_cli_json_moment(JsonBuilder *b, HwCli *cli);
+/* The state a command's results come from, for its "state" member: "recorded" for a
+ * --snapshot/--dump file, else "live" when LIVE, else who paused the guest. */
+const char *hw_cli_state(HwCli *cli, gboolean live);
 /* Add a "0x..." string member to the builder. */
 void hw_cli_json_hex(JsonBuilder *b, const char *member, guint64 v);
 /* Read vCPU registers for the --cpu option, or fail with a message naming the cpu. */

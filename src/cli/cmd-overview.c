@@ -46,7 +46,7 @@ hw_cmd_overview(HwCli *cli, int argc, char **argv)
 
   if (!live && !hw_cli_pause(cli, &error))
     return hw_cli_fail(error);
-  const char *state = live ? "live" : cli->we_paused ? "paused-by-haywire" : "already-paused";
+  const char *state = hw_cli_state(cli, live);
   gint64 t0 = g_get_monotonic_time();
   HwPhysMem *mem = hw_guest_get_physmem(cli->guest);
   /* Without a kernel model the picture has no page-table class. */

@@ -54,6 +54,9 @@ hw_cmd_regs(HwCli *cli, int argc, char **argv)
     return hw_cli_usage("regs", "bad --cpu %d", cpu);
   gboolean from_stub = hw_guest_regs_need_gdb(cli->guest);
   via_gdb = via_gdb && !from_stub;   /* AArch64's registers come from the stub anyway */
+  if (via_gdb && hw_guest_is_offline(cli->guest))
+    return hw_cli_usage("regs", "--gdb-stub reads a running QEMU: a recording has its "
+                        "registers in the file");
   if (via_gdb && live)
     return hw_cli_usage("regs", "--gdb-stub stops the guest while attached: no --live");
   if (!live && !hw_cli_pause(cli, &error))

@@ -104,7 +104,7 @@ hw_cmd_render(HwCli *cli, int argc, char **argv)
 
   if (!live && !hw_cli_pause(cli, &error))
     return hw_cli_fail(error);
-  const char *state = live ? "live" : cli->we_paused ? "paused-by-haywire" : "already-paused";
+  const char *state = hw_cli_state(cli, live);
   g_autoptr(HwMmu) mmu = phys ? NULL : hw_cli_mmu(cli, cpu, NULL, pid, &error);
   HwPhysMem *mem = hw_guest_get_physmem(cli->guest);
   g_autoptr(HwExtents) holes = phys ? hw_physmem_get_extents(mem) : NULL;

@@ -5,10 +5,6 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
-/* Options of both subcommands (one option table for `snapshot`). */
-static gboolean opt_data;       /* save --data: store the pages too */
-static char *opt_picture;       /* diff --picture FILE.png */
-
 /* What the snapshot says about its moment: epoch, run state, QEMU, vCPU registers, and
  * the processes when the Linux layer finds the kernel. */
 static JsonObject *
@@ -90,14 +86,15 @@ take_live(HwCli *cli, gboolean data, HwOwnerMap **owners, GError **error)
   return s;
 }
 
+/* DATA: --data, store the pages too. */
 static int
-snapshot_save(HwCli *cli, int argc, char **argv)
+snapshot_save(HwCli *cli, int argc, char **argv, gboolean data)
 {
   g_autoptr(GError) error = NULL;
   if (argc != 2)
     return hw_cli_usage("snapshot", "save takes one FILE");
   gint64 t0 = g_get_monotonic_time();
-  g_autoptr(HwSnapshot) s = take_live(cli, opt_data, NULL, &error);
+  g_autoptr(HwSnapshot) s = take_live(cli, data, NULL, &error);
   if (s == NULL || !hw_snapshot_save(s, argv[1], &error))
     return hw_cli_fail(error);
   GStatBuf st;
@@ -265,8 +262,9 @@ print_groups(GHashTable *groups)
   }
 }
 
+/* PICTURE: --picture FILE.png, or NULL. */
 static int
-snapshot_diff(HwCli *cli, int argc, char **argv, gboolean live_b)
+snapshot_diff(HwCli *cli, int argc, char **argv, gboolean live_b, const char *picture)
 {
   g_autoptr(GError) error = NULL;
   if (argc != 3)
@@ -319,10 +317,10 @@ snapshot_diff(HwCli *cli, int argc, char **argv, gboolean live_b)
   fflush(stdout);
   fprintf(stderr, "%u pages differ: %u changed, %u appeared, %u vanished\n", diff->len,
           counts[HW_PAGE_CHANGED], counts[HW_PAGE_APPEARED], counts[HW_PAGE_VANISHED]);
-  if (opt_picture != NULL) {
-    if (!write_picture(opt_picture, b, diff, argv[1], argv[2], &error))
+  if (picture != NULL) {
+    if (!write_picture(picture, b, diff, argv[1], argv[2], &error))
       return hw_cli_fail(error);
-    fprintf(stderr, "wrote %s: %u pages differ\n", opt_picture, diff->len);
+    fprintf(stderr, "wrote %s: %u pages differ\n", picture, diff->len);
   }
   return HW_EXIT_OK;
 }
@@ -331,6 +329,8 @@ int
 hw_cmd_snapshot(HwCli *cli, int argc, char **argv)
 {
   int rc;
+  gboolean opt_data = FALSE;
+  g_autofree char *opt_picture = NULL;
   GOptionEntry entries[] = {
     { "data", 0, 0, G_OPTION_ARG_NONE, &opt_data,
       "save: also store the pages (zstd), for reading the snapshot without the VM", NULL },
@@ -349,16 +349,20 @@ hw_cmd_snapshot(HwCli *cli, int argc, char **argv)
   if (strcmp(argv[1], "save") == 0) {
     if (argc != 3)
       return hw_cli_usage("snapshot", "save takes one FILE");
+    if (opt_picture)
+      return hw_cli_usage("snapshot", "--picture is for diff");
     if ((rc = hw_cli_attach(cli, TRUE)) >= 0)
       return rc;
-    return snapshot_save(cli, argc - 1, argv + 1);
+    return snapshot_save(cli, argc - 1, argv + 1, opt_data);
   }
   if (strcmp(argv[1], "diff") == 0) {
     gboolean live_b = argc == 4 && strcmp(argv[3], "-") == 0;
+    if (opt_data)
+      return hw_cli_usage("snapshot", "--data is for save");
     /* Two files need no QEMU; '-' is the guest now. */
     if (live_b && (rc = hw_cli_attach(cli, TRUE)) >= 0)
       return rc;
-    return snapshot_diff(cli, argc - 1, argv + 1, live_b);
+    return snapshot_diff(cli, argc - 1, argv + 1, live_b, opt_picture);
   }
   return hw_cli_usage("snapshot", "unknown subcommand '%s' (save or diff)", argv[1]);
 }

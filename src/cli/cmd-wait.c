@@ -7,9 +7,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define POLL_MS 50          /* between attempts: well inside the 1 s the time-out allows */
-#define SERIAL_MAX (64u << 20)   /* the most of a serial log read in one look */
+#define SERIAL_PIECE (1u << 20)  /* the most of a serial log read in one look */
 
 typedef struct {
   const char *path;
@@ -18,7 +19,8 @@ typedef struct {
   char *line;            /* the matching line, once found */
 } Serial;
 
-/* Look at what the log gained since the last look; TRUE once a line matched. */
+/* Look at what the log gained since the last look; TRUE once a line matched. A log
+ * that shrank was started afresh: it is read again from its start. */
 static gboolean
 serial_matched(Serial *s)
 {
@@ -27,20 +29,21 @@ serial_matched(Serial *s)
   FILE *f = fopen(s->path, "rb");
   if (f == NULL)
     return FALSE;   /* not made yet */
-  if (fseeko(f, s->done, SEEK_SET) != 0) {
-    fclose(f);
-    return FALSE;
-  }
-  g_autofree char *buf = g_malloc(SERIAL_MAX + 1);
-  gsize n = fread(buf, 1, SERIAL_MAX, f);
+  struct stat st;
+  if (fstat(fileno(f), &st) == 0 && st.st_size < s->done)
+    s->done = 0;
+  g_autofree char *buf = g_malloc(SERIAL_PIECE + 1);
+  gsize n = fseeko(f, s->done, SEEK_SET) == 0 ? fread(buf, 1, SERIAL_PIECE, f) : 0;
   fclose(f);
   buf[n] = '\0';
-  /* Whole lines only: a line still being written is looked at again next time. */
+  /* Whole lines only: a line still being written is looked at again next time; one
+   * longer than a piece is looked at in pieces. */
   char *end = memrchr(buf, '\n', n);
-  if (end == NULL)
+  if (end == NULL && n < SERIAL_PIECE)
     return FALSE;
-  gsize used = (gsize)(end - buf) + 1;
-  *end = '\0';
+  gsize used = end ? (gsize)(end - buf) + 1 : n;
+  if (end)
+    *end = '\0';
   g_auto(GStrv) lines = g_strsplit(buf, "\n", 0);
   for (guint i = 0; lines[i] && s->line == NULL; i++) {
     g_strchomp(lines[i]);   /* serial logs end lines with \r\n */
@@ -130,15 +133,19 @@ hw_cmd_wait(HwCli *cli, int argc, char **argv)
        * the time-out, well inside the second allowed. */
       qemu_ok = qemu_ready(cli->qmp_addr, state, CLAMP(left_ms, 250u, 1000u), &status, &why);
     }
-    if (!log_ok)
+    /* The log only once QEMU answers: it has opened (and emptied) the file by then, so
+     * a log left from an earlier run cannot pass for this one. */
+    if (qemu_ok && !log_ok)
       log_ok = serial_matched(&log);
     if (qemu_ok && log_ok)
       break;
     now = g_get_monotonic_time();
     if (now >= deadline) {
-      fprintf(stderr, "haywire: gave up after %.1f s waiting %s%s%s\n", timeout_s,
-              !qemu_ok ? "for QEMU: " : "for a line matching the --for pattern in ",
-              !qemu_ok ? why : serial, "");
+      if (!qemu_ok)
+        fprintf(stderr, "haywire: gave up after %.1f s waiting for QEMU: %s\n", timeout_s, why);
+      else
+        fprintf(stderr, "haywire: gave up after %.1f s waiting for a line matching '%s' in "
+                "%s\n", timeout_s, pattern, serial);
       return HW_EXIT_ERROR;
     }
     g_usleep((gulong)MIN((gint64)POLL_MS * 1000, deadline - now));

@@ -116,6 +116,8 @@ run(HwCli *cli, int argc, char **argv)
 {
   int i, rc = -1;
   g_autofree char *timeout = NULL, *qemu_pid = NULL;
+  const char *live_option = NULL;   /* --qmp or --mem: a live guest's */
+  gboolean gdb_given = FALSE;
 
   for (i = 1; i < argc && argv[i][0] == '-' && rc < 0; i++) {
     const char *a = argv[i];
@@ -136,8 +138,15 @@ run(HwCli *cli, int argc, char **argv)
       continue;
     }
     if (take_value(argc, argv, &i, "--qmp", &cli->qmp_addr, &rc) ||
-        take_value(argc, argv, &i, "--gdb", &cli->gdb_addr, &rc) ||
-        take_value(argc, argv, &i, "--mem", &cli->mem_path, &rc) ||
+        take_value(argc, argv, &i, "--mem", &cli->mem_path, &rc)) {
+      live_option = a;
+      continue;
+    }
+    if (take_value(argc, argv, &i, "--gdb", &cli->gdb_addr, &rc)) {
+      gdb_given = TRUE;
+      continue;
+    }
+    if (
         take_value(argc, argv, &i, "--timeout", &timeout, &rc) ||
         take_value(argc, argv, &i, "--qemu-pid", &qemu_pid, &rc) ||
         take_value(argc, argv, &i, "--snapshot", &cli->snapshot_path, &rc) ||
@@ -150,6 +159,11 @@ run(HwCli *cli, int argc, char **argv)
     return rc;
   if (cli->snapshot_path && cli->dump_path) {
     fprintf(stderr, "haywire: give --snapshot or --dump, not both\n");
+    return HW_EXIT_USAGE;
+  }
+  if ((cli->snapshot_path || cli->dump_path) && (live_option || gdb_given)) {
+    fprintf(stderr, "haywire: %s is for a running QEMU: --snapshot and --dump read a "
+            "recording\n", live_option ? live_option : "--gdb");
     return HW_EXIT_USAGE;
   }
   if (i >= argc) {

@@ -109,10 +109,7 @@ hw_cli_scan_run(HwCli *cli, const HwScanOptions *o, HwScanUse use, gpointer data
       return FALSE;
     was_paused = !cli->we_paused;
   }
-  res->state = live                               ? "live"
-               : hw_guest_is_offline(cli->guest) ? "recorded"
-               : was_paused                      ? "already-paused"
-                                                 : "paused-by-haywire";
+  res->state = hw_cli_state(cli, live);
   res->stop_ts = hw_cli_event_stamp(cli, "STOP", mark);
   res->epoch = hw_guest_get_epoch(cli->guest);
   gint64 t0 = g_get_monotonic_time();

@@ -347,6 +347,13 @@ compare_range(gconstpointer a, gconstpointer b)
   return x->gpa < y->gpa ? -1 : x->gpa > y->gpa;
 }
 
+static gint
+compare_offset(gconstpointer a, gconstpointer b)
+{
+  const HwRamRange *x = a, *y = b;
+  return x->file_offset < y->file_offset ? -1 : x->file_offset > y->file_offset;
+}
+
 /* The RAM ranges from the PT_LOAD segments: sorted, apart, each inside the file. */
 static gboolean
 parse_loads(Dump *x, GError **error)
@@ -366,6 +373,17 @@ parse_loads(Dump *x, GError **error)
     const HwRamRange *r = &g_array_index(ranges, HwRamRange, i);
     if (r->gpa < prev->gpa + prev->size)
       return refuse(error, x->name, "RAM segments overlap at 0x%" G_GINT64_MODIFIER "x", r->gpa);
+  }
+  /* Nor may their data share bytes of the file: QEMU writes each once, and a reader that
+   * copies them out would copy shared bytes once per segment. */
+  g_autoptr(GArray) by_offset = g_array_copy(ranges);
+  g_array_sort(by_offset, compare_offset);
+  for (guint i = 1; i < by_offset->len; i++) {
+    const HwRamRange *prev = &g_array_index(by_offset, HwRamRange, i - 1);
+    const HwRamRange *r = &g_array_index(by_offset, HwRamRange, i);
+    if (r->file_offset < prev->file_offset + prev->size)
+      return refuse(error, x->name, "RAM segments share file data at offset 0x%"
+                    G_GINT64_MODIFIER "x", r->file_offset);
   }
   return TRUE;
 }

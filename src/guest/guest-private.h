@@ -33,6 +33,7 @@ struct _HwGuest {
   int qemu_pid;             /* given by the caller; 0: the QMP socket's peer */
   char *origin;             /* a recording ("snapshot FILE"), no QEMU: NULL when live */
   guint64 offline_epoch;    /* the recording's epoch */
+  HwRegs **offline_regs;    /* the recording's registers per vCPU (entries may be NULL) */
 };
 
 extern const HwGuestArch hw_guest_arch_x86_64;

@@ -13,6 +13,9 @@ hw_guest_free(HwGuest *guest)
     return;
   hw_guest_forget_regs(guest);
   g_free(guest->regs_cache);
+  for (guint i = 0; guest->offline_regs && i < guest->vcpus; i++)
+    hw_regs_free(guest->offline_regs[i]);
+  g_free(guest->offline_regs);
   hw_history_free(guest->history);
   hw_physmem_free(guest->mem);
   g_free(guest->gdb_addr);
@@ -344,13 +347,15 @@ hw_guest_read_regs(HwGuest *guest, guint cpu, GError **error)
                 guest->arch_name);
     return NULL;
   }
-  if (guest->known_paused && guest->regs_cache[cpu] != NULL)
-    return hw_regs_copy(guest->regs_cache[cpu]);
   if (guest->origin != NULL) {
+    if (guest->offline_regs[cpu] != NULL)
+      return hw_regs_copy(guest->offline_regs[cpu]);
     g_set_error(error, HW_ERROR, HW_ERROR_NOT_FOUND, "%s holds no registers of vCPU %u",
                 guest->origin, cpu);
     return NULL;
   }
+  if (guest->known_paused && guest->regs_cache[cpu] != NULL)
+    return hw_regs_copy(guest->regs_cache[cpu]);
   HwRegs *regs = guest->ops->read_regs(guest, cpu, error);
   if (regs != NULL && guest->known_paused && guest->regs_cache[cpu] == NULL)
     guest->regs_cache[cpu] = hw_regs_copy(regs);

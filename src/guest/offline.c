@@ -18,9 +18,10 @@ hw_guest_new_offline(HwArch arch, HwPhysMem *mem, GPtrArray *regs, const char *o
   guest->mem = mem;
   guest->vcpus = regs ? regs->len : 0;
   guest->regs_cache = g_new0(HwRegs *, MAX(guest->vcpus, 1));
+  guest->offline_regs = g_new0(HwRegs *, MAX(guest->vcpus, 1));
   for (guint i = 0; i < guest->vcpus; i++) {
     HwRegs *r = g_ptr_array_index(regs, i);
-    guest->regs_cache[i] = r && hw_regs_get_arch(r) == arch ? hw_regs_copy(r) : NULL;
+    guest->offline_regs[i] = r && hw_regs_get_arch(r) == arch ? hw_regs_copy(r) : NULL;
   }
   guest->known_paused = TRUE;
   guest->history = hw_history_new(FALSE);
@@ -62,7 +63,7 @@ dump_memory(const char *path, const guint8 *d, const HwDumpInfo *info, GError **
 HwGuest *
 hw_guest_open_dump(const char *path, GError **error)
 {
-  g_autoptr(GMappedFile) f = hw_map_file(path, error);
+  g_autoptr(GMappedFile) f = hw_physmem_map_file(path, error);
   if (f == NULL)
     return NULL;
   const guint8 *d = (const guint8 *)g_mapped_file_get_contents(f);

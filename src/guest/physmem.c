@@ -3,6 +3,8 @@
 #include <haywire/error.h>
 #include "guest/guard.h"
 
+#include <gio/gio.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -88,26 +90,32 @@ hw_physmem_new_from_data(const guint8 *data, gsize size, const HwRamRange *range
 }
 
 GMappedFile *
-hw_map_file(const char *path, GError **error)
+hw_physmem_map_file(const char *path, GError **error)
 {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
-  struct stat st;
   int e = errno;
-  if (fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
-    e = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
-    close(fd);
-    fd = -1;
-  }
-  if (fd < 0) {
-    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "cannot open %s: %s", path,
-                e == EINVAL ? "not a regular file" : g_strerror(e));
+  const char *why = NULL;
+  struct stat st;
+  if (fd >= 0 && fstat(fd, &st) != 0)
+    e = errno;
+  else if (fd >= 0 && S_ISDIR(st.st_mode))
+    e = EISDIR;
+  else if (fd >= 0 && !S_ISREG(st.st_mode))
+    why = "not a regular file";
+  else if (fd >= 0)
+    e = 0;
+  if (fd < 0 || e != 0 || why != NULL) {
+    if (fd >= 0)
+      close(fd);
+    g_set_error(error, G_IO_ERROR, why ? G_IO_ERROR_NOT_REGULAR_FILE : g_io_error_from_errno(e),
+                "cannot open %s: %s", path, why ? why : g_strerror(e));
     return NULL;
   }
   GError *local = NULL;
   GMappedFile *f = g_mapped_file_new_from_fd(fd, FALSE, &local);
   close(fd);
   if (f == NULL) {
-    g_set_error(error, G_FILE_ERROR, local->code, "cannot map %s", path);
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot map %s: %s", path, local->message);
     g_error_free(local);
   }
   return f;
@@ -130,7 +138,8 @@ hw_physmem_new_anonymous(const HwRamRange *ranges, guint n_ranges, guint8 **imag
     g_array_append_val(laid, r);
   }
   if (total == 0 || total > G_MAXSIZE) {
-    g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT, "no RAM to hold");
+    g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT, total ? "more RAM than this "
+                "machine can address" : "no RAM ranges");
     return NULL;
   }
   /* Untouched pages stay the kernel's shared zero page: a sparse image costs nothing. */

@@ -28,7 +28,7 @@ list_data_pages(const HwRamRange *ranges, guint n_ranges, GPtrArray *hashes)
   for (guint i = 0; i < n_ranges && i < hashes->len; i++) {
     const guint64 *h = g_ptr_array_index(hashes, i);
     for (guint64 p = 0; p < ranges[i].size / PAGE; p++, off += PAGE)
-      if (h[p] != HW_PAGE_HASH_ZERO && h[p] != HW_PAGE_HASH_HOLE) {
+      if (hw_page_hash_is_data(h[p])) {
         DataPage d = { ranges[i].gpa + p * PAGE, off, h[p] };
         g_array_append_val(pages, d);
       }
@@ -46,6 +46,7 @@ typedef struct {
   const guint64 *frame_off, *frame_len;
   gint next;                 /* the next block to take */
   const char *why;           /* the first failure */
+  gboolean gone;             /* pack: the memory vanished */
 } Job;
 
 static void
@@ -78,9 +79,15 @@ pack_worker(gpointer data)
   while (cctx != NULL && (k = take_block(job)) >= 0) {
     guint64 n = block_pages(job, (guint64)k);
     const DataPage *pg = job->pages + (guint64)k * HW_SNAPSHOT_BLOCK_PAGES;
-    for (guint64 j = 0; j < n; j++)
-      if (!hw_physmem_read(job->mem, pg[j].gpa, raw + j * PAGE, PAGE, NULL))
+    for (guint64 j = 0; j < n; j++) {
+      if (!hw_physmem_read(job->mem, pg[j].gpa, raw + j * PAGE, PAGE, NULL)) {
+        job->gone = TRUE;
         fail(job, "guest memory vanished while its pages were read");
+      } else if (hw_scan_page_hash(raw + j * PAGE) != pg[j].hash) {
+        /* Caught now, not when the file is read: the guest ran after the hashing. */
+        fail(job, "a page changed after it was hashed (did the guest run?)");
+      }
+    }
     gsize len = ZSTD_compressCCtx(cctx, out, out_cap, raw, (gsize)(n * PAGE), LEVEL);
     if (ZSTD_isError(len))
       fail(job, "zstd could not compress the pages");
@@ -184,7 +191,8 @@ hw_snapshot_data_pack(const HwPhysMem *mem, const HwRamRange *ranges, guint n_ra
       g_bytes_unref(job.frames[k]);
   g_free(job.frames);
   if (b == NULL) {
-    g_set_error(error, HW_ERROR, HW_ERROR_FAILED, "cannot store the pages: %s", job.why);
+    g_set_error(error, HW_ERROR, job.gone ? HW_ERROR_GONE : HW_ERROR_FAILED,
+                "cannot store the pages: %s", job.why);
     return NULL;
   }
   return g_byte_array_free_to_bytes(b);
@@ -206,9 +214,10 @@ read_table(GBytes *section, guint64 n_data, guint64 **off, guint64 **len, guint6
   const guint8 *d = g_bytes_get_data(section, &size);
   if (size < HEAD_BYTES)
     return "its page data is cut short";
-  guint32 per;
+  guint32 per, zero;
   memcpy(&per, d, 4);
-  if (GUINT32_FROM_LE(per) != HW_SNAPSHOT_BLOCK_PAGES || get64(d + 8) !=
+  memcpy(&zero, d + 4, 4);
+  if (GUINT32_FROM_LE(per) != HW_SNAPSHOT_BLOCK_PAGES || zero != 0 || get64(d + 8) !=
       (n_data + HW_SNAPSHOT_BLOCK_PAGES - 1) / HW_SNAPSHOT_BLOCK_PAGES)
     return "its page data does not fit its page hashes";
   guint64 k = get64(d + 8), pos = HEAD_BYTES + 8 * k;

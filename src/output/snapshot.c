@@ -193,6 +193,8 @@ write_all(int fd, const void *p, gsize n, XXH3_state_t *sum)
     ssize_t w = write(fd, c, MIN(n, (gsize)1 << 30));
     if (w < 0 && errno == EINTR)
       continue;
+    if (w == 0)
+      errno = EIO;
     if (w <= 0)
       return FALSE;
     c += w;
@@ -223,7 +225,7 @@ hw_snapshot_save(const HwSnapshot *s, const char *path, GError **error)
     ok = write_all(fd, g_bytes_get_data(s->data, NULL), g_bytes_get_size(s->data), sum);
   guint64 trailer = GUINT64_TO_LE((guint64)XXH3_64bits_digest(sum));
   XXH3_freeState(sum);
-  ok = ok && write_all(fd, &trailer, 8, NULL);
+  ok = ok && write_all(fd, &trailer, 8, NULL) && fsync(fd) == 0;   /* on disk before the rename */
   int e = errno;
   if (close(fd) != 0 && ok) {
     ok = FALSE;
@@ -270,7 +272,7 @@ static HwSnapshot *parse(const guint8 *d, gsize size, GBytes *whole, const char 
 HwSnapshot *
 hw_snapshot_load(const char *path, GError **error)
 {
-  g_autoptr(GMappedFile) f = hw_map_file(path, error);
+  g_autoptr(GMappedFile) f = hw_physmem_map_file(path, error);
   if (f == NULL)
     return NULL;
   /* The page data stays in the mapping: a --data snapshot may be large. */
@@ -302,8 +304,9 @@ inflate_tables(const guint8 *src, gsize len, gsize want, const char **why)
       buf = g_realloc(buf, cap);
     }
     ZSTD_outBuffer out = { buf, cap, have };
+    gsize in_before = in.pos;
     gsize r = ZSTD_decompressStream(dctx, &out, &in);
-    gboolean progress = out.pos > have || in.pos > 0;
+    gboolean progress = out.pos > have || in.pos > in_before;
     have = out.pos;
     if (ZSTD_isError(r))
       *why = "its page hashes do not decompress";
@@ -347,7 +350,7 @@ parse(const guint8 *d, gsize size, GBytes *whole, const char *path, GError **err
   guint64 data_len = version == 1 ? 0 : get64(d + 40);
   guint64 end = size - 8, pos = header;
   if (n_ranges == 0 || n_ranges > MAX_RANGES || meta_len > MAX_METADATA ||
-      n_owners > MAX_OWNERS || (guint64)n_ranges * 16 > end - pos || data_len > end - pos)
+      n_owners > MAX_OWNERS || data_len > end - pos)
     return refuse(error, path, "counts out of bounds");
   end -= data_len;   /* the page data comes last */
   if ((guint64)n_ranges * 16 > end - pos)
@@ -366,6 +369,10 @@ parse(const guint8 *d, gsize size, GBytes *whole, const char *path, GError **err
       return refuse(error, path, "more RAM than any snapshot haywire writes");
   }
   /* The tables: raw in version 1, one zstd frame in version 2. */
+  /* Even 4096 processes mapping every page make no more records than this: a bound on
+   * what a small file may claim to inflate to. */
+  if (n_owners > pages * 4096)
+    return refuse(error, path, "more process pages than its RAM can have");
   guint64 tables_len = pages * 8 + n_owners * OWNER_BYTES;
   guint64 stored = version == 1 ? tables_len : packed_len;
   if (meta_len > end - pos || stored != end - pos - meta_len)
@@ -410,7 +417,7 @@ parse(const guint8 *d, gsize size, GBytes *whole, const char *path, GError **err
     for (guint i = 0; i < n_ranges; i++) {
       const guint64 *h = g_ptr_array_index(s->hashes, i);
       for (guint64 p = 0; p < g_array_index(s->ranges, HwRamRange, i).size / PAGE; p++)
-        n_data += h[p] != HW_PAGE_HASH_ZERO && h[p] != HW_PAGE_HASH_HOLE;
+        n_data += hw_page_hash_is_data(h[p]);
     }
     const char *why;
     if (!hw_snapshot_data_check(s->data, n_data, &why))
@@ -484,12 +491,6 @@ hw_snapshot_owners(const HwSnapshot *s, guint64 gpa)
   return out;
 }
 
-static gboolean
-is_data(guint64 h)
-{
-  return h != HW_PAGE_HASH_ZERO && h != HW_PAGE_HASH_HOLE;
-}
-
 GArray *
 hw_snapshot_diff(const HwSnapshot *a, const HwSnapshot *b, GError **error)
 {
@@ -504,10 +505,10 @@ hw_snapshot_diff(const HwSnapshot *a, const HwSnapshot *b, GError **error)
     const HwRamRange *r = &g_array_index(a->ranges, HwRamRange, i);
     const guint64 *x = g_ptr_array_index(a->hashes, i), *y = g_ptr_array_index(b->hashes, i);
     for (guint64 p = 0; p < r->size / PAGE; p++) {
-      if (x[p] == y[p] || (!is_data(x[p]) && !is_data(y[p])))
+      if (x[p] == y[p] || (!hw_page_hash_is_data(x[p]) && !hw_page_hash_is_data(y[p])))
         continue;
-      HwPageDiff d = { r->gpa + p * PAGE, !is_data(x[p]) ? HW_PAGE_APPEARED
-                                          : !is_data(y[p]) ? HW_PAGE_VANISHED
+      HwPageDiff d = { r->gpa + p * PAGE, !hw_page_hash_is_data(x[p]) ? HW_PAGE_APPEARED
+                                          : !hw_page_hash_is_data(y[p]) ? HW_PAGE_VANISHED
                                                            : HW_PAGE_CHANGED };
       g_array_append_val(out, d);
     }

@@ -98,8 +98,7 @@ hw_scan_hashes_changed(const HwPhysMem *mem, GPtrArray *before, GPtrArray *after
     const guint64 *x = g_ptr_array_index(before, i), *y = g_ptr_array_index(after, i);
     for (guint64 p = 0; p < r[i].size / PAGE; p++) {
       /* A hole and a page of zeros read the same. */
-      gboolean zx = x[p] <= HW_PAGE_HASH_HOLE, zy = y[p] <= HW_PAGE_HASH_HOLE;
-      if (x[p] != y[p] && !(zx && zy)) {
+      if (x[p] != y[p] && (hw_page_hash_is_data(x[p]) || hw_page_hash_is_data(y[p]))) {
         guint64 gpa = r[i].gpa + p * PAGE;
         g_array_append_val(out, gpa);
       }

@@ -502,6 +502,13 @@ cut_in_data(Image *img)
   g_byte_array_set_size(img->b, (guint)(img->data_at[1] + 0x800));
 }
 
+/* Both RAM segments read the same bytes of the file. */
+static void
+spoil_shared_data(Image *img)
+{
+  set64(PH(img->b, 2, p_offset), img->data_at[0]);
+}
+
 static void
 spoil_overlap(Image *img)
 {
@@ -646,6 +653,7 @@ static const BadCase bad_cases[] = {
   { "note-descsz", spoil_note_descsz, "note 0 (program header 0) runs past the end" },
   { "cut-in-data", cut_in_data, "program header 2: the data of RAM at 0x0 runs past the end of the file (truncated?)" },
   { "overlap", spoil_overlap, ": RAM segments overlap at 0x100000" },
+  { "shared-data", spoil_shared_data, ": RAM segments share file data at offset" },
   { "memsz", spoil_memsz, "program header 1: RAM at 0x100000 has 0x2000 bytes in the file but 0x3000 in memory" },
   { "gpa-unaligned", spoil_gpa_unaligned, "RAM at 0x100800, 0x2000 bytes, is not in whole 4 KiB pages" },
   { "size-unaligned", spoil_size_unaligned, "RAM at 0x0, 0x800 bytes, is not in whole 4 KiB pages" },

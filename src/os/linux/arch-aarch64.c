@@ -95,42 +95,57 @@ granule_bits(guint64 page, guint64 *tcr)
   }
 }
 
-/* A dump has x0-x30, sp, pc and pstate only. vmcoreinfo tells swapper_pg_dir's VA and
- * the image's VA - PA (kimage_voffset), the page size and the VA size: enough for a
- * TCR_EL1 and TTBR1_EL1 that walk the kernel's tables (TTBR0 too: each process's own
- * root comes from its mm anyway). */
+/* The paging registers vmcoreinfo TEXT describes: TTBR0/1 at swapper_pg_dir's PA (its
+ * VA minus kimage_voffset), a TCR from the page and VA sizes; FALSE when it does not
+ * say, or says something this RAM cannot hold. */
+static gboolean
+paging_from_vmcoreinfo(HwLinux *lx, const char *text, HwAArch64Paging *out, guint64 *pgd_va)
+{
+  guint64 voff = 0, page = 0, va_bits = 0, t1sz = 0;
+  if (!hw_linux_vmcoreinfo_number(text, "SYMBOL(swapper_pg_dir)", pgd_va) ||
+      !hw_linux_vmcoreinfo_number(text, "NUMBER(kimage_voffset)", &voff) ||
+      !hw_linux_vmcoreinfo_number(text, "PAGESIZE", &page) ||
+      !hw_linux_vmcoreinfo_number(text, "NUMBER(VA_BITS)", &va_bits))
+    return FALSE;
+  /* The size in use: smaller than VA_BITS where the CPU lacks 52-bit support. */
+  if (!hw_linux_vmcoreinfo_number(text, "NUMBER(TCR_EL1_T1SZ)", &t1sz) || t1sz == 0)
+    t1sz = 64 - MIN(va_bits, 64);
+  guint64 tcr = t1sz | (t1sz << 16), root = *pgd_va - voff;
+  if (t1sz < 12 || t1sz > 39 || !granule_bits(page, &tcr) || root % page != 0 ||
+      hw_physmem_ptr(lx->mem, root, (gsize)page) == NULL)
+    return FALSE;
+  if (t1sz < 16 && page != 65536)
+    tcr |= 1ull << 59;   /* DS: 52-bit addresses with 4/16 KiB pages (LPA2) */
+  *out = (HwAArch64Paging){ .ttbr0 = root, .ttbr1 = root, .tcr = tcr };
+  return TRUE;
+}
+
+/* A dump has x0-x30, sp, pc and pstate only. The kernel's vmcoreinfo tells where its
+ * tables are; a candidate counts once its tables map swapper_pg_dir's own VA to the
+ * root they start from (what the kernel image does; a planted look-alike would need
+ * consistent tables too, and discovery still has to validate init_task after this). */
 static gboolean
 arm_recover_paging(HwLinux *lx, GError **error)
 {
-  g_autofree char *info = hw_linux_find_vmcoreinfo(lx);
-  guint64 pgd = 0, voff = 0, page = 0, va_bits = 0, t1sz = 0;
-  if (info == NULL || !hw_linux_vmcoreinfo_number(info, "SYMBOL(swapper_pg_dir)", &pgd) ||
-      !hw_linux_vmcoreinfo_number(info, "NUMBER(kimage_voffset)", &voff) ||
-      !hw_linux_vmcoreinfo_number(info, "PAGESIZE", &page) ||
-      !hw_linux_vmcoreinfo_number(info, "NUMBER(VA_BITS)", &va_bits)) {
-    g_set_error(error, HW_ERROR, HW_ERROR_UNSUPPORTED, "the recording holds no AArch64 "
-                "translation registers (TTBR1_EL1, TCR_EL1), and no kernel vmcoreinfo was "
-                "found in its RAM to stand in for them");
-    return FALSE;
+  g_autoptr(GPtrArray) texts = hw_linux_find_vmcoreinfo(lx);
+  for (guint i = 0; i < texts->len; i++) {
+    HwAArch64Paging p;
+    guint64 pgd_va;
+    HwTranslation t;
+    if (!paging_from_vmcoreinfo(lx, texts->pdata[i], &p, &pgd_va))
+      continue;
+    g_autoptr(HwMmu) mmu = hw_mmu_new_aarch64(lx->mem, &p, NULL);
+    if (mmu == NULL || !hw_mmu_translate(mmu, pgd_va, &t, NULL) || t.pa != p.ttbr1)
+      continue;
+    hw_regs_set(lx->regs, "TTBR0_EL1", p.ttbr0);
+    hw_regs_set(lx->regs, "TTBR1_EL1", p.ttbr1);
+    hw_regs_set(lx->regs, "TCR_EL1", p.tcr);
+    return TRUE;
   }
-  /* The size in use: smaller than VA_BITS where the CPU lacks 52-bit support. */
-  if (!hw_linux_vmcoreinfo_number(info, "NUMBER(TCR_EL1_T1SZ)", &t1sz) || t1sz == 0)
-    t1sz = 64 - MIN(va_bits, 64);
-  guint64 tcr = t1sz | (t1sz << 16), root = pgd - voff;
-  if (t1sz < 12 || t1sz > 39 || !granule_bits(page, &tcr) || root % page != 0 ||
-      hw_physmem_ptr(lx->mem, root, (gsize)page) == NULL) {
-    g_set_error(error, HW_ERROR, HW_ERROR_FAILED, "the kernel's vmcoreinfo does not "
-                "describe page tables in guest RAM (swapper_pg_dir at PA 0x%"
-                G_GINT64_MODIFIER "x, %" G_GUINT64_FORMAT "-byte pages, T1SZ %"
-                G_GUINT64_FORMAT ")", root, page, t1sz);
-    return FALSE;
-  }
-  if (t1sz < 16 && page != 65536)
-    tcr |= 1ull << 59;   /* DS: 52-bit addresses with 4/16 KiB pages (LPA2) */
-  hw_regs_set(lx->regs, "TTBR0_EL1", root);
-  hw_regs_set(lx->regs, "TTBR1_EL1", root);
-  hw_regs_set(lx->regs, "TCR_EL1", tcr);
-  return TRUE;
+  g_set_error(error, HW_ERROR, HW_ERROR_UNSUPPORTED, "the recording holds no AArch64 "
+              "translation registers (TTBR1_EL1, TCR_EL1), and none of the %u kernel "
+              "vmcoreinfo texts found in its RAM describes page tables there", texts->len);
+  return FALSE;
 }
 
 const HwLinuxArch hw_linux_arch_aarch64 = {

@@ -91,10 +91,11 @@ typedef gboolean (*HwLinuxHitFn)(HwLinux *lx, guint64 gpa, const guint8 *p, gsiz
 gboolean hw_linux_search_ram(HwLinux *lx, guint64 lo, guint64 hi, const void *needle,
                              gsize nlen, gsize align, HwLinuxHitFn fn, gpointer data,
                              GError **error);
-/* The kernel's vmcoreinfo text in RAM ("KEY=value" lines: symbols, offsets, sizes), for
- * a recording without the registers that say where the page tables are: a new string
- * (caller frees), or NULL. */
-char *hw_linux_find_vmcoreinfo(HwLinux *lx);
+/* Candidates for the kernel's vmcoreinfo text in RAM ("KEY=value" lines: symbols,
+ * offsets, sizes), for a recording without the registers that say where the page
+ * tables are: the texts at page starts that begin with OSRELEASE=, in gpa order, at
+ * most 16 (a new array of strings, caller frees; may be empty). */
+GPtrArray *hw_linux_find_vmcoreinfo(HwLinux *lx);
 /* The value of KEY in vmcoreinfo TEXT as a number (hex after "0x" or for SYMBOL()
  * keys, else decimal); FALSE when absent or malformed. */
 gboolean hw_linux_vmcoreinfo_number(const char *text, const char *key, guint64 *out);

@@ -1,54 +1,37 @@
 /* The kernel's vmcoreinfo: a page of "KEY=value" text (OSRELEASE, PAGESIZE,
  * SYMBOL(swapper_pg_dir), NUMBER(VA_BITS), ...) that Linux keeps in RAM for crash
  * tools. Where a recording lacks the registers that locate the page tables, it says
- * where they are without a profile. Guest-controlled text: bounded, and only values
- * with digits count (the image's format strings hold "%lx" there instead). */
+ * where they are without a profile. Guest-controlled text: bounded, only values with
+ * digits count (the image's format strings hold "%lx" there instead), and a process
+ * can plant look-alikes, so every candidate is returned for the caller to check. */
 #include "os/linux/linux-private.h"
 
 #include <string.h>
 
-#define NOTE_MAX 4096u      /* VMCOREINFO_BYTES: one page */
-#define KEY "SYMBOL(swapper_pg_dir)="
+#define NOTE_MAX 65536u     /* VMCOREINFO_BYTES: one page, 64 KiB at most */
+#define MAX_CANDIDATES 16u
+#define KEY "OSRELEASE="
 
-typedef struct {
-  char *text;
-} Found;
-
-/* The printable text around a key hit: back to the first non-text byte (at most a page),
- * forward to the next. */
+/* The kernel's copy starts a zeroed page of its own (vmcoreinfo_data) with OSRELEASE:
+ * only such page starts count, and the text ends at the first byte that is not text. */
 static gboolean
 note_hit(HwLinux *lx, guint64 gpa, const guint8 *p, gsize avail, gpointer data)
 {
-  Found *f = data;
-  gsize n = sizeof KEY - 1;
-  if (n >= avail || !g_ascii_isxdigit(p[n]))
-    return FALSE;
-  guint8 buf[2 * NOTE_MAX];
-  guint64 from = gpa >= NOTE_MAX ? gpa - NOTE_MAX : 0;
-  /* The page before may not be RAM: then start at the hit. */
-  if (!hw_physmem_read(lx->mem, from, buf, NOTE_MAX, NULL))
-    from = gpa;
-  gsize before = (gsize)(gpa - from), len = before;
-  if (before)
-    hw_physmem_read(lx->mem, from, buf, before, NULL);
-  gsize after = MIN(avail, (gsize)NOTE_MAX);
-  memcpy(buf + before, p, after);
-  len += after;
-  gsize s = before, e = before;
-  while (s > 0 && (g_ascii_isprint(buf[s - 1]) || buf[s - 1] == '\n'))
-    s--;
-  while (e < len && (g_ascii_isprint(buf[e]) || buf[e] == '\n'))
-    e++;
-  f->text = g_strndup((const char *)buf + s, e - s);
-  return TRUE;
+  GPtrArray *found = data;
+  gsize n = 0, max = MIN(avail, (gsize)NOTE_MAX);
+  while (n < max && (g_ascii_isprint(p[n]) || p[n] == '\n'))
+    n++;
+  if (n > sizeof KEY && p[sizeof KEY - 1] != '%')   /* not the image's format string */
+    g_ptr_array_add(found, g_strndup((const char *)p, n));
+  return found->len >= MAX_CANDIDATES;
 }
 
-char *
+GPtrArray *
 hw_linux_find_vmcoreinfo(HwLinux *lx)
 {
-  Found f = { NULL };
-  hw_linux_search_ram(lx, 0, G_MAXUINT64, KEY, sizeof KEY - 1, 1, note_hit, &f, NULL);
-  return f.text;
+  GPtrArray *found = g_ptr_array_new_with_free_func(g_free);
+  hw_linux_search_ram(lx, 0, G_MAXUINT64, KEY, sizeof KEY - 1, 4096, note_hit, found, NULL);
+  return found;
 }
 
 gboolean
