@@ -4,6 +4,7 @@
  * memcpy (nothing in the file need be aligned), and every loop runs to a capped count. */
 #include <haywire/dump.h>
 #include <haywire/error.h>
+#include "le-bytes.h"
 
 #include <elf.h>
 #include <stdarg.h>
@@ -75,30 +76,6 @@ typedef struct {
   HwDumpInfo *out;
 } Dump;
 
-static guint16
-get16(const guint8 *p)
-{
-  guint16 v;
-  memcpy(&v, p, 2);
-  return GUINT16_FROM_LE(v);
-}
-
-static guint32
-get32(const guint8 *p)
-{
-  guint32 v;
-  memcpy(&v, p, 4);
-  return GUINT32_FROM_LE(v);
-}
-
-static guint64
-get64(const guint8 *p)
-{
-  guint64 v;
-  memcpy(&v, p, 8);
-  return GUINT64_FROM_LE(v);
-}
-
 static G_GNUC_PRINTF(3, 4) gboolean
 refuse(GError **error, const char *name, const char *fmt, ...)
 {
@@ -126,32 +103,32 @@ read_cpu_x86_64(const Note *n, HwRegs *r)
   };
   if (n->descsz < QS_GPRS)
     return g_strdup_printf("%u bytes, too short for its header", n->descsz);
-  guint32 size = get32(n->desc + 4);
+  guint32 size = hw_le32(n->desc + 4);
   if (size < QS_MIN || size > n->descsz)
     return g_strdup_printf("its size field says %u bytes (at least %u, at most the note's %u)",
                            size, QS_MIN, n->descsz);
   for (guint i = 0; i < G_N_ELEMENTS(gprs); i++)
-    hw_regs_set(r, gprs[i], get64(n->desc + QS_GPRS + 8 * i));
+    hw_regs_set(r, gprs[i], hw_le64(n->desc + QS_GPRS + 8 * i));
   const guint8 *cs = n->desc + QS_SEGS + QS_SEG_BYTES * SEG_CS;
   const guint8 *cr = n->desc + QS_CRS;
-  guint64 cr0 = get64(cr), cr4 = get64(cr + 32);
-  hw_regs_set(r, "CPL", get32(cs) & 3);
+  guint64 cr0 = hw_le64(cr), cr4 = hw_le64(cr + 32);
+  hw_regs_set(r, "CPL", hw_le32(cs) & 3);
   hw_regs_set(r, "CR0", cr0);
-  hw_regs_set(r, "CR2", get64(cr + 16));
-  hw_regs_set(r, "CR3", get64(cr + 24));
+  hw_regs_set(r, "CR2", hw_le64(cr + 16));
+  hw_regs_set(r, "CR3", hw_le64(cr + 24));
   hw_regs_set(r, "CR4", cr4);
   /* The dump has no EFER. Paging with PAE in a 64-bit code segment is long mode; so is
    * a 32-bit (compat) code segment with an IDT above 4 GiB, which only LIDT in 64-bit
    * mode can load: a 64-bit kernel running a 32-bit process. */
-  guint64 idt_base = get64(n->desc + QS_SEGS + QS_SEG_BYTES * SEG_IDT + 16);
+  guint64 idt_base = hw_le64(n->desc + QS_SEGS + QS_SEG_BYTES * SEG_IDT + 16);
   gboolean long_mode = (cr0 & CR0_PG) && (cr4 & CR4_PAE) &&
-                       ((get32(cs + 8) & SEG_FLAGS_L) || idt_base > G_MAXUINT32);
+                       ((hw_le32(cs + 8) & SEG_FLAGS_L) || idt_base > G_MAXUINT32);
   hw_regs_set(r, "EFER", long_mode ? EFER_LINUX : 0);
   hw_regs_set(r, "EFER_INFERRED", 1);
-  hw_regs_set(r, "FS_BASE", get64(n->desc + QS_SEGS + QS_SEG_BYTES * SEG_FS + 16));
-  hw_regs_set(r, "GS_BASE", get64(n->desc + QS_SEGS + QS_SEG_BYTES * SEG_GS + 16));
+  hw_regs_set(r, "FS_BASE", hw_le64(n->desc + QS_SEGS + QS_SEG_BYTES * SEG_FS + 16));
+  hw_regs_set(r, "GS_BASE", hw_le64(n->desc + QS_SEGS + QS_SEG_BYTES * SEG_GS + 16));
   if (size >= QS_KERNEL_GS_BASE + 8)
-    hw_regs_set(r, "KERNELGSBASE", get64(n->desc + QS_KERNEL_GS_BASE));
+    hw_regs_set(r, "KERNELGSBASE", hw_le64(n->desc + QS_KERNEL_GS_BASE));
   return NULL;
 }
 
@@ -165,11 +142,11 @@ read_cpu_aarch64(const Note *n, HwRegs *r)
   for (guint i = 0; i < 31; i++) {
     char name[8];
     g_snprintf(name, sizeof name, "X%u", i);
-    hw_regs_set(r, name, get64(reg + 8 * i));
+    hw_regs_set(r, name, hw_le64(reg + 8 * i));
   }
-  guint64 pstate = get64(reg + 8 * 33);
-  hw_regs_set(r, "SP", get64(reg + 8 * 31));
-  hw_regs_set(r, "PC", get64(reg + 8 * 32));
+  guint64 pstate = hw_le64(reg + 8 * 33);
+  hw_regs_set(r, "SP", hw_le64(reg + 8 * 31));
+  hw_regs_set(r, "PC", hw_le64(reg + 8 * 32));
   hw_regs_set(r, "CPSR", pstate);
   hw_regs_set(r, "EL", (pstate >> 2) & 3);
   return NULL;
@@ -187,21 +164,21 @@ parse_header(Dump *x, GError **error)
   if (d == NULL || x->size < SELFMAG || memcmp(d, ELFMAG, SELFMAG) != 0)
     return refuse(error, x->name, "not an ELF file");
   if (x->size < sizeof(Elf64_Ehdr) || d[EI_CLASS] != ELFCLASS64 || d[EI_DATA] != ELFDATA2LSB ||
-      d[EI_VERSION] != EV_CURRENT || get16(d + offsetof(Elf64_Ehdr, e_type)) != ET_CORE)
+      d[EI_VERSION] != EV_CURRENT || hw_le16(d + offsetof(Elf64_Ehdr, e_type)) != ET_CORE)
     return refuse(error, x->name, "not a 64-bit little-endian ELF core file");
-  guint16 machine = get16(d + offsetof(Elf64_Ehdr, e_machine));
+  guint16 machine = hw_le16(d + offsetof(Elf64_Ehdr, e_machine));
   for (guint i = 0; i < G_N_ELEMENTS(arches) && x->arch == NULL; i++)
     if (arches[i].machine == machine)
       x->arch = &arches[i];
   if (x->arch == NULL)
     return refuse(error, x->name, "a core file for ELF machine %u, not written by QEMU's "
                   "dump-guest-memory for x86-64 or AArch64", machine);
-  guint16 phentsize = get16(d + offsetof(Elf64_Ehdr, e_phentsize));
+  guint16 phentsize = hw_le16(d + offsetof(Elf64_Ehdr, e_phentsize));
   if (phentsize != sizeof(Elf64_Phdr))
     return refuse(error, x->name, "program headers of %u bytes, not %zu", phentsize,
                   sizeof(Elf64_Phdr));
-  x->phoff = get64(d + offsetof(Elf64_Ehdr, e_phoff));
-  x->phnum = get16(d + offsetof(Elf64_Ehdr, e_phnum));
+  x->phoff = hw_le64(d + offsetof(Elf64_Ehdr, e_phoff));
+  x->phnum = hw_le16(d + offsetof(Elf64_Ehdr, e_phnum));
   /* PN_XNUM (0xffff), the count kept in section 0, is over the cap as well. */
   if (x->phnum > MAX_PHDRS)
     return refuse(error, x->name, "%u program headers (at most %u)", x->phnum, MAX_PHDRS);
@@ -217,11 +194,11 @@ static void
 read_phdr(const Dump *x, guint i, Phdr *ph)
 {
   const guint8 *p = x->d + x->phoff + (guint64)i * sizeof(Elf64_Phdr);
-  ph->type = get32(p + offsetof(Elf64_Phdr, p_type));
-  ph->offset = get64(p + offsetof(Elf64_Phdr, p_offset));
-  ph->paddr = get64(p + offsetof(Elf64_Phdr, p_paddr));
-  ph->filesz = get64(p + offsetof(Elf64_Phdr, p_filesz));
-  ph->memsz = get64(p + offsetof(Elf64_Phdr, p_memsz));
+  ph->type = hw_le32(p + offsetof(Elf64_Phdr, p_type));
+  ph->offset = hw_le64(p + offsetof(Elf64_Phdr, p_offset));
+  ph->paddr = hw_le64(p + offsetof(Elf64_Phdr, p_paddr));
+  ph->filesz = hw_le64(p + offsetof(Elf64_Phdr, p_filesz));
+  ph->memsz = hw_le64(p + offsetof(Elf64_Phdr, p_memsz));
 }
 
 /* The name is NUL-terminated as ELF says; a writer that leaves the NUL out is let be. */
@@ -265,9 +242,9 @@ parse_notes(Dump *x, guint ph_index, const guint8 *p, guint64 len, GError **erro
     guint64 rest = len - pos;
     gboolean fits = rest >= NOTE_HEADER;
     if (fits) {
-      n.namesz = get32(p + pos);
-      n.descsz = get32(p + pos + 4);
-      n.type = get32(p + pos + 8);
+      n.namesz = hw_le32(p + pos);
+      n.descsz = hw_le32(p + pos + 4);
+      n.type = hw_le32(p + pos + 8);
       rest -= NOTE_HEADER;
       fits = ALIGN4(n.namesz) <= rest && ALIGN4(n.descsz) <= rest - ALIGN4(n.namesz);
     }

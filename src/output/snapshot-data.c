@@ -5,6 +5,7 @@
 #include "output/snapshot-data.h"
 #include <haywire/scan.h>
 #include <haywire/error.h>
+#include "le-bytes.h"
 
 #include <string.h>
 #include <zstd.h>
@@ -198,14 +199,6 @@ hw_snapshot_data_pack(const HwPhysMem *mem, const HwRamRange *ranges, guint n_ra
   return g_byte_array_free_to_bytes(b);
 }
 
-static guint64
-get64(const guint8 *p)
-{
-  guint64 v;
-  memcpy(&v, p, 8);
-  return GUINT64_FROM_LE(v);
-}
-
 /* The frame table of SECTION: offsets and lengths (caller frees both), or a reason. */
 static const char *
 read_table(GBytes *section, guint64 n_data, guint64 **off, guint64 **len, guint64 *n_blocks)
@@ -214,19 +207,16 @@ read_table(GBytes *section, guint64 n_data, guint64 **off, guint64 **len, guint6
   const guint8 *d = g_bytes_get_data(section, &size);
   if (size < HEAD_BYTES)
     return "its page data is cut short";
-  guint32 per, zero;
-  memcpy(&per, d, 4);
-  memcpy(&zero, d + 4, 4);
-  if (GUINT32_FROM_LE(per) != HW_SNAPSHOT_BLOCK_PAGES || zero != 0 || get64(d + 8) !=
+  if (hw_le32(d) != HW_SNAPSHOT_BLOCK_PAGES || hw_le32(d + 4) != 0 || hw_le64(d + 8) !=
       (n_data + HW_SNAPSHOT_BLOCK_PAGES - 1) / HW_SNAPSHOT_BLOCK_PAGES)
     return "its page data does not fit its page hashes";
-  guint64 k = get64(d + 8), pos = HEAD_BYTES + 8 * k;
+  guint64 k = hw_le64(d + 8), pos = HEAD_BYTES + 8 * k;
   if (k > (size - HEAD_BYTES) / 8)
     return "its page data's frame table is cut short";
   *off = g_new(guint64, k + 1);
   *len = g_new(guint64, k + 1);
   for (guint64 i = 0; i < k; i++) {
-    guint64 l = get64(d + HEAD_BYTES + 8 * i);
+    guint64 l = hw_le64(d + HEAD_BYTES + 8 * i);
     if (l == 0 || l > size - pos) {
       g_clear_pointer(off, g_free);
       g_clear_pointer(len, g_free);

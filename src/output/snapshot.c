@@ -5,6 +5,7 @@
 #include <haywire/scan.h>
 #include <haywire/error.h>
 #include "output/snapshot-data.h"
+#include "le-bytes.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -243,22 +244,6 @@ hw_snapshot_save(const HwSnapshot *s, const char *path, GError **error)
   return ok;
 }
 
-static guint64
-get64(const guint8 *p)
-{
-  guint64 v;
-  memcpy(&v, p, 8);
-  return GUINT64_FROM_LE(v);
-}
-
-static guint32
-get32(const guint8 *p)
-{
-  guint32 v;
-  memcpy(&v, p, 4);
-  return GUINT32_FROM_LE(v);
-}
-
 static HwSnapshot *
 refuse(GError **error, const char *path, const char *why)
 {
@@ -334,7 +319,7 @@ parse(const guint8 *d, gsize size, GBytes *whole, const char *path, GError **err
 {
   if (d == NULL || size < HEADER_BYTES_V1 + 8 || memcmp(d, MAGIC, 8) != 0)
     return refuse(error, path, "no snapshot header");
-  guint32 version = get32(d + 8);
+  guint32 version = hw_le32(d + 8);
   guint64 header = version == 1 ? HEADER_BYTES_V1 : HEADER_BYTES;
   if (version != 1 && version != VERSION)
     return refuse(error, path, "a format version this haywire does not know");
@@ -342,12 +327,12 @@ parse(const guint8 *d, gsize size, GBytes *whole, const char *path, GError **err
     return refuse(error, path, "no snapshot header");
   if (size > MAX_FILE)
     return refuse(error, path, "larger than any snapshot haywire writes");
-  if (get64(d + size - 8) != XXH3_64bits(d, size - 8))
+  if (hw_le64(d + size - 8) != XXH3_64bits(d, size - 8))
     return refuse(error, path, "damaged or truncated (checksum mismatch)");
-  guint32 n_ranges = get32(d + 12);
-  guint64 meta_len = get64(d + 16), n_owners = get64(d + 24);
-  guint64 packed_len = version == 1 ? 0 : get64(d + 32);
-  guint64 data_len = version == 1 ? 0 : get64(d + 40);
+  guint32 n_ranges = hw_le32(d + 12);
+  guint64 meta_len = hw_le64(d + 16), n_owners = hw_le64(d + 24);
+  guint64 packed_len = version == 1 ? 0 : hw_le64(d + 32);
+  guint64 data_len = version == 1 ? 0 : hw_le64(d + 40);
   guint64 end = size - 8, pos = header;
   if (n_ranges == 0 || n_ranges > MAX_RANGES || meta_len > MAX_METADATA ||
       n_owners > MAX_OWNERS || data_len > end - pos)
@@ -358,7 +343,7 @@ parse(const guint8 *d, gsize size, GBytes *whole, const char *path, GError **err
   g_autoptr(HwSnapshot) s = snapshot_new();
   guint64 pages = 0;
   for (guint32 i = 0; i < n_ranges; i++, pos += 16) {
-    HwRamRange r = { get64(d + pos), get64(d + pos + 8), 0 };
+    HwRamRange r = { hw_le64(d + pos), hw_le64(d + pos + 8), 0 };
     const HwRamRange *prev = i ? &g_array_index(s->ranges, HwRamRange, i - 1) : NULL;
     if (r.size == 0 || r.gpa % PAGE || r.size % PAGE || r.gpa + r.size < r.gpa ||
         (prev && r.gpa < prev->gpa + prev->size) || r.size / PAGE > MAX_PAGES)
@@ -398,14 +383,14 @@ parse(const guint8 *d, gsize size, GBytes *whole, const char *path, GError **err
     guint64 n = g_array_index(s->ranges, HwRamRange, i).size / PAGE;
     guint64 *h = g_new(guint64, n);
     for (guint64 p = 0; p < n; p++, t += 8)
-      h[p] = get64(t);
+      h[p] = hw_le64(t);
     g_ptr_array_add(s->hashes, h);
   }
   g_array_set_size(s->owners, (guint)n_owners);
   gboolean sorted = TRUE;
   for (guint64 i = 0; i < n_owners; i++, t += OWNER_BYTES) {
     HwSnapshotOwner *o = &g_array_index(s->owners, HwSnapshotOwner, i);
-    *o = (HwSnapshotOwner){ get64(t), get64(t + 8), (gint32)get32(t + 16) };
+    *o = (HwSnapshotOwner){ hw_le64(t), hw_le64(t + 8), (gint32)hw_le32(t + 16) };
     sorted = sorted && (i == 0 || compare_owner(o - 1, o) <= 0);
   }
   /* Written sorted: only a file from elsewhere needs the sort. */

@@ -15,11 +15,11 @@ hw_btf_check_header(const guint8 *data, gsize avail, gsize *total, GError **erro
                 "BTF header truncated: %" G_GSIZE_FORMAT " bytes, need %u", avail, BTF_HDR_KNOWN);
     return FALSE;
   }
-  guint16 magic = rd16(data);
+  guint16 magic = hw_le16(data);
   guint8 version = data[2];
-  guint32 hdr_len = rd32(data + 4);
-  guint32 type_off = rd32(data + 8), type_len = rd32(data + 12);
-  guint32 str_off = rd32(data + 16), str_len = rd32(data + 20);
+  guint32 hdr_len = hw_le32(data + 4);
+  guint32 type_off = hw_le32(data + 8), type_len = hw_le32(data + 12);
+  guint32 str_off = hw_le32(data + 16), str_len = hw_le32(data + 20);
 
   if (magic == BTF_MAGIC_SWAPPED) {
     g_set_error(error, HW_ERROR, HW_ERROR_UNSUPPORTED, "big-endian BTF is not supported");
@@ -156,18 +156,18 @@ check_record(HwBtf *btf, BtfIndexState *st, guint32 id, const BtfType *t, GError
     note_ref(st, id, t->size_type);
     break;
   case HW_BTF_KIND_ARRAY:
-    note_ref(st, id, rd32(x));
-    note_ref(st, id, rd32(x + 4));
+    note_ref(st, id, hw_le32(x));
+    note_ref(st, id, hw_le32(x + 4));
     break;
   case HW_BTF_KIND_STRUCT:
   case HW_BTF_KIND_UNION: {
     gboolean kflag = info_kind_flag(t->info);
     guint64 size_bits = (guint64) t->size_type * 8;
     for (guint i = 0; i < vlen; i++, x += 12) {
-      if (!check_name(btf, id, rd32(x), "member", i, error))
+      if (!check_name(btf, id, hw_le32(x), "member", i, error))
         return FALSE;
-      note_ref(st, id, rd32(x + 4));
-      guint32 off = rd32(x + 8);
+      note_ref(st, id, hw_le32(x + 4));
+      guint32 off = hw_le32(x + 8);
       guint32 bit_off = kflag ? off & 0xffffffu : off;
       if (bit_off > size_bits) {
         g_set_error(error, HW_ERROR, HW_ERROR_BTF,
@@ -182,21 +182,21 @@ check_record(HwBtf *btf, BtfIndexState *st, guint32 id, const BtfType *t, GError
   case HW_BTF_KIND_ENUM64: {
     guint step = kind == HW_BTF_KIND_ENUM ? 8 : 12;
     for (guint i = 0; i < vlen; i++, x += step)
-      if (!check_name(btf, id, rd32(x), "enumerator", i, error))
+      if (!check_name(btf, id, hw_le32(x), "enumerator", i, error))
         return FALSE;
     break;
   }
   case HW_BTF_KIND_FUNC_PROTO:
     note_ref(st, id, t->size_type);
     for (guint i = 0; i < vlen; i++, x += 8) {
-      if (!check_name(btf, id, rd32(x), "parameter", i, error))
+      if (!check_name(btf, id, hw_le32(x), "parameter", i, error))
         return FALSE;
-      note_ref(st, id, rd32(x + 4));
+      note_ref(st, id, hw_le32(x + 4));
     }
     break;
   case HW_BTF_KIND_DATASEC:
     for (guint i = 0; i < vlen; i++, x += 12)
-      note_ref(st, id, rd32(x));
+      note_ref(st, id, hw_le32(x));
     break;
   default: /* INT, FWD, FLOAT: nothing referred to */
     break;
@@ -223,7 +223,7 @@ index_types(HwBtf *btf, GError **error)
       return FALSE;
     }
     const guint8 *rec = btf->types + pos;
-    BtfType t = { rd32(rec), rd32(rec + 4), rd32(rec + 8), rec + BTF_TYPE_SIZE };
+    BtfType t = { hw_le32(rec), hw_le32(rec + 4), hw_le32(rec + 8), rec + BTF_TYPE_SIZE };
     guint kind = info_kind(t.info);
     guint32 extra;
     if (!kind_extra_size(kind, info_vlen(t.info), &extra)) {
@@ -296,9 +296,9 @@ hw_btf_new(const guint8 *data, gsize size, GError **error)
     return NULL;
   }
 
-  guint32 hdr_len = rd32(btf->data + 4);
-  guint32 type_off = rd32(btf->data + 8), type_len = rd32(btf->data + 12);
-  guint32 str_off = rd32(btf->data + 16), str_len = rd32(btf->data + 20);
+  guint32 hdr_len = hw_le32(btf->data + 4);
+  guint32 type_off = hw_le32(btf->data + 8), type_len = hw_le32(btf->data + 12);
+  guint32 str_off = hw_le32(btf->data + 16), str_len = hw_le32(btf->data + 20);
   btf->types = btf->data + hdr_len + type_off;
   btf->types_len = type_len;
   btf->strs = (const char *) btf->data + hdr_len + str_off;

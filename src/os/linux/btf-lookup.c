@@ -43,9 +43,9 @@ type_get(const HwBtf *btf, guint32 id, BtfType *t)
   if (id == 0 || id > btf->n_types)
     return FALSE;
   const guint8 *rec = btf->types + btf->offsets[id];
-  t->name_off = rd32(rec);
-  t->info = rd32(rec + 4);
-  t->size_type = rd32(rec + 8);
+  t->name_off = hw_le32(rec);
+  t->info = hw_le32(rec + 4);
+  t->size_type = hw_le32(rec + 8);
   t->extra = rec + BTF_TYPE_SIZE;
   return TRUE;
 }
@@ -153,13 +153,13 @@ type_size(const HwBtf *btf, guint32 id, guint64 *size, GError **error)
       break;
     if (!walk_step(&walk, id, error))
       return FALSE;
-    guint32 nelems = rd32(t.extra + 8);
+    guint32 nelems = hw_le32(t.extra + 8);
     if (nelems != 0 && mult > G_MAXUINT64 / nelems) {
       g_set_error(error, HW_ERROR, HW_ERROR_LIMIT, "BTF array type %u: size overflows", id);
       return FALSE;
     }
     mult *= nelems;
-    id = rd32(t.extra);
+    id = hw_le32(t.extra);
   }
 
   switch (info_kind(t.info)) {
@@ -205,9 +205,9 @@ search_struct(const HwBtf *btf, guint32 sid, const char *name, guint depth,
 
   stack[depth] = sid;
   for (guint i = 0; i < vlen; i++, m += 12) {
-    const char *mname = btf->strs + rd32(m);
-    guint32 mtype = rd32(m + 4);
-    guint32 off = rd32(m + 8);
+    const char *mname = btf->strs + hw_le32(m);
+    guint32 mtype = hw_le32(m + 4);
+    guint32 off = hw_le32(m + 8);
     guint32 bit_off = kflag ? off & 0xffffffu : off;
 
     if (mname[0] != '\0') {
@@ -271,15 +271,15 @@ describe_member(const HwBtf *btf, const BtfFound *found, guint64 bit_offset, HwB
   m.kind = hw_btf_type_kind(btf, rid);
   if (type_get(btf, rid, &t)) {
     if (m.kind == HW_BTF_KIND_ARRAY) {
-      m.nelems = rd32(t.extra + 8);
-      if (!resolve_one(btf, rd32(t.extra), &m.elem_type_id, error))
+      m.nelems = hw_le32(t.extra + 8);
+      if (!resolve_one(btf, hw_le32(t.extra), &m.elem_type_id, error))
         return FALSE;
     } else if (m.kind == HW_BTF_KIND_PTR) {
       if (!resolve_one(btf, t.size_type, &m.elem_type_id, error))
         return FALSE;
     } else if (m.kind == HW_BTF_KIND_INT && !found->kind_flag) {
       /* Old-style bitfield: the int's encoding carries the bit offset and width. */
-      guint32 enc = rd32(t.extra);
+      guint32 enc = hw_le32(t.extra);
       guint32 bits = enc & 0xff, int_off = (enc >> 16) & 0xff;
       if (int_off != 0 || (bits != 0 && (guint64) bits != m.size * 8)) {
         bitfield_size = bits;
@@ -408,14 +408,14 @@ hw_btf_enum_value(const HwBtf *btf, const char *name, gint64 *value, GError **er
       guint vlen = info_vlen(t.info);
       const guint8 *e = t.extra;
       for (guint j = 0; j < vlen; j++, e += step) {
-        if (strcmp(btf->strs + rd32(e), name) != 0)
+        if (strcmp(btf->strs + hw_le32(e), name) != 0)
           continue;
         if (is64)
-          *value = (gint64) (((guint64) rd32(e + 8) << 32) | rd32(e + 4));
+          *value = (gint64) (((guint64) hw_le32(e + 8) << 32) | hw_le32(e + 4));
         else if (info_kind_flag(t.info))
-          *value = (gint32) rd32(e + 4);
+          *value = (gint32) hw_le32(e + 4);
         else
-          *value = rd32(e + 4);
+          *value = hw_le32(e + 4);
         return TRUE;
       }
     }

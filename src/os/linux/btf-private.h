@@ -3,6 +3,7 @@
 
 #include <haywire/btf.h>
 #include <haywire/error.h>
+#include "le-bytes.h"
 
 #include <string.h>
 
@@ -36,22 +37,6 @@ typedef struct {
   guint32 size_type;     /* size or referenced type id, by kind */
   const guint8 *extra;   /* the kind's data after the 12 bytes */
 } BtfType;
-
-static inline guint16
-rd16(const guint8 *p)
-{
-  guint16 v;
-  memcpy(&v, p, sizeof v);
-  return GUINT16_FROM_LE(v);
-}
-
-static inline guint32
-rd32(const guint8 *p)
-{
-  guint32 v;
-  memcpy(&v, p, sizeof v);
-  return GUINT32_FROM_LE(v);
-}
 
 static inline guint
 info_kind(guint32 info)
