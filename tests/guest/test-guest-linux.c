@@ -346,9 +346,7 @@ check_diff_picture(const char *dir, const char *a, const char *b, GPtrArray *lin
     where[r] = (HwOverviewRange){ ram[r].gpa, ram[r].size / HW_PAGE_SIZE, NULL };
   guint x, y, side;
   g_assert_true(hw_overview_locate(where, n, changed_gpa, &x, &y, &side));
-  const guint8 *p = px + ((gsize)y * w + x) * 4;
-  g_assert_cmphex((guint32)p[0] << 16 | (guint32)p[1] << 8 | p[2], ==,
-                  hw_diff_colour(HW_PAGE_CHANGED));
+  g_assert_cmphex(hw_test_rgb(px, w, x, y), ==, hw_diff_colour(HW_PAGE_CHANGED));
   /* Below the title, from the first page's row down, pixel for pixel. */
   g_assert_true(hw_overview_locate(where, n, ram[0].gpa, &x, &y, &side));
   g_assert_cmpmem(px + (gsize)y * w * 4, (gsize)(h - y) * w * 4,

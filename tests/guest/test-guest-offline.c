@@ -79,7 +79,7 @@ ask(HwTestGuest *g, const char *opt, const char *file, char **q)
 }
 
 static char *
-read_file(const char *path)
+file_sha256(const char *path)
 {
   g_autofree char *data = NULL;
   gsize len = 0;
@@ -114,7 +114,7 @@ test_recordings(void)
     g_ptr_array_add(live, i + 1 < qs->len ? answer(r) : NULL);
     g_assert_cmpint(r->status, ==, 0);
   }
-  live_read = read_file(out);
+  live_read = file_sha256(out);
   g_autoptr(HwRun) save = hw_test_runv(guest, "snapshot", "save", snap, "--data", NULL);
   g_assert_cmpint(save->status, ==, 0);
   g_assert_nonnull(strstr(save->err, "with their data"));
@@ -131,7 +131,7 @@ test_recordings(void)
       g_autoptr(HwRun) r = ask(NULL, kinds[k], file, qs->pdata[i]);
       if (i + 1 == qs->len) {
         g_assert_cmpint(r->status, ==, 0);
-        g_autofree char *got = read_file(out);
+        g_autofree char *got = file_sha256(out);
         g_assert_cmpstr(got, ==, live_read);
         continue;
       }

@@ -6,24 +6,6 @@
 
 #include <glib/gstdio.h>
 
-static guint32
-pixel(const guint8 *rgba, guint width, guint x, guint y)
-{
-  const guint8 *p = rgba + ((gsize) y * width + x) * 4;
-  return (guint32) p[0] << 16 | (guint32) p[1] << 8 | p[2];
-}
-
-/* Pixels of colour RGB in [X0, X1) x [Y0, Y1), clipped to the canvas. */
-static guint
-count_colour(const HwCanvas *c, guint x0, guint y0, guint x1, guint y1, guint32 rgb)
-{
-  guint n = 0;
-  for (guint y = y0; y < y1 && y < c->height; y++)
-    for (guint x = x0; x < x1 && x < c->width; x++)
-      n += pixel(c->rgba, c->width, x, y) == rgb;
-  return n;
-}
-
 /* Two ranges with a hole between: 10340 pages from 0 (a partial last row), 1536 at 4 GiB. */
 #define NA (20 * 512 + 100)
 #define NB (3 * 512)
@@ -42,8 +24,8 @@ assert_square(const HwCanvas *c, const guint8 *png, guint64 gpa, guint32 rgb)
   g_assert_cmpuint(side, ==, 2);
   for (guint dy = 0; dy < side; dy++)
     for (guint dx = 0; dx < side; dx++) {
-      g_assert_cmphex(pixel(c->rgba, c->width, x + dx, y + dy), ==, rgb);
-      g_assert_cmphex(pixel(png, c->width, x + dx, y + dy), ==, rgb);
+      g_assert_cmphex(hw_test_rgb(c->rgba, c->width, x + dx, y + dy), ==, rgb);
+      g_assert_cmphex(hw_test_rgb(png, c->width, x + dx, y + dy), ==, rgb);
     }
 }
 
@@ -86,7 +68,7 @@ test_diff_draw(void)
 
   /* Four colours, distinct, none the background's. */
   for (guint k = 0; k <= HW_DIFF_UNCHANGED; k++) {
-    g_assert_cmphex(hw_diff_colour(k), !=, pixel(c->rgba, c->width, 0, 0));
+    g_assert_cmphex(hw_diff_colour(k), !=, hw_test_rgb(c->rgba, c->width, 0, 0));
     for (guint j = 0; j < k; j++)
       g_assert_cmphex(hw_diff_colour(j), !=, hw_diff_colour(k));
   }
@@ -106,13 +88,13 @@ test_diff_draw(void)
     for (guint64 p = 0; p < where[r].n_pages; p++) {
       guint x, y, side;
       g_assert_true(hw_overview_locate(where, 2, where[r].gpa + p * 4096, &x, &y, &side));
-      lit += pixel(c->rgba, c->width, x, y) != hw_diff_colour(HW_DIFF_UNCHANGED);
+      lit += hw_test_rgb(c->rgba, c->width, x, y) != hw_diff_colour(HW_DIFF_UNCHANGED);
       last_y = MAX(last_y, y + side);
     }
   g_assert_cmpuint(lit, ==, G_N_ELEMENTS(pages));
   /* The legend below the pages: a swatch of each colour. */
   for (guint k = 0; k <= HW_DIFF_UNCHANGED; k++)
-    g_assert_cmpuint(count_colour(c, 0, last_y, c->width, c->height, hw_diff_colour(k)), >=,
+    g_assert_cmpuint(hw_test_count_colour(c, 0, last_y, c->width, c->height, hw_diff_colour(k)), >=,
                      16 * 16);
 
   g_unlink(path);
@@ -129,11 +111,11 @@ test_diff_empty(void)
   guint x, y, side, lit = 0;
   for (guint64 p = 0; p < NA; p++) {
     g_assert_true(hw_overview_locate(where, 1, p * 4096, &x, &y, &side));
-    lit += pixel(c->rgba, c->width, x, y) != hw_diff_colour(HW_DIFF_UNCHANGED);
+    lit += hw_test_rgb(c->rgba, c->width, x, y) != hw_diff_colour(HW_DIFF_UNCHANGED);
   }
   g_assert_cmpuint(lit, ==, 0);
   /* The legend lists every entry, zero or not: the changed colour is its swatch alone. */
-  g_assert_cmpuint(count_colour(c, 0, y + side, c->width, c->height,
+  g_assert_cmpuint(hw_test_count_colour(c, 0, y + side, c->width, c->height,
                                 hw_diff_colour(HW_PAGE_CHANGED)), ==, 16 * 16);
 }
 

@@ -11,24 +11,6 @@
 
 /* ---- helpers ----------------------------------------------------------------------------- */
 
-static guint32
-pixel(const HwCanvas *c, guint x, guint y)
-{
-  const guint8 *p = c->rgba + ((gsize) y * c->width + x) * 4;
-  return (guint32) p[0] << 16 | (guint32) p[1] << 8 | p[2];
-}
-
-/* Pixels of colour RGB in [X0, X1) x [Y0, Y1), clipped to the canvas. */
-static guint
-count_colour(const HwCanvas *c, guint x0, guint y0, guint x1, guint y1, guint32 rgb)
-{
-  guint n = 0;
-  for (guint y = y0; y < y1 && y < c->height; y++)
-    for (guint x = x0; x < x1 && x < c->width; x++)
-      n += pixel(c, x, y) == rgb;
-  return n;
-}
-
 /* Pixels that are not opaque black in [X0, X1) x [Y0, Y1). */
 static guint
 count_ink(const HwCanvas *c, guint x0, guint y0, guint x1, guint y1)
@@ -36,7 +18,7 @@ count_ink(const HwCanvas *c, guint x0, guint y0, guint x1, guint y1)
   guint n = 0;
   for (guint y = y0; y < y1 && y < c->height; y++)
     for (guint x = x0; x < x1 && x < c->width; x++)
-      n += pixel(c, x, y) != 0 || c->rgba[((gsize) y * c->width + x) * 4 + 3] != 255;
+      n += hw_test_rgb(c->rgba, c->width, x, y) != 0 || c->rgba[((gsize) y * c->width + x) * 4 + 3] != 255;
   return n;
 }
 
@@ -86,9 +68,9 @@ test_canvas_fill_clip(void)
 {
   g_autoptr(HwCanvas) c = hw_canvas_new(20, 10);
   hw_canvas_fill_rect(c, -5, -5, 10, 10, 0xff0000);      /* top-left corner: 5x5 inside */
-  g_assert_cmpuint(count_colour(c, 0, 0, 20, 10, 0xff0000), ==, 25);
+  g_assert_cmpuint(hw_test_count_colour(c, 0, 0, 20, 10, 0xff0000), ==, 25);
   hw_canvas_fill_rect(c, 17, 8, 100, 100, 0x00ff00);     /* bottom-right: 3x2 inside */
-  g_assert_cmpuint(count_colour(c, 0, 0, 20, 10, 0x00ff00), ==, 6);
+  g_assert_cmpuint(hw_test_count_colour(c, 0, 0, 20, 10, 0x00ff00), ==, 6);
   /* Entirely outside, empty, negative or absurd: nothing drawn, nothing broken. */
   hw_canvas_fill_rect(c, 20, 0, 5, 5, 0x0000ff);
   hw_canvas_fill_rect(c, 0, 10, 5, 5, 0x0000ff);
@@ -96,9 +78,9 @@ test_canvas_fill_clip(void)
   hw_canvas_fill_rect(c, 3, 3, 0, 5, 0x0000ff);
   hw_canvas_fill_rect(c, 3, 3, -4, -4, 0x0000ff);
   hw_canvas_fill_rect(c, G_MININT64, G_MININT64, 10, 10, 0x0000ff);
-  g_assert_cmpuint(count_colour(c, 0, 0, 20, 10, 0x0000ff), ==, 0);
+  g_assert_cmpuint(hw_test_count_colour(c, 0, 0, 20, 10, 0x0000ff), ==, 0);
   hw_canvas_fill_rect(c, G_MININT64 / 2, 4, G_MAXINT64, 1, 0x0000ff);   /* a full row */
-  g_assert_cmpuint(count_colour(c, 0, 0, 20, 10, 0x0000ff), ==, 20);
+  g_assert_cmpuint(hw_test_count_colour(c, 0, 0, 20, 10, 0x0000ff), ==, 20);
 }
 
 static void
@@ -112,7 +94,7 @@ test_canvas_text(void)
   g_assert_cmpint(hw_canvas_text_width(NULL, 3), ==, 0);
   /* Ink inside the text's box [10, 68) x [10, 28) (7 rows, and 2 more for the tail of
    * the g), none outside it; the g's tail is below the other letters' baseline. */
-  g_assert_cmpuint(count_colour(c, 10, 10, 68, 28, 0xffffff), >, 50);
+  g_assert_cmpuint(hw_test_count_colour(c, 10, 10, 68, 28, 0xffffff), >, 50);
   g_assert_cmpuint(count_ink(c, 0, 0, 100, 30), ==, count_ink(c, 10, 10, 68, 28));
   g_assert_cmpuint(count_ink(c, 10, 24, 22, 28), ==, 0);   /* under the A */
   g_assert_cmpuint(count_ink(c, 22, 24, 34, 28), >, 0);    /* under the g: its tail */
@@ -131,7 +113,7 @@ test_canvas_text_clip(void)
 {
   g_autoptr(HwCanvas) c = hw_canvas_new(100, 30);
   hw_canvas_draw_text(c, 0, 0, "big", 0xff00ff, 1000);   /* one pixel covers it all */
-  g_assert_cmpuint(count_colour(c, 0, 0, 100, 30, 0xff00ff), ==, 100 * 30);
+  g_assert_cmpuint(hw_test_count_colour(c, 0, 0, 100, 30, 0xff00ff), ==, 100 * 30);
   hw_canvas_fill_rect(c, 0, 0, 100, 30, 0);
   /* Clipped at every edge, unknown characters as boxes: no crash, still drawn. */
   hw_canvas_draw_text(c, -7, -3, "\x01\xff~ edge", 0x00ff00, 3);
@@ -139,9 +121,9 @@ test_canvas_text_clip(void)
   hw_canvas_draw_text(c, -1000, 5, "far left", 0xff0000, 1);
   hw_canvas_draw_text(c, 5, G_MAXINT64 / 2, "far down", 0xff0000, 1);
   hw_canvas_draw_text(c, 0, 0, NULL, 0xff00ff, 1);
-  g_assert_cmpuint(count_colour(c, 0, 0, 100, 30, 0x00ff00), >, 0);
-  g_assert_cmpuint(count_colour(c, 95, 27, 100, 30, 0x0000ff), >, 0);
-  g_assert_cmpuint(count_colour(c, 0, 0, 100, 30, 0xff0000), ==, 0);
+  g_assert_cmpuint(hw_test_count_colour(c, 0, 0, 100, 30, 0x00ff00), >, 0);
+  g_assert_cmpuint(hw_test_count_colour(c, 95, 27, 100, 30, 0x0000ff), >, 0);
+  g_assert_cmpuint(hw_test_count_colour(c, 0, 0, 100, 30, 0xff0000), ==, 0);
 }
 
 /* Every printable character has its own glyph; everything else is the box. */
@@ -307,17 +289,17 @@ test_overview_draw(void)
     for (guint64 p = 0; p < ranges[r].n_pages; p++) {
       g_assert_true(hw_overview_locate(ranges, 2, ranges[r].gpa + p * 4096, &x, &y, &side));
       guint32 want = hw_overview_class_colour(ranges[r].classes[p]);
-      g_assert_cmpuint(count_colour(c, x, y, x + 2, y + 2, want), ==, 4);
+      g_assert_cmpuint(hw_test_count_colour(c, x, y, x + 2, y + 2, want), ==, 4);
       last_y = MAX(last_y, y + 2);
     }
   g_assert_cmphex(hw_overview_class_colour(200), ==, hw_overview_class_colour(HW_PAGE_DATA));
   /* Past the last page of A's partial row: background, not a page. */
   g_assert_true(hw_overview_locate(ranges, 2, (na - 1) * 4096, &x, &y, &side));
-  g_assert_cmpuint(count_colour(c, x + 2, y, x + 4, y + 2, hw_overview_class_colour(0)), ==, 0);
+  g_assert_cmpuint(hw_test_count_colour(c, x + 2, y, x + 4, y + 2, hw_overview_class_colour(0)), ==, 0);
 
   /* The legend below the pages shows every class's colour, distinct from one another. */
   for (guint k = 0; k < HW_PAGE_N_CLASSES; k++) {
-    g_assert_cmpuint(count_colour(c, 0, last_y, c->width, c->height,
+    g_assert_cmpuint(hw_test_count_colour(c, 0, last_y, c->width, c->height,
                                   hw_overview_class_colour(k)), >=, 16 * 16);
     for (guint j = 0; j < k; j++)
       g_assert_cmphex(hw_overview_class_colour(j), !=, hw_overview_class_colour(k));
@@ -325,7 +307,7 @@ test_overview_draw(void)
   g_assert_cmpstr(hw_overview_class_name(HW_PAGE_ENTROPY), ==, "high entropy");
   g_assert_cmpstr(hw_overview_class_name(HW_PAGE_N_CLASSES), ==, "?");
   /* The title is drawn at the top, above the first range. */
-  g_assert_cmpuint(count_colour(c, 0, 0, c->width, y0 - 20, 0xe6edf3), >, 100);
+  g_assert_cmpuint(hw_test_count_colour(c, 0, 0, c->width, y0 - 20, 0xe6edf3), >, 100);
 }
 
 static void
@@ -371,7 +353,7 @@ test_overview_large(void)
   guint x, y, side;
   g_assert_true(hw_overview_locate(&range, 1, (n - 1) * 4096, &x, &y, &side));
   g_assert_cmpuint(side, ==, 1);
-  g_assert_cmphex(pixel(c, x, y), ==, hw_overview_class_colour(HW_PAGE_IMAGE));
+  g_assert_cmphex(hw_test_rgb(c->rgba, c->width, x, y), ==, hw_overview_class_colour(HW_PAGE_IMAGE));
 }
 
 /* Runs of classes resembling a booted Linux guest, from a fixed seed. */
