@@ -54,6 +54,18 @@ char *hw_guest_query_status(HwGuest *guest, gboolean *running, GError **error);
  * failure a guest this call may have stopped is continued (over a new QMP connection
  * if the link broke). */
 gboolean hw_guest_pause(HwGuest *guest, gboolean *was_running, GError **error);
+/* Guard against signals from now on (idempotent; the program calls it once): SIGINT,
+ * SIGTERM and SIGHUP resume every guest that hw_guest_pause stopped and that was not
+ * resumed yet, then take their default action (the process ends by the signal). */
+void hw_guest_guard_signals(void);
+/* The guest paused by hw_guest_pause stays paused on purpose (`haywire pause`): no
+ * signal resumes it. */
+void hw_guest_keep_paused(HwGuest *guest);
+/* For a long-running loop (watch, serve): a pipe's read end (owned by the library, kept
+ * open) that a guarded signal makes readable, one byte with the signal number, when it
+ * finds no guest held paused: the process then lives on and the loop ends cleanly. A
+ * signal while a guest is held still resumes it and ends the process. */
+int hw_guest_get_signal_fd(void);
 /* Continue the guest and confirm it is running; if the QMP link broke or went silent,
  * once more over a new connection. HW_ERROR_GONE when QEMU exited. */
 gboolean hw_guest_resume(HwGuest *guest, GError **error);

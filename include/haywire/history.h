@@ -16,6 +16,7 @@ typedef struct {
   gint64 microseconds;
   guint64 epoch;         /* the epoch from this event on */
   gboolean running;      /* whether the guest runs from this event on, as events tell */
+  JsonObject *data;      /* QEMU's "data" member (a reference), or NULL */
 } HwRunEvent;
 
 typedef struct _HwHistory HwHistory;
@@ -36,6 +37,9 @@ gboolean hw_history_is_running(const HwHistory *h);
 const HwRunEvent *hw_history_get_events(const HwHistory *h, guint *n);
 /* The newest event named NAME recorded at index FROM or later, or NULL (borrowed). */
 const HwRunEvent *hw_history_find_last(const HwHistory *h, const char *name, guint from);
+/* The event recorded INDEX-th (counting dropped ones from 0), or NULL when it was
+ * dropped or is not recorded yet (borrowed). */
+const HwRunEvent *hw_history_get_event(const HwHistory *h, guint index);
 /* Events recorded so far, counting dropped ones: an index for hw_history_find_last. */
 guint hw_history_get_count(const HwHistory *h);
 /* Whether memory may differ from what it was in EPOCH: the epoch moved, or the guest

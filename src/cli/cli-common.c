@@ -2,10 +2,8 @@
 #include "cli/cli.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <string.h>
-#include <unistd.h>
 
 static HwCli *context;
 
@@ -125,28 +123,6 @@ bad:
 
 /* ---- the pause guard -------------------------------------------------------------- */
 
-/* Set while we hold the guest paused: the socket to send "cont" on from a signal. */
-static volatile sig_atomic_t paused_fd = -1;
-
-static void
-on_fatal_signal(int sig)
-{
-  static const char cont[] = "{\"execute\": \"cont\"}\n";
-  int fd = paused_fd;
-  if (fd >= 0) {
-    ssize_t r = write(fd, cont, sizeof cont - 1);
-    (void)r;
-    /* Give QEMU a moment to read it before the socket closes. */
-    char buf[256];
-    struct timespec ts = { 0, 50 * 1000 * 1000 };
-    nanosleep(&ts, NULL);
-    r = read(fd, buf, sizeof buf);
-    (void)r;
-  }
-  signal(sig, SIG_DFL);
-  raise(sig);
-}
-
 HwGuest *
 hw_cli_open_recording(HwCli *cli, GError **error)
 {
@@ -165,32 +141,9 @@ hw_cli_pause(HwCli *cli, GError **error)
     cli->epoch = hw_guest_get_epoch(cli->guest);
     return TRUE;
   }
-  static gboolean installed;
-  if (!installed) {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_fatal_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    installed = TRUE;
-  }
-  /* Arm before "stop" so a signal during the stop still resumes, but only for a guest
-   * that runs: a signal must never resume a guest someone else had paused. */
-  gboolean running = FALSE;
-  g_autofree char *status = hw_guest_query_status(cli->guest, &running, error);
-  if (status == NULL)
+  if (!hw_guest_pause(cli->guest, &was_running, error))
     return FALSE;
-  if (running)
-    paused_fd = hw_qmp_get_fd(cli->qmp);
-  if (!hw_guest_pause(cli->guest, &was_running, error)) {
-    paused_fd = -1;
-    return FALSE;
-  }
   cli->we_paused = was_running;
-  if (!was_running)
-    paused_fd = -1;  /* already paused: leave it so */
   cli->run_state = was_running ? "paused-by-haywire" : "already-paused";
   cli->epoch = hw_guest_get_epoch(cli->guest);
   return TRUE;
@@ -203,7 +156,6 @@ hw_cli_release(HwCli *cli, GError **error)
     return TRUE;
   gboolean ok = hw_guest_resume(cli->guest, error);
   cli->we_paused = FALSE;
-  paused_fd = -1;
   return ok;
 }
 

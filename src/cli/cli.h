@@ -59,6 +59,13 @@ int hw_cmd_scan(HwCli *cli, int argc, char **argv);
 int hw_cmd_snapshot(HwCli *cli, int argc, char **argv);
 int hw_cmd_translate(HwCli *cli, int argc, char **argv);
 int hw_cmd_wait(HwCli *cli, int argc, char **argv);
+int hw_cmd_watch(HwCli *cli, int argc, char **argv);
+
+/* The command named NAME from the program's table, or NULL (static). */
+const HwCmd *hw_cli_find_command(const char *name);
+/* Run CMD with its ARGV (ARGV[0] the command's name): attach as its flags say, then call
+ * it; the exit code. */
+int hw_cli_run_command(HwCli *cli, const HwCmd *cmd, int argc, char **argv);
 
 /* Connect to QEMU and model the guest if not yet done, and with MEM map its RAM: -1 when
  * done, else the exit code (the message printed). */

@@ -15,6 +15,7 @@ hw_cmd_pause(HwCli *cli, int argc, char **argv)
     return hw_cli_usage("pause", "unexpected argument '%s'", argv[1]);
   if (!hw_guest_pause(cli->guest, &was_running, &error))
     return hw_cli_fail(error);
+  hw_guest_keep_paused(cli->guest);
   if (cli->json) {
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);

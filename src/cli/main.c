@@ -39,12 +39,42 @@ static const HwCmd commands[] = {
     "VA [--cpu N | --root PA | --pid PID]", "walk the guest's page tables for a virtual address", "the translation" },
   { "wait", hw_cmd_wait, HW_CMD_LIVE_ONLY, "[--timeout S] [--status STATE] [--serial FILE --for REGEX]",
     "wait until QEMU answers (and is in STATE, and its serial log says REGEX)", "the wait" },
+  { "watch", hw_cmd_watch, HW_CMD_NEEDS_GUEST | HW_CMD_LIVE_ONLY,
+    "[--json] [--on-stop 'COMMAND'] [--on-event NAME:'COMMAND']...",
+    "follow QEMU's events; at each, run haywire commands in-process", "the watch" },
 };
 
 static int
 compare_cmd(const void *key, const void *elem)
 {
   return strcmp(key, ((const HwCmd *)elem)->name);
+}
+
+const HwCmd *
+hw_cli_find_command(const char *name)
+{
+  return bsearch(name, commands, G_N_ELEMENTS(commands), sizeof commands[0], compare_cmd);
+}
+
+int
+hw_cli_run_command(HwCli *cli, const HwCmd *cmd, int argc, char **argv)
+{
+  cli->doing = cmd->doing;
+  /* --help must work without a guest: let the command parse its options first. */
+  for (int k = 1; k < argc; k++)
+    if (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0)
+      return cmd->fn(cli, argc, argv);
+  if ((cmd->flags & HW_CMD_LIVE_ONLY) && (cli->snapshot_path || cli->dump_path)) {
+    fprintf(stderr, "haywire: %s needs a running QEMU: --snapshot and --dump read a "
+            "recording\n", cmd->name);
+    return HW_EXIT_USAGE;
+  }
+  if (cmd->flags & HW_CMD_NEEDS_GUEST) {
+    int rc = hw_cli_attach(cli, (cmd->flags & HW_CMD_NEEDS_MEM) != 0);
+    if (rc >= 0)
+      return rc;
+  }
+  return cmd->fn(cli, argc, argv);
 }
 
 static void
@@ -185,33 +215,13 @@ run(HwCli *cli, int argc, char **argv)
     fprintf(stderr, "haywire: bad --qemu-pid %s\n", qemu_pid);
     return HW_EXIT_USAGE;
   }
-  const HwCmd *cmd = bsearch(argv[i], commands, G_N_ELEMENTS(commands), sizeof commands[0],
-                             compare_cmd);
+  const HwCmd *cmd = hw_cli_find_command(argv[i]);
   if (cmd == NULL) {
     fprintf(stderr, "haywire: unknown command '%s' (see 'haywire --help')\n", argv[i]);
     return HW_EXIT_USAGE;
   }
-  cli->doing = cmd->doing;
-  int sub_argc = argc - i;
-  char **sub_argv = argv + i;
-
-  /* --help must work without a guest: let the command parse its options first. */
-  for (int k = 1; k < sub_argc; k++)
-    if (strcmp(sub_argv[k], "--help") == 0 || strcmp(sub_argv[k], "-h") == 0)
-      return cmd->fn(cli, sub_argc, sub_argv);
-
   cli->qemu_pid = (int)pid;
-  if ((cmd->flags & HW_CMD_LIVE_ONLY) && (cli->snapshot_path || cli->dump_path)) {
-    fprintf(stderr, "haywire: %s needs a running QEMU: --snapshot and --dump read a "
-            "recording\n", cmd->name);
-    return HW_EXIT_USAGE;
-  }
-  if (cmd->flags & HW_CMD_NEEDS_GUEST) {
-    rc = hw_cli_attach(cli, (cmd->flags & HW_CMD_NEEDS_MEM) != 0);
-    if (rc >= 0)
-      return rc;
-  }
-  return cmd->fn(cli, sub_argc, sub_argv);
+  return hw_cli_run_command(cli, cmd, argc - i, argv + i);
 }
 
 int
@@ -256,6 +266,7 @@ main(int argc, char **argv)
 
   setlocale(LC_ALL, "");
   signal(SIGPIPE, SIG_IGN);
+  hw_guest_guard_signals();   /* a guest we paused is resumed on SIGINT, SIGTERM, SIGHUP */
   cli.gdb_addr = g_strdup(g_getenv("HAYWIRE_GDB"));
   hw_cli_set_context(&cli);
   int rc = run(&cli, argc, argv);

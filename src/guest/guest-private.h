@@ -41,5 +41,11 @@ extern const HwGuestArch hw_guest_arch_x86_64;
 const HwGuestArch *hw_guest_arch_ops(HwArch arch);
 extern const HwGuestArch hw_guest_arch_aarch64;
 
+/* The signal guard (signal-guard.c): OWNER holds its guest paused; a signal sends "cont"
+ * on FD. Holding again replaces the fd (a new QMP connection). */
+void hw_signal_guard_hold(const void *owner, int fd);
+/* OWNER no longer holds a guest paused. */
+void hw_signal_guard_release(const void *owner);
+
 /* Forget cached registers (the guest may run). */
 void hw_guest_forget_regs(HwGuest *guest);

@@ -11,6 +11,7 @@ hw_guest_free(HwGuest *guest)
 {
   if (guest == NULL)
     return;
+  hw_signal_guard_release(guest);
   hw_guest_forget_regs(guest);
   g_free(guest->regs_cache);
   for (guint i = 0; guest->offline_regs && i < guest->vcpus; i++)
@@ -263,6 +264,8 @@ hw_guest_pause(HwGuest *guest, gboolean *was_running, GError **error)
     return TRUE;
   }
   hw_guest_forget_regs(guest);
+  /* Held before "stop": a signal during the stop still resumes it. */
+  hw_signal_guard_hold(guest, hw_qmp_get_fd(guest->qmp));
   GError *local = NULL;
   g_autoptr(JsonNode) r = hw_qmp_execute(guest->qmp, "stop", NULL, &local);
   if (r != NULL && expect_running(guest, FALSE, &local)) {
@@ -275,6 +278,7 @@ hw_guest_pause(HwGuest *guest, gboolean *was_running, GError **error)
     if (c != NULL)
       json_node_unref(c);
   }
+  hw_signal_guard_release(guest);
   g_propagate_error(error, local);
   return FALSE;
 }
@@ -287,17 +291,23 @@ hw_guest_resume(HwGuest *guest, GError **error)
   hw_guest_forget_regs(guest);
   GError *local = NULL;
   g_autoptr(JsonNode) r = hw_qmp_execute(guest->qmp, "cont", NULL, &local);
-  if (r != NULL && expect_running(guest, TRUE, &local))
+  if (r != NULL && expect_running(guest, TRUE, &local)) {
+    hw_signal_guard_release(guest);
     return TRUE;
+  }
   /* The link broke with the guest paused by us: a new link can still resume it. */
   if (link_failed(local) && relink(guest, &local)) {
+    hw_signal_guard_hold(guest, hw_qmp_get_fd(guest->qmp));
     g_autoptr(JsonNode) again = hw_qmp_execute(guest->qmp, "cont", NULL, NULL);
     if (again != NULL && expect_running(guest, TRUE, NULL)) {
       g_debug("resumed over a new QMP connection after: %s", local->message);
       g_clear_error(&local);
+      hw_signal_guard_release(guest);
       return TRUE;
     }
   }
+  if (g_error_matches(local, HW_ERROR, HW_ERROR_GONE))
+    hw_signal_guard_release(guest);   /* nobody left to resume */
   g_propagate_error(error, local);
   return FALSE;
 }

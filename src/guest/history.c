@@ -29,6 +29,14 @@ static const char *const harmless[] = {
   "QUORUM_REPORT_BAD", "BALLOON_CHANGE", "ACPI_DEVICE_OST", "GUEST_PVSHUTDOWN", NULL
 };
 
+static void
+clear_event(HwRunEvent *r)
+{
+  g_free(r->name);
+  if (r->data)
+    json_object_unref(r->data);
+}
+
 static gboolean
 in_list(const char *const *list, const char *name)
 {
@@ -54,7 +62,7 @@ hw_history_free(HwHistory *h)
   if (h == NULL)
     return;
   for (guint i = 0; i < h->events->len; i++)
-    g_free(g_array_index(h->events, HwRunEvent, i).name);
+    clear_event(&g_array_index(h->events, HwRunEvent, i));
   g_array_unref(h->events);
   g_free(h);
 }
@@ -75,11 +83,12 @@ hw_history_record(HwHistory *h, const HwQmpEvent *e)
     /* Drop the oldest eighth at once: one move per 8192 events, not one per event. */
     guint k = MAX_EVENTS / 8;
     for (guint i = 0; i < k; i++)
-      g_free(g_array_index(h->events, HwRunEvent, i).name);
+      clear_event(&g_array_index(h->events, HwRunEvent, i));
     g_array_remove_range(h->events, 0, k);
     h->dropped += k;
   }
-  HwRunEvent r = { g_strdup(name), e->seconds, e->microseconds, h->epoch, h->running };
+  HwRunEvent r = { g_strdup(name), e->seconds, e->microseconds, h->epoch, h->running,
+                   e->data ? json_object_ref(e->data) : NULL };
   g_array_append_val(h->events, r);
 }
 
@@ -108,6 +117,14 @@ hw_history_get_events(const HwHistory *h, guint *n)
 {
   *n = h->events->len;
   return (const HwRunEvent *)(const void *)h->events->data;
+}
+
+const HwRunEvent *
+hw_history_get_event(const HwHistory *h, guint index)
+{
+  if (index < h->dropped || index - h->dropped >= h->events->len)
+    return NULL;
+  return &g_array_index(h->events, HwRunEvent, index - h->dropped);
 }
 
 guint
