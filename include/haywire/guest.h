@@ -39,11 +39,34 @@ const char *hw_guest_get_arch_name(HwGuest *guest);
 /* Number of vCPUs. */
 guint hw_guest_get_vcpu_count(HwGuest *guest);
 
-/* Find the RAM backend, check share=on, map it (MEM_PATH overrides QEMU's path). */
+/* One RAM backend of a live guest (a NUMA node, a pc-dimm, the machine's RAM) and how
+ * haywire reaches it. */
+typedef struct {
+  char *id;                 /* QEMU's backend id ("ram0", "pc.ram") */
+  char *type;               /* its QOM type ("memory-backend-file", "memory-backend-memfd",
+                             * "memory-backend-ram") */
+  guint64 size;
+  gboolean share;           /* share=on */
+  HwRamSourceKind access;   /* FILE: mapped read-only, zero-copy; PROCESS: copied out of
+                             * QEMU's process as it is read */
+  char *path;               /* what is read: the file, /proc/PID/fd/N, /proc/PID/mem */
+} HwRamBackend;
+
+/* Map every RAM backend the guest's address space uses: a shared memory file by its
+ * path, a shared memfd or file through QEMU's fd, anything else copied out of QEMU's
+ * process (which needs QEMU's pid: the QMP socket's peer, or hw_guest_set_qemu_pid).
+ * MEM_PATH, for a guest with one backend, names its file instead of QEMU's path. */
 gboolean hw_guest_map_memory(HwGuest *guest, const char *mem_path, GError **error);
+/* With COPY, the next hw_guest_map_memory reads every backend through QEMU's process,
+ * also those a shared file would map (to compare the two ways, or to hold still what
+ * one pause saw); slower. */
+void hw_guest_set_copy_ram(HwGuest *guest, gboolean copy);
+/* The RAM backends mapped, the machine's own first (borrowed; NULL before mapping). */
+const GPtrArray *hw_guest_get_ram_backends(HwGuest *guest);
 /* The mapped RAM, or NULL before hw_guest_map_memory. */
 HwPhysMem *hw_guest_get_physmem(HwGuest *guest);
-/* The memory file's path, or NULL before mapping. */
+/* What the machine's RAM backend is read through (its file, /proc/PID/fd/N,
+ * /proc/PID/mem), or NULL before mapping. */
 const char *hw_guest_get_mem_path(HwGuest *guest);
 /* The RAM backend's id ("ram0", "pc.ram"), or NULL before mapping. */
 const char *hw_guest_get_backend_id(HwGuest *guest);

@@ -20,6 +20,13 @@ hw_cli_explain(const GError *error)
   if (error == NULL)
     return g_strdup("unknown error");
   /* The memory file shrinking is the first cause even when QEMU then dies of it. */
+  /* RAM copied out of QEMU's process: QEMU exited, or the copy failed for its reason. */
+  if (g_error_matches(error, HW_ERROR, HW_ERROR_GONE) && strstr(error->message, "/proc/")) {
+    if (context && context->guest && hw_guest_qemu_exited(context->guest))
+      return g_strdup_printf("QEMU exited during %s", doing);
+    return g_strdup_printf("guest memory could not be read during %s: %s", doing,
+                           error->message);
+  }
   if (g_error_matches(error, HW_ERROR, HW_ERROR_GONE) && !g_str_has_prefix(error->message, "QEMU"))
     return g_strdup_printf("guest memory vanished during %s: the memory file shrank under "
                            "haywire (truncated or replaced?)", doing);

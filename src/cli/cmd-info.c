@@ -1,4 +1,5 @@
-/* haywire info: run state, arch, vCPUs, memory file and RAM map. */
+/* haywire info: run state, arch, vCPUs, RAM backends and how each is read, RAM map.
+ * Without access to RAM it still shows the rest and says what access is missing. */
 #include "cli/cli.h"
 
 static void
@@ -27,9 +28,20 @@ hw_cmd_info(HwCli *cli, int argc, char **argv)
   g_autofree char *status = hw_guest_query_status(cli->guest, &running, &error);
   if (status == NULL)
     return hw_cli_fail(error);
+  /* RAM is optional here: everything else shows without it. */
+  g_autoptr(GError) ram_error = NULL;
+  if (hw_guest_get_physmem(cli->guest) == NULL) {
+    if (cli->mem_path == NULL && g_getenv("HAYWIRE_MEM") && *g_getenv("HAYWIRE_MEM"))
+      cli->mem_path = g_strdup(g_getenv("HAYWIRE_MEM"));
+    if (!hw_guest_map_memory(cli->guest, cli->mem_path, &ram_error) &&
+        hw_guest_qemu_exited(cli->guest))
+      return hw_cli_fail(ram_error);
+  }
   HwPhysMem *mem = hw_guest_get_physmem(cli->guest);
-  guint n;
-  const HwRamRange *r = hw_physmem_get_ranges(mem, &n);
+  guint n = 0;
+  const HwRamRange *r = mem ? hw_physmem_get_ranges(mem, &n) : NULL;
+  const GPtrArray *backends = hw_guest_get_ram_backends(cli->guest);
+  g_autofree char *ram_why = ram_error ? hw_cli_explain(ram_error) : NULL;
 
   if (cli->json) {
     g_autoptr(JsonBuilder) b = json_builder_new();
@@ -46,14 +58,37 @@ hw_cmd_info(HwCli *cli, int argc, char **argv)
     add_string_or_null(b, "source", hw_guest_get_origin(cli->guest));
     add_string_or_null(b, "mem_path", hw_guest_get_mem_path(cli->guest));
     add_string_or_null(b, "mem_backend", hw_guest_get_backend_id(cli->guest));
-    hw_cli_json_hex(b, "ram_size", hw_physmem_get_ram_size(mem));
+    add_string_or_null(b, "ram_error", ram_why);
+    json_builder_set_member_name(b, "copies");
+    json_builder_add_boolean_value(b, mem && hw_physmem_copies(mem));
+    json_builder_set_member_name(b, "backends");
+    json_builder_begin_array(b);
+    for (guint i = 0; backends && i < backends->len; i++) {
+      const HwRamBackend *be = backends->pdata[i];
+      json_builder_begin_object(b);
+      add_string_or_null(b, "id", be->id);
+      add_string_or_null(b, "type", be->type);
+      hw_cli_json_hex(b, "size", be->size);
+      json_builder_set_member_name(b, "share");
+      json_builder_add_boolean_value(b, be->share);
+      add_string_or_null(b, "access", be->access == HW_RAM_SOURCE_FILE ? "mmap" : "copy");
+      add_string_or_null(b, "path", be->path);
+      json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    if (mem)
+      hw_cli_json_hex(b, "ram_size", hw_physmem_get_ram_size(mem));
     json_builder_set_member_name(b, "ram");
     json_builder_begin_array(b);
     for (guint i = 0; i < n; i++) {
+      HwRamSourceKind kind;
+      const char *name = NULL;
       json_builder_begin_object(b);
       hw_cli_json_hex(b, "gpa", r[i].gpa);
       hw_cli_json_hex(b, "size", r[i].size);
       hw_cli_json_hex(b, "file_offset", r[i].file_offset);
+      if (hw_physmem_get_source(mem, r[i].gpa, &kind, &name))
+        add_string_or_null(b, "source", name);
       json_builder_end_object(b);
     }
     json_builder_end_array(b);
@@ -68,15 +103,36 @@ hw_cmd_info(HwCli *cli, int argc, char **argv)
     printf("source:      %s (no QEMU)\n", hw_guest_get_origin(cli->guest));
   } else {
     printf("qemu:        %s\n", hw_qmp_get_version(cli->qmp));
-    printf("memory file: %s (backend %s)\n", hw_guest_get_mem_path(cli->guest),
-           hw_guest_get_backend_id(cli->guest));
+    for (guint i = 0; backends && i < backends->len; i++) {
+      const HwRamBackend *be = backends->pdata[i];
+      printf("%-12s %s (%s, %" G_GUINT64_FORMAT " MiB%s): %s %s\n", i == 0 ? "memory:" : "",
+             be->id, be->type, be->size >> 20, be->share ? ", share=on" : "",
+             be->access == HW_RAM_SOURCE_FILE ? "mapped from" : "copied as read from",
+             be->path);
+    }
+    if (mem && hw_physmem_copies(mem))
+      printf("access:      copies (RAM read out of QEMU's process while paused; "
+             "slower than a shared memory file)\n");
+    else if (mem)
+      printf("access:      zero-copy (mapped read-only)\n");
+    if (ram_why)
+      printf("memory:      not readable: %s\n", ram_why);
   }
+  if (mem == NULL)
+    return HW_EXIT_OK;
   printf("ram:         %" G_GUINT64_FORMAT " MiB in %u ranges\n",
          hw_physmem_get_ram_size(mem) >> 20, n);
-  printf("  %-18s %-18s %-18s %s\n", "gpa", "end", "file offset", "size");
-  for (guint i = 0; i < n; i++)
+  printf("  %-18s %-18s %-18s %-10s %s\n", "gpa", "end", "offset", "size", "source");
+  for (guint i = 0; i < n; i++) {
+    HwRamSourceKind kind;
+    const char *name = "";
+    hw_physmem_get_source(mem, r[i].gpa, &kind, &name);
+    g_autofree char *size = r[i].size % (1u << 20) == 0
+        ? g_strdup_printf("%" G_GUINT64_FORMAT " MiB", r[i].size >> 20)
+        : g_strdup_printf("%" G_GUINT64_FORMAT " KiB", r[i].size >> 10);
     printf("  0x%016" G_GINT64_MODIFIER "x 0x%016" G_GINT64_MODIFIER "x 0x%016"
-           G_GINT64_MODIFIER "x %" G_GUINT64_FORMAT " KiB\n",
-           r[i].gpa, r[i].gpa + r[i].size - 1, r[i].file_offset, r[i].size >> 10);
+           G_GINT64_MODIFIER "x %-10s %s\n", r[i].gpa, r[i].gpa + r[i].size - 1,
+           r[i].file_offset, size, name);
+  }
   return HW_EXIT_OK;
 }

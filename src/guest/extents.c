@@ -1,5 +1,6 @@
-/* A snapshot of which parts of the memory file hold data: one SEEK_DATA/SEEK_HOLE pass
- * over the whole file, then lookups by binary search. */
+/* A snapshot of which parts of guest RAM hold data: one SEEK_DATA/SEEK_HOLE pass over
+ * each range's stretch of its memory file (copied ranges are all data), then lookups by
+ * binary search. */
 #include <haywire/physmem.h>
 
 #include <string.h>

@@ -24,6 +24,10 @@ struct _HwGuest {
   char *backend_id;
   char *mem_path;
   HwPhysMem *mem;
+  GPtrArray *backends;      /* HwRamBackend, from hw_guest_map_memory */
+  guint64 mem_epoch;        /* with MEM_FRESH: the paused epoch a copying physmem holds */
+  gboolean copy_ram;        /* hw_guest_set_copy_ram: copy even what could be mapped */
+  gboolean mem_fresh;       /* copied RAM was taken in this pause: no need to forget it */
   char *gdb_addr;           /* GDB stub, for arches whose registers only it shows */
   guint gdb_timeout_ms;
   /* Registers per vCPU, valid while the guest stays paused (cleared on resume). */
@@ -46,6 +50,12 @@ extern const HwGuestArch hw_guest_arch_aarch64;
 void hw_signal_guard_hold(const void *owner, int fd);
 /* OWNER no longer holds a guest paused. */
 void hw_signal_guard_release(const void *owner);
+
+/* Free a RAM backend record. */
+void hw_ram_backend_free(HwRamBackend *b);
+/* Find and map every RAM backend (ram-backends.c): *MEM and *BACKENDS are the caller's. */
+gboolean hw_guest_open_ram(HwGuest *guest, const char *mem_path, HwPhysMem **mem,
+                           GPtrArray **backends, GError **error);
 
 /* Forget cached registers (the guest may run). */
 void hw_guest_forget_regs(HwGuest *guest);

@@ -19,6 +19,8 @@ hw_guest_free(HwGuest *guest)
   g_free(guest->offline_regs);
   hw_history_free(guest->history);
   hw_physmem_free(guest->mem);
+  if (guest->backends)
+    g_ptr_array_unref(guest->backends);
   g_free(guest->gdb_addr);
   g_free(guest->arch_name);
   g_free(guest->backend_id);
@@ -250,6 +252,19 @@ relink(HwGuest *guest, GError **error)
   return FALSE;
 }
 
+/* RAM copied out of QEMU's process holds whatever the guest had when it was read: at
+ * each pause it is read anew, once per paused stretch. */
+static void
+refresh_copied_ram(HwGuest *guest)
+{
+  guint64 epoch = hw_history_get_epoch(guest->history);
+  if (guest->mem && hw_physmem_copies(guest->mem) &&
+      !(guest->mem_fresh && guest->mem_epoch == epoch))
+    hw_physmem_forget(guest->mem);
+  guest->mem_fresh = TRUE;
+  guest->mem_epoch = epoch;
+}
+
 gboolean
 hw_guest_pause(HwGuest *guest, gboolean *was_running, GError **error)
 {
@@ -261,6 +276,7 @@ hw_guest_pause(HwGuest *guest, gboolean *was_running, GError **error)
     *was_running = running;
   if (!running) {
     guest->known_paused = TRUE;
+    refresh_copied_ram(guest);
     return TRUE;
   }
   hw_guest_forget_regs(guest);
@@ -270,6 +286,8 @@ hw_guest_pause(HwGuest *guest, gboolean *was_running, GError **error)
   g_autoptr(JsonNode) r = hw_qmp_execute(guest->qmp, "stop", NULL, &local);
   if (r != NULL && expect_running(guest, FALSE, &local)) {
     guest->known_paused = TRUE;
+    guest->mem_fresh = FALSE;   /* what was copied while it ran is stale */
+    refresh_copied_ram(guest);
     return TRUE;
   }
   /* We may have half-paused it: do not leave it so, over a new link if this one broke. */
@@ -289,6 +307,7 @@ hw_guest_resume(HwGuest *guest, GError **error)
   if (guest->origin != NULL)
     return TRUE;   /* a recording never runs */
   hw_guest_forget_regs(guest);
+  guest->mem_fresh = FALSE;
   GError *local = NULL;
   g_autoptr(JsonNode) r = hw_qmp_execute(guest->qmp, "cont", NULL, &local);
   if (r != NULL && expect_running(guest, TRUE, &local)) {
@@ -374,120 +393,37 @@ hw_guest_read_regs(HwGuest *guest, guint cpu, GError **error)
 
 /* ---- memory ----------------------------------------------------------------------- */
 
-static char *
-qom_get_string(HwQmp *qmp, const char *path, const char *property, GError **error)
-{
-  g_autoptr(JsonObject) args = json_object_new();
-  json_object_set_string_member(args, "path", path);
-  json_object_set_string_member(args, "property", property);
-  g_autoptr(JsonNode) r = hw_qmp_execute(qmp, "qom-get", args, error);
-  if (r == NULL)
-    return NULL;
-  if (!JSON_NODE_HOLDS_VALUE(r) || json_node_get_value_type(r) != G_TYPE_STRING) {
-    g_set_error(error, HW_ERROR, HW_ERROR_PROTOCOL, "qom-get %s %s: not a string", path,
-                property);
-    return NULL;
-  }
-  return g_strdup(json_node_get_string(r));
-}
-
-/* Pick the RAM backend: the machine's memory-backend, else the only memdev. */
-static gboolean
-find_backend(HwGuest *guest, char **id_out, gboolean *share_out, GError **error)
-{
-  g_autoptr(JsonNode) devs = hw_qmp_execute(guest->qmp, "query-memdev", NULL, error);
-  if (devs == NULL)
-    return FALSE;
-  if (!JSON_NODE_HOLDS_ARRAY(devs)) {
-    g_set_error(error, HW_ERROR, HW_ERROR_PROTOCOL, "query-memdev: not a list");
-    return FALSE;
-  }
-  g_autofree char *machine_backend = qom_get_string(guest->qmp, "/machine", "memory-backend",
-                                                    NULL);
-  JsonArray *list = json_node_get_array(devs);
-  guint n = json_array_get_length(list);
-  JsonObject *chosen = NULL;
-  for (guint i = 0; i < n; i++) {
-    JsonNode *e = json_array_get_element(list, i);
-    const char *id;
-    if (!JSON_NODE_HOLDS_OBJECT(e))
-      continue;
-    if (!hw_json_get_string(json_node_get_object(e), "id", &id, NULL))
-      continue;
-    /* The link may be a full QOM path ("/objects/ram0") or the id. */
-    if (machine_backend && (strcmp(machine_backend, id) == 0 ||
-                            (g_str_has_prefix(machine_backend, "/objects/") &&
-                             strcmp(machine_backend + 9, id) == 0)))
-      chosen = json_node_get_object(e);
-  }
-  if (chosen == NULL && n == 1 && JSON_NODE_HOLDS_OBJECT(json_array_get_element(list, 0)))
-    chosen = json_node_get_object(json_array_get_element(list, 0));
-  if (chosen == NULL) {
-    g_set_error(error, HW_ERROR, HW_ERROR_NO_MEMORY_FILE,
-                "guest RAM is not a memory backend object; start QEMU with "
-                "-object memory-backend-file,id=ram0,share=on,... -machine memory-backend=ram0");
-    return FALSE;
-  }
-  const char *id;
-  gboolean share;
-  if (!hw_json_get_string(chosen, "id", &id, error) ||
-      !hw_json_get_bool(chosen, "share", &share, error)) {
-    g_prefix_error(error, "query-memdev: ");
-    return FALSE;
-  }
-  *id_out = g_strdup(id);
-  *share_out = share;
-  return TRUE;
-}
-
 gboolean
 hw_guest_map_memory(HwGuest *guest, const char *mem_path, GError **error)
 {
   if (guest->origin != NULL)
     return TRUE;   /* a recording comes with its RAM */
-  g_autofree char *id = NULL;
-  gboolean share = FALSE;
-
-  if (!find_backend(guest, &id, &share, error))
-    return FALSE;
-  g_autofree char *qom_path = g_strdup_printf("/objects/%s", id);
-  g_autofree char *path = NULL;
-  if (mem_path != NULL) {
-    path = g_strdup(mem_path);
-  } else {
-    g_autoptr(GError) local = NULL;
-    path = qom_get_string(guest->qmp, qom_path, "mem-path", &local);
-    if (path == NULL && link_failed(local)) {
-      g_propagate_error(error, g_steal_pointer(&local));
-      return FALSE;
-    }
-    if (path == NULL) {
-      g_set_error(error, HW_ERROR, HW_ERROR_NO_MEMORY_FILE,
-                  "RAM backend %s is not a memory-backend-file (%s)", id, local->message);
-      return FALSE;
-    }
-  }
-  if (!share) {
-    g_set_error(error, HW_ERROR, HW_ERROR_NOT_SHARED,
-                "RAM backend %s has share=off: its file does not show guest writes; "
-                "restart QEMU with share=on", id);
-    return FALSE;
-  }
-  g_autofree char *mtree = hw_qmp_hmp(guest->qmp, "info mtree -f", -1, error);
-  if (mtree == NULL)
-    return FALSE;
-  g_autoptr(GArray) ranges = hw_ram_map_parse_mtree(mtree, id, error);
-  if (ranges == NULL)
-    return FALSE;
-  HwPhysMem *mem = hw_physmem_open(path, (const HwRamRange *)(gconstpointer)ranges->data,
-                                   ranges->len, error);
-  if (mem == NULL)
+  HwPhysMem *mem = NULL;
+  GPtrArray *backends = NULL;
+  if (!hw_guest_open_ram(guest, mem_path, &mem, &backends, error))
     return FALSE;
   hw_physmem_free(guest->mem);
   guest->mem = mem;
+  guest->mem_fresh = FALSE;
+  if (guest->backends)
+    g_ptr_array_unref(guest->backends);
+  guest->backends = backends;
+  const HwRamBackend *main = backends->pdata[0];
   g_free(guest->backend_id);
-  guest->backend_id = g_steal_pointer(&id);
+  guest->backend_id = g_strdup(main->id);
   g_free(guest->mem_path);
-  guest->mem_path = g_steal_pointer(&path);
+  guest->mem_path = g_strdup(main->path);
   return TRUE;
+}
+
+void
+hw_guest_set_copy_ram(HwGuest *guest, gboolean copy)
+{
+  guest->copy_ram = copy;
+}
+
+const GPtrArray *
+hw_guest_get_ram_backends(HwGuest *guest)
+{
+  return guest->backends;
 }

@@ -1,4 +1,6 @@
-/* Guest-physical memory served from a read-only mapping of the memory-backend-file. */
+/* Guest-physical memory from its sources: memory files mapped read-only (no copy), and
+ * QEMU's process memory (/proc/PID/mem), copied into a private anonymous copy of each
+ * range a chunk at a time, the first time a chunk is used. */
 #include <haywire/physmem.h>
 #include <haywire/error.h>
 #include "guest/guard.h"
@@ -7,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -16,77 +19,294 @@
 #define MADV_POPULATE_READ 22   /* Linux 5.14+; older kernels fault the pages one by one */
 #endif
 #define WARM_CHUNK (2u << 20)   /* hw_physmem_prefault remembers what it did per 2 MiB */
+#define FILL_CHUNK (256u << 10) /* a copied range is copied in per 256 KiB */
+#define N_STRIPES 64u           /* locks for copying; a chunk's is picked by its index */
+#define MAX_EINTR 100u          /* interrupted preads retried per chunk */
+
+/* One source. Memory given by the caller, and our own anonymous memory, are FILE
+ * sources without an fd. */
+typedef struct {
+  HwRamSourceKind kind;
+  char *name;
+  int fd;                 /* -1: none */
+  const guint8 *base;     /* FILE: the whole file mapped, or the memory given; PROCESS: NULL */
+  gsize size;             /* FILE: bytes at base */
+  gboolean unmap;         /* base is our mapping */
+  guint64 need;           /* FILE: the file size its ranges need */
+  guint64 *warm;          /* our mapping: a bit per WARM_CHUNK of it, already prefaulted */
+} Source;
+
+/* One range of guest RAM as served. */
+typedef struct {
+  guint64 gpa, size;
+  guint source;
+  guint64 src_off;        /* FILE: offset in the file; PROCESS: QEMU's host virtual address */
+  const guint8 *ptr;      /* the range's first byte: in the source's mapping, or its copy */
+  guint8 *copy;           /* PROCESS: the copy (ptr, writable); NULL for FILE */
+  gsize copy_size;        /* PROCESS: bytes of the copy's mapping (size, page-rounded) */
+  guint64 n_chunks;       /* PROCESS: FILL_CHUNKs in the range */
+  guint64 *filled;        /* PROCESS: a bit per chunk, copied (atomic) */
+  guint64 *failed;        /* PROCESS: a bit per chunk, the copy failed and left zeros */
+} Range;
+
+/* One mapping of ours, for finding the range or source a pointer points into. */
+typedef struct {
+  guintptr start, end;
+  gboolean is_range;      /* index names a Range (its copy), else a Source (its mapping) */
+  guint index;
+} Span;
+
+/* What threads copying share. */
+typedef struct {
+  GMutex stripes[N_STRIPES];   /* held while a chunk is copied in */
+  GMutex lock;                 /* the first failure: */
+  gboolean failed;
+  guint64 fail_gpa;
+  int fail_errno;              /* 0: the process had no bytes there (short read) */
+  guint fail_source;
+} Copies;
 
 struct _HwPhysMem {
-  const guint8 *base;   /* start of the file's bytes */
-  gsize size;           /* bytes mapped */
-  gboolean mapped;      /* base came from mmap */
-  int fd;               /* the memory file, for finding holes; -1 if none */
-  GArray *ranges;       /* HwRamRange, sorted by gpa */
+  Source *sources;
+  guint n_sources;
+  Range *ranges;          /* sorted by gpa */
+  guint n_ranges;
+  GArray *ram_ranges;     /* HwRamRange, the same order, for hw_physmem_get_ranges */
   guint64 ram_size;
-  guint64 *warm;        /* a bit per WARM_CHUNK of the mapping: already prefaulted */
+  Span *spans;            /* sorted by start */
+  guint n_spans;
+  Copies *copies;         /* NULL when no range is copied */
 };
 
-static gint
-compare_range(gconstpointer a, gconstpointer b)
+static void
+sources_free(Source *src, guint n)
 {
-  const HwRamRange *ra = a, *rb = b;
-  return ra->gpa < rb->gpa ? -1 : ra->gpa > rb->gpa;
+  for (guint i = 0; i < n; i++) {
+    if (src[i].unmap)
+      munmap((void *)src[i].base, src[i].size);
+    if (src[i].fd >= 0)
+      close(src[i].fd);
+    g_free(src[i].name);
+    g_free(src[i].warm);
+  }
+  g_free(src);
 }
 
-static HwPhysMem *
-physmem_new(const guint8 *base, gsize size, const HwRamRange *ranges, guint n_ranges,
-            GError **error)
+void
+hw_physmem_free(HwPhysMem *mem)
 {
-  g_autoptr(GArray) sorted = g_array_sized_new(FALSE, FALSE, sizeof(HwRamRange), n_ranges);
-  guint64 total = 0;
-
-  if (n_ranges == 0) {
-    g_set_error(error, HW_ERROR, HW_ERROR_NO_MEMORY_FILE, "no RAM ranges to map");
-    return NULL;
+  if (mem == NULL)
+    return;
+  for (guint i = 0; i < mem->n_ranges; i++) {
+    Range *r = &mem->ranges[i];
+    if (r->copy != NULL)
+      munmap(r->copy, r->copy_size);
+    g_free(r->filled);
+    g_free(r->failed);
   }
-  g_array_append_vals(sorted, ranges, n_ranges);
-  g_array_sort(sorted, compare_range);
-  for (guint i = 0; i < sorted->len; i++) {
-    const HwRamRange *r = &g_array_index(sorted, HwRamRange, i);
-    if (r->size == 0 || r->gpa + r->size < r->gpa) {
+  g_free(mem->ranges);
+  sources_free(mem->sources, mem->n_sources);
+  if (mem->ram_ranges != NULL)
+    g_array_unref(mem->ram_ranges);
+  g_free(mem->spans);
+  if (mem->copies != NULL) {
+    for (guint i = 0; i < N_STRIPES; i++)
+      g_mutex_clear(&mem->copies->stripes[i]);
+    g_mutex_clear(&mem->copies->lock);
+    g_free(mem->copies);
+  }
+  g_free(mem);
+}
+
+static int
+compare_piece(const void *a, const void *b)
+{
+  const HwRamPiece *pa = a, *pb = b;
+  return pa->gpa < pb->gpa ? -1 : pa->gpa > pb->gpa;
+}
+
+static int
+compare_span(const void *a, const void *b)
+{
+  const Span *sa = a, *sb = b;
+  return sa->start < sb->start ? -1 : sa->start > sb->start;
+}
+
+/* Check the PIECES against the SOURCES and fill MEM's ranges from them, sorted. */
+static gboolean
+take_pieces(HwPhysMem *mem, const HwRamPiece *pieces, guint n_pieces, GError **error)
+{
+  if (n_pieces == 0) {
+    g_set_error(error, HW_ERROR, HW_ERROR_NO_MEMORY_FILE, "no RAM ranges to map");
+    return FALSE;
+  }
+  g_autofree HwRamPiece *sorted = g_memdup2(pieces, (gsize)n_pieces * sizeof *pieces);
+  qsort(sorted, n_pieces, sizeof *sorted, compare_piece);
+  mem->ranges = g_new0(Range, n_pieces);
+  mem->n_ranges = n_pieces;
+  for (guint i = 0; i < n_pieces; i++) {
+    const HwRamPiece *p = &sorted[i];
+    if (p->source >= mem->n_sources) {
       g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT,
-                  "RAM range at 0x%" G_GINT64_MODIFIER "x has a bad size", r->gpa);
-      return NULL;
+                  "RAM range at 0x%" G_GINT64_MODIFIER "x names source %u of %u", p->gpa,
+                  p->source, mem->n_sources);
+      return FALSE;
     }
-    if (r->file_offset > size || r->size > size - r->file_offset) {
+    if (p->size == 0 || p->gpa + p->size < p->gpa) {
+      g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT,
+                  "RAM range at 0x%" G_GINT64_MODIFIER "x has a bad size", p->gpa);
+      return FALSE;
+    }
+    Source *src = &mem->sources[p->source];
+    if (src->kind == HW_RAM_SOURCE_FILE &&
+        (p->offset > src->size || p->size > src->size - p->offset)) {
       g_set_error(error, HW_ERROR, HW_ERROR_NO_MEMORY_FILE,
                   "RAM range 0x%" G_GINT64_MODIFIER "x+0x%" G_GINT64_MODIFIER
-                  "x lies beyond the memory file (%" G_GSIZE_FORMAT " bytes)",
-                  r->gpa, r->size, size);
-      return NULL;
+                  "x lies beyond %s (%" G_GSIZE_FORMAT " bytes)", p->gpa, p->size, src->name,
+                  src->size);
+      return FALSE;
     }
-    if (i > 0) {
-      const HwRamRange *p = &g_array_index(sorted, HwRamRange, i - 1);
-      if (p->gpa + p->size > r->gpa) {
-        g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT,
-                    "RAM ranges overlap at 0x%" G_GINT64_MODIFIER "x", r->gpa);
-        return NULL;
+    /* pread takes a signed offset; the copy is one mapping. */
+    if (src->kind == HW_RAM_SOURCE_PROCESS &&
+        (p->offset > (guint64)G_MAXINT64 || p->size > (guint64)G_MAXINT64 - p->offset ||
+         p->size > G_MAXSIZE - (1u << 20))) {
+      g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT,
+                  "RAM range 0x%" G_GINT64_MODIFIER "x+0x%" G_GINT64_MODIFIER
+                  "x: host address 0x%" G_GINT64_MODIFIER "x out of reach in %s", p->gpa,
+                  p->size, p->offset, src->name);
+      return FALSE;
+    }
+    if (i > 0 && sorted[i - 1].gpa + sorted[i - 1].size > p->gpa) {
+      g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT,
+                  "RAM ranges overlap at 0x%" G_GINT64_MODIFIER "x", p->gpa);
+      return FALSE;
+    }
+    Range *r = &mem->ranges[i];
+    r->gpa = p->gpa;
+    r->size = p->size;
+    r->source = p->source;
+    r->src_off = p->offset;
+    if (src->kind == HW_RAM_SOURCE_FILE)
+      src->need = MAX(src->need, p->offset + p->size);
+    mem->ram_size += p->size;
+  }
+  return TRUE;
+}
+
+/* Map what is to be mapped, reserve the copies, and index the mappings by address. */
+static gboolean
+map_all(HwPhysMem *mem, GError **error)
+{
+  gsize page = (gsize)sysconf(_SC_PAGESIZE);
+  guint n_copies = 0;
+  for (guint i = 0; i < mem->n_sources; i++) {
+    Source *s = &mem->sources[i];
+    if (s->kind != HW_RAM_SOURCE_FILE)
+      continue;
+    if (s->base == NULL && s->fd >= 0) {
+      void *base = mmap(NULL, s->size, PROT_READ, MAP_SHARED, s->fd, 0);
+      if (base == MAP_FAILED) {
+        int e = errno;
+        g_set_error(error, HW_ERROR, HW_ERROR_NO_MEMORY_FILE, "cannot map memory file %s: %s",
+                    s->name, g_strerror(e));
+        return FALSE;
       }
+      s->base = base;
+      s->unmap = TRUE;
+      hw_guard_install();
     }
-    total += r->size;
+    if (s->unmap)
+      s->warm = g_new0(guint64, s->size / WARM_CHUNK / 64 + 1);
+  }
+  for (guint i = 0; i < mem->n_ranges; i++) {
+    Range *r = &mem->ranges[i];
+    const Source *s = &mem->sources[r->source];
+    if (s->kind == HW_RAM_SOURCE_FILE) {
+      r->ptr = s->base + r->src_off;
+      continue;
+    }
+    /* Untouched pages of the copy stay the kernel's zero page: they cost nothing. */
+    gsize size = ((gsize)r->size + page - 1) / page * page;
+    void *copy = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (copy == MAP_FAILED) {
+      int e = errno;
+      g_set_error(error, HW_ERROR, HW_ERROR_FAILED, "cannot reserve %" G_GSIZE_FORMAT
+                  " bytes for a copy of guest RAM at 0x%" G_GINT64_MODIFIER "x: %s", size,
+                  r->gpa, g_strerror(e));
+      return FALSE;
+    }
+    r->ptr = r->copy = copy;
+    r->copy_size = size;
+    r->n_chunks = (r->size + FILL_CHUNK - 1) / FILL_CHUNK;
+    r->filled = g_new0(guint64, r->n_chunks / 64 + 1);
+    r->failed = g_new0(guint64, r->n_chunks / 64 + 1);
+    n_copies++;
+  }
+  if (n_copies > 0) {
+    mem->copies = g_new0(Copies, 1);
+    for (guint i = 0; i < N_STRIPES; i++)
+      g_mutex_init(&mem->copies->stripes[i]);
+    g_mutex_init(&mem->copies->lock);
   }
 
-  HwPhysMem *mem = g_new0(HwPhysMem, 1);
-  mem->base = base;
-  mem->size = size;
-  mem->ranges = g_steal_pointer(&sorted);
-  mem->ram_size = total;
-  mem->fd = -1;
-  mem->warm = g_new0(guint64, size / WARM_CHUNK / 64 + 1);
-  return mem;
+  mem->spans = g_new0(Span, mem->n_sources + mem->n_ranges);
+  for (guint i = 0; i < mem->n_sources; i++)
+    if (mem->sources[i].unmap)
+      mem->spans[mem->n_spans++] = (Span){ (guintptr)mem->sources[i].base,
+                                           (guintptr)mem->sources[i].base + mem->sources[i].size,
+                                           FALSE, i };
+  for (guint i = 0; i < mem->n_ranges; i++)
+    if (mem->ranges[i].copy != NULL)
+      mem->spans[mem->n_spans++] = (Span){ (guintptr)mem->ranges[i].copy,
+                                           (guintptr)mem->ranges[i].copy + mem->ranges[i].size,
+                                           TRUE, i };
+  qsort(mem->spans, mem->n_spans, sizeof *mem->spans, compare_span);
+  return TRUE;
+}
+
+/* Serve PIECES from SOURCES (taken: freed on failure too). FILE sources come with their
+ * size, and their base unless they are to be mapped from their fd. */
+static HwPhysMem *
+physmem_new(Source *sources, guint n_sources, const HwRamPiece *pieces, guint n_pieces,
+            GError **error)
+{
+  g_autoptr(HwPhysMem) mem = g_new0(HwPhysMem, 1);
+  mem->sources = sources;
+  mem->n_sources = n_sources;
+  if (!take_pieces(mem, pieces, n_pieces, error) || !map_all(mem, error))
+    return NULL;
+  mem->ram_ranges = g_array_sized_new(FALSE, FALSE, sizeof(HwRamRange), mem->n_ranges);
+  for (guint i = 0; i < mem->n_ranges; i++) {
+    const Range *r = &mem->ranges[i];
+    HwRamRange rr = { r->gpa, r->size, r->copy == NULL ? r->src_off : 0 };
+    g_array_append_val(mem->ram_ranges, rr);
+  }
+  return g_steal_pointer(&mem);
+}
+
+/* RANGES as pieces of source 0; the caller frees them. */
+static HwRamPiece *
+pieces_of(const HwRamRange *ranges, guint n_ranges)
+{
+  HwRamPiece *pieces = g_new0(HwRamPiece, MAX(n_ranges, 1));
+  for (guint i = 0; i < n_ranges; i++)
+    pieces[i] = (HwRamPiece){ ranges[i].gpa, ranges[i].size, 0, ranges[i].file_offset };
+  return pieces;
 }
 
 HwPhysMem *
 hw_physmem_new_from_data(const guint8 *data, gsize size, const HwRamRange *ranges,
                          guint n_ranges, GError **error)
 {
-  return physmem_new(data, size, ranges, n_ranges, error);
+  Source *src = g_new0(Source, 1);
+  src->kind = HW_RAM_SOURCE_FILE;
+  src->name = g_strdup("the memory given");
+  src->fd = -1;
+  src->base = data;
+  src->size = size;
+  g_autofree HwRamPiece *pieces = pieces_of(ranges, n_ranges);
+  return physmem_new(src, 1, pieces, n_ranges, error);
 }
 
 GMappedFile *
@@ -125,17 +345,15 @@ HwPhysMem *
 hw_physmem_new_anonymous(const HwRamRange *ranges, guint n_ranges, guint8 **image,
                          GError **error)
 {
-  g_autoptr(GArray) laid = g_array_sized_new(FALSE, FALSE, sizeof(HwRamRange), n_ranges);
+  g_autofree HwRamPiece *pieces = pieces_of(ranges, n_ranges);
   guint64 total = 0;
   for (guint i = 0; i < n_ranges; i++) {
-    HwRamRange r = ranges[i];
-    r.file_offset = total;
-    if (r.size > G_MAXUINT64 - total) {
+    pieces[i].offset = total;
+    if (ranges[i].size > G_MAXUINT64 - total) {
       g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT, "RAM ranges too large");
       return NULL;
     }
-    total += r.size;
-    g_array_append_val(laid, r);
+    total += ranges[i].size;
   }
   if (total == 0 || total > G_MAXSIZE) {
     g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT, total ? "more RAM than this "
@@ -151,21 +369,69 @@ hw_physmem_new_anonymous(const HwRamRange *ranges, guint n_ranges, guint8 **imag
                 " bytes for guest RAM: %s", total, g_strerror(e));
     return NULL;
   }
-  HwPhysMem *mem = physmem_new(base, (gsize)total, (const HwRamRange *)(void *)laid->data,
-                               laid->len, error);
-  if (mem == NULL) {
-    munmap(base, (size_t)total);
+  Source *src = g_new0(Source, 1);
+  src->kind = HW_RAM_SOURCE_FILE;
+  src->name = g_strdup("anonymous memory");
+  src->fd = -1;
+  src->base = base;
+  src->size = (gsize)total;
+  src->unmap = TRUE;
+  HwPhysMem *mem = physmem_new(src, 1, pieces, n_ranges, error);
+  if (mem != NULL)
+    *image = base;
+  return mem;
+}
+
+HwPhysMem *
+hw_physmem_open_sources(const HwRamSource *sources, guint n_sources, const HwRamPiece *pieces,
+                        guint n_pieces, GError **error)
+{
+  g_autoptr(GError) local = NULL;
+  Source *src = g_new0(Source, MAX(n_sources, 1));
+  /* Take every fd before anything can fail, so that all of them are closed on failure. */
+  for (guint i = 0; i < n_sources; i++) {
+    src[i].kind = sources[i].kind;
+    src[i].name = g_strdup(sources[i].name != NULL ? sources[i].name : "(unnamed source)");
+    src[i].fd = sources[i].fd;
+    for (guint j = 0; j < i && src[i].fd >= 0; j++)
+      if (src[j].fd == src[i].fd) {
+        src[i].fd = -1;   /* closed once, as source j */
+        if (local == NULL)
+          g_set_error(&local, HW_ERROR, HW_ERROR_INVALID_ARGUMENT,
+                      "sources %s and %s are the same fd %d", src[j].name, src[i].name,
+                      src[j].fd);
+      }
+  }
+  for (guint i = 0; i < n_sources && local == NULL; i++) {
+    struct stat st;
+    if (src[i].kind != HW_RAM_SOURCE_FILE && src[i].kind != HW_RAM_SOURCE_PROCESS)
+      g_set_error(&local, HW_ERROR, HW_ERROR_INVALID_ARGUMENT, "source %s has no known kind",
+                  src[i].name);
+    else if (src[i].fd < 0 || fstat(src[i].fd, &st) != 0)
+      g_set_error(&local, HW_ERROR, HW_ERROR_INVALID_ARGUMENT, "source %s has no open fd",
+                  src[i].name);
+    else if (src[i].kind == HW_RAM_SOURCE_PROCESS)
+      continue;
+    else if (!S_ISREG(st.st_mode) || st.st_size <= 0)
+      g_set_error(&local, HW_ERROR, HW_ERROR_NO_MEMORY_FILE,
+                  "memory file %s is not a non-empty regular file", src[i].name);
+    else if ((guint64)st.st_size > G_MAXSIZE)
+      g_set_error(&local, HW_ERROR, HW_ERROR_NO_MEMORY_FILE,
+                  "memory file %s is too large to map here", src[i].name);
+    else
+      src[i].size = (gsize)st.st_size;
+  }
+  if (local != NULL) {
+    sources_free(src, n_sources);
+    g_propagate_error(error, g_steal_pointer(&local));
     return NULL;
   }
-  mem->mapped = TRUE;
-  *image = base;
-  return mem;
+  return physmem_new(src, n_sources, pieces, n_pieces, error);
 }
 
 HwPhysMem *
 hw_physmem_open(const char *path, const HwRamRange *ranges, guint n_ranges, GError **error)
 {
-  struct stat st;
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     int e = errno;
@@ -173,51 +439,16 @@ hw_physmem_open(const char *path, const HwRamRange *ranges, guint n_ranges, GErr
                 path, g_strerror(e));
     return NULL;
   }
-  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) {
-    close(fd);
-    g_set_error(error, HW_ERROR, HW_ERROR_NO_MEMORY_FILE,
-                "memory file %s is not a non-empty regular file", path);
-    return NULL;
-  }
-  void *base = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
-  int e = errno;
-  if (base == MAP_FAILED) {
-    close(fd);
-    g_set_error(error, HW_ERROR, HW_ERROR_NO_MEMORY_FILE, "cannot map memory file %s: %s",
-                path, g_strerror(e));
-    return NULL;
-  }
-  HwPhysMem *mem = physmem_new(base, (gsize)st.st_size, ranges, n_ranges, error);
-  if (mem == NULL) {
-    munmap(base, (size_t)st.st_size);
-    close(fd);
-    return NULL;
-  }
-  mem->mapped = TRUE;
-  mem->fd = fd;
-  hw_guard_install();
-  return mem;
-}
-
-void
-hw_physmem_free(HwPhysMem *mem)
-{
-  if (mem == NULL)
-    return;
-  if (mem->mapped)
-    munmap((void *)mem->base, mem->size);
-  if (mem->fd >= 0)
-    close(mem->fd);
-  g_array_unref(mem->ranges);
-  g_free(mem->warm);
-  g_free(mem);
+  const HwRamSource source = { HW_RAM_SOURCE_FILE, fd, path };
+  g_autofree HwRamPiece *pieces = pieces_of(ranges, n_ranges);
+  return hw_physmem_open_sources(&source, 1, pieces, n_ranges, error);
 }
 
 const HwRamRange *
 hw_physmem_get_ranges(const HwPhysMem *mem, guint *n_ranges)
 {
-  *n_ranges = mem->ranges->len;
-  return (const HwRamRange *)(gconstpointer)mem->ranges->data;
+  *n_ranges = mem->ram_ranges->len;
+  return (const HwRamRange *)(gconstpointer)mem->ram_ranges->data;
 }
 
 guint64
@@ -226,11 +457,18 @@ hw_physmem_get_ram_size(const HwPhysMem *mem)
   return mem->ram_size;
 }
 
-const guint8 *
-hw_physmem_ptr(const HwPhysMem *mem, guint64 gpa, gsize len)
+gboolean
+hw_physmem_copies(const HwPhysMem *mem)
 {
-  const HwRamRange *r = (const HwRamRange *)(gconstpointer)mem->ranges->data;
-  guint lo = 0, hi = mem->ranges->len;
+  return mem->copies != NULL;
+}
+
+/* The range holding all LEN bytes at GPA, or NULL. */
+static const Range *
+find_range(const HwPhysMem *mem, guint64 gpa, guint64 len)
+{
+  const Range *r = mem->ranges;
+  guint lo = 0, hi = mem->n_ranges;
 
   /* Binary search for the last range starting at or below gpa. */
   while (hi - lo > 1) {
@@ -245,20 +483,177 @@ hw_physmem_ptr(const HwPhysMem *mem, guint64 gpa, gsize len)
   guint64 off = gpa - r[lo].gpa;
   if (off >= r[lo].size || len > r[lo].size - off)
     return NULL;
-  return mem->base + r[lo].file_offset + off;
+  return &r[lo];
+}
+
+/* The mapping of ours P points into, or NULL. */
+static const Span *
+find_span(const HwPhysMem *mem, const guint8 *p)
+{
+  guintptr at = (guintptr)p;
+  guint lo = 0, hi = mem->n_spans;
+  while (lo < hi) {   /* the first span ending after P */
+    guint mid = lo + (hi - lo) / 2;
+    if (mem->spans[mid].end <= at)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  if (lo == mem->n_spans || at < mem->spans[lo].start)
+    return NULL;
+  return &mem->spans[lo];
+}
+
+gboolean
+hw_physmem_get_source(const HwPhysMem *mem, guint64 gpa, HwRamSourceKind *kind,
+                      const char **name)
+{
+  const Range *r = find_range(mem, gpa, 1);
+  if (r == NULL)
+    return FALSE;
+  if (kind != NULL)
+    *kind = mem->sources[r->source].kind;
+  if (name != NULL)
+    *name = mem->sources[r->source].name;
+  return TRUE;
+}
+
+/* ---- copying from a process ---------------------------------------------------------- */
+
+static gboolean
+bit_get(const guint64 *bits, guint64 i)
+{
+  return (__atomic_load_n(&bits[i / 64], __ATOMIC_ACQUIRE) >> (i % 64)) & 1;
+}
+
+static void
+bit_set(guint64 *bits, guint64 i)
+{
+  __atomic_fetch_or(&bits[i / 64], 1ull << (i % 64), __ATOMIC_RELEASE);
+}
+
+/* Read LEN bytes at POS of FD into BUF; the bytes read, fewer with *ERR (0: none there)
+ * when the read failed. */
+static gsize
+pread_full(int fd, guint8 *buf, gsize len, guint64 pos, int *err)
+{
+  gsize got = 0;
+  guint interrupted = 0;
+  *err = 0;
+  while (got < len) {
+    ssize_t n = pread(fd, buf + got, len - got, (off_t)(pos + got));
+    if (n < 0 && errno == EINTR && interrupted++ < MAX_EINTR)
+      continue;
+    if (n <= 0) {
+      *err = n < 0 ? errno : 0;
+      break;
+    }
+    got += (gsize)n;   /* each pass advances, fails, or uses up an interruption */
+  }
+  return got;
+}
+
+/* Copy chunk C of range R in, unless another thread did while we waited. Only our own
+ * anonymous memory is written (pread fails, it cannot SIGBUS), so a guard around the
+ * caller never jumps out while a lock is held. */
+static void
+fill_chunk(const HwPhysMem *mem, const Range *r, guint64 c)
+{
+  GMutex *lock = &mem->copies->stripes[(c + (guint64)(r - mem->ranges) * 7) % N_STRIPES];
+  g_mutex_lock(lock);
+  if (!bit_get(r->filled, c)) {
+    guint64 at = c * FILL_CHUNK;
+    gsize want = (gsize)MIN((guint64)FILL_CHUNK, r->size - at);
+    int e;
+    gsize got = pread_full(mem->sources[r->source].fd, r->copy + at, want, r->src_off + at, &e);
+    if (got < want) {
+      memset(r->copy + at + got, 0, want - got);
+      bit_set(r->failed, c);
+      Copies *cp = mem->copies;
+      g_mutex_lock(&cp->lock);
+      if (!cp->failed) {
+        cp->failed = TRUE;
+        cp->fail_gpa = r->gpa + at + got;
+        cp->fail_errno = e;
+        cp->fail_source = r->source;
+      }
+      g_mutex_unlock(&cp->lock);
+    }
+    bit_set(r->filled, c);   /* after the bytes and the failed bit */
+  }
+  g_mutex_unlock(lock);
+}
+
+/* Make sure the LEN bytes at OFF of range R are there (copied in if R is a copy). */
+static void
+fill(const HwPhysMem *mem, const Range *r, guint64 off, guint64 len)
+{
+  if (r->copy == NULL || len == 0)
+    return;
+  for (guint64 c = off / FILL_CHUNK; c <= (off + len - 1) / FILL_CHUNK; c++)
+    if (!bit_get(r->filled, c))
+      fill_chunk(mem, r, c);
+}
+
+/* Whether copying any of the LEN bytes at OFF of range R (filled) failed. */
+static gboolean
+fill_failed(const Range *r, guint64 off, guint64 len)
+{
+  if (r->copy == NULL || len == 0)
+    return FALSE;
+  for (guint64 c = off / FILL_CHUNK; c <= (off + len - 1) / FILL_CHUNK; c++)
+    if (bit_get(r->failed, c))
+      return TRUE;
+  return FALSE;
+}
+
+void
+hw_physmem_forget(HwPhysMem *mem)
+{
+  if (mem->copies == NULL)
+    return;
+  for (guint i = 0; i < mem->n_ranges; i++) {
+    Range *r = &mem->ranges[i];
+    if (r->copy == NULL)
+      continue;
+    memset(r->filled, 0, (gsize)(r->n_chunks / 64 + 1) * sizeof *r->filled);
+    memset(r->failed, 0, (gsize)(r->n_chunks / 64 + 1) * sizeof *r->failed);
+    /* Back to the zero page: the memory goes back to the system. */
+    madvise(r->copy, r->copy_size, MADV_DONTNEED);
+  }
+  g_mutex_lock(&mem->copies->lock);
+  mem->copies->failed = FALSE;
+  g_mutex_unlock(&mem->copies->lock);
+}
+
+/* ---- reading ------------------------------------------------------------------------- */
+
+const guint8 *
+hw_physmem_ptr(const HwPhysMem *mem, guint64 gpa, gsize len)
+{
+  const Range *r = find_range(mem, gpa, len);
+  if (r == NULL)
+    return NULL;
+  fill(mem, r, gpa - r->gpa, len);
+  return r->ptr + (gpa - r->gpa);
 }
 
 void
 hw_physmem_prefault(const HwPhysMem *mem, const guint8 *p, gsize len)
 {
-  if (!mem->mapped || len == 0 || p < mem->base || len > mem->size ||
-      (gsize)(p - mem->base) > mem->size - len)
+  const Span *s = find_span(mem, p);
+  if (s == NULL || len == 0 || len > s->end - (guintptr)p)
     return;
-  gsize off = (gsize)(p - mem->base), first = off / WARM_CHUNK;
-  gsize last = (off + len - 1) / WARM_CHUNK;
+  gsize off = (gsize)((guintptr)p - s->start);
+  if (s->is_range) {
+    fill(mem, &mem->ranges[s->index], off, len);
+    return;
+  }
+  const Source *src = &mem->sources[s->index];
+  gsize first = off / WARM_CHUNK, last = (off + len - 1) / WARM_CHUNK;
   gboolean cold = FALSE;
   for (gsize c = first; c <= last && !cold; c++)
-    cold = !(__atomic_load_n(&mem->warm[c / 64], __ATOMIC_RELAXED) & (1ull << (c % 64)));
+    cold = !(__atomic_load_n(&src->warm[c / 64], __ATOMIC_RELAXED) & (1ull << (c % 64)));
   if (!cold)
     return;
   gsize page = (gsize)sysconf(_SC_PAGESIZE), lead = off % page;
@@ -266,24 +661,25 @@ hw_physmem_prefault(const HwPhysMem *mem, const guint8 *p, gsize len)
   /* Only the chunks this call covered whole are warm now. */
   for (gsize c = first; c <= last; c++)
     if ((guint64)c * WARM_CHUNK >= off && (guint64)(c + 1) * WARM_CHUNK <= off + len)
-      __atomic_fetch_or(&mem->warm[c / 64], 1ull << (c % 64), __ATOMIC_RELAXED);
+      __atomic_fetch_or(&src->warm[c / 64], 1ull << (c % 64), __ATOMIC_RELAXED);
 }
 
 gboolean
 hw_physmem_next_data(const HwPhysMem *mem, guint64 gpa, guint64 end, guint64 *data_start,
                      guint64 *data_end)
 {
-  const guint8 *p = gpa < end ? hw_physmem_ptr(mem, gpa, end - gpa) : NULL;
-  if (p == NULL)
+  const Range *r = gpa < end ? find_range(mem, gpa, end - gpa) : NULL;
+  if (r == NULL)
     return FALSE;
-  if (mem->fd < 0) {
+  const Source *src = &mem->sources[r->source];
+  if (src->kind != HW_RAM_SOURCE_FILE || src->fd < 0) {
     *data_start = gpa;
     *data_end = end;
     return TRUE;
   }
-  off_t file_off = (off_t)(p - mem->base);
+  off_t file_off = (off_t)(r->src_off + (gpa - r->gpa));
   off_t file_end = file_off + (off_t)(end - gpa);
-  off_t d = lseek(mem->fd, file_off, SEEK_DATA);
+  off_t d = lseek(src->fd, file_off, SEEK_DATA);
   if (d < 0) {
     if (errno == ENXIO)
       return FALSE;   /* only a hole up to the end of the file */
@@ -291,7 +687,7 @@ hw_physmem_next_data(const HwPhysMem *mem, guint64 gpa, guint64 end, guint64 *da
   }
   if (d >= file_end)
     return FALSE;
-  off_t h = lseek(mem->fd, d, SEEK_HOLE);
+  off_t h = lseek(src->fd, d, SEEK_HOLE);
   if (h < 0 || h > file_end)
     h = file_end;
   *data_start = gpa + (guint64)(d - file_off);
@@ -316,13 +712,42 @@ run_access(gpointer data)
 gboolean
 hw_physmem_check(const HwPhysMem *mem, GError **error)
 {
-  struct stat st;
-  if (mem->fd < 0)
-    return TRUE;   /* memory given by the caller: nothing can shrink it */
-  if (fstat(mem->fd, &st) == 0 && (guint64)st.st_size >= mem->size)
+  for (guint i = 0; i < mem->n_sources; i++) {
+    const Source *s = &mem->sources[i];
+    struct stat st;
+    if (s->kind != HW_RAM_SOURCE_FILE || s->fd < 0)
+      continue;   /* memory given by the caller: nothing can shrink it */
+    if (fstat(s->fd, &st) == 0 && (guint64)st.st_size >= s->need)
+      continue;
+    g_set_error(error, HW_ERROR, HW_ERROR_GONE, "memory file %s shrank under the mapping "
+                "(truncated or replaced?)", s->name);
+    return FALSE;
+  }
+  for (guint i = 0; i < mem->n_ranges; i++) {
+    const Range *r = &mem->ranges[i];
+    guint8 byte;
+    int e;
+    if (r->copy == NULL || pread_full(mem->sources[r->source].fd, &byte, 1, r->src_off, &e) == 1)
+      continue;
+    g_set_error(error, HW_ERROR, HW_ERROR_GONE, "cannot read guest RAM at 0x%" G_GINT64_MODIFIER
+                "x from %s: %s (did QEMU exit?)", r->gpa, mem->sources[r->source].name,
+                e != 0 ? g_strerror(e) : "nothing there");
+    return FALSE;
+  }
+  if (mem->copies == NULL)
     return TRUE;
-  g_set_error(error, HW_ERROR, HW_ERROR_GONE, "the memory file shrank under the mapping "
-              "(truncated or replaced?)");
+  Copies *cp = mem->copies;
+  g_mutex_lock(&cp->lock);
+  gboolean failed = cp->failed;
+  guint64 gpa = cp->fail_gpa;
+  int e = cp->fail_errno;
+  guint source = cp->fail_source;
+  g_mutex_unlock(&cp->lock);
+  if (!failed)
+    return TRUE;
+  g_set_error(error, HW_ERROR, HW_ERROR_GONE, "copying guest RAM at 0x%" G_GINT64_MODIFIER
+              "x from %s failed: %s (did QEMU exit or unmap it?)", gpa,
+              mem->sources[source].name, e != 0 ? g_strerror(e) : "nothing there");
   return FALSE;
 }
 
@@ -330,9 +755,9 @@ gboolean
 hw_physmem_access(const HwPhysMem *mem, guint64 gpa, gsize len, HwPhysMemFunc fn,
                   gpointer data, GError **error)
 {
-  Access a = { fn, hw_physmem_ptr(mem, gpa, len), len, data };
-  if (a.p == NULL) {
-    if (hw_physmem_ptr(mem, gpa, 1) != NULL)
+  const Range *r = find_range(mem, gpa, len);
+  if (r == NULL) {
+    if (find_range(mem, gpa, 1) != NULL)
       g_set_error(error, HW_ERROR, HW_ERROR_OUT_OF_RANGE,
                   "read of %" G_GSIZE_FORMAT " bytes at 0x%" G_GINT64_MODIFIER
                   "x crosses the end of a RAM region", len, gpa);
@@ -341,10 +766,19 @@ hw_physmem_access(const HwPhysMem *mem, guint64 gpa, gsize len, HwPhysMemFunc fn
                   "physical address 0x%" G_GINT64_MODIFIER "x is not in guest RAM", gpa);
     return FALSE;
   }
+  guint64 off = gpa - r->gpa;
+  fill(mem, r, off, len);
+  if (fill_failed(r, off, len)) {
+    g_set_error(error, HW_ERROR, HW_ERROR_GONE, "guest memory at 0x%" G_GINT64_MODIFIER
+                "x could not be copied from %s (did QEMU exit?)", gpa,
+                mem->sources[r->source].name);
+    return FALSE;
+  }
+  Access a = { fn, r->ptr + off, len, data };
   if (hw_guarded(run_access, &a))
     return TRUE;
-  g_set_error(error, HW_ERROR, HW_ERROR_GONE,
-              "guest memory at 0x%" G_GINT64_MODIFIER "x vanished (did QEMU exit?)", gpa);
+  g_set_error(error, HW_ERROR, HW_ERROR_GONE, "guest memory at 0x%" G_GINT64_MODIFIER
+              "x vanished from %s (did QEMU exit?)", gpa, mem->sources[r->source].name);
   return FALSE;
 }
 
