@@ -32,6 +32,17 @@ int hw_qmp_get_fd(HwQmp *qmp);
 /* The pid of the process serving a unix socket (QEMU), from its credentials; 0 when not
  * known (TCP). */
 int hw_qmp_get_peer_pid(HwQmp *qmp);
+/* Whether the connection has no fd of its own to send "cont" on from a signal handler
+ * (libvirt's pass-through): the signal guard then resumes from a thread. */
+gboolean hw_qmp_can_cont_from_thread(HwQmp *qmp);
+/* Send "cont" from any thread, outside this connection's order (best effort). */
+void hw_qmp_cont_from_thread(HwQmp *qmp);
+/* A QMP connection to libvirt domain NAME through libvirt's QEMU monitor pass-through
+ * (URI: libvirt's connection URI, NULL: its default), never QEMU's socket itself; the
+ * caller owns it. A domain that does not exist or does not run, or no libvirt daemon,
+ * is HW_ERROR_CONNECT with libvirt's words. */
+HwQmp *hw_qmp_connect_libvirt(const char *uri, const char *name, guint timeout_ms,
+                              GError **error);
 /* The address given to hw_qmp_connect (borrowed). */
 const char *hw_qmp_get_address(HwQmp *qmp);
 /* Close the connection and open a new one to the same address (greeting, capabilities):

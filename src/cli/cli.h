@@ -21,6 +21,8 @@ typedef struct {
   int qemu_pid;         /* --qemu-pid, 0 without */
   char *snapshot_path;  /* --snapshot FILE: read a --data snapshot, no QEMU */
   char *dump_path;      /* --dump FILE: read a dump-guest-memory file, no QEMU */
+  char *domain;         /* --domain NAME: a libvirt domain, through libvirt's monitor */
+  char *connect_uri;    /* --connect URI: libvirt's connection (NULL: its default) */
 } HwCli;
 
 typedef enum {

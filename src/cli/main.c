@@ -81,7 +81,8 @@ static void
 print_help(FILE *out)
 {
   fprintf(out,
-    "Usage: haywire [--qmp ADDR | --snapshot FILE | --dump FILE] [--gdb ADDR] [--mem FILE]\n"
+    "Usage: haywire [--qmp ADDR | --domain NAME [--connect URI] | --snapshot FILE | --dump FILE]\n"
+    "               [--gdb ADDR] [--mem FILE]\n"
     "               [--json] [--timeout MS] COMMAND [ARGS]\n"
     "\n"
     "Look inside a running QEMU guest (x86-64 or AArch64) from the host: registers, RAM,\n"
@@ -97,6 +98,9 @@ print_help(FILE *out)
     "  --dump FILE    read QEMU's dump-guest-memory ELF file instead of a running guest\n"
     "  --json         print one JSON object on stdout; addresses are \"0x...\" strings\n"
     "  --timeout MS   time-out for each QMP command (default %u)\n"
+    "  --domain NAME  a libvirt-managed guest, reached through libvirt's QEMU monitor\n"
+    "                 pass-through (not QEMU's socket), instead of --qmp\n"
+    "  --connect URI  libvirt's connection URI for --domain (default: libvirt's own)\n"
     "  --qemu-pid PID QEMU's pid, where the QMP socket does not tell it (TCP): lets\n"
     "                 haywire say \"QEMU exited\" rather than \"lost the connection\"\n"
     "  --no-cache     do not use the per-boot cache of kernel discovery\n"
@@ -182,11 +186,24 @@ run(HwCli *cli, int argc, char **argv)
         take_value(argc, argv, &i, "--snapshot", &cli->snapshot_path, &rc) ||
         take_value(argc, argv, &i, "--dump", &cli->dump_path, &rc))
       continue;
+    if (take_value(argc, argv, &i, "--domain", &cli->domain, &rc) ||
+        take_value(argc, argv, &i, "--connect", &cli->connect_uri, &rc)) {
+      live_option = a;
+      continue;
+    }
     fprintf(stderr, "haywire: unknown option %s (see 'haywire --help')\n", a);
     return HW_EXIT_USAGE;
   }
   if (rc >= 0)
     return rc;
+  if (cli->domain && cli->qmp_addr) {
+    fprintf(stderr, "haywire: give --qmp or --domain, not both\n");
+    return HW_EXIT_USAGE;
+  }
+  if (cli->connect_uri && !cli->domain) {
+    fprintf(stderr, "haywire: --connect goes with --domain NAME\n");
+    return HW_EXIT_USAGE;
+  }
   if (cli->snapshot_path && cli->dump_path) {
     fprintf(stderr, "haywire: give --snapshot or --dump, not both\n");
     return HW_EXIT_USAGE;
@@ -233,7 +250,12 @@ hw_cli_attach(HwCli *cli, gboolean mem)
     if (cli->guest == NULL)
       return hw_cli_fail(error);
   }
-  if (cli->guest == NULL) {
+  if (cli->guest == NULL && cli->domain) {
+    cli->qmp = hw_qmp_connect_libvirt(cli->connect_uri, cli->domain, cli->timeout_ms, &error);
+    if (cli->qmp == NULL)
+      return hw_cli_fail(error);
+  }
+  if (cli->guest == NULL && cli->qmp == NULL) {
     if (cli->qmp_addr == NULL)
       cli->qmp_addr = g_strdup(g_getenv("HAYWIRE_QMP"));
     if (cli->qmp_addr == NULL || cli->qmp_addr[0] == '\0') {
@@ -243,6 +265,8 @@ hw_cli_attach(HwCli *cli, gboolean mem)
     cli->qmp = hw_qmp_connect(cli->qmp_addr, cli->timeout_ms, &error);
     if (cli->qmp == NULL)
       return hw_cli_fail(error);
+  }
+  if (cli->guest == NULL) {
     cli->guest = hw_guest_new(cli->qmp, &error);
     if (cli->guest == NULL)
       return hw_cli_fail(error);
@@ -292,5 +316,7 @@ main(int argc, char **argv)
   g_free(cli.mem_path);
   g_free(cli.snapshot_path);
   g_free(cli.dump_path);
+  g_free(cli.domain);
+  g_free(cli.connect_uri);
   return rc;
 }

@@ -46,8 +46,8 @@ const HwGuestArch *hw_guest_arch_ops(HwArch arch);
 extern const HwGuestArch hw_guest_arch_aarch64;
 
 /* The signal guard (signal-guard.c): OWNER holds its guest paused; a signal sends "cont"
- * on FD. Holding again replaces the fd (a new QMP connection). */
-void hw_signal_guard_hold(const void *owner, int fd);
+ * over QMP. Holding again takes the connection anew (it may have reconnected). */
+void hw_signal_guard_hold(const void *owner, HwQmp *qmp);
 /* OWNER no longer holds a guest paused. */
 void hw_signal_guard_release(const void *owner);
 

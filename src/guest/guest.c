@@ -281,7 +281,7 @@ hw_guest_pause(HwGuest *guest, gboolean *was_running, GError **error)
   }
   hw_guest_forget_regs(guest);
   /* Held before "stop": a signal during the stop still resumes it. */
-  hw_signal_guard_hold(guest, hw_qmp_get_fd(guest->qmp));
+  hw_signal_guard_hold(guest, guest->qmp);
   GError *local = NULL;
   g_autoptr(JsonNode) r = hw_qmp_execute(guest->qmp, "stop", NULL, &local);
   if (r != NULL && expect_running(guest, FALSE, &local)) {
@@ -316,7 +316,7 @@ hw_guest_resume(HwGuest *guest, GError **error)
   }
   /* The link broke with the guest paused by us: a new link can still resume it. */
   if (link_failed(local) && relink(guest, &local)) {
-    hw_signal_guard_hold(guest, hw_qmp_get_fd(guest->qmp));
+    hw_signal_guard_hold(guest, guest->qmp);
     g_autoptr(JsonNode) again = hw_qmp_execute(guest->qmp, "cont", NULL, NULL);
     if (again != NULL && expect_running(guest, TRUE, NULL)) {
       g_debug("resumed over a new QMP connection after: %s", local->message);

@@ -2,6 +2,7 @@
  * events queued with QEMU's timestamps. Synchronous, with a deadline on every wait. */
 #include <haywire/qmp.h>
 #include "transport/socket.h"
+#include "transport/qmp-link.h"
 #include <haywire/error.h>
 
 #include <gio/gio.h>
@@ -23,6 +24,8 @@ struct _HwQmp {
   char *version;
   char *addr;
   int peer_pid;         /* QEMU's pid from the unix socket's credentials, or 0 */
+  const HwQmpLink *link;   /* set: messages go through it, not a socket */
+  gpointer link_data;
 };
 
 void
@@ -45,6 +48,8 @@ hw_qmp_free(HwQmp *qmp)
     g_io_stream_close(G_IO_STREAM(qmp->conn), NULL, NULL);
     g_object_unref(qmp->conn);
   }
+  if (qmp->link)
+    qmp->link->free(qmp->link_data);
   g_string_free(qmp->in, TRUE);
   g_queue_clear_full(&qmp->events, (GDestroyNotify)hw_qmp_event_free);
   g_free(qmp->version);
@@ -77,7 +82,22 @@ hw_qmp_get_fd(HwQmp *qmp)
 int
 hw_qmp_get_peer_pid(HwQmp *qmp)
 {
+  if (qmp->link)
+    return qmp->link->peer_pid(qmp->link_data);
   return qmp->peer_pid;
+}
+
+gboolean
+hw_qmp_can_cont_from_thread(HwQmp *qmp)
+{
+  return qmp->link != NULL;
+}
+
+void
+hw_qmp_cont_from_thread(HwQmp *qmp)
+{
+  if (qmp->link)
+    qmp->link->cont(qmp->link_data);
 }
 
 const char *
@@ -258,6 +278,25 @@ queue_if_event(HwQmp *qmp, JsonObject *msg)
   return TRUE;
 }
 
+void
+hw_qmp_queue_event_text(HwQmp *qmp, const char *name, gint64 seconds, gint64 microseconds,
+                        const char *details)
+{
+  HwQmpEvent *event = g_new0(HwQmpEvent, 1);
+  event->name = g_strdup(name && *name ? name : "?");
+  event->seconds = seconds;
+  event->microseconds = microseconds;
+  if (details && strlen(details) <= MAX_MESSAGE_BYTES) {
+    g_autoptr(JsonParser) parser = json_parser_new_immutable();
+    if (json_parser_load_from_data(parser, details, -1, NULL) &&
+        json_parser_get_root(parser) && JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser)))
+      event->data = json_object_ref(json_node_get_object(json_parser_get_root(parser)));
+  }
+  if (g_queue_get_length(&qmp->events) >= MAX_QUEUED_EVENTS)
+    hw_qmp_event_free(g_queue_pop_head(&qmp->events));
+  g_queue_push_tail(&qmp->events, event);
+}
+
 /* Send TEXT whole; the signals whose handler may send a "cont" (SIGINT, SIGTERM,
  * SIGHUP) are held off, so that "cont" never lands in the middle of another command on
  * the wire. */
@@ -296,11 +335,56 @@ send_all(HwQmp *qmp, const char *text, gsize len, GError **error)
   return ok;
 }
 
+/* The "return" member of reply MSG to COMMAND (a copy), or its error as a GError. */
+static JsonNode *
+take_reply(JsonObject *msg, const char *command, GError **error)
+{
+  JsonNode *ret = json_object_get_member(msg, "return");
+  JsonNode *err = json_object_get_member(msg, "error");
+  if ((ret == NULL) == (err == NULL)) {
+    g_set_error(error, HW_ERROR, HW_ERROR_PROTOCOL,
+                "%s: reply has neither or both of return and error", command);
+    return NULL;
+  }
+  if (err != NULL) {
+    const char *cls = "?", *desc = "unknown error";
+    if (JSON_NODE_HOLDS_OBJECT(err)) {
+      hw_json_get_string(json_node_get_object(err), "class", &cls, NULL);
+      hw_json_get_string(json_node_get_object(err), "desc", &desc, NULL);
+    }
+    g_set_error(error, HW_ERROR, HW_ERROR_QMP_COMMAND, "%s: %s (%s)", command, desc, cls);
+    return NULL;
+  }
+  return json_node_copy(ret);
+}
+
+/* Over a link: one exchange, the reply parsed like one from the socket. */
+static JsonNode *
+execute_linked(HwQmp *qmp, const char *command, const char *request, GError **error)
+{
+  g_autofree char *reply = qmp->link->exchange(qmp->link_data, request, qmp->timeout_ms,
+                                               error);
+  if (reply == NULL) {
+    g_prefix_error(error, "%s: ", command);
+    return NULL;
+  }
+  g_autoptr(JsonParser) parser = json_parser_new_immutable();
+  if (strlen(reply) > MAX_MESSAGE_BYTES || !json_parser_load_from_data(parser, reply, -1, NULL) ||
+      json_parser_get_root(parser) == NULL ||
+      !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
+    g_set_error(error, HW_ERROR, HW_ERROR_PROTOCOL, "%s: the reply is not a JSON object",
+                command);
+    return NULL;
+  }
+  return take_reply(json_node_get_object(json_parser_get_root(parser)), command, error);
+}
+
 JsonNode *
 hw_qmp_execute(HwQmp *qmp, const char *command, JsonObject *args, GError **error)
 {
   g_autofree char *id = g_strdup_printf("hw-%" G_GUINT64_FORMAT, ++qmp->next_id);
   g_autoptr(JsonBuilder) b = json_builder_new_immutable();
+  gboolean linked = qmp->link != NULL;   /* the link numbers its commands itself */
   json_builder_begin_object(b);
   json_builder_set_member_name(b, "execute");
   json_builder_add_string_value(b, command);
@@ -310,11 +394,15 @@ hw_qmp_execute(HwQmp *qmp, const char *command, JsonObject *args, GError **error
     json_node_init_object(a, args);
     json_builder_add_value(b, a);
   }
-  json_builder_set_member_name(b, "id");
-  json_builder_add_string_value(b, id);
+  if (!linked) {
+    json_builder_set_member_name(b, "id");
+    json_builder_add_string_value(b, id);
+  }
   json_builder_end_object(b);
   g_autoptr(JsonNode) req = json_builder_get_root(b);
   g_autofree char *text = json_to_string(req, FALSE);
+  if (linked)
+    return execute_linked(qmp, command, text, error);
   g_autofree char *line = g_strconcat(text, "\n", NULL);
 
   if (!send_all(qmp, line, strlen(line), error)) {
@@ -337,23 +425,7 @@ hw_qmp_execute(HwQmp *qmp, const char *command, JsonObject *args, GError **error
       g_debug("%s: skipping a reply that is not ours", command);
       continue;  /* a late reply to an earlier, timed-out command */
     }
-    JsonNode *ret = json_object_get_member(msg, "return");
-    JsonNode *err = json_object_get_member(msg, "error");
-    if ((ret == NULL) == (err == NULL)) {
-      g_set_error(error, HW_ERROR, HW_ERROR_PROTOCOL,
-                  "%s: reply has neither or both of return and error", command);
-      return NULL;
-    }
-    if (err != NULL) {
-      const char *cls = "?", *desc = "unknown error";
-      if (JSON_NODE_HOLDS_OBJECT(err)) {
-        hw_json_get_string(json_node_get_object(err), "class", &cls, NULL);
-        hw_json_get_string(json_node_get_object(err), "desc", &desc, NULL);
-      }
-      g_set_error(error, HW_ERROR, HW_ERROR_QMP_COMMAND, "%s: %s (%s)", command, desc, cls);
-      return NULL;
-    }
-    return json_node_copy(ret);
+    return take_reply(msg, command, error);
   }
 }
 
@@ -398,6 +470,8 @@ hw_qmp_pop_event(HwQmp *qmp)
 gboolean
 hw_qmp_poll_events(HwQmp *qmp, guint timeout_ms, GError **error)
 {
+  if (qmp->link)
+    return qmp->link->poll(qmp->link_data, qmp, timeout_ms, error);
   gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
   for (;;) {
     /* Drain complete lines already buffered, then wait for more until the deadline. */
@@ -503,6 +577,11 @@ hw_qmp_connect(const char *addr, guint timeout_ms, GError **error)
 gboolean
 hw_qmp_reconnect(HwQmp *qmp, GError **error)
 {
+  if (qmp->link) {
+    g_set_error(error, HW_ERROR, HW_ERROR_DISCONNECTED, "cannot reconnect to %s",
+                qmp->addr);
+    return FALSE;
+  }
   close_session(qmp);
   if (g_str_has_prefix(qmp->addr, "fd:")) {
     g_set_error(error, HW_ERROR, HW_ERROR_DISCONNECTED,
@@ -514,4 +593,31 @@ hw_qmp_reconnect(HwQmp *qmp, GError **error)
     return TRUE;
   close_session(qmp);
   return FALSE;
+}
+
+HwQmp *
+hw_qmp_new_linked(const char *addr, const HwQmpLink *link, gpointer data, guint timeout_ms,
+                  GError **error)
+{
+  g_autoptr(HwQmp) qmp = g_new0(HwQmp, 1);
+  qmp->in = g_string_sized_new(64);
+  g_queue_init(&qmp->events);
+  qmp->addr = g_strdup(addr);
+  qmp->link = link;
+  qmp->link_data = data;
+  hw_qmp_set_timeout(qmp, timeout_ms);
+  g_autoptr(JsonObject) v = hw_qmp_execute_object(qmp, "query-version", NULL, error);
+  JsonNode *qn = v ? json_object_get_member(v, "qemu") : NULL;
+  if (qn == NULL || !JSON_NODE_HOLDS_OBJECT(qn)) {
+    if (v != NULL)
+      g_set_error(error, HW_ERROR, HW_ERROR_PROTOCOL, "query-version: no qemu member");
+    return NULL;
+  }
+  gint64 ma = 0, mi = 0, mc = 0;
+  hw_json_get_int(json_node_get_object(qn), "major", &ma, NULL);
+  hw_json_get_int(json_node_get_object(qn), "minor", &mi, NULL);
+  hw_json_get_int(json_node_get_object(qn), "micro", &mc, NULL);
+  qmp->version = g_strdup_printf("%" G_GINT64_FORMAT ".%" G_GINT64_FORMAT ".%" G_GINT64_FORMAT,
+                                 ma, mi, mc);
+  return g_steal_pointer(&qmp);
 }

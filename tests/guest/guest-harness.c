@@ -266,6 +266,44 @@ boot(const char *config, gboolean stopped, const char *run_dir)
 }
 
 HwTestGuest *
+hw_test_guest_libvirt(const char *config, const char *variant)
+{
+  HwTestGuest *g = g_new0(HwTestGuest, 1);
+  g_autoptr(GError) error = NULL;
+  g->config = g_strdup(config);
+  g->ksyms = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  g->ps = g_ptr_array_new();
+  g->maps = g_ptr_array_new_with_free_func(g_free);
+  g->images = g_ptr_array_new();
+  g->run_dir = g_dir_make_tmp("hw-libvirt-XXXXXX", &error);
+  g_assert_no_error(error);
+  g->crash_slot = arm_crash_cleanup(g->run_dir);
+  g->domain = g_strdup_printf("haywire-test-%d", (int)getpid());
+  g_autofree char *script = g_build_filename(source_root(), "tests", "guest", "libvirt-guest.sh",
+                                             NULL);
+  g_autofree char *assets = g_build_filename(source_root(), "guest-assets", NULL);
+  const char *argv[] = { script, "start", g->run_dir, g->domain, variant, assets, NULL };
+  g_autofree char *out = NULL, *err = NULL;
+  int status = 0;
+  gint64 t0 = g_get_monotonic_time();
+  g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
+                             &status, &error));
+  g_assert_no_error(error);
+  if (!g_spawn_check_wait_status(status, NULL))
+    g_error("libvirt-guest.sh start %s failed:\n%s%s", variant, out, err);
+  g_test_message("booted libvirt domain %s (%s RAM) in %.1f s", g->domain, variant,
+                 (g_get_monotonic_time() - t0) / 1e6);
+  g_auto(GStrv) lines = g_strsplit(out, "\n", 0);
+  for (guint i = 0; lines[i]; i++)
+    if (g_str_has_prefix(lines[i], "HAYWIRE_QEMU_PID="))
+      g->qemu_pid = (int)g_ascii_strtoll(lines[i] + 17, NULL, 10);
+  g_assert_cmpint(g->qemu_pid, >, 0);
+  g->qmp = g_build_filename(g->run_dir, "qmp-observer.sock", NULL);   /* for messages only */
+  parse_serial(g);
+  return g;
+}
+
+HwTestGuest *
 hw_test_guest_boot(const char *config)
 {
   return boot(config, FALSE, NULL);
@@ -289,6 +327,13 @@ hw_test_guest_stop(HwTestGuest *g)
   if (g == NULL)
     return;
   crash_armed[g->crash_slot] = 0;   /* stop-guest does it properly from here */
+  if (g->domain) {
+    g_autofree char *lv = g_build_filename(source_root(), "tests", "guest", "libvirt-guest.sh",
+                                           NULL);
+    const char *lv_argv[] = { lv, "stop", g->run_dir, g->domain, NULL };
+    g_spawn_sync(NULL, (char **)lv_argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL,
+                 NULL, NULL, NULL);
+  }
   g_autofree char *script = g_build_filename(source_root(), "scripts", "stop-guest", NULL);
   const char *argv[] = { script, g->run_dir, NULL };
   g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
@@ -316,6 +361,7 @@ hw_test_guest_stop(HwTestGuest *g)
   g_free(g->qmp);
   g_free(g->gdb);
   g_free(g->mem);
+  g_free(g->domain);
   g_free(g->serial);
   g_free(g);
 }
@@ -358,7 +404,12 @@ hw_test_run(HwTestGuest *g, const char *const *args)
   const char *exe = g_getenv("HW_HAYWIRE");
   g_assert_nonnull(exe);
   g_ptr_array_add(argv, (gpointer)exe);
-  if (g) {
+  if (g && g->domain) {
+    g_ptr_array_add(argv, (gpointer)"--domain");
+    g_ptr_array_add(argv, g->domain);
+    g_ptr_array_add(argv, (gpointer)"--connect");
+    g_ptr_array_add(argv, (gpointer)"qemu:///system");
+  } else if (g) {
     g_ptr_array_add(argv, (gpointer)"--qmp");
     g_ptr_array_add(argv, g->qmp);
     /* AArch64 registers need the stub; a later --gdb in ARGS overrides it. */

@@ -35,6 +35,7 @@ typedef struct {
   int crash_slot;      /* the harness's clean-up record of this QEMU */
   guint64 tick_va;     /* the sleeping hwtest's pages rewritten once a second */
   guint tick_pages;    /* how many (of the guest's page size) */
+  char *domain;        /* a libvirt domain (hw_test_guest_libvirt): runs use --domain */
 } HwTestGuest;
 
 typedef struct {
@@ -59,6 +60,9 @@ HwTestGuest *hw_test_guest_boot(const char *config);
 HwTestGuest *hw_test_guest_boot_in(const char *config, const char *run_dir);
 /* Boot CONFIG without waiting for the kernel (QEMU started with -S): for QMP-only checks. */
 HwTestGuest *hw_test_guest_start_stopped(const char *config);
+/* Boot the test guest as libvirt domain (VARIANT: plain, memfd or file RAM), with a
+ * libvirt daemon of the test's own when none runs; CONFIG names it in test paths. */
+HwTestGuest *hw_test_guest_libvirt(const char *config, const char *variant);
 /* Stop QEMU and remove its files. */
 void hw_test_guest_stop(HwTestGuest *g);
 /* How many HWTICK lines (rewrites of the tick pages) the serial log holds so far. */

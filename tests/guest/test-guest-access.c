@@ -29,6 +29,8 @@ static const struct {
   { "x86-64-q35-memfd", { { "ram0", "memory-backend-memfd", "mmap", FALSE } }, 512 },
   { "x86-64-q35-ram", { { "pc.ram", "memory-backend-ram", "copy", FALSE } }, 512 },
   { "x86-64-pc-share-off", { { "ram0", "memory-backend-file", "copy", FALSE } }, 256 },
+  { "libvirt-plain", { { "pc.ram", "memory-backend-ram", "copy", FALSE } }, 512 },
+  { "libvirt-memfd", { { "pc.ram", "memory-backend-memfd", "mmap", FALSE } }, 512 },
   { "x86-64-q35-numa", { { "node0", "memory-backend-file", "mmap", TRUE },
                          { "node1", "memory-backend-ram", "copy", FALSE },
                          { "dimm0", "memory-backend-memfd", "mmap", FALSE } }, 640 },
@@ -175,6 +177,28 @@ test_wrong_pid(void)
   g_assert_nonnull(strstr(r->err, "--qemu-pid 1 is not the QEMU behind the QMP socket"));
 }
 
+/* A domain that does not exist, a daemon that does not answer, options that do not go
+ * together: one clear line, exit 1 (2 for usage). */
+static void
+test_libvirt_bad(void)
+{
+  g_autoptr(HwRun) none = hw_test_runv(NULL, "--domain", "haywire-no-such-domain", "--connect",
+                                       "qemu:///system", "info", NULL);
+  g_assert_cmpint(none->status, ==, 1);
+  g_assert_nonnull(strstr(none->err, "libvirt domain haywire-no-such-domain: Domain not found"));
+  g_autoptr(HwRun) daemon = hw_test_runv(NULL, "--domain", guest->domain, "--connect",
+                                         "qemu+unix:///system?socket=/nonexistent/libvirt-sock",
+                                         "info", NULL);
+  g_assert_cmpint(daemon->status, ==, 1);
+  g_assert_nonnull(strstr(daemon->err, "/nonexistent/libvirt-sock"));
+  g_assert_cmpint(strchr(daemon->err, '\n') - daemon->err, ==, (long)strlen(daemon->err) - 1);
+  g_autoptr(HwRun) both = hw_test_runv(NULL, "--domain", guest->domain, "--qmp", "/x", "info",
+                                       NULL);
+  g_assert_cmpint(both->status, ==, 2);
+  g_autoptr(HwRun) lone = hw_test_runv(NULL, "--connect", "qemu:///system", "info", NULL);
+  g_assert_cmpint(lone->status, ==, 2);
+}
+
 void
 hw_test_add_access_tests(HwTestGuest *g, gboolean booted)
 {
@@ -189,8 +213,12 @@ hw_test_add_access_tests(HwTestGuest *g, gboolean booted)
     hw_test_add(p, "scan-truth", test_scan_truth);
   if (strcmp(expected[k].backends[0].access, "copy") == 0 ||
       g_str_has_suffix(config, "memfd")) {
-    /* Through QEMU's process only: a memory file is the file's owner's business. */
-    hw_test_add(p, "permissions", test_permissions);
+    /* Through QEMU's process only: a memory file is the file's owner's business. Another
+     * user cannot reach libvirt's daemon at all: nothing to see there. */
+    if (g->domain == NULL)
+      hw_test_add(p, "permissions", test_permissions);
     hw_test_add(p, "wrong-pid", test_wrong_pid);
   }
+  if (g->domain)
+    hw_test_add(p, "libvirt-bad-requests", test_libvirt_bad);
 }

@@ -366,7 +366,11 @@ main(int argc, char **argv)
     hw_test_guest_stop(guest);
     return rc;
   }
-  guest = hw_test_guest_boot(config);
+  /* libvirt-VARIANT: the test guest as a libvirt domain, reached with --domain. */
+  if (g_str_has_prefix(config, "libvirt-"))
+    guest = hw_test_guest_libvirt(config, config + 8);
+  else
+    guest = hw_test_guest_boot(config);
 
   g_autofree char *p = g_strdup_printf("/guest/%s/", config);
 #define ADD(name, fn) hw_test_add(p, name, fn)
