@@ -16,3 +16,4 @@
 #include <haywire/owners.h>
 #include <haywire/snapshot.h>
 #include <haywire/dump.h>
+#include <haywire/serial.h>
