@@ -89,7 +89,13 @@ need_pid(Build *b, const char *id, const char *type, GError **error)
     return TRUE;
   int peer = hw_qmp_get_peer_pid(b->guest->qmp);
   int given = b->guest->qemu_pid;
-  if (given > 0 && peer > 0 && given != peer) {
+  /* A given pid other than the socket's peer: fine behind a proxy (the peer is not
+   * QEMU), refused when QEMU itself serves the socket. */
+  g_autofree char *comm_path = g_strdup_printf("/proc/%d/comm", peer);
+  g_autofree char *comm = NULL;
+  gboolean peer_is_qemu = peer > 0 && g_file_get_contents(comm_path, &comm, NULL, NULL) &&
+                          g_str_has_prefix(comm, "qemu");
+  if (given > 0 && peer > 0 && given != peer && peer_is_qemu) {
     g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT,
                 "--qemu-pid %d is not the QEMU behind the QMP socket (its peer is pid %d)",
                 given, peer);

@@ -101,7 +101,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(HwRun, hw_run_free)
 
 /* Image KIND held by process PID, or NULL. */
 const HwTruthImage *hw_test_guest_image(HwTestGuest *g, int pid, const char *kind);
-/* Add test PREFIX NAME (PREFIX ends in '/') running FN. */
+/* Add test PREFIX NAME (PREFIX ends in '/') running FN; with HW_TEST_ONLY set (path
+ * prefixes, space-separated), only the tests it names. */
 void hw_test_add(const char *prefix, const char *name, GTestFunc fn);
 /* Register the image tests (scan --find, carve, render, overview) on guest G. */
 void hw_test_add_image_tests(HwTestGuest *g);

@@ -364,21 +364,27 @@ test_watch_bad(void)
   g_assert_cmpint(help->status, ==, 0);
   g_assert_nonnull(strstr(help->out, "--on-event"));
 
-  /* SIGINT while the RESUME command (a paused scan of all RAM) holds the guest: the
-   * guest runs again afterwards, whatever moment the signal hit. */
-  const char *extra_args[] = { "--on-event", "RESUME:scan --phys --find png,jpeg,gif,bmp,raw",
-                               NULL };
+  /* SIGINT while the RESUME command (a paused scan of all RAM, one thread) holds the
+   * guest: the guard resumes it, and the watch ends by the signal. */
+  const char *extra_args[] = {
+    "--on-event", "RESUME:scan --phys --find png,jpeg,gif,bmp,raw --threads 1", NULL };
   Watcher *w = watcher_start(extra_args);
   json_object_unref(watcher_expect(w, "attached", NULL));
   hw_test_observer_run(guest, "stop", NULL);
   hw_test_observer_run(guest, "cont", NULL);
   json_object_unref(watcher_expect(w, "command", NULL));
-  g_usleep(200 * 1000);
+  gboolean held = FALSE;
+  for (guint i = 0; i < 500 && !held; i++) {
+    held = !hw_test_guest_running(guest);
+    if (!held)
+      g_usleep(5 * 1000);
+  }
+  g_assert_true(held);   /* the scan paused it */
   kill(w->pid, SIGINT);
   int status = 0;
   waitpid(w->pid, &status, 0);
-  g_test_message("watch after SIGINT: %s %d", WIFSIGNALED(status) ? "signal" : "exit",
-                 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+  g_assert_true(WIFSIGNALED(status));
+  g_assert_cmpint(WTERMSIG(status), ==, SIGINT);
   g_assert_true(hw_test_guest_running(guest));
   watcher_free(w);
 }
