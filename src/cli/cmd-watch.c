@@ -199,7 +199,11 @@ run_hook(Watch *w, const Hook *h, const HwRunEvent *e)
   cli->run_state = NULL;
   cli->epoch = 0;
   guint before = hw_history_get_count(hw_guest_get_history(cli->guest));
-  int rc = hw_cli_run_command(cli, cmd, (int)g_strv_length(argv), argv);
+  /* Option parsing takes what it parses out of the array: hand it a copy of the
+   * pointers, so that every string is still freed from ARGV. */
+  guint argc = g_strv_length(argv);
+  g_autofree char **args = g_memdup2(argv, (argc + 1) * sizeof *argv);
+  int rc = hw_cli_run_command(cli, cmd, (int)argc, args);
   /* Whatever it paused, it resumes; a command that failed half-way may not have. */
   g_autoptr(GError) error = NULL;
   if (cli->we_paused && !hw_cli_release(cli, &error)) {
@@ -313,7 +317,8 @@ hw_cmd_watch(HwCli *cli, int argc, char **argv)
       ok = FALSE;
       break;
     }
-    ok = add_hook(&w, g_ascii_strup(name, -1), colon + 1);
+    g_autofree char *upper = g_ascii_strup(name, -1);
+    ok = add_hook(&w, upper, colon + 1);
   }
   if (!ok) {
     g_array_unref(w.hooks);
