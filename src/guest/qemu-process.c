@@ -293,34 +293,27 @@ hw_qemu_proc_parse_maps(const char *maps_text, guint *n_skipped, GError **error)
 HwQemuProcMapping *
 hw_qemu_proc_find_mapping(const char *maps_text, guint64 hva, GError **error)
 {
-  g_autoptr(HwQemuProcMapping) found = NULL;
-  const char *next = maps_text, *line, *end;
-  guint skipped = 0, n_lines = 0;
-
+  guint skipped = 0;
+  g_autoptr(GPtrArray) all = hw_qemu_proc_parse_maps(maps_text, &skipped, error);
+  if (all == NULL)
+    return NULL;
   /* Every line is looked at: two containing HVA mean the text is not what the kernel
    * shows (its mappings never overlap), and no answer is better than a guess. */
-  while (next_line(&next, &line, &end)) {
-    if (++n_lines > MAX_MAPS_LINES) {
-      g_set_error(error, HW_ERROR, HW_ERROR_LIMIT, "maps: more than %u lines", MAX_MAPS_LINES);
-      return NULL;
-    }
-    HwQemuProcMapping m;
-    const char *path;
-    gsize path_len;
-    if (!parse_maps_line(line, end, &m, &path, &path_len)) {
-      skipped++;
-      continue;
-    }
-    if (hva < m.start || hva >= m.end)
+  HwQemuProcMapping *found = NULL;
+  guint at = 0;
+  for (guint i = 0; i < all->len; i++) {
+    HwQemuProcMapping *m = all->pdata[i];
+    if (hva < m->start || hva >= m->end)
       continue;
     if (found != NULL) {
       g_set_error(error, HW_ERROR, HW_ERROR_PROTOCOL, "maps: two mappings contain 0x%"
                   G_GINT64_MODIFIER "x: %" G_GINT64_MODIFIER "x-%" G_GINT64_MODIFIER "x and %"
                   G_GINT64_MODIFIER "x-%" G_GINT64_MODIFIER "x", hva, found->start, found->end,
-                  m.start, m.end);
+                  m->start, m->end);
       return NULL;
     }
-    found = mapping_copy(&m, path, path_len);
+    found = m;
+    at = i;
   }
   if (found == NULL) {
     if (skipped > 0)
@@ -331,7 +324,7 @@ hw_qemu_proc_find_mapping(const char *maps_text, guint64 hva, GError **error)
                   G_GINT64_MODIFIER "x", hva);
     return NULL;
   }
-  return g_steal_pointer(&found);
+  return g_ptr_array_steal_index(all, at);   /* the caller's now, not the array's */
 }
 
 /* ---- /proc/PID/status ------------------------------------------------------------------- */

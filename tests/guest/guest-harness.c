@@ -212,8 +212,10 @@ parse_serial(HwTestGuest *g)
   g_assert_nonnull(g->version);
 }
 
+/* An empty guest record for CONFIG in RUN_DIR (NULL: a new one named after TEMPLATE),
+ * its clean-up armed. */
 static HwTestGuest *
-boot(const char *config, gboolean stopped, const char *run_dir)
+guest_new(const char *config, const char *run_dir, const char *template)
 {
   HwTestGuest *g = g_new0(HwTestGuest, 1);
   g_autoptr(GError) error = NULL;
@@ -222,9 +224,17 @@ boot(const char *config, gboolean stopped, const char *run_dir)
   g->ps = g_ptr_array_new();
   g->maps = g_ptr_array_new_with_free_func(g_free);
   g->images = g_ptr_array_new();
-  g->run_dir = run_dir ? g_strdup(run_dir) : g_dir_make_tmp("hw-guest-XXXXXX", &error);
+  g->run_dir = run_dir ? g_strdup(run_dir) : g_dir_make_tmp(template, &error);
   g_assert_no_error(error);
   g->crash_slot = arm_crash_cleanup(g->run_dir);
+  return g;
+}
+
+static HwTestGuest *
+boot(const char *config, gboolean stopped, const char *run_dir)
+{
+  HwTestGuest *g = guest_new(config, run_dir, "hw-guest-XXXXXX");
+  g_autoptr(GError) error = NULL;
 
   g_autofree char *script = g_build_filename(source_root(), "scripts", "boot-guest", NULL);
   const char *flavour = g_getenv("HW_GUEST_FLAVOUR");
@@ -268,16 +278,8 @@ boot(const char *config, gboolean stopped, const char *run_dir)
 HwTestGuest *
 hw_test_guest_libvirt(const char *config, const char *variant)
 {
-  HwTestGuest *g = g_new0(HwTestGuest, 1);
+  HwTestGuest *g = guest_new(config, NULL, "hw-libvirt-XXXXXX");
   g_autoptr(GError) error = NULL;
-  g->config = g_strdup(config);
-  g->ksyms = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-  g->ps = g_ptr_array_new();
-  g->maps = g_ptr_array_new_with_free_func(g_free);
-  g->images = g_ptr_array_new();
-  g->run_dir = g_dir_make_tmp("hw-libvirt-XXXXXX", &error);
-  g_assert_no_error(error);
-  g->crash_slot = arm_crash_cleanup(g->run_dir);
   g->domain = g_strdup_printf("haywire-test-%d", (int)getpid());
   g_autofree char *script = g_build_filename(source_root(), "tests", "guest", "libvirt-guest.sh",
                                              NULL);
