@@ -72,6 +72,8 @@ int hw_cli_run_command(HwCli *cli, const HwCmd *cmd, int argc, char **argv);
 /* Connect to QEMU and model the guest if not yet done, and with MEM map its RAM: -1 when
  * done, else the exit code (the message printed). */
 int hw_cli_attach(HwCli *cli, gboolean mem);
+/* Map the guest's RAM if not yet done (--mem, else $HAYWIRE_MEM, else QEMU's backends). */
+gboolean hw_cli_map_memory(HwCli *cli, GError **error);
 /* The guest model of --snapshot FILE or --dump FILE (caller owns). */
 HwGuest *hw_cli_open_recording(HwCli *cli, GError **error);
 /* The program's context (borrowed until exit), for the wording of hw_cli_fail. */

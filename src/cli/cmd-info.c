@@ -30,13 +30,8 @@ hw_cmd_info(HwCli *cli, int argc, char **argv)
     return hw_cli_fail(error);
   /* RAM is optional here: everything else shows without it. */
   g_autoptr(GError) ram_error = NULL;
-  if (hw_guest_get_physmem(cli->guest) == NULL) {
-    if (cli->mem_path == NULL && g_getenv("HAYWIRE_MEM") && *g_getenv("HAYWIRE_MEM"))
-      cli->mem_path = g_strdup(g_getenv("HAYWIRE_MEM"));
-    if (!hw_guest_map_memory(cli->guest, cli->mem_path, &ram_error) &&
-        hw_guest_qemu_exited(cli->guest))
-      return hw_cli_fail(ram_error);
-  }
+  if (!hw_cli_map_memory(cli, &ram_error) && hw_guest_qemu_exited(cli->guest))
+    return hw_cli_fail(ram_error);
   HwPhysMem *mem = hw_guest_get_physmem(cli->guest);
   guint n = 0;
   const HwRamRange *r = mem ? hw_physmem_get_ranges(mem, &n) : NULL;

@@ -343,8 +343,8 @@ hw_cmd_watch(HwCli *cli, int argc, char **argv)
     }
     /* A link without an fd of its own (libvirt) is polled by the library instead. */
     int qmp_fd = hw_qmp_get_fd(cli->qmp);
-    gboolean linked = hw_qmp_can_cont_from_thread(cli->qmp);
-    struct pollfd p[2] = { { linked ? -1 : qmp_fd, POLLIN, 0 }, { sig_fd, POLLIN, 0 } };
+    gboolean linked = qmp_fd < 0;
+    struct pollfd p[2] = { { qmp_fd, POLLIN, 0 }, { sig_fd, POLLIN, 0 } };
     int n = poll(p, sig_fd >= 0 ? 2 : 1, linked ? 0 : 1000);
     if (n < 0 && errno != EINTR) {
       g_set_error(&error, HW_ERROR, HW_ERROR_FAILED, "poll: %s", g_strerror(errno));
@@ -359,7 +359,7 @@ hw_cmd_watch(HwCli *cli, int argc, char **argv)
         break;
       }
     }
-    if (linked || p[0].fd < 0 || (p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+    if (linked || (p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
       /* Whatever came in is read now; events first, then a broken link. */
       if (!hw_guest_follow(cli->guest, linked ? 200 : 10, &error)) {
         if (handle_events(&w, &next)) {

@@ -273,13 +273,19 @@ hw_cli_attach(HwCli *cli, gboolean mem)
     hw_guest_set_gdb(cli->guest, cli->gdb_addr, cli->timeout_ms);
     hw_guest_set_qemu_pid(cli->guest, cli->qemu_pid);
   }
-  if (mem && hw_guest_get_physmem(cli->guest) == NULL) {
-    if (cli->mem_path == NULL && g_getenv("HAYWIRE_MEM") && *g_getenv("HAYWIRE_MEM"))
-      cli->mem_path = g_strdup(g_getenv("HAYWIRE_MEM"));
-    if (!hw_guest_map_memory(cli->guest, cli->mem_path, &error))
-      return hw_cli_fail(error);
-  }
+  if (mem && !hw_cli_map_memory(cli, &error))
+    return hw_cli_fail(error);
   return -1;
+}
+
+gboolean
+hw_cli_map_memory(HwCli *cli, GError **error)
+{
+  if (hw_guest_get_physmem(cli->guest) != NULL)
+    return TRUE;
+  if (cli->mem_path == NULL && g_getenv("HAYWIRE_MEM") && *g_getenv("HAYWIRE_MEM"))
+    cli->mem_path = g_strdup(g_getenv("HAYWIRE_MEM"));
+  return hw_guest_map_memory(cli->guest, cli->mem_path, error);
 }
 
 int

@@ -51,6 +51,8 @@ void hw_signal_guard_hold(const void *owner, HwQmp *qmp);
 /* OWNER no longer holds a guest paused. */
 void hw_signal_guard_release(const void *owner);
 
+/* Whether ERROR means the QMP link broke or went silent (not an answer from QEMU). */
+gboolean hw_guest_link_failed(const GError *error);
 /* Free a RAM backend record. */
 void hw_ram_backend_free(HwRamBackend *b);
 /* Find and map every RAM backend (ram-backends.c): *MEM and *BACKENDS are the caller's. */

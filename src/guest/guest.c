@@ -225,9 +225,8 @@ hw_guest_qemu_exited(HwGuest *guest)
   return (flags & 0x4) != 0;   /* PF_EXITING */
 }
 
-/* Whether ERROR means the QMP link broke or went silent (not an answer from QEMU). */
-static gboolean
-link_failed(const GError *error)
+gboolean
+hw_guest_link_failed(const GError *error)
 {
   return error != NULL && error->domain == HW_ERROR &&
          (error->code == HW_ERROR_DISCONNECTED || error->code == HW_ERROR_TIMEOUT);
@@ -291,7 +290,7 @@ hw_guest_pause(HwGuest *guest, gboolean *was_running, GError **error)
     return TRUE;
   }
   /* We may have half-paused it: do not leave it so, over a new link if this one broke. */
-  if (!link_failed(local) || relink(guest, &local)) {
+  if (!hw_guest_link_failed(local) || relink(guest, &local)) {
     JsonNode *c = hw_qmp_execute(guest->qmp, "cont", NULL, NULL);
     if (c != NULL)
       json_node_unref(c);
@@ -315,7 +314,7 @@ hw_guest_resume(HwGuest *guest, GError **error)
     return TRUE;
   }
   /* The link broke with the guest paused by us: a new link can still resume it. */
-  if (link_failed(local) && relink(guest, &local)) {
+  if (hw_guest_link_failed(local) && relink(guest, &local)) {
     hw_signal_guard_hold(guest, guest->qmp);
     g_autoptr(JsonNode) again = hw_qmp_execute(guest->qmp, "cont", NULL, NULL);
     if (again != NULL && expect_running(guest, TRUE, NULL)) {

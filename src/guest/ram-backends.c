@@ -42,14 +42,6 @@ qom_string(HwQmp *qmp, const char *path, const char *property, GError **error)
   return g_strdup(json_node_get_string(r));
 }
 
-/* Whether ERROR means the QMP link itself failed (not an answer from QEMU). */
-static gboolean
-link_error(const GError *error)
-{
-  return error != NULL && error->domain == HW_ERROR &&
-         (error->code == HW_ERROR_DISCONNECTED || error->code == HW_ERROR_TIMEOUT);
-}
-
 /* Building the sources: one per file, one /proc/PID/mem for all copied pieces. */
 typedef struct {
   HwGuest *guest;
@@ -227,7 +219,7 @@ add_backend(Build *b, HwRamBackend *be, GArray *ranges, const char *mem_path, GE
   g_autofree char *path = NULL;
   if (strcmp(be->type, "memory-backend-file") == 0) {
     path = qom_string(qmp, qom, "mem-path", &local);
-    if (path == NULL && link_error(local)) {
+    if (path == NULL && hw_guest_link_failed(local)) {
       g_propagate_error(error, local);
       return FALSE;
     }
@@ -290,7 +282,7 @@ hw_guest_open_ram(HwGuest *guest, const char *mem_path, HwPhysMem **mem_out,
     g_autofree char *qom = g_strdup_printf("/objects/%s", id);
     GError *local = NULL;
     be->type = qom_string(qmp, qom, "type", &local);
-    if (be->type == NULL && link_error(local)) {
+    if (be->type == NULL && hw_guest_link_failed(local)) {
       g_propagate_error(error, local);
       hw_ram_backend_free(be);
       g_array_unref(ranges);
