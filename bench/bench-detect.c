@@ -1,0 +1,477 @@
+/* Detection-quality benchmark: real pictures written into real non-image memory as raw
+ * pixels (every format, many widths, padded rows, any alignment, dithered, periodic) and
+ * as encoded files, then found by the scan engine. Reports recall (found with the exact
+ * width, stride and format), false raw hits per GiB of real non-image memory, and scan
+ * throughput against the all-core read pass over the same memory. Prints "key value"
+ * lines; scripts/bench-detect makes the table in docs/performance.md.
+ *
+ * Usage: bench-detect [OPTION...]   (see --help)
+ * The pictures fall in two halves by name: tune the detector on one (--half tune),
+ * report on the other (--half report). */
+#include <haywire/haywire.h>
+#include "bench-util.h"
+#include "detect-corpus.h"
+
+#include <string.h>
+
+#define PAGE 4096u
+#define BATCH (64u << 20)          /* synthetic memory per scan */
+#define MAX_IMAGE (4u << 20)       /* raw image bytes at most */
+
+static const guint widths[] = { 32, 33, 47, 64, 97, 100, 127, 128, 160, 199, 256, 300, 317,
+                                480, 500, 640, 800, 1000, 1023, 1024, 1280, 1366, 1600, 1920,
+                                2048, 2560, 3840, 4096 };
+static const HwPixelFormat formats[] = { HW_PIXEL_RGB888, HW_PIXEL_BGR888, HW_PIXEL_RGBA8888,
+                                         HW_PIXEL_BGRA8888, HW_PIXEL_XRGB8888, HW_PIXEL_RGB565,
+                                         HW_PIXEL_GRAY8 };
+
+/* Formats that no statistics can tell apart (red and blue swapped, alpha order). */
+static guint
+format_class(HwPixelFormat f)
+{
+  switch (f) {
+  case HW_PIXEL_RGB888:
+  case HW_PIXEL_BGR888:
+    return 1;
+  case HW_PIXEL_RGBA8888:
+  case HW_PIXEL_BGRA8888:
+    return 2;
+  case HW_PIXEL_XRGB8888:
+    return 3;
+  case HW_PIXEL_RGB565:
+    return 4;
+  case HW_PIXEL_GRAY8:
+    return 5;
+  default:
+    return 0;
+  }
+}
+
+/* One image placed in a batch. */
+typedef struct {
+  gboolean encoded;
+  guint enc;                 /* encoded: index into corpus_encoding_names */
+  HwPixelFormat format;
+  guint width, height;
+  gsize stride;
+  guint64 gpa;               /* first byte */
+  gsize size;
+  const char *variant;       /* "plain", "padded", "dithered", "periodic", ... */
+  gboolean found, seen;      /* found exactly; some hit of the same kind overlapped */
+} Case;
+
+typedef struct {
+  guint total, found, seen;
+} Tally;
+
+enum { BY_FORMAT, BY_SIZE, BY_VARIANT, BY_ENCODING, N_GROUPS };
+
+static GHashTable *tallies[N_GROUPS];
+
+static void
+tally(guint group, const char *key, const Case *c)
+{
+  Tally *t = g_hash_table_lookup(tallies[group], key);
+  if (t == NULL) {
+    t = g_new0(Tally, 1);
+    g_hash_table_insert(tallies[group], g_strdup(key), t);
+  }
+  t->total++;
+  t->found += c->found;
+  t->seen += c->seen;
+}
+
+static const char *
+size_class(gsize bytes)
+{
+  return bytes < 8192 ? "under-8k" : bytes < 65536 ? "8k-64k" : bytes < (1u << 20) ? "64k-1m"
+                                                                                     : "1m-up";
+}
+
+/* Fill W x H RGBA with a tiled copy of a TW x TH crop of P and a window of Q over a
+ * fifth of it: periodic content whose true width only the window shows. */
+static guint8 *
+make_periodic(GRand *rng, const Picture *p, const Picture *q, guint w, guint h)
+{
+  guint tw = (guint)g_rand_int_range(rng, 8, (gint)MAX(9u, w / 3));
+  guint th = (guint)g_rand_int_range(rng, 8, 65);
+  g_autofree guint8 *tile = picture_resize(p, tw, th);
+  guint8 *out = g_malloc((gsize)w * h * 4);
+  for (guint y = 0; y < h; y++)
+    for (guint x = 0; x < w; x++)
+      memcpy(out + ((gsize)y * w + x) * 4, tile + ((gsize)(y % th) * tw + x % tw) * 4, 4);
+  guint ww = MAX(w / 2, 1u), wh = MAX(h * 2 / 5, 1u);
+  g_autofree guint8 *win = picture_resize(q, ww, wh);
+  guint x0 = (guint)g_rand_int_range(rng, 0, (gint)(w - ww + 1));
+  guint y0 = (guint)g_rand_int_range(rng, 0, (gint)(h - wh + 1));
+  for (guint y = 0; y < wh; y++)
+    memcpy(out + ((gsize)(y0 + y) * w + x0) * 4, win + (gsize)y * ww * 4, (gsize)ww * 4);
+  return out;
+}
+
+/* Dither the RGBA pixels: MODE 1 one channel alternates 200/40 by pixel and row
+ * (the channel carries no picture), 2 noise of +-10 on every channel. */
+static void
+dither(GRand *rng, guint8 *rgba, guint w, guint h, guint mode)
+{
+  guint ch = (guint)g_rand_int_range(rng, 0, 3);
+  for (guint y = 0; y < h; y++)
+    for (guint x = 0; x < w; x++) {
+      guint8 *px = rgba + ((gsize)y * w + x) * 4;
+      if (mode == 1)
+        px[ch] = (x + y) & 1 ? 200 : 40;
+      else
+        for (guint c = 0; c < 3; c++)
+          px[c] = (guint8)CLAMP((int)px[c] + g_rand_int_range(rng, -10, 11), 0, 255);
+    }
+}
+
+/* Make one raw case: pixels into *DATA (caller frees), the case filled in but gpa. */
+static guint8 *
+raw_case(GRand *rng, GPtrArray *pics, Case *c, guint *padding_zero)
+{
+  const Picture *p = g_ptr_array_index(pics, g_rand_int_range(rng, 0, (gint)pics->len));
+  c->format = formats[g_rand_int_range(rng, 0, G_N_ELEMENTS(formats))];
+  guint bpp = hw_pixel_format_bits(c->format) / 8;
+  c->width = widths[g_rand_int_range(rng, 0, G_N_ELEMENTS(widths))];
+  gsize packed = (gsize)c->width * bpp;
+  guint pad = (guint)g_rand_int_range(rng, 0, 4);
+  c->variant = "plain";
+  c->stride = packed;
+  if (pad == 1) {
+    c->stride = (packed + 3) & ~(gsize)3;   /* rows on 4 bytes, as BMP and X11 keep them */
+    if (c->stride != packed)
+      c->variant = "padded";
+  } else if (pad == 2) {
+    c->stride = ((packed + 63) & ~(gsize)63) + 16 * (gsize)g_rand_int_range(rng, 0, 9);
+    c->variant = "padded";
+  }
+  /* The picture at this width, but no taller than 4096 rows (tall, narrow pictures). */
+  guint rows_full = (guint)CLAMP((guint64)p->height * c->width / p->width, 8u, 4096u);
+  guint rows_cap = (guint)MAX(MAX_IMAGE / c->stride, 8u);
+  c->height = MIN(rows_full, rows_cap);
+  if (g_rand_int_range(rng, 0, 4) == 0) {
+    guint short_rows = (guint)g_rand_int_range(rng, 8, 65);   /* MIN evaluates twice */
+    c->height = MIN(short_rows, rows_full);
+  }
+  c->size = c->stride * (c->height - 1) + packed;
+  g_autofree guint8 *rgba = NULL;
+  guint kind = (guint)g_rand_int_range(rng, 0, 10);
+  if (kind == 0 && c->width >= 64) {
+    const Picture *q = g_ptr_array_index(pics, g_rand_int_range(rng, 0, (gint)pics->len));
+    rgba = make_periodic(rng, p, q, c->width, c->height);
+    c->variant = "periodic";
+  } else {
+    /* A crop of the picture at this width: its middle rows. */
+    g_autofree guint8 *all = picture_resize(p, c->width, rows_full);
+    guint y0 = (rows_full - c->height) / 2;
+    rgba = g_memdup2(all + (gsize)y0 * c->width * 4, (gsize)c->width * c->height * 4);
+    if (kind <= 2) {
+      dither(rng, rgba, c->width, c->height, kind);
+      c->variant = kind == 1 ? "dithered-channel" : "noisy";
+    }
+  }
+  guint8 *data = g_malloc0(c->size);
+  *padding_zero = g_rand_boolean(rng);
+  pixels_write(c->format, rgba, c->width, c->height, data, c->stride);
+  return data;
+}
+
+/* Make one encoded case. */
+static guint8 *
+encoded_case(GRand *rng, GPtrArray *pics, Case *c)
+{
+  const Picture *p = g_ptr_array_index(pics, g_rand_int_range(rng, 0, (gint)pics->len));
+  c->encoded = TRUE;
+  c->enc = (guint)g_rand_int_range(rng, 0, CORPUS_N_ENCODINGS);
+  c->width = (guint)g_rand_int_range(rng, 16, 801);
+  c->height = (guint)MIN(MAX((guint64)p->height * c->width / p->width, 8u), 800u);
+  c->variant = corpus_encoding_names[c->enc];
+  g_autofree guint8 *rgba = picture_resize(p, c->width, c->height);
+  return picture_encode(c->enc, rgba, c->width, c->height, &c->size);
+}
+
+static gboolean
+overlaps_half(const HwScanHit *h, const Case *c)
+{
+  guint64 a = MAX(h->gpa, c->gpa), b = MIN(h->gpa + h->image.size, c->gpa + c->size);
+  return b > a && (b - a) * 2 >= c->size;
+}
+
+/* Hits and cases of one batch, both sorted by address: mark what was found; count the
+ * raw hits over no image. */
+static guint
+match(GArray *hits, Case *cases, guint n_cases)
+{
+  guint false_raw = 0;
+  for (guint i = 0; i < hits->len; i++) {
+    const HwScanHit *h = &g_array_index(hits, HwScanHit, i);
+    if (h->kind != HW_HIT_IMAGE)
+      continue;
+    gboolean any = FALSE;
+    for (guint k = 0; k < n_cases; k++) {
+      Case *c = &cases[k];
+      if (h->gpa >= c->gpa + c->size || h->gpa + MAX(h->image.size, 1) <= c->gpa)
+        continue;
+      any = TRUE;
+      if (c->encoded) {
+        if (strcmp(hw_image_kind_name(h->image.kind), corpus_encoding_names[c->enc]) == 0) {
+          c->seen = TRUE;
+          c->found |= h->gpa == c->gpa;
+        }
+      } else if (h->image.kind == HW_IMAGE_RAW) {
+        c->seen = TRUE;
+        c->found |= h->image.width == c->width && h->image.stride == c->stride &&
+                    format_class(h->image.format) == format_class(c->format) &&
+                    overlaps_half(h, c);
+      }
+    }
+    if (!any && h->image.kind == HW_IMAGE_RAW)
+      false_raw++;
+  }
+  return false_raw;
+}
+
+static GArray *
+scan(const guint8 *data, gsize size, double *seconds, double *baseline)
+{
+  HwRamRange range = { .gpa = 0, .size = size };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HwPhysMem) mem = hw_physmem_new_from_data(data, size, &range, 1, &error);
+  if (!mem)
+    bench_die("memory", error);
+  double t0 = bench_now();
+  GArray *hits = hw_scan_phys(mem, NULL, (1u << HW_IMAGE_N_KINDS) - 1, 0, NULL, NULL, NULL,
+                              &error);
+  if (seconds)
+    *seconds = bench_now() - t0;
+  if (!hits)
+    bench_die("scan", error);
+  if (baseline) {
+    guint64 sink = 0;
+    *baseline = 1e9;
+    for (int rep = 0; rep < 3; rep++)
+      *baseline = MIN(*baseline, bench_allcore_read(mem, &sink));
+  }
+  return hits;
+}
+
+static void
+print_group(const char *title, guint group)
+{
+  g_autoptr(GList) keys = g_list_sort(g_hash_table_get_keys(tallies[group]),
+                                      (GCompareFunc)strcmp);
+  for (GList *k = keys; k; k = k->next) {
+    const Tally *t = g_hash_table_lookup(tallies[group], k->data);
+    printf("recall_%s_%s %.3f %u/%u (overlapped by a hit of its kind: %u)\n", title,
+           (char *)k->data, t->total ? (double)t->found / t->total : 0, t->found, t->total,
+           t->seen);
+  }
+}
+
+/* Drop the pages of RAM that the test guest's own images use (listed in TRUTH, as
+ * hwtest prints them: pa=, grad_pa= and pas= lists), so the precision count sees only
+ * non-image memory. Returns the page numbers in a set. */
+static GHashTable *
+truth_pages(char **truth_files)
+{
+  GHashTable *set = g_hash_table_new(g_int64_hash, g_int64_equal);
+  for (guint i = 0; truth_files && truth_files[i]; i++) {
+    g_autofree char *text = NULL;
+    if (!g_file_get_contents(truth_files[i], &text, NULL, NULL))
+      continue;
+    for (const char *p = text; (p = strstr(p, "0x")) != NULL; p += 2) {
+      gint64 *pa = g_new(gint64, 1);
+      *pa = (gint64)(g_ascii_strtoull(p, NULL, 16) / PAGE);
+      /* The gradient spans four pages and the raw bitmap's pages are listed. */
+      for (int k = 0; k < 4; k++) {
+        gint64 *q = g_new(gint64, 1);
+        *q = *pa + k;
+        g_hash_table_add(set, q);
+      }
+      g_free(pa);
+    }
+  }
+  return set;
+}
+
+int
+main(int argc, char **argv)
+{
+  g_set_prgname("bench-detect");
+  g_auto(GStrv) ram = NULL, fillers = NULL, picture_dirs = NULL, truths = NULL;
+  g_autofree char *half_name = NULL;
+  gint cases_wanted = 600, encoded_wanted = 150, per_dir = 40, seed = 1, filler_mib = 1024;
+  GOptionEntry entries[] = {
+    { "ram", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &ram, "memory file of a booted guest "
+      "(repeatable)", "FILE" },
+    { "truth", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &truths, "the test program's lines for a "
+      "--ram file: its image pages are left out (repeatable)", "FILE" },
+    { "filler", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &fillers, "directory of non-image files "
+      "used as page cache (repeatable)", "DIR" },
+    { "filler-mib", 0, 0, G_OPTION_ARG_INT, &filler_mib, "MiB of filler (default 1024)", "N" },
+    { "pictures", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &picture_dirs, "directory of pictures "
+      "(.webp, .png, .jpg; repeatable)", "DIR" },
+    { "per-dir", 0, 0, G_OPTION_ARG_INT, &per_dir, "pictures per directory (default 40)", "N" },
+    { "half", 0, 0, G_OPTION_ARG_STRING, &half_name, "tune, report or all (default report)",
+      "HALF" },
+    { "cases", 0, 0, G_OPTION_ARG_INT, &cases_wanted, "raw cases (default 600)", "N" },
+    { "encoded", 0, 0, G_OPTION_ARG_INT, &encoded_wanted, "encoded cases (default 150)", "N" },
+    { "seed", 0, 0, G_OPTION_ARG_INT, &seed, "random seed (default 1)", "N" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) ctx = g_option_context_new("- image detection quality");
+  g_option_context_add_main_entries(ctx, entries, NULL);
+  g_autoptr(GError) error = NULL;
+  if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+    fprintf(stderr, "bench-detect: %s\n", error->message);
+    return 2;
+  }
+  int half = -1;   /* all */
+  if (half_name == NULL || strcmp(half_name, "report") == 0)
+    half = 1;
+  else if (strcmp(half_name, "tune") == 0)
+    half = 0;
+  else if (strcmp(half_name, "all") != 0) {
+    fprintf(stderr, "bench-detect: --half is tune, report or all\n");
+    return 2;
+  }
+  for (guint g = 0; g < N_GROUPS; g++)
+    tallies[g] = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+
+  /* Non-image memory: guest RAM without the test program's images, then filler. */
+  gsize n_ram_pages = 0, n_pages;
+  {
+    g_autoptr(GHashTable) skip = truth_pages(truths);
+    GByteArray *pool = g_byte_array_new();
+    for (guint i = 0; ram && ram[i]; i++) {
+      g_autofree char *data = NULL;
+      gsize len;
+      if (!g_file_get_contents(ram[i], &data, &len, &error))
+        bench_die("ram", error);
+      for (gsize off = 0; off + PAGE <= len; off += PAGE) {
+        gint64 pn = (gint64)(off / PAGE);
+        const guint8 *pg = (const guint8 *)data + off;
+        gboolean zero = TRUE;
+        for (guint k = 0; k < PAGE && zero; k++)
+          zero = pg[k] == 0;
+        if (!zero && (truths == NULL || !g_hash_table_contains(skip, &pn)))
+          g_byte_array_append(pool, pg, PAGE);
+      }
+    }
+    n_ram_pages = pool->len / PAGE;
+    gsize n_fill = 0;
+    g_autofree guint8 *fill = corpus_load_pages(NULL, fillers, (guint64)filler_mib << 20,
+                                                &n_fill);
+    g_byte_array_append(pool, fill, (guint)(n_fill * PAGE));
+    n_pages = pool->len / PAGE;
+    guint8 *pages = g_byte_array_free(pool, FALSE);
+
+    /* Precision and throughput: the non-image memory alone. */
+    double t, base;
+    g_autoptr(GArray) hits = scan(pages, n_pages * PAGE, &t, &base);
+    guint raw = 0, encoded = 0;
+    for (guint i = 0; i < hits->len; i++) {
+      const HwScanHit *h = &g_array_index(hits, HwScanHit, i);
+      if (h->kind != HW_HIT_IMAGE)
+        continue;
+      if (h->image.kind == HW_IMAGE_RAW) {
+        raw++;
+        fprintf(stderr, "false raw hit: 0x%" G_GINT64_MODIFIER "x (%s) %ux%u stride %u %s "
+                "confidence %.3f\n", h->gpa, h->gpa < n_ram_pages * PAGE ? "guest RAM" :
+                "filler", h->image.width, h->image.height, h->image.stride,
+                hw_pixel_format_name(h->image.format), h->image.confidence);
+      } else {
+        encoded++;
+      }
+    }
+    double gib = (double)(n_pages * PAGE) / (1u << 30);
+    printf("nonimage_guest_mib %.1f\n", n_ram_pages * PAGE / 1048576.0);
+    printf("nonimage_filler_mib %.1f\n", (n_pages - n_ram_pages) * PAGE / 1048576.0);
+    printf("false_raw_hits %u\n", raw);
+    printf("false_raw_per_gib %.2f\n", raw / gib);
+    printf("encoded_hits_in_filler %u\n", encoded);
+    printf("dense_scan_gb_per_s %.2f\n", n_pages * PAGE / t / 1e9);
+    printf("dense_allcore_gb_per_s %.2f\n", n_pages * PAGE / base / 1e9);
+    printf("dense_scan_vs_allcore %.3f\n", base / t);
+
+    /* Recall: images written into that memory, a batch at a time. */
+    g_autoptr(GPtrArray) all = corpus_load_pictures(picture_dirs, (guint)per_dir, 32);
+    g_autoptr(GPtrArray) pics = g_ptr_array_new();
+    for (guint i = 0; i < all->len; i++)
+      if (half < 0 || ((Picture *)g_ptr_array_index(all, i))->half == half)
+        g_ptr_array_add(pics, g_ptr_array_index(all, i));
+    printf("pictures %u of %u\n", pics->len, all->len);
+    if (pics->len == 0 || n_pages < BATCH / PAGE)
+      bench_die("corpus", NULL);
+    GRand *rng = g_rand_new_with_seed((guint32)seed);
+    g_autofree guint8 *batch = g_malloc(BATCH);
+    guint done_raw = 0, done_enc = 0, batch_false = 0;
+    double batch_bytes = 0;
+    while (done_raw < (guint)cases_wanted || done_enc < (guint)encoded_wanted) {
+      gsize first = (gsize)g_rand_int_range(rng, 0, (gint)(n_pages - BATCH / PAGE + 1));
+      memcpy(batch, pages + first * PAGE, BATCH);
+      Case cases[64];
+      guint n = 0;
+      guint64 at = PAGE * (guint64)g_rand_int_range(rng, 1, 64);
+      while (n < G_N_ELEMENTS(cases)) {
+        Case c = { 0 };
+        guint zero_pad = 0;
+        gboolean enc = done_enc < (guint)encoded_wanted &&
+                       (done_raw >= (guint)cases_wanted || g_rand_int_range(rng, 0, 4) == 0);
+        g_autofree guint8 *data = enc ? encoded_case(rng, pics, &c)
+                                      : raw_case(rng, pics, &c, &zero_pad);
+        if (data == NULL)
+          continue;
+        /* Where in the page the image starts: any byte, 16-byte aligned, or a page. */
+        guint align = (guint)g_rand_int_range(rng, 0, 4);
+        guint64 off = align == 0 ? (guint64)g_rand_int_range(rng, 0, PAGE)
+                    : align == 3 ? 0 : 16 * (guint64)g_rand_int_range(rng, 0, PAGE / 16);
+        if (at + off + c.size + PAGE > BATCH)
+          break;
+        c.gpa = at + off;
+        if (enc || zero_pad)
+          memcpy(batch + c.gpa, data, c.size);
+        else   /* padding keeps the memory that was there */
+          for (guint y = 0; y < c.height; y++)
+            memcpy(batch + c.gpa + y * c.stride, data + y * c.stride,
+                   (gsize)c.width * hw_pixel_format_bits(c.format) / 8);
+        cases[n++] = c;
+        enc ? done_enc++ : done_raw++;
+        at = (c.gpa + c.size + PAGE - 1) / PAGE * PAGE +
+             PAGE * (guint64)g_rand_int_range(rng, 1, 16);
+        if (done_raw >= (guint)cases_wanted && done_enc >= (guint)encoded_wanted)
+          break;
+      }
+      g_autoptr(GArray) found = scan(batch, BATCH, NULL, NULL);
+      batch_false += match(found, cases, n);
+      batch_bytes += BATCH;
+      for (guint k = 0; k < n; k++) {
+        const Case *c = &cases[k];
+        if (c->encoded) {
+          tally(BY_ENCODING, corpus_encoding_names[c->enc], c);
+          continue;
+        }
+        tally(BY_FORMAT, hw_pixel_format_name(c->format), c);
+        tally(BY_SIZE, size_class(c->size), c);
+        tally(BY_VARIANT, c->variant, c);
+        tally(BY_VARIANT, "all", c);
+        if (!c->found && g_getenv("BENCH_DETECT_MISSES"))
+          fprintf(stderr, "miss: %s %ux%u stride %zu %s size %zu at 0x%" G_GINT64_MODIFIER
+                  "x%s\n", hw_pixel_format_name(c->format), c->width, c->height, c->stride,
+                  c->variant, c->size, c->gpa, c->seen ? " (a raw hit overlaps)" : "");
+      }
+    }
+    g_rand_free(rng);
+    g_free(pages);
+    printf("raw_cases %u\nencoded_cases %u\n", done_raw, done_enc);
+    printf("false_raw_hits_between_images %u in %.0f MiB\n", batch_false, batch_bytes / 1048576);
+    print_group("format", BY_FORMAT);
+    print_group("size", BY_SIZE);
+    print_group("variant", BY_VARIANT);
+    print_group("encoding", BY_ENCODING);
+  }
+  for (guint g = 0; g < N_GROUPS; g++)
+    g_hash_table_unref(tallies[g]);
+  return 0;
+}
