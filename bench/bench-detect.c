@@ -11,6 +11,7 @@
 #include <haywire/haywire.h>
 #include "bench-util.h"
 #include "detect-corpus.h"
+#include "scan/find-raw.h"   /* page classes, for --explain */
 
 #include <string.h>
 
@@ -130,10 +131,14 @@ dither(GRand *rng, guint8 *rgba, guint w, guint h, guint mode)
 static guint8 *
 raw_case(GRand *rng, GPtrArray *pics, Case *c, guint *padding_zero)
 {
-  const Picture *p = g_ptr_array_index(pics, g_rand_int_range(rng, 0, (gint)pics->len));
   c->format = formats[g_rand_int_range(rng, 0, G_N_ELEMENTS(formats))];
   guint bpp = hw_pixel_format_bits(c->format) / 8;
   c->width = widths[g_rand_int_range(rng, 0, G_N_ELEMENTS(widths))];
+  /* A picture at least this wide: scaled down, never blown up into blocks of equal
+   * pixels, which no real bitmap is. */
+  const Picture *p = NULL;
+  for (guint tries = 0; tries < 1000 && (p == NULL || p->width < c->width); tries++)
+    p = g_ptr_array_index(pics, g_rand_int_range(rng, 0, (gint)pics->len));
   gsize packed = (gsize)c->width * bpp;
   guint pad = (guint)g_rand_int_range(rng, 0, 4);
   c->variant = "plain";
@@ -189,6 +194,20 @@ encoded_case(GRand *rng, GPtrArray *pics, Case *c)
   c->variant = corpus_encoding_names[c->enc];
   g_autofree guint8 *rgba = picture_resize(p, c->width, c->height);
   return picture_encode(c->enc, rgba, c->width, c->height, &c->size);
+}
+
+/* For misses: the raw hits over case C. */
+static void
+explain(GArray *hits, const Case *c)
+{
+  for (guint i = 0; i < hits->len; i++) {
+    const HwScanHit *h = &g_array_index(hits, HwScanHit, i);
+    if (h->kind == HW_HIT_IMAGE && h->image.kind == HW_IMAGE_RAW && h->gpa < c->gpa + c->size &&
+        h->gpa + h->image.size > c->gpa)
+      fprintf(stderr, "  hit 0x%" G_GINT64_MODIFIER "x %ux%u stride %u %s conf %.2f\n", h->gpa,
+              h->image.width, h->image.height, h->image.stride,
+              hw_pixel_format_name(h->image.format), h->image.confidence);
+  }
 }
 
 static gboolean
@@ -364,6 +383,26 @@ main(int argc, char **argv)
     g_autofree guint8 *fill = corpus_load_pages(NULL, fillers, (guint64)filler_mib << 20,
                                                 &n_fill);
     g_byte_array_append(pool, fill, (guint)(n_fill * PAGE));
+    /* Each distinct page once: libraries come in several copies, and a page seen
+     * thirteen times is one piece of evidence, not thirteen. */
+    {
+      g_autoptr(GHashTable) seen = g_hash_table_new_full(g_bytes_hash, g_bytes_equal,
+                                                         (GDestroyNotify)g_bytes_unref, NULL);
+      gsize kept = 0;
+      for (gsize i = 0; i < pool->len / PAGE; i++) {
+        GBytes *b = g_bytes_new(pool->data + i * PAGE, PAGE);
+        if (g_hash_table_contains(seen, b)) {
+          g_bytes_unref(b);
+          if (i < n_ram_pages)
+            n_ram_pages--;
+          continue;
+        }
+        g_hash_table_add(seen, b);
+        memmove(pool->data + kept * PAGE, pool->data + i * PAGE, PAGE);
+        kept++;
+      }
+      g_byte_array_set_size(pool, (guint)(kept * PAGE));
+    }
     n_pages = pool->len / PAGE;
     guint8 *pages = g_byte_array_free(pool, FALSE);
 
@@ -456,10 +495,22 @@ main(int argc, char **argv)
         tally(BY_SIZE, size_class(c->size), c);
         tally(BY_VARIANT, c->variant, c);
         tally(BY_VARIANT, "all", c);
+        if (!c->found && g_getenv("BENCH_DETECT_EXPLAIN")) {
+          GString *cls = g_string_new(NULL);
+          for (guint64 pg = c->gpa / PAGE; pg <= (c->gpa + c->size - 1) / PAGE && cls->len < 200; pg++) {
+            HwPixelFormat pf = HW_PIXEL_RGBA8888;
+            HwRawClass rc = hw_raw_classify_page(batch + pg * PAGE, &pf);
+            g_string_append_printf(cls, "%s ", rc == HW_RAW_NONE ? "-" : rc == HW_RAW_FLAT ? "flat" : hw_pixel_format_name(pf));
+          }
+          fprintf(stderr, "pages: %s\n", cls->str);
+          g_string_free(cls, TRUE);
+        }
         if (!c->found && g_getenv("BENCH_DETECT_MISSES"))
           fprintf(stderr, "miss: %s %ux%u stride %zu %s size %zu at 0x%" G_GINT64_MODIFIER
                   "x%s\n", hw_pixel_format_name(c->format), c->width, c->height, c->stride,
                   c->variant, c->size, c->gpa, c->seen ? " (a raw hit overlaps)" : "");
+        if (!c->found && g_getenv("BENCH_DETECT_MISSES"))
+          explain(found, c);
       }
     }
     g_rand_free(rng);

@@ -11,9 +11,8 @@ typedef enum {
 
 /* Whether the 4096-byte PAGE looks like pixels, and of which format. */
 HwRawClass hw_raw_classify_page(const guint8 *page, HwPixelFormat *format);
-/* Find the width of the pixels of format F in [ADDR, ADDR + LEN); FALSE if no width
- * stands out (or too few rows). */
+/* The geometry of the pixels of format F in [ADDR, ADDR + LEN) (a run of pixel pages):
+ * stride, width, first row (OUT->addr, which may lie before ADDR) and height; FALSE if no
+ * stride stands out (or too few rows). */
 gboolean hw_raw_measure(const HwReader *r, guint64 addr, guint64 len, HwPixelFormat f,
                         HwImage *out);
-/* Widen [*START, *END) to the pixels around it whose fourth byte is ALPHA. */
-void hw_raw_trim(const HwReader *r, guint64 *start, guint64 *end, guint8 alpha);

@@ -152,12 +152,9 @@ close_run(const Spec *s, Run *run, GArray *out)
   /* A lone page of pixel-like bytes is weak evidence (and often the ragged end of
    * another picture): a run needs two pages. */
   if (run->end >= run->start + 2 * PAGE && run->pixels) {
-    guint64 start = run->start, end = run->end;
-    if (hw_pixel_format_bits(run->format) == 32)
-      hw_raw_trim(&s->reader, &start, &end, run->format == HW_PIXEL_RGBA8888 ? 0xff : 0);
     HwScanHit h = { .kind = HW_HIT_IMAGE };
-    if (hw_raw_measure(&s->reader, start, end - start, run->format, &h.image)) {
-      hit_at(s, &h, start);
+    if (hw_raw_measure(&s->reader, run->start, run->end - run->start, run->format, &h.image)) {
+      hit_at(s, &h, h.image.addr);
       add_hit(out, &h);
     }
   }
@@ -314,6 +311,30 @@ compare_hit(gconstpointer a, gconstpointer b)
   return (gint)x->pattern - (gint)y->pattern;
 }
 
+/* Raw hits over the same bytes (runs of one picture cut apart by a page that did not
+ * look like pixels, measured each) are one picture: keep the larger. HITS is sorted. */
+static void
+merge_raw_hits(GArray *hits)
+{
+  guint kept = 0;
+  gint last = -1;   /* index of the last raw hit kept */
+  for (guint i = 0; i < hits->len; i++) {
+    HwScanHit h = g_array_index(hits, HwScanHit, i);
+    if (h.kind == HW_HIT_IMAGE && h.image.kind == HW_IMAGE_RAW && last >= 0) {
+      HwScanHit *prev = &g_array_index(hits, HwScanHit, last);
+      if (h.image.addr < prev->image.addr + prev->image.size) {
+        if (h.image.size > prev->image.size)
+          *prev = h;
+        continue;
+      }
+    }
+    if (h.kind == HW_HIT_IMAGE && h.image.kind == HW_IMAGE_RAW)
+      last = (gint)kept;
+    g_array_index(hits, HwScanHit, kept++) = h;
+  }
+  g_array_set_size(hits, kept);
+}
+
 static gsize
 longest_pattern(GPtrArray *patterns)
 {
@@ -375,6 +396,7 @@ hw_scan_phys_run(const HwPhysMem *mem, const HwScanRequest *req, HwScanReport *r
   g_array_unref(job.chunks);
   hw_extents_free(job.data);
   g_array_sort(job.hits, compare_hit);
+  merge_raw_hits(job.hits);
   if (job.hits->len > MAX_HITS)
     g_array_set_size(job.hits, MAX_HITS);
   report->hits = job.hits;
@@ -471,6 +493,7 @@ hw_scan_vmas(const HwMmu *mmu, const HwPhysMem *mem, GArray *vmas, GPtrArray *pa
     g_array_append_val(hits, h);
   }
   g_array_sort(hits, compare_hit);
+  merge_raw_hits(hits);
   if (partial)
     *partial = s.budget < 0 || hits->len >= MAX_HITS;
   return hits;

@@ -1,0 +1,397 @@
+/* The geometry of a run of raw pixel pages: the row stride in bytes (any number, not
+ * only a multiple of the pixel size: rows padded to 4 or 64 bytes are common), the
+ * width inside it (padding columns are constant or unrelated to the rows above), where
+ * the rows start, and how far up and down the picture goes.
+ *
+ * The stride is the distance at which bytes best predict the byte below them. Only
+ * bytes that are smooth along their row take part, so a dithered or noisy channel does
+ * not hide the others. Candidates are judged by their misfits (bytes that do not
+ * continue the row above): periodic content repeats at its tile width too, but only
+ * the true width lines the whole picture up, its non-periodic parts included. */
+#include "scan/find-raw.h"
+#include <haywire/physmem.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MIN_WIDTH 32u
+#define MAX_WIDTH 4096u
+#define MAX_PAD 512u              /* padding bytes at most, beyond the pixels of a row */
+#define MIN_ROWS 8u
+#define MAX_MEASURE (4u << 20)    /* bytes of a run used to find the stride */
+#define N_POS 4096u               /* sample positions for the exact scores */
+#define COARSE 64u                /* of them, for the coarse score of every stride */
+#define CANDIDATES 12u
+#define H_SMOOTH 24               /* a byte takes part when its row neighbour is this close */
+#define MISFIT 40                 /* a byte misfits when the byte below differs more */
+#define CLIP 64
+#define MAX_EXTEND 4096u          /* rows looked at beyond the run at each end */
+
+typedef struct {
+  const guint8 *buf;
+  gsize n;
+  guint bpp;                      /* 1, 2 (rgb565), 3 or 4 */
+  int skip_lane;                  /* 32-bit: the alpha/padding lane (address mod 4), or -1 */
+  guint32 *pos;                   /* sample positions (byte offsets; pixel starts for 565) */
+  guint n_pos;
+} Measure;
+
+static inline guint
+px565(const guint8 *p, guint c)
+{
+  guint v = p[0] | (guint)p[1] << 8;
+  return c == 0 ? (v >> 11) << 3 : c == 1 ? ((v >> 5) & 63) << 2 : (v & 31) << 3;
+}
+
+/* Difference between the sample at I and the one D bytes on. */
+static inline guint
+diff_at(const Measure *m, gsize i, gsize d)
+{
+  if (m->bpp == 2) {
+    guint s = 0;
+    for (guint c = 0; c < 3; c++)
+      s += (guint)abs((int)px565(m->buf + i, c) - (int)px565(m->buf + i + d, c));
+    return s / 3;
+  }
+  return (guint)abs((int)m->buf[i] - (int)m->buf[i + d]);
+}
+
+/* Sample positions in [0, LIMIT): bytes smooth along their row, spread evenly. */
+static void
+pick_positions(Measure *m, gsize limit)
+{
+  gsize step = MAX(limit / (N_POS * 2), 1);
+  m->n_pos = 0;
+  for (gsize i = 0; i + m->bpp + 1 < limit && m->n_pos < N_POS; i += step) {
+    gsize at = i;
+    if (m->bpp == 2)
+      at &= ~(gsize)1;
+    else if (m->skip_lane >= 0 && (int)(at % 4) == m->skip_lane)
+      at++;
+    if (at + m->bpp + 1 >= limit || diff_at(m, at, m->bpp) > H_SMOOTH)
+      continue;
+    m->pos[m->n_pos++] = (guint32)at;
+  }
+}
+
+/* Mean clipped difference at stride P over every K-th sample. */
+static double
+coarse_score(const Measure *m, gsize p, guint k)
+{
+  guint64 s = 0;
+  guint n = 0;
+  for (guint i = 0; i < m->n_pos; i += k, n++)
+    s += MIN(diff_at(m, m->pos[i], p), (guint)CLIP);
+  return n ? (double)s / n : 0;
+}
+
+/* Fraction of the samples that misfit at stride P. */
+static double
+misfits(const Measure *m, gsize p)
+{
+  guint bad = 0;
+  for (guint i = 0; i < m->n_pos; i++)
+    bad += diff_at(m, m->pos[i], p) > MISFIT;
+  return m->n_pos ? (double)bad / m->n_pos : 1;
+}
+
+/* The lane (address mod 4) of a 32-bit run whose byte is nearly always 0xff or 0. */
+static int
+alpha_lane(const guint8 *buf, gsize n, guint64 addr)
+{
+  guint count[4] = { 0 }, total = 0;
+  for (gsize i = 0; i + 4 <= MIN(n, (gsize)65536); i += 4, total++)
+    for (guint l = 0; l < 4; l++)
+      count[l] += buf[i + l] == 0xff || buf[i + l] == 0;
+  for (guint l = 0; l < 4; l++)
+    if (count[l] * 10 >= total * 9)
+      return (int)((addr + l) % 4);
+  return -1;
+}
+
+/* Which byte columns of stride S belong to the picture: the longest (cyclic) stretch
+ * of columns that continue the row above, gaps narrower than a pixel closed (a
+ * dithered channel's bytes). *START: its first column. */
+static gsize
+picture_columns(const Measure *m, gsize s, gsize *start)
+{
+  gsize rows = MIN(m->n / s, (gsize)64);
+  if (rows < 2)
+    return 0;
+  g_autofree guint8 *good = g_malloc0(s);
+  gsize unit = m->bpp == 2 ? 2 : 1;   /* rgb565 columns by their decoded pixels */
+  for (gsize k = 0; k + unit <= s; k += unit) {
+    guint64 v = 0;
+    guint zero = 0;
+    for (gsize r = 0; r + 1 < rows; r++) {
+      const guint8 *a = m->buf + r * s + k;
+      v += MIN(unit == 2 ? diff_at(m, r * s + k, s) : (guint)abs((int)a[0] - (int)a[s]),
+               (guint)CLIP);
+      zero += a[0] == 0 && a[unit - 1] == 0;
+    }
+    /* Zero columns are padding, except the alpha/padding byte of 32-bit pixels. */
+    gboolean lane = m->skip_lane >= 0 && (int)(k % 4) == m->skip_lane;
+    good[k] = good[k + unit - 1] = v < 20 * (rows - 1) && (lane || zero * 10 < (rows - 1) * 9);
+  }
+  if (s % unit)
+    good[s - 1] = 0;
+  /* Close gaps shorter than a pixel between good columns. */
+  g_autofree guint8 *closed = g_memdup2(good, s);
+  for (gsize k = 0; k < s; k++) {
+    if (good[k])
+      continue;
+    gboolean left = FALSE, right = FALSE;
+    for (guint d = 1; d < MAX(m->bpp, 2u); d++) {
+      left |= good[(k + s - d) % s];
+      right |= good[(k + d) % s];
+    }
+    closed[k] = left && right && m->bpp > 1;
+  }
+  gsize best = 0, best_start = 0;
+  for (gsize k = 0; k < s; k++) {
+    if (!closed[k] || closed[(k + s - 1) % s])
+      continue;
+    gsize len = 0;
+    while (len < s && closed[(k + len) % s])
+      len++;
+    if (len > best)
+      best = len, best_start = k;
+  }
+  gboolean all = TRUE;
+  for (gsize k = 0; k < s && all; k++)
+    all = closed[k];
+  if (all)
+    best = s, best_start = 0;
+  *start = best_start;
+  return best;
+}
+
+/* Whether the pixel of BPP bytes at A continues the one at B: most of its bytes close
+ * (a dithered channel's byte may not be), or for rgb565 its decoded channels. */
+static inline gboolean
+pixel_fits(const guint8 *a, const guint8 *b, guint bpp)
+{
+  if (bpp == 2) {
+    guint d = 0;
+    for (guint c = 0; c < 3; c++)
+      d += (guint)abs((int)px565(a, c) - (int)px565(b, c));
+    return d <= 3 * MISFIT;
+  }
+  guint fit = 0;
+  for (guint k = 0; k < bpp; k++)
+    fit += abs((int)a[k] - (int)b[k]) <= MISFIT;
+  return fit * 2 > bpp;
+}
+
+/* Whether ROW (WIDTH bytes of BPP-byte pixels) continues ABOVE as picture rows do, and
+ * is not all zero. */
+static gboolean
+row_continues(const guint8 *row, const guint8 *above, gsize width, guint bpp)
+{
+  guint bad = 0, nonzero = 0, n = 0;
+  for (gsize k = 0; k + bpp <= width; k += bpp, n++)
+    bad += !pixel_fits(row + k, above + k, bpp);
+  for (gsize k = 0; k < width; k++)
+    nonzero += row[k] != 0;
+  return nonzero > 0 && bad * 8 < n;
+}
+
+/* How many bytes at the end of the row before FIRST continue the picture: its rows
+ * need not start where our row phase put them (a picture without padding starts at
+ * any byte). Whole pixels of BPP bytes. */
+static gsize
+partial_row(const HwReader *r, guint64 first, gsize stride, guint bpp)
+{
+  if (first < stride)
+    return 0;
+  g_autofree guint8 *prev = g_malloc(stride), *cur = g_malloc(stride);
+  if (!hw_reader_read(r, first - stride, prev, stride) || !hw_reader_read(r, first, cur, stride))
+    return 0;
+  gsize best = 0, bad = 0, n = 0;
+  for (gsize len = bpp; len <= stride; len += bpp, n++) {
+    gsize j = stride - len;
+    bad += !pixel_fits(prev + j, cur + j, bpp);
+    if (bad * 8 >= n + 1 && n + 1 > 16 / bpp)
+      break;
+    if (bad * 8 < n + 1)
+      best = len;
+  }
+  return best / bpp * bpp;
+}
+
+/* Extend FIRST (address of the first row) up, and *ROWS down, by rows that continue
+ * the picture, reading through R. */
+static void
+extend(const HwReader *r, guint64 *first, guint64 *rows, gsize stride, gsize width, guint bpp)
+{
+  g_autofree guint8 *edge = g_malloc(width), *next = g_malloc(width);
+  if (!hw_reader_read(r, *first, edge, width))
+    return;
+  for (guint i = 0; i < MAX_EXTEND && *first >= stride; i++) {
+    if (!hw_reader_read(r, *first - stride, next, width) || !row_continues(next, edge, width, bpp))
+      break;
+    *first -= stride;
+    (*rows)++;
+    memcpy(edge, next, width);
+  }
+  /* The run may end in memory after the picture: drop rows that do not continue. */
+  guint64 last = *first + (*rows - 1) * stride;
+  while (*rows > 2 && hw_reader_read(r, last, next, width) &&
+         hw_reader_read(r, last - stride, edge, width) && !row_continues(next, edge, width, bpp)) {
+    last -= stride;
+    (*rows)--;
+  }
+  if (!hw_reader_read(r, last, edge, width))
+    return;
+  for (guint i = 0; i < MAX_EXTEND; i++) {
+    if (!hw_reader_read(r, last + stride, next, width) || !row_continues(next, edge, width, bpp))
+      break;
+    last += stride;
+    (*rows)++;
+    memcpy(edge, next, width);
+  }
+}
+
+/* How many bytes at the start of the row at FIRST do not continue into the row below
+ * (what lies before the picture in its first page); whole pixels of BPP bytes. */
+static gsize
+leading_junk(const HwReader *r, guint64 first, gsize stride, guint bpp)
+{
+  g_autofree guint8 *cur = g_malloc(stride), *below = g_malloc(stride);
+  if (!hw_reader_read(r, first, cur, stride) || !hw_reader_read(r, first + stride, below, stride))
+    return 0;
+  gsize k0 = 0;
+  /* Zero memory before the picture: zero pixels over non-zero ones. */
+  for (; k0 + bpp <= stride; k0 += bpp) {
+    gboolean zero = TRUE, below_zero = TRUE;
+    for (guint b = 0; b < bpp; b++)
+      zero &= cur[k0 + b] == 0, below_zero &= below[k0 + b] == 0;
+    if (!zero || below_zero)
+      break;
+  }
+  for (gsize k = k0; k + 16 < stride; k += bpp) {
+    guint bad = 0;
+    for (gsize j = k; j + bpp <= k + 16; j += bpp)
+      bad += !pixel_fits(cur + j, below + j, bpp);
+    if (bad == 0)
+      return k;
+  }
+  return 0;
+}
+
+static int
+compare_double(const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+gboolean
+hw_raw_measure(const HwReader *r, guint64 addr, guint64 len, HwPixelFormat f, HwImage *out)
+{
+  guint bpp = f == HW_PIXEL_RGB565 ? 2 : hw_pixel_format_bits(f) / 8;
+  gsize n = (gsize)MIN(len, (guint64)MAX_MEASURE);
+  if (bpp < 1 || bpp > 4 || n < MIN_WIDTH * bpp * 4)
+    return FALSE;
+  g_autofree guint8 *buf = g_malloc(n);
+  if (!hw_reader_read(r, addr, buf, n))
+    return FALSE;
+  g_autofree guint32 *pos = g_new(guint32, N_POS);
+  Measure m = { .buf = buf, .n = n, .bpp = bpp, .skip_lane = -1, .pos = pos };
+  if (bpp == 4)
+    m.skip_lane = alpha_lane(buf, n, 0);
+  /* Strides to try: from the narrowest picture to the widest with padding, at most a
+   * quarter of the run (four rows); 32-bit and 16-bit rows keep their alignment. */
+  gsize pmin = MIN_WIDTH * bpp, pmax = MIN((gsize)MAX_WIDTH * bpp + MAX_PAD, n / 4);
+  gsize pstep = bpp == 4 ? 4 : bpp == 2 ? 2 : 1;
+  if (pmax < pmin + 2 * pstep)
+    return FALSE;
+  pick_positions(&m, n - pmax - 4);
+  if (m.n_pos < 256)
+    return FALSE;
+  gsize count = (pmax - pmin) / pstep + 1;
+  g_autofree double *score = g_new(double, count);
+  for (gsize i = 0; i < count; i++)
+    score[i] = coarse_score(&m, pmin + i * pstep, MAX(m.n_pos / COARSE, 1u));
+  /* Candidates: the lowest strict local minima of the coarse score. */
+  gsize cand[CANDIDATES], n_cand = 0;
+  for (gsize i = 1; i + 1 < count; i++) {
+    if (!(score[i] < score[i - 1] && score[i] <= score[i + 1]))
+      continue;
+    if (n_cand == CANDIDATES && score[i] >= score[cand[n_cand - 1]])
+      continue;
+    gsize j = n_cand < CANDIDATES ? n_cand++ : CANDIDATES - 1;
+    for (; j > 0 && score[cand[j - 1]] > score[i]; j--)
+      cand[j] = cand[j - 1];
+    cand[j] = i;
+  }
+  if (n_cand == 0)
+    return FALSE;
+  /* The fewest misfits wins; a stride it is a multiple of, within a whisker of it, wins
+   * over it (a smooth picture lines up at twice its width nearly as well). */
+  double mis[CANDIDATES], best_mis = 2, best_key = 1e9;
+  gsize stride = 0;
+  for (gsize c = 0; c < n_cand; c++) {
+    /* The coarse score is noisy: the exact neighbours of a minimum are tried too. */
+    gsize center = pmin + cand[c] * pstep, lo = center - MIN(center - pmin, 2 * pstep);
+    mis[c] = 2;
+    for (gsize p = lo; p <= MIN(center + 2 * pstep, pmax); p += pstep) {
+      double fit = misfits(&m, p);
+      /* The closest fit, misfits weighing heavily: a tile width fits its tiled part
+       * exactly and the rest not at all. */
+      double key = coarse_score(&m, p, 1) * (1 + 4 * fit);
+      if (key < best_key)
+        best_key = key, best_mis = fit, stride = p;
+      if (fit < mis[c])
+        mis[c] = fit, cand[c] = (p - pmin) / pstep;
+    }
+  }
+  for (gsize c = 0; c < n_cand; c++) {
+    gsize p = pmin + cand[c] * pstep;
+    if (p < stride && stride % p == 0 && mis[c] <= best_mis * 1.1 + 0.005)
+      stride = p;
+  }
+  /* Against the typical stride's score: a picture lines up at one stride only. */
+  g_autofree double *sorted = g_memdup2(score, count * sizeof(double));
+  qsort(sorted, count, sizeof(double), compare_double);
+  double here = coarse_score(&m, stride, 1), typical = sorted[count / 2];
+  double confidence = typical > 0 ? 1.0 - here / typical : 0;
+  /* Tables of 16-bit numbers and narrow arrays of structures line up too: a higher
+   * bar for them (tuned on the benchmark's tuning half). */
+  double bar = bpp == 2 || stride < 64u * bpp ? 0.9 : 0.75;
+  if (confidence < bar || best_mis > 0.2)
+    return FALSE;
+
+  /* The picture's columns inside the stride, and where its rows start. */
+  gsize col0 = 0, cols = picture_columns(&m, stride, &col0);
+  if (bpp == 4 && m.skip_lane >= 0 && cols < stride) {
+    /* Rows start just after an alpha/padding byte. */
+    gsize want = (gsize)(m.skip_lane + 1) % 4, shift = (want + 4 - col0 % 4) % 4;
+    col0 += shift;
+    cols = cols > shift ? cols - shift : 0;
+  } else if (bpp == 4 && m.skip_lane >= 0) {
+    col0 = (gsize)(m.skip_lane + 1) % 4;
+  }
+  gsize width = cols / bpp;
+  if (width < MIN_WIDTH)
+    return FALSE;
+  guint64 first = addr + col0 % stride;
+  guint64 rows = (addr + len - first) / stride;
+  if (rows < 2)
+    return FALSE;
+  extend(r, &first, &rows, stride, width * bpp, bpp);
+  if (cols == stride) {   /* no padding: the first row may begin anywhere */
+    gsize back = partial_row(r, first, stride, bpp);
+    first -= back;
+    if (back == 0)
+      first += leading_junk(r, first, stride, bpp);
+  }
+  if (rows < MIN_ROWS)
+    return FALSE;
+  *out = (HwImage){ .kind = HW_IMAGE_RAW, .addr = first, .width = (guint32)width,
+                    .height = (guint32)MIN(rows, (guint64)G_MAXUINT32),
+                    .stride = (guint32)stride, .format = f,
+                    .confidence = CLAMP(confidence, 0.0, 1.0) };
+  out->size = (guint64)out->stride * out->height;
+  return TRUE;
+}
