@@ -4,6 +4,7 @@
 #include <glib.h>
 #include <haywire/physmem.h>
 #include <haywire/linux.h>
+#include <haywire/owners.h>
 #include <haywire/image.h>
 
 G_BEGIN_DECLS
@@ -67,7 +68,15 @@ typedef struct {
   GArray *hits;              /* HwScanHit, sorted by gpa */
   GPtrArray *classes;        /* with REQ->classes: one byte array per RAM range */
   gboolean partial;          /* hits may be missing: limits, or the memory vanished */
+  GArray *owners;            /* hw_scan_all: HwScanOwner, by hit; else NULL */
 } HwScanReport;
+
+/* One owner of a hit (hw_scan_all): who maps the page of its first byte, with the
+ * VA of that byte for mappings. */
+typedef struct {
+  guint hit;                 /* index into the report's hits */
+  HwOwner owner;
+} HwScanOwner;
 
 /* One pass over all guest RAM for REQ, reading each page once, into REPORT. All-zero
  * pages are skipped; hits are bounded, and the image checks read at most RAM size + 256
@@ -76,6 +85,15 @@ typedef struct {
  * found before, partial, and no classes. */
 gboolean hw_scan_phys_run(const HwPhysMem *mem, const HwScanRequest *req, HwScanReport *report,
                           GError **error);
+/* All RAM and every process of LX, in one report: the physical pass, then each
+ * process's address space for what only its page tables put side by side (files and
+ * bitmaps in physically scattered pages). One hit per image (the same kind at the same
+ * first gpa; raw pieces of a picture a process shows whole are dropped), sorted by gpa,
+ * hits' va 0; OWNERS (may be NULL) gives each hit's owners in REPORT->owners. Processes
+ * that cannot be read make the report partial. FALSE with HW_ERROR_GONE as for
+ * hw_scan_phys_run. */
+gboolean hw_scan_all(HwLinux *lx, const HwPhysMem *mem, const HwScanRequest *req,
+                     const HwOwnerMap *owners, HwScanReport *report, GError **error);
 /* Free what REPORT holds and zero it. */
 void hw_scan_report_clear(HwScanReport *report);
 /* hw_scan_phys_run for PATTERNS and IMAGES: the hits (caller owns), NULL on error. */

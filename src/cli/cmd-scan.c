@@ -12,7 +12,8 @@ hw_cmd_scan(HwCli *cli, int argc, char **argv)
   g_autofree char *find = NULL;
   g_autoptr(GError) error = NULL;
   GOptionEntry entries[] = {
-    { "phys", 'p', 0, G_OPTION_ARG_NONE, &phys, "scan all guest RAM (the default)", NULL },
+    { "phys", 'p', 0, G_OPTION_ARG_NONE, &phys, "scan all guest RAM and, in a Linux guest, "
+      "every process (the default)", NULL },
     { "pid", 'P', 0, G_OPTION_ARG_INT, &o.pid, "scan the address space of Linux process PID",
       "PID" },
     { "find", 'f', 0, G_OPTION_ARG_STRING, &find, "image kinds: png,jpeg,gif,bmp,framebuffer "
@@ -47,6 +48,7 @@ hw_cmd_scan(HwCli *cli, int argc, char **argv)
     g_ptr_array_unref(p);
   }
   o.patterns = patterns;
+  o.follow = o.pid <= 0;   /* all RAM and every process, one hit per image with its owners */
 
   HwScanResult res;
   gboolean ok = hw_cli_scan_run(cli, &o, NULL, NULL, &res, &error);

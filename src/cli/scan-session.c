@@ -39,6 +39,8 @@ hw_cli_scan_result_clear(HwScanResult *res)
   if (res->changed)
     g_array_unref(res->changed);
   g_free(res->hit_torn);
+  if (res->owners)
+    g_array_unref(res->owners);
   memset(res, 0, sizeof *res);
 }
 
@@ -139,8 +141,15 @@ hw_cli_scan_run(HwCli *cli, const HwScanOptions *o, HwScanUse use, gpointer data
     HwScanRequest req = { o->patterns, o->images, FALSE, (guint)o->threads,
                           tty ? show_progress : NULL, NULL };
     HwScanReport rep;
+    /* With a Linux guest, every process too: what its page tables put side by side. A
+     * guest haywire cannot read as Linux gets the physical pass alone. */
+    HwLinux *lx = o->follow ? hw_cli_linux(cli, NULL) : NULL;
+    g_autoptr(HwOwnerMap) owners = lx ? hw_owner_map_build(lx, NULL, NULL) : NULL;
     /* The memory vanishing part-way still leaves the hits found before it. */
-    ok = hw_scan_phys_run(mem, &req, &rep, error);
+    ok = lx ? hw_scan_all(lx, mem, &req, owners, &rep, error)
+            : hw_scan_phys_run(mem, &req, &rep, error);
+    res->followed = lx != NULL;
+    res->owners = g_steal_pointer(&rep.owners);
     hits = g_steal_pointer(&rep.hits);
     res->partial = rep.partial;
     hw_scan_report_clear(&rep);
@@ -180,6 +189,69 @@ hw_cli_scan_run(HwCli *cli, const HwScanOptions *o, HwScanUse use, gpointer data
   return TRUE;
 }
 
+/* The first of RES's owners for hit I (owners are sorted by hit). */
+static guint
+first_owner(const HwScanResult *res, guint i)
+{
+  guint lo = 0, hi = res->owners->len;
+  while (lo < hi) {
+    guint mid = lo + (hi - lo) / 2;
+    if (g_array_index(res->owners, HwScanOwner, mid).hit < i)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
+static void
+add_owners_json(JsonBuilder *b, const HwScanResult *res, guint i)
+{
+  if (res->owners == NULL)
+    return;
+  json_builder_set_member_name(b, "owners");
+  json_builder_begin_array(b);
+  for (guint k = first_owner(res, i);
+       k < res->owners->len && g_array_index(res->owners, HwScanOwner, k).hit == i; k++) {
+    const HwOwner *ow = &g_array_index(res->owners, HwScanOwner, k).owner;
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "kind");
+    json_builder_add_string_value(b, hw_owner_kind_name(ow->kind));
+    json_builder_set_member_name(b, "pid");
+    json_builder_add_int_value(b, ow->pid);
+    if (ow->kind == HW_OWNER_PROCESS) {
+      json_builder_set_member_name(b, "comm");
+      json_builder_add_string_value(b, ow->comm);
+    }
+    if (ow->kind != HW_OWNER_PAGE_TABLE)
+      hw_cli_json_hex(b, "va", ow->va);
+    json_builder_end_object(b);
+  }
+  json_builder_end_array(b);
+}
+
+/* ", owners: hwtest[92] 0x7f..., kernel 0xffff..." for hit I, or "". */
+static char *
+owners_text(const HwScanResult *res, guint i)
+{
+  if (res->owners == NULL)
+    return g_strdup("");
+  GString *s = g_string_new(NULL);
+  guint n = 0;
+  for (guint k = first_owner(res, i);
+       k < res->owners->len && g_array_index(res->owners, HwScanOwner, k).hit == i; k++, n++) {
+    const HwOwner *ow = &g_array_index(res->owners, HwScanOwner, k).owner;
+    g_string_append(s, n ? ", " : "  owners: ");
+    if (ow->kind == HW_OWNER_PROCESS)
+      g_string_append_printf(s, "%s[%d] 0x%" G_GINT64_MODIFIER "x", ow->comm, ow->pid, ow->va);
+    else if (ow->kind == HW_OWNER_KERNEL)
+      g_string_append_printf(s, "kernel 0x%" G_GINT64_MODIFIER "x", ow->va);
+    else
+      g_string_append_printf(s, "page table of %d", ow->pid);
+  }
+  return g_string_free(s, FALSE);
+}
+
 void
 hw_cli_scan_hit_json(JsonBuilder *b, const HwScanOptions *o, const HwScanResult *res, guint i)
 {
@@ -209,6 +281,7 @@ hw_cli_scan_hit_json(JsonBuilder *b, const HwScanOptions *o, const HwScanResult 
     json_builder_add_string_value(b, p->name);
     json_builder_set_member_name(b, "encoding");
     json_builder_add_string_value(b, p->encoding);
+    add_owners_json(b, res, i);
     return;
   }
   const HwImage *im = &h->image;
@@ -226,6 +299,7 @@ hw_cli_scan_hit_json(JsonBuilder *b, const HwScanOptions *o, const HwScanResult 
   }
   json_builder_set_member_name(b, "confidence");
   json_builder_add_double_value(b, im->confidence);
+  add_owners_json(b, res, i);
 }
 
 static char *
@@ -252,7 +326,9 @@ hit_text(const HwScanOptions *o, const HwScanHit *h)
 char *
 hw_cli_scan_hit_text(const HwScanOptions *o, const HwScanResult *res, guint i)
 {
-  char *line = hit_text(o, &g_array_index(res->hits, HwScanHit, i));
+  g_autofree char *bare = hit_text(o, &g_array_index(res->hits, HwScanHit, i));
+  g_autofree char *who = owners_text(res, i);
+  char *line = g_strconcat(bare, who, NULL);
   if (res->hit_torn == NULL || !res->hit_torn[i])
     return line;
   char *torn = g_strconcat(line, "  [torn: its memory changed during the scan]", NULL);

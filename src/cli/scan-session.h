@@ -10,6 +10,7 @@ typedef struct {
   int threads;
   guint images;         /* mask of 1 << HwImageKind */
   GPtrArray *patterns;  /* HwPattern*, may be NULL */
+  gboolean follow;      /* physical scans: every process too, hits with their owners */
 } HwScanOptions;
 
 typedef struct {
@@ -23,6 +24,8 @@ typedef struct {
   gboolean torn;        /* --live, and the guest ran or the epoch moved meanwhile */
   GArray *changed;      /* --live: gpas (guint64) of the pages that changed meanwhile */
   guint8 *hit_torn;     /* --live: per hit, whether a page it spans changed */
+  GArray *owners;       /* with follow: HwScanOwner, sorted by hit; else NULL */
+  gboolean followed;    /* with follow: the processes were scanned too */
 } HwScanResult;
 
 /* Called with the hits while the guest is still paused; READER reads the scanned

@@ -351,6 +351,8 @@ hw_scan_report_clear(HwScanReport *report)
     g_array_unref(report->hits);
   if (report->classes)
     g_ptr_array_unref(report->classes);
+  if (report->owners)
+    g_array_unref(report->owners);
   memset(report, 0, sizeof *report);
 }
 
