@@ -13,6 +13,7 @@
 #define FLAT_FAR 3.0      /* a lane whose scattered pairs differ less than this is constant */
 #define MIN_FAR 10.0      /* a smooth lane must vary at least this much */
 #define SMOOTH 0.45       /* near / far at most this for a smooth lane */
+#define SMOOTH_ALPHA 0.7  /* the same beside an alpha lane, itself strong evidence */
 
 /* Near and far differences of each byte lane of pixel size BPP (1, 3 or 4) over the
  * page, sampling every STEP-th pixel. */
@@ -63,7 +64,8 @@ lanes_565(const guint8 *p, guint parity, guint step, double near[3], double far[
  * are smooth, whether any varies at all, and the mean near/far ratio of the smooth
  * ones (1 when none is). */
 static guint
-judge(const double *near, const double *far, guint n, int skip, gboolean *varied, double *ratio)
+judge_at(const double *near, const double *far, guint n, int skip, double smooth_bar,
+         gboolean *varied, double *ratio)
 {
   guint smooth = 0;
   double sum = 0;
@@ -73,13 +75,19 @@ judge(const double *near, const double *far, guint n, int skip, gboolean *varied
       continue;
     if (far[l] >= FLAT_FAR)
       *varied = TRUE;
-    if (far[l] >= MIN_FAR && near[l] < SMOOTH * far[l]) {
+    if (far[l] >= MIN_FAR && near[l] < smooth_bar * far[l]) {
       smooth++;
       sum += near[l] / far[l];
     }
   }
   *ratio = smooth ? sum / smooth : 1.0;
   return smooth;
+}
+
+static guint
+judge(const double *near, const double *far, guint n, int skip, gboolean *varied, double *ratio)
+{
+  return judge_at(near, far, n, skip, SMOOTH, varied, ratio);
 }
 
 /* A 32-bit page: a lane holding one value (0xff alpha or 0 padding) at nearly every
@@ -120,8 +128,13 @@ hw_raw_classify_page(const guint8 *page, HwPixelFormat *format)
   int alpha = constant_lane(page, &value);
   if (alpha >= 0) {
     lanes(page, 4, 3, near, far);
-    guint smooth = judge(near, far, 4, alpha, &varied, &ratio);
-    if (!varied) {
+    guint smooth = judge_at(near, far, 4, alpha, SMOOTH_ALPHA, &varied, &ratio);
+    /* Low contrast beside an alpha lane (sky, a texture, a fade) carries a run on, as
+     * one colour does, but starts none. */
+    gboolean faint = TRUE;
+    for (guint l = 0; l < 4; l++)
+      faint &= (int)l == alpha || far[l] < 2 * MIN_FAR;
+    if (!varied || (smooth < 2 && faint)) {
       *format = value == 0xff ? HW_PIXEL_RGBA8888 : HW_PIXEL_XRGB8888;
       return HW_RAW_FLAT;
     }

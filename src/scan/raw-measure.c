@@ -207,14 +207,19 @@ partial_row(const HwReader *r, guint64 first, gsize stride, guint bpp)
   g_autofree guint8 *prev = g_malloc(stride), *cur = g_malloc(stride);
   if (!hw_reader_read(r, first - stride, prev, stride) || !hw_reader_read(r, first, cur, stride))
     return 0;
-  gsize best = 0, bad = 0, n = 0;
-  for (gsize len = bpp; len <= stride; len += bpp, n++) {
+  /* Back from the row's end until two pixels in a row do not fit. */
+  gsize best = 0, run = 0;
+  for (gsize len = bpp; len <= stride; len += bpp) {
     gsize j = stride - len;
-    bad += !pixel_fits(prev + j, cur + j, bpp);
-    if (bad * 8 >= n + 1 && n + 1 > 16 / bpp)
-      break;
-    if (bad * 8 < n + 1)
+    gboolean zeros = TRUE;   /* zero over zero is no evidence of a picture */
+    for (guint b = 0; b < bpp; b++)
+      zeros &= prev[j + b] == 0 && cur[j + b] == 0;
+    if (!zeros && pixel_fits(prev + j, cur + j, bpp)) {
+      run = 0;
       best = len;
+    } else if (++run == 2) {
+      break;
+    }
   }
   return best / bpp * bpp;
 }
@@ -225,6 +230,13 @@ static void
 extend(const HwReader *r, guint64 *first, guint64 *rows, gsize stride, gsize width, guint bpp)
 {
   g_autofree guint8 *edge = g_malloc(width), *next = g_malloc(width);
+  /* The run may begin in memory before the picture: drop rows that the row below
+   * does not continue (zero rows above a picture included). */
+  while (*rows > 2 && hw_reader_read(r, *first, edge, width) &&
+         hw_reader_read(r, *first + stride, next, width) && !row_continues(edge, next, width, bpp)) {
+    *first += stride;
+    (*rows)--;
+  }
   if (!hw_reader_read(r, *first, edge, width))
     return;
   for (guint i = 0; i < MAX_EXTEND && *first >= stride; i++) {
@@ -385,6 +397,8 @@ hw_raw_measure(const HwReader *r, guint64 addr, guint64 len, HwPixelFormat f, Hw
     first -= back;
     if (back == 0)
       first += leading_junk(r, first, stride, bpp);
+    /* Rows of the new phase: the last may go one further. */
+    extend(r, &first, &rows, stride, width * bpp, bpp);
   }
   if (rows < MIN_ROWS)
     return FALSE;

@@ -7,6 +7,8 @@
 #include "../../guest/hwtest-pixels.h"
 
 #include <png.h>
+#include <stdio.h>   /* before jpeglib.h, which uses FILE */
+#include <jpeglib.h>
 #include <string.h>
 #include <glib/gstdio.h>
 
@@ -241,6 +243,99 @@ test_carve_phys(void)
   g_assert_cmpint(system(rm), ==, 0);
 }
 
+/* The first HWIMAGE of KIND, whatever process printed it. */
+static const HwTruthImage *
+image_of_kind(const char *kind)
+{
+  for (guint i = 0; i < guest->images->len; i++) {
+    const HwTruthImage *im = g_ptr_array_index(guest->images, i);
+    if (g_strcmp0(im->kind, kind) == 0)
+      return im;
+  }
+  return NULL;
+}
+
+/* JPEG pixels decoded here as hwdecode decodes them in the guest (same library, same
+ * defaults), RGB. */
+static guint8 *
+decode_jpeg_rgb(const char *path, guint *w, guint *h)
+{
+  g_autofree char *data = NULL;
+  gsize len;
+  g_assert_true(g_file_get_contents(path, &data, &len, NULL));
+  struct jpeg_decompress_struct d;
+  struct jpeg_error_mgr jerr;
+  d.err = jpeg_std_error(&jerr);
+  jpeg_create_decompress(&d);
+  jpeg_mem_src(&d, (const unsigned char *)data, (unsigned long)len);
+  jpeg_read_header(&d, TRUE);
+  d.out_color_space = JCS_RGB;
+  jpeg_start_decompress(&d);
+  *w = d.output_width, *h = d.output_height;
+  guint8 *px = g_malloc((gsize)*w * *h * 3);
+  while (d.output_scanline < d.output_height) {
+    JSAMPROW row = px + (gsize)d.output_scanline * *w * 3;
+    jpeg_read_scanlines(&d, &row, 1);
+  }
+  jpeg_finish_decompress(&d);
+  jpeg_destroy_decompress(&d);
+  return px;
+}
+
+/* hwdecode keeps the PNG decoded by libpng (RGBA) and the JPEG decoded by libjpeg-turbo
+ * (RGB) in its heap, as a viewer would: a scan of its address space finds both with
+ * their width, height and format, and carve writes back exactly their pixels. */
+static void
+test_decoded(void)
+{
+  const HwTruthImage *png = image_of_kind("decoded-png"), *jpg = image_of_kind("decoded-jpeg");
+  g_assert_nonnull(png);
+  g_assert_nonnull(jpg);
+  g_autofree char *dir = g_dir_make_tmp("hw-decoded-XXXXXX", NULL);
+  g_autofree char *pid = g_strdup_printf("%d", png->pid);
+  g_autoptr(HwRun) r = hw_test_runv(guest, "--json", "carve", "--pid", pid, "--find",
+                                    "framebuffer", "-d", dir, NULL);
+  g_autoptr(GPtrArray) objs = hw_run_json_lines(r);
+  for (guint k = 0; k < objs->len; k++) {
+    g_autofree char *line = json_to_string(objs->pdata[k], FALSE);
+    g_test_message("%s", line);
+  }
+  /* The PNG: RGBA as libpng gave it. */
+  JsonObject *o = find_hit(objs, "framebuffer", "va", png->va);
+  g_assert_nonnull(o);
+  g_assert_cmpint(json_object_get_int_member(o, "width"), ==, 128);
+  g_assert_cmpint(json_object_get_int_member(o, "height"), ==, 96);
+  g_assert_cmpint(json_object_get_int_member(o, "stride"), ==, 128 * 4);
+  g_assert_cmpstr(json_object_get_string_member(o, "format"), ==, "rgba8888");
+  guint w, h, ww, wh;
+  g_autofree char *png_path = source_file("photo.png");
+  g_autofree guint8 *want = hw_test_read_png(png_path, &ww, &wh);
+  g_autofree guint8 *got = hw_test_read_png(json_object_get_string_member(o, "file"), &w, &h);
+  g_assert_cmpuint(w, ==, ww);
+  g_assert_cmpuint(h, ==, wh);
+  g_assert_cmpmem(got, (gsize)w * h * 4, want, (gsize)ww * wh * 4);
+  /* The JPEG: RGB rows of 240 pixels (red and blue cannot be told apart from the bytes:
+   * rgb888 or bgr888). */
+  o = find_hit(objs, "framebuffer", "va", jpg->va);
+  g_assert_nonnull(o);
+  g_assert_cmpint(json_object_get_int_member(o, "width"), ==, 240);
+  g_assert_cmpint(json_object_get_int_member(o, "height"), ==, 180);
+  g_assert_cmpint(json_object_get_int_member(o, "stride"), ==, 240 * 3);
+  const char *fmt = json_object_get_string_member(o, "format");
+  g_assert_true(g_str_equal(fmt, "rgb888") || g_str_equal(fmt, "bgr888"));
+  g_autofree char *jpg_path = source_file("photo.jpg");
+  g_autofree guint8 *rgb = decode_jpeg_rgb(jpg_path, &ww, &wh);
+  g_autofree guint8 *carved = hw_test_read_png(json_object_get_string_member(o, "file"), &w, &h);
+  g_assert_cmpuint(w, ==, ww);
+  g_assert_cmpuint(h, ==, wh);
+  gboolean swap = g_str_equal(fmt, "bgr888");
+  for (gsize i = 0; i < (gsize)w * h; i++)
+    for (guint c = 0; c < 3; c++)
+      g_assert_cmpuint(carved[4 * i + (swap ? 2 - c : c)], ==, rgb[3 * i + c]);
+  g_autofree char *rm = g_strdup_printf("rm -rf '%s'", dir);
+  g_assert_cmpint(system(rm), ==, 0);
+}
+
 /* With the guest paused, two image scans give the same hits, line for line. */
 static void
 test_repeatable(void)
@@ -378,6 +473,8 @@ hw_test_add_image_tests(HwTestGuest *g)
   ADD("scan-phys", test_scan_phys);
   ADD("scan-pid", test_scan_pid);
   ADD("scan-all", test_scan_all);
+  if (!g_str_has_prefix(g->config, "aarch64"))   /* hwdecode is built for x86-64 only */
+    ADD("decoded", test_decoded);
   ADD("carve-pid", test_carve_pid);
   ADD("carve-phys", test_carve_phys);
   ADD("repeatable", test_repeatable);
