@@ -51,7 +51,8 @@ choose_anchor(const HwPattern *p)
 {
   gsize best = p->len;
   for (gsize i = 0; i < p->len; i++)
-    if (byte_matters(p, i) && (best == p->len || byte_cost(p->bytes[i]) < byte_cost(p->bytes[best])))
+    if (byte_matters(p, i) &&
+        (best == p->len || byte_cost(p->bytes[i]) < byte_cost(p->bytes[best])))
       best = i;
   return best;
 }

@@ -71,6 +71,7 @@ typedef struct {
   gboolean virt;        /* addresses are VAs (a process scan): hits get va, gpa later */
   HwTextMatch *match;   /* regexes, and the bytes hits may keep (shared by threads) */
   gboolean text;        /* there are regexes: find runs of text */
+  gboolean zero_lead;   /* a bytes pattern may start with zeros (0x00 or ??) */
 } Spec;
 
 /* Where the runs of text one thread finds go. */
@@ -172,6 +173,53 @@ add_pattern_hit(const Spec *s, GArray *out, HwScanHit *h, const HwPattern *pat,
     h->bytes = g_memdup2(p, pat->len);
   }
   g_array_append_vals(out, h, 1);
+}
+
+/* How many of P's first bytes may be zeros (0x00 or wildcards), at most LEN - 1: a match
+ * may start that far back in an all-zero page the scan skips. */
+static gsize
+zero_lead(const HwPattern *p)
+{
+  gsize n = 0;
+  if (p->kind == HW_PATTERN_REGEX)
+    return 0;
+  while (n + 1 < p->len && p->bytes[n] == 0)   /* wildcards are stored as 0 */
+    n++;
+  return n;
+}
+
+static gboolean
+any_zero_lead(GPtrArray *patterns)
+{
+  for (guint k = 0; patterns && k < patterns->len; k++)
+    if (zero_lead(g_ptr_array_index(patterns, k)) > 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* Matches starting in the zero page before the page P at BASE (readable to AVAIL) and
+ * ending in P, which the zero page's skip left out: P's first bytes behind as many
+ * zeros as a pattern may start with, in SCRATCH (2 pages). */
+static void
+scan_after_zeros(const Spec *s, const guint8 *p, gsize avail, guint64 base, guint8 *scratch,
+                 GArray *offsets, GArray *out)
+{
+  for (guint k = 0; k < s->patterns->len; k++) {
+    const HwPattern *pat = g_ptr_array_index(s->patterns, k);
+    gsize lead = zero_lead(pat), n = MIN(avail, pat->len - 1);
+    if (lead == 0)
+      continue;
+    memset(scratch, 0, lead);
+    memcpy(scratch + lead, p, n);
+    g_array_set_size(offsets, 0);
+    find_pattern(scratch, lead, lead + n, pat, offsets);
+    for (guint i = 0; i < offsets->len; i++) {
+      gsize off = g_array_index(offsets, gsize, i);
+      HwScanHit h = { .kind = HW_HIT_STRING, .pattern = k, .len = pat->len };
+      hit_at(s, &h, base - lead + off);
+      add_pattern_hit(s, out, &h, pat, scratch + off);
+    }
+  }
 }
 
 /* Patterns and image signatures starting in BUF[0, STARTS), BUF readable to AVAIL;
@@ -295,7 +343,24 @@ typedef struct {
   GArray *offsets;      /* gsize: scratch for matches */
   HwTextRuns *runs;     /* with regexes */
   TextSink sink;
+  guint8 *scratch;      /* 2 pages, for matches starting in a skipped zero page */
 } Thread;
+
+/* Whether the page before the one at GPA in chunk C is all zeros or a hole, when
+ * LAST_DATA is the last page of C seen holding data. */
+static gboolean
+zeros_before(const Job *job, const Chunk *c, guint64 gpa, guint64 last_data)
+{
+  guint64 before = gpa - PAGE, ds, de;
+  if (gpa < c->range_start + PAGE)
+    return FALSE;
+  if (before >= c->gpa)
+    return last_data != before;   /* the chunk skipped it: zeros or a hole */
+  if (!hw_extents_next(job->data, before, gpa, &ds, &de))
+    return TRUE;
+  const guint8 *p = ds == before && de == gpa ? hw_physmem_ptr(job->mem, before, PAGE) : NULL;
+  return p != NULL && hw_page_is_zero(p);
+}
 
 /* Start the runs of text of chunk C: the two bytes before it (when written) tell a run
  * going on from the chunk before, which reports it. */
@@ -357,6 +422,7 @@ scan_chunk(gpointer data, guint i, gpointer state)
     text_begin(job, c, runs, &t->sink);
   GArray *offsets = t->offsets;
   Run run = { 0 };
+  guint64 last_data = G_MAXUINT64;
   /* A run of pixel pages going on from the chunk before belongs to that chunk. */
   guint64 skip_to = c->gpa;
   HwPixelFormat f = HW_PIXEL_RGBA8888, f0 = HW_PIXEL_RGBA8888;
@@ -379,6 +445,9 @@ scan_chunk(gpointer data, guint i, gpointer state)
       if (classes && starts == PAGE)
         classes[off / PAGE] = (guint8)hw_page_classify(page);
       scan_bytes(s, page, starts, c->avail - off, c->gpa + off, 0, offsets, out);
+      if (s->zero_lead && zeros_before(job, c, c->gpa + off, last_data))
+        scan_after_zeros(s, page, c->avail - off, c->gpa + off, t->scratch, offsets, out);
+      last_data = c->gpa + off;
       if (runs)
         hw_text_runs_feed(runs, c->gpa + off, page, starts);
       if (raw && starts == PAGE && c->gpa + off >= skip_to) {
@@ -408,6 +477,8 @@ thread_begin(gpointer data)
   t->offsets = g_array_new(FALSE, FALSE, sizeof(gsize));
   if (job->spec.text)
     t->runs = g_new(HwTextRuns, 1);
+  if (job->spec.zero_lead)
+    t->scratch = g_malloc(2 * PAGE);
   t->sink = (TextSink){ job->spec.match, t->hits };
   return t;
 }
@@ -423,6 +494,7 @@ thread_end(gpointer data, gpointer state)
   g_array_unref(t->hits);
   g_array_unref(t->offsets);
   g_free(t->runs);
+  g_free(t->scratch);
   g_free(t);
 }
 
@@ -472,7 +544,8 @@ hw_scan_phys_run(const HwPhysMem *mem, const HwScanRequest *req, HwScanReport *r
   job.spec = (Spec){ .patterns = req->patterns, .images = req->images,
                      .reader = hw_reader_for_physmem(mem),
                      .budget = (gint64)hw_physmem_get_ram_size(mem) + CHECK_BUDGET_EXTRA,
-                     .match = &match, .text = hw_text_match_wanted(req->patterns) };
+                     .match = &match, .text = hw_text_match_wanted(req->patterns),
+                     .zero_lead = any_zero_lead(req->patterns) };
   job.spec.reader.budget = &job.spec.budget;
   gsize maxlen = longest_pattern(req->patterns);
   guint n;
