@@ -109,8 +109,10 @@ typedef struct {
 } HwScanReport;
 
 /* One pass over all guest RAM for REQ, reading each page once, into REPORT. All-zero
- * pages are skipped; hits are bounded, and the image checks read at most RAM size + 256
- * MiB (against a guest planting fake files): *partial says when hits may be missing.
+ * pages are skipped (a match wholly inside them is not reported); hits are bounded, the
+ * image checks read at most RAM size + 256 MiB (against a guest planting fake files), and
+ * the text and bytes regex and wildcard hits keep at most 64 MiB: *partial says when
+ * hits may be missing. Runs of text are followed past a chunk's end within the range.
  * FALSE with HW_ERROR_GONE when the memory vanished: REPORT then still holds the hits
  * found before, partial, and no classes. */
 gboolean hw_scan_phys_run(const HwPhysMem *mem, const HwScanRequest *req, HwScanReport *report,
@@ -122,7 +124,9 @@ GArray *hw_scan_phys(const HwPhysMem *mem, GPtrArray *patterns, guint images,
                      guint n_threads, HwScanProgress progress, gpointer data,
                      gboolean *partial, GError **error);
 /* Scan the mapped pages of VMAS through MMU (a process's address space), as the
- * process sees them: data spanning physically scattered pages is seen contiguous. */
+ * process sees them: data and runs of text spanning physically scattered pages are seen
+ * contiguous (not across an unmapped page, nor from one VMA into the next). The hits
+ * (caller owns) are bounded as hw_scan_phys_run's. */
 GArray *hw_scan_vmas(const HwMmu *mmu, const HwPhysMem *mem, GArray *vmas,
                      GPtrArray *patterns, guint images, gboolean *partial, GError **error);
 /* Class of one 4096-byte page by its bytes alone: zero, text, high entropy or data. */
