@@ -166,10 +166,8 @@ add_pattern_hit(const Spec *s, GArray *out, HwScanHit *h, const HwPattern *pat,
   if (out->len >= MAX_HITS)
     return;
   if (pat->mask != NULL) {
-    if (__atomic_sub_fetch(&s->match->keep, (gint64)pat->len, __ATOMIC_RELAXED) < 0) {
-      g_atomic_int_set(&s->match->missed, 1);
+    if (!hw_text_match_keep(s->match, pat->len))
       return;
-    }
     h->bytes = g_memdup2(p, pat->len);
   }
   g_array_append_vals(out, h, 1);

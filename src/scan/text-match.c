@@ -12,16 +12,26 @@ hw_text_match_wanted(GPtrArray *patterns)
   return FALSE;
 }
 
+gboolean
+hw_text_match_keep(HwTextMatch *m, gsize n)
+{
+  if (__atomic_sub_fetch(&m->keep, (gint64)n, __ATOMIC_RELAXED) >= 0)
+    return TRUE;
+  g_atomic_int_set(&m->missed, 1);
+  return FALSE;
+}
+
 static void
 add_match(HwTextMatch *m, guint k, const char *text, gint from, gint to, guint64 addr,
           gboolean utf16, GArray *out)
 {
   gsize n = (gsize)(to - from);
-  if (out->len >= m->max_hits ||
-      __atomic_sub_fetch(&m->keep, (gint64)n + 1, __ATOMIC_RELAXED) < 0) {
+  if (out->len >= m->max_hits) {
     g_atomic_int_set(&m->missed, 1);
     return;
   }
+  if (!hw_text_match_keep(m, n + 1))
+    return;
   guint64 at = addr + (guint64)from * (utf16 ? 2 : 1);
   HwScanHit h = { .kind = HW_HIT_REGEX, .pattern = k, .len = n * (utf16 ? 2 : 1),
                   .encoding = utf16 ? "utf-16le" : "ascii", .text = g_strndup(text + from, n) };

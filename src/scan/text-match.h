@@ -16,6 +16,9 @@ typedef struct {
   guint max_hits;       /* a thread's hits array grows no further */
 } HwTextMatch;
 
+/* Take N bytes from M's budget for kept bytes: FALSE (and the scan partial) once it
+ * is spent, and the hit is dropped. */
+gboolean hw_text_match_keep(HwTextMatch *m, gsize n);
 /* Whether PATTERNS hold a regex. */
 gboolean hw_text_match_wanted(GPtrArray *patterns);
 /* The regex hits of M's patterns in the run TEXT (N ASCII characters, in memory at ADDR,
