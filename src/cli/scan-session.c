@@ -65,8 +65,8 @@ page_changed(GArray *changed, guint64 gpa)
 static guint64
 hit_size(const HwScanOptions *o, const HwScanHit *h)
 {
-  if (h->kind == HW_HIT_STRING)
-    return ((const HwPattern *)g_ptr_array_index(o->patterns, h->pattern))->len;
+  if (h->kind != HW_HIT_IMAGE)
+    return MAX(h->len, (guint64)1);
   return MAX(h->image.size, (guint64)1);
 }
 
@@ -252,6 +252,54 @@ owners_text(const HwScanResult *res, guint i)
   return g_string_free(s, FALSE);
 }
 
+/* The bytes hit H of hex pattern P matched, as hex digits (SEP between bytes; caller
+ * frees): its own copy where P has wildcards, else P's bytes. */
+static char *
+hit_hex(const HwPattern *p, const HwScanHit *h, const char *sep)
+{
+  const guint8 *bytes = h->bytes ? h->bytes : p->bytes;
+  GString *s = g_string_sized_new(p->len * 3);
+  for (gsize i = 0; i < p->len; i++)
+    g_string_append_printf(s, "%s%02x", i > 0 ? sep : "", bytes[i]);
+  return g_string_free(s, FALSE);
+}
+
+/* The members of a string, hex or regex hit H after "size". */
+static void
+pattern_hit_json(JsonBuilder *b, const HwScanOptions *o, const HwScanHit *h)
+{
+  const HwPattern *p = g_ptr_array_index(o->patterns, h->pattern);
+  if (p->kind == HW_PATTERN_STRING) {
+    json_builder_set_member_name(b, "text");
+    json_builder_add_string_value(b, p->name);
+    json_builder_set_member_name(b, "encoding");
+    json_builder_add_string_value(b, p->encoding);
+    return;
+  }
+  json_builder_set_member_name(b, "pattern");
+  json_builder_add_string_value(b, p->name);
+  json_builder_set_member_name(b, "encoding");
+  json_builder_add_string_value(b, h->kind == HW_HIT_REGEX ? h->encoding : p->encoding);
+  if (h->kind == HW_HIT_REGEX) {
+    json_builder_set_member_name(b, "text");
+    json_builder_add_string_value(b, h->text);
+  } else {
+    g_autofree char *hex = hit_hex(p, h, "");
+    json_builder_set_member_name(b, "bytes");
+    json_builder_add_string_value(b, hex);
+  }
+}
+
+/* The "kind" member of hit H. */
+static const char *
+hit_kind_name(const HwScanOptions *o, const HwScanHit *h)
+{
+  if (h->kind == HW_HIT_IMAGE)
+    return hw_image_kind_name(h->image.kind);
+  const HwPattern *p = g_ptr_array_index(o->patterns, h->pattern);
+  return p->kind == HW_PATTERN_HEX ? "hex" : p->kind == HW_PATTERN_REGEX ? "regex" : "string";
+}
+
 void
 hw_cli_scan_hit_json(JsonBuilder *b, const HwScanOptions *o, const HwScanResult *res, guint i)
 {
@@ -262,11 +310,7 @@ hw_cli_scan_hit_json(JsonBuilder *b, const HwScanOptions *o, const HwScanResult 
     json_builder_add_boolean_value(b, res->hit_torn[i]);
   }
   json_builder_set_member_name(b, "kind");
-  if (h->kind == HW_HIT_STRING) {
-    json_builder_add_string_value(b, "string");
-  } else {
-    json_builder_add_string_value(b, hw_image_kind_name(h->image.kind));
-  }
+  json_builder_add_string_value(b, hit_kind_name(o, h));
   hw_cli_json_hex(b, "gpa", h->gpa);
   if (o->pid > 0) {
     hw_cli_json_hex(b, "va", h->va);
@@ -274,13 +318,9 @@ hw_cli_scan_hit_json(JsonBuilder *b, const HwScanOptions *o, const HwScanResult 
     json_builder_add_int_value(b, o->pid);
   }
   json_builder_set_member_name(b, "size");
-  if (h->kind == HW_HIT_STRING) {
-    const HwPattern *p = g_ptr_array_index(o->patterns, h->pattern);
-    json_builder_add_int_value(b, (gint64)p->len);
-    json_builder_set_member_name(b, "text");
-    json_builder_add_string_value(b, p->name);
-    json_builder_set_member_name(b, "encoding");
-    json_builder_add_string_value(b, p->encoding);
+  if (h->kind != HW_HIT_IMAGE) {
+    json_builder_add_int_value(b, (gint64)h->len);
+    pattern_hit_json(b, o, h);
     add_owners_json(b, res, i);
     return;
   }
@@ -309,9 +349,19 @@ hit_text(const HwScanOptions *o, const HwScanHit *h)
       o->pid > 0 ? g_strdup_printf("va 0x%016" G_GINT64_MODIFIER "x  gpa 0x%" G_GINT64_MODIFIER
                                    "x", h->va, h->gpa)
                  : g_strdup_printf("gpa 0x%" G_GINT64_MODIFIER "x", h->gpa);
-  if (h->kind == HW_HIT_STRING) {
+  if (h->kind != HW_HIT_IMAGE) {
     const HwPattern *p = g_ptr_array_index(o->patterns, h->pattern);
-    return g_strdup_printf("%s  %s \"%s\"", where, p->encoding, p->name);
+    if (p->kind == HW_PATTERN_STRING)
+      return g_strdup_printf("%s  %s \"%s\"", where, p->encoding, p->name);
+    if (p->kind == HW_PATTERN_HEX) {
+      g_autofree char *hex = hit_hex(p, h, " ");
+      return g_strdup_printf("%s  hex %s (%" G_GUINT64_FORMAT " bytes, pattern %s)", where,
+                             hex, h->len, p->name);
+    }
+    /* Tabs and quotes escaped: one hit, one line. */
+    g_autofree char *text = g_strescape(h->text, NULL);
+    return g_strdup_printf("%s  regex %s \"%s\" (%" G_GUINT64_FORMAT " bytes, /%s/)", where,
+                           h->encoding, text, h->len, p->name);
   }
   const HwImage *im = &h->image;
   if (im->kind == HW_IMAGE_RAW)

@@ -198,7 +198,7 @@ row_continues(const guint8 *row, const guint8 *above, gsize width, guint bpp)
 
 /* How many bytes at the end of the row before FIRST continue the picture: its rows
  * need not start where our row phase put them (a picture without padding starts at
- * any byte). Whole pixels of BPP bytes. */
+ * any byte). */
 static gsize
 partial_row(const HwReader *r, guint64 first, gsize stride, guint bpp)
 {
@@ -207,21 +207,24 @@ partial_row(const HwReader *r, guint64 first, gsize stride, guint bpp)
   g_autofree guint8 *prev = g_malloc(stride), *cur = g_malloc(stride);
   if (!hw_reader_read(r, first - stride, prev, stride) || !hw_reader_read(r, first, cur, stride))
     return 0;
-  /* Back from the row's end until two pixels in a row do not fit. */
+  /* Back from the row's end, byte by byte (a picture starts at any byte, whatever its
+   * pixel size), until two bytes in a row do not fit. */
   gsize best = 0, run = 0;
-  for (gsize len = bpp; len <= stride; len += bpp) {
+  for (gsize len = 1; len <= stride; len++) {
     gsize j = stride - len;
-    gboolean zeros = TRUE;   /* zero over zero is no evidence of a picture */
-    for (guint b = 0; b < bpp; b++)
-      zeros &= prev[j + b] == 0 && cur[j + b] == 0;
-    if (!zeros && pixel_fits(prev + j, cur + j, bpp)) {
+    if ((prev[j] | cur[j]) == 0)
+      continue;   /* zero over zero: no evidence either way */
+    if (abs((int)prev[j] - (int)cur[j]) <= MISFIT) {
       run = 0;
       best = len;
     } else if (++run == 2) {
       break;
     }
   }
-  return best / bpp * bpp;
+  /* 32-bit and 16-bit pixels keep the alignment their alpha lane or parity gave. */
+  if (bpp == 4 || bpp == 2)   /* to the nearest: a zero byte at either end is no evidence */
+    best = (best + bpp / 2) / bpp * bpp;
+  return MIN(best, stride);
 }
 
 /* Extend FIRST (address of the first row) up, and *ROWS down, by rows that continue

@@ -13,7 +13,7 @@
 
 typedef struct {
   guint64 gpa;
-  gint kind;        /* HwHitKind * 16 + image kind, or pattern index for strings */
+  gint kind;        /* the hit kind, and its image kind or pattern and encoding */
 } HitKey;
 
 static guint
@@ -33,9 +33,10 @@ key_equal(gconstpointer a, gconstpointer b)
 static HitKey
 key_of(const HwScanHit *h)
 {
-  return (HitKey){ .gpa = h->gpa, .kind = h->kind == HW_HIT_STRING
-                                              ? (gint)(h->pattern * 16u + 15u)
-                                              : (gint)h->image.kind };
+  gint what = h->kind == HW_HIT_IMAGE
+                  ? (gint)h->image.kind
+                  : (gint)(h->pattern * 2u + (h->encoding && strcmp(h->encoding, "utf-16le") == 0));
+  return (HitKey){ .gpa = h->gpa, .kind = (gint)h->kind * 1000000 + what };
 }
 
 static gint
@@ -66,10 +67,14 @@ add_process_hits(const HwMmu *mmu, GArray *found, GArray *hits, GHashTable *keys
                  GHashTable *raw_pages_set, GHashTable *process_raw)
 {
   for (guint i = 0; i < found->len; i++) {
-    HwScanHit h = g_array_index(found, HwScanHit, i);
-    HitKey k = key_of(&h);
+    HwScanHit *from = &g_array_index(found, HwScanHit, i);
+    HitKey k = key_of(from);
     if (g_hash_table_contains(keys, &k))
-      continue;
+      continue;   /* FOUND frees what this one owns */
+    /* HITS takes over what the hit owns (a regex match's text, hex bytes). */
+    HwScanHit h = *from;
+    from->text = NULL;
+    from->bytes = NULL;
     HitKey *kp = g_memdup2(&k, sizeof k);
     g_hash_table_insert(keys, kp, GUINT_TO_POINTER(hits->len + 1));
     if (h.kind == HW_HIT_IMAGE && h.image.kind == HW_IMAGE_RAW) {
@@ -137,6 +142,9 @@ hw_scan_all(HwLinux *lx, const HwPhysMem *mem, const HwScanRequest *req,
     if (!piece)
       g_array_index(hits, HwScanHit, kept++) = h;
   }
+  /* The tail holds moved copies and dropped raw hits (which own nothing). */
+  if (kept < hits->len)
+    memset(&g_array_index(hits, HwScanHit, kept), 0, (hits->len - kept) * sizeof(HwScanHit));
   g_array_set_size(hits, kept);
   g_array_sort(hits, compare_gpa);
   /* Who maps each hit's first byte. */

@@ -1,12 +1,15 @@
 /* The scan engine: zero-copy over the RAM mapping, all cores, all-zero pages skipped
  * as match starts (a match may still run into one), SIGBUS-guarded per chunk. Finds
  * byte patterns, image files by signature (each validated by its finder through a
- * reader, so a file may run past the chunk), and runs of raw pixels. */
+ * reader, so a file may run past the chunk), runs of raw pixels, and regexes in runs of
+ * text (scan/text-runs.c finds the runs, scan/text-match.c matches them). */
 #include <haywire/scan.h>
 #include <haywire/error.h>
 #include "scan/chunk-runner.h"
 #include "scan/find-raw.h"
 #include "scan/page-bytes.h"
+#include "scan/text-match.h"
+#include "scan/text-runs.h"
 
 #include <string.h>
 
@@ -66,7 +69,39 @@ typedef struct {
   HwReader reader;      /* the scanned address space, for the finders */
   gint64 budget;        /* bytes the checks may still read (reader.budget points here) */
   gboolean virt;        /* addresses are VAs (a process scan): hits get va, gpa later */
+  HwTextMatch *match;   /* regexes, and the bytes hits may keep (shared by threads) */
+  gboolean text;        /* there are regexes: find runs of text */
+  gboolean zero_lead;   /* a bytes pattern may start with zeros (0x00 or ??) */
 } Spec;
+
+/* Where the runs of text one thread finds go. */
+typedef struct {
+  HwTextMatch *match;
+  GArray *out;
+} TextSink;
+
+static void
+text_found(const char *text, gsize n, guint64 addr, gboolean utf16, gpointer data)
+{
+  TextSink *sink = data;
+  hw_text_match_run(sink->match, text, n, addr, utf16, sink->out);
+}
+
+void
+hw_scan_hit_clear(gpointer hit)
+{
+  HwScanHit *h = hit;
+  g_clear_pointer(&h->text, g_free);
+  g_clear_pointer(&h->bytes, g_free);
+}
+
+static GArray *
+hit_array_new(void)
+{
+  GArray *a = g_array_new(FALSE, FALSE, sizeof(HwScanHit));
+  g_array_set_clear_func(a, hw_scan_hit_clear);
+  return a;
+}
 
 /* Put ADDR where it belongs in H: the scanned space's address. */
 static void
@@ -104,7 +139,88 @@ find_offsets(const guint8 *buf, gsize starts, gsize avail, const guint8 *needle,
   }
 }
 
-/* Strings and image signatures starting in BUF[0, STARTS), BUF readable to AVAIL;
+/* Matches of the bytes pattern PAT starting in BUF[0, STARTS), BUF readable to AVAIL:
+ * offsets appended to OUT; memchr looks for its anchor byte. */
+static void
+find_pattern(const guint8 *buf, gsize starts, gsize avail, const HwPattern *pat, GArray *out)
+{
+  gsize a = pat->anchor;
+  const guint8 *p = buf + a, *end = buf + MIN(starts + a, avail);
+  while (p < end && out->len < MAX_HITS) {
+    const guint8 *hit = memchr(p, pat->bytes[a], (gsize)(end - p));
+    if (hit == NULL)
+      break;
+    gsize off = (gsize)(hit - buf) - a;
+    if (hw_pattern_matches(pat, buf + off, avail - off))
+      g_array_append_val(out, off);
+    p = hit + 1;
+  }
+}
+
+/* Add the hit H of pattern PAT whose bytes are at P: with wildcards, a copy of them
+ * (while the scan's budget for kept bytes lasts; else the hit is dropped). */
+static void
+add_pattern_hit(const Spec *s, GArray *out, HwScanHit *h, const HwPattern *pat,
+                const guint8 *p)
+{
+  if (out->len >= MAX_HITS)
+    return;
+  if (pat->mask != NULL) {
+    if (!hw_text_match_keep(s->match, pat->len))
+      return;
+    h->bytes = g_memdup2(p, pat->len);
+  }
+  g_array_append_vals(out, h, 1);
+}
+
+/* How many of P's first bytes may be zeros (0x00 or wildcards), at most LEN - 1: a match
+ * may start that far back in an all-zero page the scan skips. */
+static gsize
+zero_lead(const HwPattern *p)
+{
+  gsize n = 0;
+  if (p->kind == HW_PATTERN_REGEX)
+    return 0;
+  while (n + 1 < p->len && p->bytes[n] == 0)   /* wildcards are stored as 0 */
+    n++;
+  return n;
+}
+
+static gboolean
+any_zero_lead(GPtrArray *patterns)
+{
+  for (guint k = 0; patterns && k < patterns->len; k++)
+    if (zero_lead(g_ptr_array_index(patterns, k)) > 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* Matches starting in the zero page before the page P at BASE (readable to AVAIL) and
+ * ending in P, which the zero page's skip left out: P's first bytes behind as many
+ * zeros as a pattern may start with, in SCRATCH (2 pages). */
+static void
+scan_after_zeros(const Spec *s, const guint8 *p, gsize avail, guint64 base, guint8 *scratch,
+                 GArray *offsets, GArray *out)
+{
+  for (guint k = 0; k < s->patterns->len; k++) {
+    const HwPattern *pat = g_ptr_array_index(s->patterns, k);
+    gsize lead = zero_lead(pat), n = MIN(avail, pat->len - 1);
+    if (lead == 0)
+      continue;
+    memset(scratch, 0, lead);
+    memcpy(scratch + lead, p, n);
+    g_array_set_size(offsets, 0);
+    find_pattern(scratch, lead, lead + n, pat, offsets);
+    for (guint i = 0; i < offsets->len; i++) {
+      gsize off = g_array_index(offsets, gsize, i);
+      HwScanHit h = { .kind = HW_HIT_STRING, .pattern = k, .len = pat->len };
+      hit_at(s, &h, base - lead + off);
+      add_pattern_hit(s, out, &h, pat, scratch + off);
+    }
+  }
+}
+
+/* Patterns and image signatures starting in BUF[0, STARTS), BUF readable to AVAIL;
  * BUF[0] is at address BASE. Matches ending at or before MIN_END were seen already. */
 static void
 scan_bytes(const Spec *s, const guint8 *buf, gsize starts, gsize avail, guint64 base,
@@ -112,14 +228,17 @@ scan_bytes(const Spec *s, const guint8 *buf, gsize starts, gsize avail, guint64 
 {
   for (guint k = 0; s->patterns && k < s->patterns->len; k++) {
     const HwPattern *pat = g_ptr_array_index(s->patterns, k);
+    if (pat->kind == HW_PATTERN_REGEX)
+      continue;
     g_array_set_size(offsets, 0);
-    find_offsets(buf, starts, avail, pat->bytes, pat->len, 0, offsets);
+    find_pattern(buf, starts, avail, pat, offsets);
     for (guint i = 0; i < offsets->len; i++) {
-      HwScanHit h = { .kind = HW_HIT_STRING, .pattern = k };
-      guint64 at = base + g_array_index(offsets, gsize, i);
+      HwScanHit h = { .kind = HW_HIT_STRING, .pattern = k, .len = pat->len };
+      gsize off = g_array_index(offsets, gsize, i);
+      guint64 at = base + off;
       hit_at(s, &h, at);
       if (at + pat->len > min_end)
-        add_hit(out, &h);
+        add_pattern_hit(s, out, &h, pat, buf + off);
     }
   }
   for (guint k = 0; k < G_N_ELEMENTS(signatures); k++) {
@@ -215,9 +334,68 @@ classify_phys(const Job *job, guint64 gpa, HwPixelFormat *f)
 
 /* What one thread owns: nothing is allocated inside a chunk, which a SIGBUS may cut. */
 typedef struct {
-  GArray *hits;         /* HwScanHit */
+  GArray *hits;         /* HwScanHit (what they own is freed with the job's hits) */
   GArray *offsets;      /* gsize: scratch for matches */
+  HwTextRuns *runs;     /* with regexes */
+  TextSink sink;
+  guint8 *scratch;      /* 2 pages, for matches starting in a skipped zero page */
 } Thread;
+
+/* Whether the page before the one at GPA in chunk C is all zeros or a hole, when
+ * LAST_DATA is the last page of C seen holding data. */
+static gboolean
+zeros_before(const Job *job, const Chunk *c, guint64 gpa, guint64 last_data)
+{
+  guint64 before = gpa - PAGE, ds, de;
+  if (gpa < c->range_start + PAGE)
+    return FALSE;
+  if (before >= c->gpa)
+    return last_data != before;   /* the chunk skipped it: zeros or a hole */
+  if (!hw_extents_next(job->data, before, gpa, &ds, &de))
+    return TRUE;
+  const guint8 *p = ds == before && de == gpa ? hw_physmem_ptr(job->mem, before, PAGE) : NULL;
+  return p != NULL && hw_page_is_zero(p);
+}
+
+/* Start the runs of text of chunk C: the two bytes before it (when written) tell a run
+ * going on from the chunk before, which reports it. */
+static void
+text_begin(const Job *job, const Chunk *c, HwTextRuns *runs, TextSink *sink)
+{
+  guint64 own_end = c->gpa + c->len, ds, de;
+  hw_text_runs_init(runs, c->gpa, c->gpa, own_end, text_found, sink);
+  if (c->gpa >= c->range_start + 2 && hw_extents_next(job->data, c->gpa - 2, c->gpa, &ds, &de) &&
+      ds == c->gpa - 2) {
+    const guint8 *p = hw_physmem_ptr(job->mem, c->gpa - 2, 2);
+    if (p != NULL) {
+      hw_text_runs_init(runs, c->gpa - 2, c->gpa, own_end, text_found, sink);
+      hw_text_runs_feed(runs, c->gpa - 2, p, 2);
+    }
+  }
+}
+
+/* Follow the runs of text open at chunk C's end into the pages after it, as far as
+ * they go within the RAM range (written stretches only: a hole reads as zeros). */
+static void
+text_follow(const Job *job, const Chunk *c, HwTextRuns *runs)
+{
+  static const guint8 zero = 0;
+  guint64 at = c->gpa + c->len, ds, de;
+  hw_text_runs_feed(runs, at, NULL, 0);   /* zero pages skipped at its end end runs */
+  while (hw_text_runs_pending(runs) && at < c->range_end) {
+    guint64 end = MIN(at + PAGE, c->range_end);
+    const guint8 *p = NULL;
+    if (hw_extents_next(job->data, at, end, &ds, &de) && ds == at)
+      p = hw_physmem_ptr(job->mem, at, (gsize)(de - at));
+    if (p == NULL) {
+      hw_text_runs_feed(runs, at, &zero, 1);
+      break;
+    }
+    hw_text_runs_feed(runs, at, p, (gsize)(de - at));
+    at = de;
+  }
+  hw_text_runs_finish(runs);
+}
 
 /* Scan chunk I into the thread's hits; runs under the SIGBUS guard. */
 static guint64
@@ -234,8 +412,12 @@ scan_chunk(gpointer data, guint i, gpointer state)
                                  : NULL;
   if (base == NULL)
     return c->len;
+  HwTextRuns *runs = t->runs;
+  if (runs)
+    text_begin(job, c, runs, &t->sink);
   GArray *offsets = t->offsets;
   Run run = { 0 };
+  guint64 last_data = G_MAXUINT64;
   /* A run of pixel pages going on from the chunk before belongs to that chunk. */
   guint64 skip_to = c->gpa;
   HwPixelFormat f = HW_PIXEL_RGBA8888, f0 = HW_PIXEL_RGBA8888;
@@ -258,6 +440,11 @@ scan_chunk(gpointer data, guint i, gpointer state)
       if (classes && starts == PAGE)
         classes[off / PAGE] = (guint8)hw_page_classify(page);
       scan_bytes(s, page, starts, c->avail - off, c->gpa + off, 0, offsets, out);
+      if (s->zero_lead && zeros_before(job, c, c->gpa + off, last_data))
+        scan_after_zeros(s, page, c->avail - off, c->gpa + off, t->scratch, offsets, out);
+      last_data = c->gpa + off;
+      if (runs)
+        hw_text_runs_feed(runs, c->gpa + off, page, starts);
       if (raw && starts == PAGE && c->gpa + off >= skip_to) {
         HwRawClass cls = hw_raw_classify_page(page, &f);
         feed_run(s, &run, c->gpa + off, cls, f, out);
@@ -265,6 +452,8 @@ scan_chunk(gpointer data, guint i, gpointer state)
     }
     pos = MAX(de, pos + 1);
   }
+  if (runs)
+    text_follow(job, c, runs);
   /* A run reaching the chunk's end goes on into the next chunk's pages. */
   if (run.end == c->gpa + c->len)
     while (run.end < c->range_end && run.end - run.start < MAX_RUN &&
@@ -277,9 +466,15 @@ scan_chunk(gpointer data, guint i, gpointer state)
 static gpointer
 thread_begin(gpointer data)
 {
-  Thread *t = g_new(Thread, 1);
+  Job *job = data;
+  Thread *t = g_new0(Thread, 1);
   t->hits = g_array_new(FALSE, FALSE, sizeof(HwScanHit));
   t->offsets = g_array_new(FALSE, FALSE, sizeof(gsize));
+  if (job->spec.text)
+    t->runs = g_new(HwTextRuns, 1);
+  if (job->spec.zero_lead)
+    t->scratch = g_malloc(2 * PAGE);
+  t->sink = (TextSink){ job->spec.match, t->hits };
   return t;
 }
 
@@ -293,6 +488,8 @@ thread_end(gpointer data, gpointer state)
   g_mutex_unlock(&job->lock);
   g_array_unref(t->hits);
   g_array_unref(t->offsets);
+  g_free(t->runs);
+  g_free(t->scratch);
   g_free(t);
 }
 
@@ -308,7 +505,9 @@ compare_hit(gconstpointer a, gconstpointer b)
     return (gint)x->kind - (gint)y->kind;
   if (x->kind == HW_HIT_IMAGE && x->image.kind != y->image.kind)
     return (gint)x->image.kind - (gint)y->image.kind;
-  return (gint)x->pattern - (gint)y->pattern;
+  if (x->pattern != y->pattern)
+    return (gint)x->pattern - (gint)y->pattern;
+  return x->len < y->len ? -1 : x->len > y->len;
 }
 
 /* Raw hits over the same bytes (runs of one picture cut apart by a page that did not
@@ -332,6 +531,9 @@ merge_raw_hits(GArray *hits)
       last = (gint)kept;
     g_array_index(hits, HwScanHit, kept++) = h;
   }
+  /* The tail holds moved copies and dropped raw hits: nothing of it to free. */
+  if (kept < hits->len)
+    memset(&g_array_index(hits, HwScanHit, kept), 0, (hits->len - kept) * sizeof(HwScanHit));
   g_array_set_size(hits, kept);
 }
 
@@ -340,7 +542,7 @@ longest_pattern(GPtrArray *patterns)
 {
   gsize maxlen = SIG_MAX;
   for (guint k = 0; patterns && k < patterns->len; k++)
-    maxlen = MAX(maxlen, ((HwPattern *)g_ptr_array_index(patterns, k))->len);
+    maxlen = MAX(maxlen, ((HwPattern *)g_ptr_array_index(patterns, k))->len);   /* regex: 0 */
   return maxlen;
 }
 
@@ -362,9 +564,12 @@ hw_scan_phys_run(const HwPhysMem *mem, const HwScanRequest *req, HwScanReport *r
 {
   memset(report, 0, sizeof *report);
   Job job = { .mem = mem, .data = hw_physmem_get_extents(mem) };
+  HwTextMatch match = { .patterns = req->patterns, .keep = HW_TEXT_KEEP, .max_hits = MAX_HITS };
   job.spec = (Spec){ .patterns = req->patterns, .images = req->images,
                      .reader = hw_reader_for_physmem(mem),
-                     .budget = (gint64)hw_physmem_get_ram_size(mem) + CHECK_BUDGET_EXTRA };
+                     .budget = (gint64)hw_physmem_get_ram_size(mem) + CHECK_BUDGET_EXTRA,
+                     .match = &match, .text = hw_text_match_wanted(req->patterns),
+                     .zero_lead = any_zero_lead(req->patterns) };
   job.spec.reader.budget = &job.spec.budget;
   gsize maxlen = longest_pattern(req->patterns);
   guint n;
@@ -384,7 +589,7 @@ hw_scan_phys_run(const HwPhysMem *mem, const HwScanRequest *req, HwScanReport *r
     }
   }
   job.classes = classes ? (guint8 **)classes->pdata : NULL;
-  job.hits = g_array_new(FALSE, FALSE, sizeof(HwScanHit));
+  job.hits = hit_array_new();
   g_mutex_init(&job.lock);
   HwChunkRunner runner = { .n_chunks = job.chunks->len, .n_threads = req->n_threads,
                            .total = total, .thread_begin = thread_begin, .chunk = scan_chunk,
@@ -402,7 +607,8 @@ hw_scan_phys_run(const HwPhysMem *mem, const HwScanRequest *req, HwScanReport *r
   if (job.hits->len > MAX_HITS)
     g_array_set_size(job.hits, MAX_HITS);
   report->hits = job.hits;
-  report->partial = !whole || job.spec.budget < 0 || job.hits->len >= MAX_HITS;
+  report->partial = !whole || job.spec.budget < 0 || job.hits->len >= MAX_HITS ||
+                    g_atomic_int_get(&match.missed);
   if (!whole) {
     g_set_error(error, HW_ERROR, HW_ERROR_GONE, "guest memory vanished during the scan");
     return FALSE;
@@ -432,9 +638,11 @@ GArray *
 hw_scan_vmas(const HwMmu *mmu, const HwPhysMem *mem, GArray *vmas, GPtrArray *patterns,
              guint images, gboolean *partial, GError **error)
 {
+  HwTextMatch match = { .patterns = patterns, .virt = TRUE, .keep = HW_TEXT_KEEP,
+                        .max_hits = MAX_HITS };
   Spec s = { .patterns = patterns, .images = images, .reader = hw_reader_for_mmu(mmu),
              .budget = (gint64)hw_physmem_get_ram_size(mem) + CHECK_BUDGET_EXTRA,
-             .virt = TRUE };
+             .virt = TRUE, .match = &match, .text = hw_text_match_wanted(patterns) };
   s.reader.budget = &s.budget;
   gsize keep = longest_pattern(patterns) - 1;
   gboolean raw = (images & (1u << HW_IMAGE_RAW)) != 0;
@@ -442,12 +650,18 @@ hw_scan_vmas(const HwMmu *mmu, const HwPhysMem *mem, GArray *vmas, GPtrArray *pa
   /* The page alone, aligned for hw_page_is_zero's 8-byte loads (buf + carry is not). */
   g_autofree guint8 *page = g_malloc(PAGE);
   g_autoptr(GArray) offsets = g_array_new(FALSE, FALSE, sizeof(gsize));
-  g_autoptr(GArray) found = g_array_new(FALSE, FALSE, sizeof(HwScanHit));
+  g_autoptr(GArray) found = hit_array_new();
   Run run = { 0 };
+  /* Runs of text go on across pages wherever they lie in RAM, and belong to the page
+   * where they start. */
+  g_autofree HwTextRuns *runs = s.text ? g_new(HwTextRuns, 1) : NULL;
+  TextSink sink = { &match, found };
 
   for (guint v = 0; v < vmas->len; v++) {
     const HwVma *vma = &g_array_index(vmas, HwVma, v);
     gsize carry = 0;
+    if (runs)
+      hw_text_runs_init(runs, vma->start, vma->start, vma->end, text_found, &sink);
     for (guint64 va = vma->start, next; va < vma->end && found->len < MAX_HITS; va = next) {
       HwTranslation t;
       next = va + PAGE;
@@ -456,6 +670,8 @@ hw_scan_vmas(const HwMmu *mmu, const HwPhysMem *mem, GArray *vmas, GPtrArray *pa
          * reserved but untouched VMA can span terabytes). */
         carry = 0;
         next = hw_mmu_hole_end(mmu, va, &t);
+        if (runs)
+          hw_text_runs_break(runs, next);
         if (next <= va)
           break;
         continue;
@@ -465,6 +681,8 @@ hw_scan_vmas(const HwMmu *mmu, const HwPhysMem *mem, GArray *vmas, GPtrArray *pa
         if (g_error_matches(read_error, HW_ERROR, HW_ERROR_OUT_OF_RANGE)) {
           g_clear_error(&read_error);  /* a page outside RAM (device memory): skip it */
           carry = 0;
+          if (runs)
+            hw_text_runs_break(runs, next);
           continue;
         }
         g_propagate_error(error, read_error);
@@ -474,6 +692,8 @@ hw_scan_vmas(const HwMmu *mmu, const HwPhysMem *mem, GArray *vmas, GPtrArray *pa
       gsize len = carry + PAGE;
       /* Each match is reported from the buffer holding its last byte, so once. */
       scan_bytes(&s, buf, len, len, va - carry, va, offsets, found);
+      if (runs)
+        hw_text_runs_feed(runs, va, page, PAGE);
       if (raw) {
         HwPixelFormat f = HW_PIXEL_RGBA8888;   /* set by the classifier when it matters */
         HwRawClass cls = hw_page_is_zero(page) ? HW_RAW_NONE : hw_raw_classify_page(page, &f);
@@ -482,21 +702,23 @@ hw_scan_vmas(const HwMmu *mmu, const HwPhysMem *mem, GArray *vmas, GPtrArray *pa
       carry = MIN(keep, len);
       memmove(buf, buf + len - carry, carry);
     }
+    if (runs)
+      hw_text_runs_finish(runs);
     close_run(&s, &run, found);
   }
   /* Hits carry their va so far: translate. */
-  GArray *hits = g_array_new(FALSE, FALSE, sizeof(HwScanHit));
   for (guint i = 0; i < found->len; i++) {
-    HwScanHit h = g_array_index(found, HwScanHit, i);
+    HwScanHit *h = &g_array_index(found, HwScanHit, i);
     HwTranslation t;
-    if (h.kind == HW_HIT_IMAGE)
-      h.image.addr = h.va;
-    h.gpa = hw_mmu_translate(mmu, h.va, &t, NULL) ? t.pa : 0;
-    g_array_append_val(hits, h);
+    if (h->kind == HW_HIT_IMAGE)
+      h->image.addr = h->va;
+    h->gpa = hw_mmu_translate(mmu, h->va, &t, NULL) ? t.pa : 0;
   }
-  g_array_sort(hits, compare_hit);
-  merge_raw_hits(hits);
+  g_array_sort(found, compare_hit);
+  merge_raw_hits(found);
+  if (found->len > MAX_HITS)
+    g_array_set_size(found, MAX_HITS);
   if (partial)
-    *partial = s.budget < 0 || hits->len >= MAX_HITS;
-  return hits;
+    *partial = s.budget < 0 || found->len >= MAX_HITS || g_atomic_int_get(&match.missed);
+  return g_steal_pointer(&found);
 }

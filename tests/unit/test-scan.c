@@ -1,41 +1,12 @@
 /* The scan engine over synthetic RAM: chunk and page boundaries, zero pages, encodings,
  * RAM-range ends, and per-process scans across physically scattered pages. */
 #include <haywire/haywire.h>
+#include "scan-ram.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
-
-#define RAM_A (20u << 20)   /* more than two 8 MiB chunks */
-#define RAM_B (1u << 20)
-
-typedef struct {
-  guint8 *ram;
-  HwPhysMem *mem;
-} Ram;
-
-static void
-ram_free(Ram *r)
-{
-  hw_physmem_free(r->mem);
-  g_free(r->ram);
-  g_free(r);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(Ram, ram_free)
-
-/* Range A at gpa 0 (file 0), range B at gpa 4 GiB (file RAM_A), adjacent in the file. */
-static Ram *
-ram_new(void)
-{
-  Ram *r = g_new0(Ram, 1);
-  const HwRamRange ranges[] = { { 0, RAM_A, 0 }, { 1ull << 32, RAM_B, RAM_A } };
-  r->ram = g_malloc0(RAM_A + RAM_B);
-  r->mem = hw_physmem_new_from_data(r->ram, RAM_A + RAM_B, ranges, 2, NULL);
-  g_assert_nonnull(r->mem);
-  return r;
-}
 
 static GArray *
 scan(Ram *r, const char *text, guint threads)
