@@ -15,8 +15,8 @@ hw_cmd_scan(HwCli *cli, int argc, char **argv)
     { "phys", 'p', 0, G_OPTION_ARG_NONE, &phys, "scan all guest RAM (the default)", NULL },
     { "pid", 'P', 0, G_OPTION_ARG_INT, &o.pid, "scan the address space of Linux process PID",
       "PID" },
-    { "find", 'f', 0, G_OPTION_ARG_STRING, &find, "image kinds: png,jpeg,gif,bmp,framebuffer "
-      "or all (the default when no --string is given)", "KINDS" },
+    { "find", 'f', 0, G_OPTION_ARG_STRING, &find, "image kinds: png,jpeg,gif,bmp,webp,"
+      "framebuffer or all (the default when no --string is given)", "KINDS" },
     { "string", 's', 0, G_OPTION_ARG_STRING_ARRAY, &strings, "find TEXT in ASCII/UTF-8 and "
       "UTF-16LE (repeatable)", "TEXT" },
     { "live", 0, 0, G_OPTION_ARG_NONE, &o.live, "do not pause the guest (results may be torn)",

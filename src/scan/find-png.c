@@ -1,7 +1,8 @@
-/* PNG finder: signature, IHDR first, every chunk's CRC, through IEND. A stray
- * signature in memory fails the first CRC with odds of 2^-32. */
+/* PNG finder: signature, IHDR first, every chunk's CRC, through IEND, then libpng. A
+ * stray signature in memory fails the first CRC with odds of 2^-32. */
 #include <haywire/image.h>
 #include "scan/cursor.h"
+#include "scan/decode.h"
 
 #include <string.h>
 #include <zlib.h>
@@ -92,9 +93,11 @@ hw_image_check_png(const HwReader *r, guint64 addr, HwImage *out)
       return FALSE;
     pos += 12 + (guint64)len;
     if (memcmp(type, "IEND", 4) == 0) {
+      if (len != 0)
+        return FALSE;
       *out = (HwImage){ .kind = HW_IMAGE_PNG, .addr = addr, .size = pos - addr,
                         .width = width, .height = height, .confidence = 1.0 };
-      return len == 0;
+      return hw_decode_confirm(r, out);
     }
   }
   return FALSE;

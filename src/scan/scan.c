@@ -33,6 +33,7 @@ static const struct {
   { HW_IMAGE_JPEG, "\xff\xd8\xff", 3, 1, hw_image_check_jpeg },
   { HW_IMAGE_GIF, "GIF8", 4, 3, hw_image_check_gif },
   { HW_IMAGE_BMP, "BM", 2, 1, hw_image_check_bmp },
+  { HW_IMAGE_WEBP, "RIFF", 4, 0, hw_image_check_webp },
 };
 
 static gboolean
