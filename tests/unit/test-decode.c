@@ -658,6 +658,24 @@ test_webp_scan(void)
   g_assert_cmpstr(hw_carve_extension(HW_IMAGE_WEBP), ==, "webp");
 }
 
+/* The test guest's photo.webp (photo.png's picture, lossy) is found as 128x96. */
+static void
+test_webp_guest_file(void)
+{
+  g_autofree char *path = g_build_filename(HW_TEST_DATA, "..", "..", "guest", "images",
+                                           "photo.webp", NULL);
+  g_autofree char *data = NULL;
+  gsize len;
+  g_assert_true(g_file_get_contents(path, &data, &len, NULL));
+  GByteArray file = { (guint8 *)data, (guint)len };
+  g_autoptr(Placed) p = place(&file, 8192);
+  HwImage im;
+  g_assert_true(hw_image_check_webp(&p->r, AT, &im));
+  g_assert_cmpuint(im.size, ==, len);
+  g_assert_cmpuint(im.width, ==, 128);
+  g_assert_cmpuint(im.height, ==, 96);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -674,5 +692,6 @@ main(int argc, char **argv)
   g_test_add_func("/scan/decode/raw", test_decode_raw);
   g_test_add_func("/scan/webp/structure", test_webp_structure);
   g_test_add_func("/scan/webp/scan", test_webp_scan);
+  g_test_add_func("/scan/webp/guest-file", test_webp_guest_file);
   return g_test_run();
 }
