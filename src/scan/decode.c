@@ -3,8 +3,6 @@
 #include <haywire/error.h>
 #include "scan/decode.h"
 
-#include <string.h>
-
 HwDecodeFunc
 hw_decode_for_kind(HwImageKind kind)
 {
