@@ -33,6 +33,7 @@ LLVMFuzzerTestOneInput(const guint8 *data, gsize size)
     hw_image_check_jpeg(&r, at, &im);
     hw_image_check_gif(&r, at, &im);
     hw_image_check_bmp(&r, at, &im);
+    hw_image_check_webp(&r, at, &im);
   }
 
   GPtrArray *patterns = hw_pattern_list_for_string("HAYWIRE", NULL);

@@ -8,8 +8,8 @@
  * ("spin": the vCPU stays in this address space, mostly at CPL 3) or
  * sleeps forever ("sleep").
  *
- * It also loads the image files of IMAGE-DIR (default /images: a PNG, a JPEG, a GIF
- * and a BMP) and a raw 200x150 RGBA bitmap into memory whose pages are physically
+ * It also loads the image files of IMAGE-DIR (default /images: a PNG, a JPEG, a GIF,
+ * a BMP and a WebP) and a raw 200x150 RGBA bitmap into memory whose pages are physically
  * scattered, and prints their addresses as HWIMAGE lines (one PA per page).
  *
  * In "sleep" mode it also keeps TICK_PAGES pages of its own (printed as an HWTICK-BUF
@@ -289,6 +289,7 @@ int main(int argc, char **argv)
 		load_image(pm_fd, page_size, arena, arena_len, &off, dir, "photo.jpg", "jpeg");
 		load_image(pm_fd, page_size, arena, arena_len, &off, dir, "icon.gif", "gif");
 		load_image(pm_fd, page_size, arena, arena_len, &off, dir, "logo.bmp", "bmp");
+		load_image(pm_fd, page_size, arena, arena_len, &off, dir, "photo.webp", "webp");
 		for (int y = 0; y < HWTEST_RAW_H; y++)
 			for (int x = 0; x < HWTEST_RAW_W; x++)
 				hwtest_raw_pixel(x, y, raw + ((size_t)y * HWTEST_RAW_W + (size_t)x) * 4);

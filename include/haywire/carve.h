@@ -30,8 +30,8 @@ gboolean hw_carve_pixels_check(HwPixelFormat f, guint32 width, guint32 height, g
 guint8 *hw_carve_pixels_to_rgba(HwPixelFormat f, guint32 width, guint32 height, guint64 stride,
                                 const guint8 *data, gsize len, GError **error);
 
-/* The file name extension of a carved image of KIND: "png", "jpg", "gif", "bmp", and
- * "png" for raw pixels (carved as PNG); a static string, not to be freed. */
+/* The file name extension of a carved image of KIND: "png", "jpg", "gif", "bmp", "webp",
+ * and "png" for raw pixels (carved as PNG); a static string, not to be freed. */
 const char *hw_carve_extension(HwImageKind kind);
 /* Read image IM's bytes through R (charged to its budget, if it has one): an encoded
  * file's IM->size bytes (1 .. HW_CARVE_MAX_BYTES), raw pixels' rows (their span, see
@@ -45,6 +45,22 @@ guint8 *hw_carve_read(const HwReader *r, const HwImage *im, gsize *len, GError *
  * an RGBA PNG. Fails as hw_carve_read does, then with the file's errors (G_IO_ERROR; a
  * partial PNG is removed). Nothing is returned to own. */
 gboolean hw_carve_write(const HwReader *r, const HwImage *im, const char *path, GError **error);
+
+/* The longest side of the thumbnails `carve --thumbnails` writes. */
+#define HW_THUMBNAIL_SIDE 128u
+
+/* Box-filter WIDTH x HEIGHT RGBA8 pixels (rows packed) down so that the longer side is
+ * at most MAX_SIDE, the aspect kept (the shorter side rounded, at least 1); a picture
+ * that fits keeps its size. *OUT_WIDTH and *OUT_HEIGHT (may be NULL) get the size.
+ * Returns new pixels (rows packed) that the caller owns (g_free); NULL with
+ * HW_ERROR_INVALID_ARGUMENT (no pixels, MAX_SIDE 0) or HW_ERROR_LIMIT (no memory). */
+guint8 *hw_thumbnail_scale(const guint8 *rgba, guint32 width, guint32 height, guint32 max_side,
+                           guint32 *out_width, guint32 *out_height, GError **error);
+/* Decode image IM through R (hw_image_decode_rgba, at most HW_IMAGE_MAX_PIXELS) and write
+ * it to PATH as an RGBA PNG of at most MAX_SIDE pixels a side (hw_thumbnail_scale). Fails
+ * as those and hw_png_write_rgba do; nothing is returned to own. */
+gboolean hw_carve_write_thumbnail(const HwReader *r, const HwImage *im, const char *path,
+                                  guint32 max_side, GError **error);
 
 /* Memory as a render reads it: bytes from an address on, and which of its pages could
  * be read. */

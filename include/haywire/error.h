@@ -24,6 +24,7 @@ typedef enum {
   HW_ERROR_LIMIT,            /* a bound on guest data was hit (loops, sizes) */
   HW_ERROR_BTF,              /* bad kernel type information */
   HW_ERROR_NOT_FOUND,        /* a name looked up is not there (BTF type, member, process) */
+  HW_ERROR_DECODE,           /* an image file that its decoder refuses */
 } HwError;
 
 /* The quark of the HW_ERROR domain. */

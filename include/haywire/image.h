@@ -1,4 +1,5 @@
-/* haywire: images in guest memory: encoded files (PNG, JPEG, GIF, BMP) and raw pixels. */
+/* haywire: images in guest memory: encoded files (PNG, JPEG, GIF, BMP, WebP) and raw
+ * pixels. */
 #pragma once
 
 #include <glib.h>
@@ -7,6 +8,8 @@ G_BEGIN_DECLS
 
 /* The largest image file the finders accept (and the most an image check reads). */
 #define HW_IMAGE_MAX_FILE (256u << 20)
+/* The most pixels a finder's decoder accepts (64 Mpixel: 256 MiB of RGBA). */
+#define HW_IMAGE_MAX_PIXELS (64u << 20)
 
 /* How pixels are laid out in memory, byte by byte (rgba8888: R, G, B, A). */
 typedef enum {
@@ -28,6 +31,7 @@ typedef enum {
   HW_IMAGE_GIF,
   HW_IMAGE_BMP,
   HW_IMAGE_RAW,        /* pixels without a header: a framebuffer or decoded bitmap */
+  HW_IMAGE_WEBP,       /* after RAW: the fuzz corpora hold these values as bytes */
   HW_IMAGE_N_KINDS
 } HwImageKind;
 
@@ -78,6 +82,25 @@ gboolean hw_image_check_jpeg(const HwReader *r, guint64 addr, HwImage *out);
 gboolean hw_image_check_gif(const HwReader *r, guint64 addr, HwImage *out);
 /* Validate a BMP file at ADDR (file header and info header consistent). */
 gboolean hw_image_check_bmp(const HwReader *r, guint64 addr, HwImage *out);
+/* Validate a WebP file at ADDR (RIFF header, a VP8, VP8L or VP8X chunk first, every
+ * chunk inside the RIFF size). */
+gboolean hw_image_check_webp(const HwReader *r, guint64 addr, HwImage *out);
+/* Each check above, once the structure holds, reads the whole file through R and has it
+ * decoded (libpng, libjpeg, giflib, libwebp, our own BMP reader): only a file that
+ * decodes, with at most HW_IMAGE_MAX_PIXELS pixels, is found, and its width and height
+ * are the decoder's. OUT is theirs to fill; nothing is returned to own. */
+
+/* Decode image IMG, read through R (charged to its budget), to RGBA8: an encoded file
+ * with its format's decoder, raw pixels with IMG's format and stride. Images over
+ * MAX_PIXELS pixels (0: HW_IMAGE_MAX_PIXELS) are refused before pixels are allocated.
+ * *WIDTH and *HEIGHT get the size. Returns WIDTH * HEIGHT * 4 bytes (R, G, B, A, rows
+ * packed) that the caller owns (g_free); NULL with HW_ERROR_INVALID_ARGUMENT (no reader
+ * or image, an unknown kind, a bad raw layout, a file of 0 or over HW_IMAGE_MAX_FILE
+ * bytes), HW_ERROR_OUT_OF_RANGE (the bytes wrap around the address space),
+ * HW_ERROR_UNMAPPED (unreadable, or the budget is spent), HW_ERROR_DECODE (the decoder
+ * refuses the file) or HW_ERROR_LIMIT (too many pixels, no memory). */
+guint8 *hw_image_decode_rgba(const HwReader *r, const HwImage *img, guint max_pixels,
+                             guint *width, guint *height, GError **error);
 
 /* Convert WIDTH pixels of format F from SRC (starting at bit BIT_OFFSET for sub-byte
  * formats) to RGBA8 in DST (4 * WIDTH bytes). */

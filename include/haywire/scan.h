@@ -119,7 +119,7 @@ typedef struct {
 
 /* One pass over all guest RAM for REQ, reading each page once, into REPORT. All-zero
  * pages are skipped (a match wholly inside them is not reported); hits are bounded, the
- * image checks read at most RAM size + 256 MiB (against a guest planting fake files), and
+ * image checks read at most twice RAM size + 256 MiB (against a guest planting fake files), and
  * the text and bytes regex and wildcard hits keep at most 64 MiB: *partial says when
  * hits may be missing. Runs of text are followed past a chunk's end within the range.
  * FALSE with HW_ERROR_GONE when the memory vanished: REPORT then still holds the hits

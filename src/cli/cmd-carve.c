@@ -1,5 +1,6 @@
 /* haywire carve: scan for images and write each one as a file, while the guest is
- * still paused: encoded files byte for byte, raw pixels as PNG. */
+ * still paused: encoded files byte for byte, raw pixels as PNG; with --thumbnails, a
+ * small PNG of each beside it. */
 #include "cli/scan-session.h"
 
 #include <errno.h>
@@ -8,8 +9,24 @@
 typedef struct {
   const char *dir;
   GPtrArray *files;     /* char*, parallel to the hits; NULL where nothing was written */
+  GPtrArray *thumbs;    /* char*, parallel to FILES; NULL without --thumbnails */
   guint failed;
 } Carve;
+
+/* A thumbnail of the file just carved into DIR/STEM.*: a decoding failure costs only
+ * the thumbnail (a warning), never the carve. Returns its path, or NULL. */
+static char *
+thumbnail(const Carve *c, const HwReader *reader, const HwImage *im, const char *stem)
+{
+  g_autofree char *name = g_strconcat(stem, ".thumb.png", NULL);
+  g_autofree char *path = g_build_filename(c->dir, name, NULL);
+  g_autoptr(GError) e = NULL;
+  if (!hw_carve_write_thumbnail(reader, im, path, HW_THUMBNAIL_SIDE, &e)) {
+    g_printerr("haywire: carve: warning: no thumbnail of %s: %s\n", stem, e->message);
+    return NULL;
+  }
+  return g_steal_pointer(&path);
+}
 
 static gboolean
 carve_hits(HwCli *cli, const HwScanOptions *o, GArray *hits, const HwReader *reader,
@@ -19,13 +36,12 @@ carve_hits(HwCli *cli, const HwScanOptions *o, GArray *hits, const HwReader *rea
   for (guint i = 0; i < hits->len; i++) {
     const HwScanHit *h = &g_array_index(hits, HwScanHit, i);
     const HwImage *im = &h->image;
-    g_autofree char *name =
-        o->pid > 0 ? g_strdup_printf("%s-pid%d-va-%" G_GINT64_MODIFIER "x.%s",
-                                     hw_image_kind_name(im->kind), o->pid, h->va,
-                                     hw_carve_extension(im->kind))
-                   : g_strdup_printf("%s-gpa-%" G_GINT64_MODIFIER "x.%s",
-                                     hw_image_kind_name(im->kind), h->gpa,
-                                     hw_carve_extension(im->kind));
+    g_autofree char *stem =
+        o->pid > 0 ? g_strdup_printf("%s-pid%d-va-%" G_GINT64_MODIFIER "x",
+                                     hw_image_kind_name(im->kind), o->pid, h->va)
+                   : g_strdup_printf("%s-gpa-%" G_GINT64_MODIFIER "x",
+                                     hw_image_kind_name(im->kind), h->gpa);
+    g_autofree char *name = g_strconcat(stem, ".", hw_carve_extension(im->kind), NULL);
     char *path = g_build_filename(c->dir, name, NULL);
     g_autoptr(GError) e = NULL;
     if (!hw_carve_write(reader, im, path, &e)) {
@@ -35,6 +51,8 @@ carve_hits(HwCli *cli, const HwScanOptions *o, GArray *hits, const HwReader *rea
       c->failed++;
     }
     g_ptr_array_add(c->files, path);
+    if (c->thumbs != NULL)
+      g_ptr_array_add(c->thumbs, path ? thumbnail(c, reader, im, stem) : NULL);
   }
   return TRUE;
 }
@@ -43,7 +61,7 @@ int
 hw_cmd_carve(HwCli *cli, int argc, char **argv)
 {
   int rc;
-  gboolean phys = FALSE;
+  gboolean phys = FALSE, thumbnails = FALSE;
   HwScanOptions o = { 0 };
   g_autofree char *find = NULL, *dir = NULL;
   g_autoptr(GError) error = NULL;
@@ -53,15 +71,17 @@ hw_cmd_carve(HwCli *cli, int argc, char **argv)
     { "phys", 'p', 0, G_OPTION_ARG_NONE, &phys, "scan all guest RAM (the default)", NULL },
     { "pid", 'P', 0, G_OPTION_ARG_INT, &o.pid, "scan the address space of Linux process PID",
       "PID" },
-    { "find", 'f', 0, G_OPTION_ARG_STRING, &find, "image kinds: png,jpeg,gif,bmp,framebuffer "
-      "or all (the default)", "KINDS" },
+    { "find", 'f', 0, G_OPTION_ARG_STRING, &find, "image kinds: png,jpeg,gif,bmp,webp,"
+      "framebuffer or all (the default)", "KINDS" },
+    { "thumbnails", 'T', 0, G_OPTION_ARG_NONE, &thumbnails, "also write NAME.thumb.png beside "
+      "each file: the image decoded, at most 128 pixels a side", NULL },
     { "live", 0, 0, G_OPTION_ARG_NONE, &o.live, "do not pause the guest (files may be torn)",
       NULL },
     { "threads", 't', 0, G_OPTION_ARG_INT, &o.threads, "threads for physical scans", "N" },
     { NULL }
   };
   if (!hw_cli_parse("carve", NULL, "Find images in guest memory and write each as a file in "
-                    "DIR: PNG, JPEG, GIF and BMP files byte for byte as they are in memory, "
+                    "DIR: PNG, JPEG, GIF, BMP and WebP files byte for byte as they are in memory, "
                     "raw pixels (framebuffers, decoded bitmaps) converted to PNG. The guest "
                     "stays paused until every file is written.", entries, &argc, &argv, &rc))
     return rc;
@@ -78,13 +98,15 @@ hw_cmd_carve(HwCli *cli, int argc, char **argv)
   }
 
   g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(g_free);
-  Carve c = { .dir = dir, .files = files };
+  g_autoptr(GPtrArray) thumbs = thumbnails ? g_ptr_array_new_with_free_func(g_free) : NULL;
+  Carve c = { .dir = dir, .files = files, .thumbs = thumbs };
   HwScanResult res;
   if (!hw_cli_scan_run(cli, &o, carve_hits, &c, &res, &error))
     return hw_cli_fail(error);
   guint written = 0;
   for (guint i = 0; i < res.hits->len; i++) {
     const char *file = i < files->len ? g_ptr_array_index(files, i) : NULL;
+    const char *thumb = thumbs && i < thumbs->len ? g_ptr_array_index(thumbs, i) : NULL;
     if (file == NULL)
       continue;
     written++;
@@ -93,13 +115,23 @@ hw_cmd_carve(HwCli *cli, int argc, char **argv)
       hw_cli_scan_hit_json(b, &o, &res, i);
       json_builder_set_member_name(b, "file");
       json_builder_add_string_value(b, file);
+      if (thumbs != NULL) {
+        json_builder_set_member_name(b, "thumbnail");
+        if (thumb != NULL)
+          json_builder_add_string_value(b, thumb);
+        else
+          json_builder_add_null_value(b);
+      }
       json_builder_set_member_name(b, "state");
       json_builder_add_string_value(b, res.state);
       json_builder_end_object(b);
       hw_cli_print_json(json_builder_get_root(b));
     } else {
       g_autofree char *line = hw_cli_scan_hit_text(&o, &res, i);
-      printf("%s  -> %s\n", line, file);
+      if (thumb != NULL)
+        printf("%s  -> %s (thumbnail %s)\n", line, file, thumb);
+      else
+        printf("%s  -> %s\n", line, file);
     }
   }
   hw_cli_scan_summary(cli, &o, &res, written);

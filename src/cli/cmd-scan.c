@@ -60,8 +60,8 @@ hw_cmd_scan(HwCli *cli, int argc, char **argv)
       "every process (the default)", NULL },
     { "pid", 'P', 0, G_OPTION_ARG_INT, &o.pid, "scan the address space of Linux process PID",
       "PID" },
-    { "find", 'f', 0, G_OPTION_ARG_STRING, &find, "image kinds: png,jpeg,gif,bmp,framebuffer "
-      "or all (the default when no --string, --hex or --regex is given)", "KINDS" },
+    { "find", 'f', 0, G_OPTION_ARG_STRING, &find, "image kinds: png,jpeg,gif,bmp,webp,"
+      "framebuffer or all (the default when no --string, --hex or --regex is given)", "KINDS" },
     { "string", 's', 0, G_OPTION_ARG_STRING_ARRAY, &strings, "find TEXT in ASCII/UTF-8 and "
       "UTF-16LE (repeatable)", "TEXT" },
     { "hex", 'x', 0, G_OPTION_ARG_STRING_ARRAY, &hex, "find these bytes: hex pairs, ?? for any "

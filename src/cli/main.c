@@ -9,7 +9,8 @@
 /* Sorted by name: looked up with bsearch. */
 static const HwCmd commands[] = {
   { "carve", hw_cmd_carve, HW_CMD_NEEDS_GUEST | HW_CMD_NEEDS_MEM,
-    "-d DIR [--phys | --pid PID] [--find KINDS]", "write the images found in guest memory as files", "carving" },
+    "-d DIR [--phys | --pid PID] [--find KINDS] [--thumbnails]",
+    "write the images found in guest memory as files", "carving" },
   { "info", hw_cmd_info, HW_CMD_NEEDS_GUEST, "",
     "run state, arch, vCPU count, RAM backends and how they are read, RAM map", "info" },
   { "kernel", hw_cmd_kernel, HW_CMD_NEEDS_GUEST | HW_CMD_NEEDS_MEM, "",

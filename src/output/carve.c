@@ -81,6 +81,7 @@ hw_carve_extension(HwImageKind kind)
   case HW_IMAGE_GIF: return "gif";
   case HW_IMAGE_BMP: return "bmp";
   case HW_IMAGE_RAW: return "png";
+  case HW_IMAGE_WEBP: return "webp";
   default: return "bin";
   }
 }

@@ -1,7 +1,9 @@
 /* BMP finder: "BM", then a file header and an info header that agree with each other:
- * known header size, one plane, a real depth and compression, pixels inside the file. */
+ * known header size, one plane, a real depth and compression, pixels inside the file;
+ * then our decoder reads it all. */
 #include <haywire/image.h>
 #include "scan/cursor.h"
+#include "scan/decode.h"
 
 #define MAX_FILE HW_IMAGE_MAX_FILE
 #define MAX_SIDE 65535
@@ -45,20 +47,6 @@ valid_depth(guint32 bpp, guint32 compression)
   default:
     return FALSE;
   }
-}
-
-/* Every page of [ADDR, ADDR + SIZE) must be readable, so that copying the range gives
- * the whole file; SIZE <= MAX_FILE bounds the loop. */
-static gboolean
-readable(HwCursor *c, guint64 addr, guint64 size)
-{
-  guint64 last = addr + size - 1;
-  if (last < addr)
-    return FALSE;
-  for (guint64 page = addr / HW_CURSOR_PAGE; page <= last / HW_CURSOR_PAGE; page++)
-    if (hw_cursor_byte(c, MAX(page * HW_CURSOR_PAGE, addr)) < 0)
-      return FALSE;
-  return TRUE;
 }
 
 gboolean
@@ -113,9 +101,8 @@ hw_image_check_bmp(const HwReader *r, guint64 addr, HwImage *out)
   }
   if (image_size > file_size - offset)
     return FALSE;
-  if (!readable(&c, addr, file_size))
-    return FALSE;
+  /* The decoder reads the whole file: an unreadable page of it refuses it. */
   *out = (HwImage){ .kind = HW_IMAGE_BMP, .addr = addr, .size = file_size,
                     .width = (guint32)w, .height = (guint32)hh, .confidence = 1.0 };
-  return TRUE;
+  return hw_decode_confirm(r, out);
 }

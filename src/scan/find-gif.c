@@ -1,7 +1,9 @@
 /* GIF finder: header, logical screen, colour tables, then every block (extensions,
- * images inside the screen, data sub-blocks) through the trailer. */
+ * images inside the screen, data sub-blocks) through the trailer; then giflib decodes
+ * it. */
 #include <haywire/image.h>
 #include "scan/cursor.h"
+#include "scan/decode.h"
 
 #include <string.h>
 
@@ -97,7 +99,7 @@ hw_image_check_gif(const HwReader *r, guint64 addr, HwImage *out)
         return FALSE;
       *out = (HwImage){ .kind = HW_IMAGE_GIF, .addr = addr, .size = off + 1,
                         .width = width, .height = height, .confidence = 1.0 };
-      return TRUE;
+      return hw_decode_confirm(r, out);
     case 0x21:                          /* extension: label, then sub-blocks */
       if (blocks == MAX_BLOCKS || byte_at(&c, addr, off + 1) < 0)
         return FALSE;

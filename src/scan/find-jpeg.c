@@ -1,7 +1,9 @@
 /* JPEG finder: SOI, then marker segments with their lengths, a frame header (SOF)
- * with sane dimensions, entropy-coded scans (FF00 stuffing, RSTn), through EOI. */
+ * with sane dimensions, entropy-coded scans (FF00 stuffing, RSTn), through EOI; then
+ * libjpeg decodes it. */
 #include <haywire/image.h>
 #include "scan/cursor.h"
+#include "scan/decode.h"
 
 #include <string.h>
 
@@ -84,7 +86,7 @@ hw_image_check_jpeg(const HwReader *r, guint64 addr, HwImage *out)
         return FALSE;
       *out = (HwImage){ .kind = HW_IMAGE_JPEG, .addr = addr, .size = pos + 2 - addr,
                         .width = width, .height = height, .confidence = 1.0 };
-      return TRUE;
+      return hw_decode_confirm(r, out);
     }
     if (!is_segment_marker((guint)m))
       return FALSE;

@@ -1,36 +1,16 @@
-/* PNG finder: signature, IHDR first, every chunk's CRC, through IEND. A stray
- * signature in memory fails the first CRC with odds of 2^-32. */
+/* PNG finder: signature, IHDR first, every chunk's CRC, through IEND, then libpng. A
+ * stray signature in memory fails the first CRC with odds of 2^-32. */
 #include <haywire/image.h>
 #include "scan/cursor.h"
+#include "scan/decode.h"
 
 #include <string.h>
+#include <zlib.h>
 
 #define MAX_FILE HW_IMAGE_MAX_FILE
 #define MAX_CHUNKS 100000u
 
 static const guint8 signature[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
-
-static guint32 crc_table[256];
-
-static gpointer
-init_crc_table(gpointer unused)
-{
-  for (guint32 n = 0; n < 256; n++) {
-    guint32 c = n;
-    for (int k = 0; k < 8; k++)
-      c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
-    crc_table[n] = c;
-  }
-  return NULL;
-}
-
-static guint32
-crc_update(guint32 crc, const guint8 *p, gsize len)
-{
-  for (gsize i = 0; i < len; i++)
-    crc = crc_table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
-  return crc;
-}
 
 static gboolean
 is_chunk_type(const guint8 t[4])
@@ -46,17 +26,17 @@ static gboolean
 chunk_crc(HwCursor *c, guint64 addr, guint32 len, guint32 *crc_out)
 {
   guint8 buf[HW_CURSOR_PAGE];
-  guint32 crc = 0xffffffffu;
+  uLong crc = crc32(0, Z_NULL, 0);
   guint64 left = 4 + (guint64)len;
   while (left > 0) {
     gsize n = (gsize)MIN(left, (guint64)sizeof buf);
     if (!hw_cursor_read(c, addr, buf, n))
       return FALSE;
-    crc = crc_update(crc, buf, n);
+    crc = crc32(crc, buf, (uInt)n);
     addr += n;
     left -= n;
   }
-  *crc_out = crc ^ 0xffffffffu;
+  *crc_out = (guint32)crc;
   return TRUE;
 }
 
@@ -85,9 +65,6 @@ valid_ihdr(const guint8 d[13], guint32 *w, guint32 *h)
 gboolean
 hw_image_check_png(const HwReader *r, guint64 addr, HwImage *out)
 {
-  static GOnce once = G_ONCE_INIT;
-  g_once(&once, init_crc_table, NULL);
-
   HwCursor c;
   guint8 head[8];
   hw_cursor_init(&c, r);
@@ -116,9 +93,11 @@ hw_image_check_png(const HwReader *r, guint64 addr, HwImage *out)
       return FALSE;
     pos += 12 + (guint64)len;
     if (memcmp(type, "IEND", 4) == 0) {
+      if (len != 0)
+        return FALSE;
       *out = (HwImage){ .kind = HW_IMAGE_PNG, .addr = addr, .size = pos - addr,
                         .width = width, .height = height, .confidence = 1.0 };
-      return len == 0;
+      return hw_decode_confirm(r, out);
     }
   }
   return FALSE;

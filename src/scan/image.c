@@ -24,6 +24,7 @@ static const char *kinds[HW_IMAGE_N_KINDS] = {
   [HW_IMAGE_GIF] = "gif",
   [HW_IMAGE_BMP] = "bmp",
   [HW_IMAGE_RAW] = "framebuffer",
+  [HW_IMAGE_WEBP] = "webp",
 };
 
 gboolean
@@ -93,8 +94,8 @@ hw_image_kinds_parse(const char *list, guint *mask, GError **error)
         found = TRUE;
       }
     if (!found) {
-      g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT,
-                  "unknown image kind '%s' (known: png, jpeg, gif, bmp, framebuffer, all)", n);
+      g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT, "unknown image kind '%s' "
+                  "(known: png, jpeg, gif, bmp, webp, framebuffer, all)", n);
       return FALSE;
     }
   }

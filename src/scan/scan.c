@@ -36,6 +36,7 @@ static const struct {
   { HW_IMAGE_JPEG, "\xff\xd8\xff", 3, 1, hw_image_check_jpeg },
   { HW_IMAGE_GIF, "GIF8", 4, 3, hw_image_check_gif },
   { HW_IMAGE_BMP, "BM", 2, 1, hw_image_check_bmp },
+  { HW_IMAGE_WEBP, "RIFF", 4, 0, hw_image_check_webp },
 };
 
 static gboolean
@@ -567,7 +568,7 @@ hw_scan_phys_run(const HwPhysMem *mem, const HwScanRequest *req, HwScanReport *r
   HwTextMatch match = { .patterns = req->patterns, .keep = HW_TEXT_KEEP, .max_hits = MAX_HITS };
   job.spec = (Spec){ .patterns = req->patterns, .images = req->images,
                      .reader = hw_reader_for_physmem(mem),
-                     .budget = (gint64)hw_physmem_get_ram_size(mem) + CHECK_BUDGET_EXTRA,
+                     .budget = 2 * (gint64)hw_physmem_get_ram_size(mem) + CHECK_BUDGET_EXTRA,
                      .match = &match, .text = hw_text_match_wanted(req->patterns),
                      .zero_lead = any_zero_lead(req->patterns) };
   job.spec.reader.budget = &job.spec.budget;
@@ -641,7 +642,7 @@ hw_scan_vmas(const HwMmu *mmu, const HwPhysMem *mem, GArray *vmas, GPtrArray *pa
   HwTextMatch match = { .patterns = patterns, .virt = TRUE, .keep = HW_TEXT_KEEP,
                         .max_hits = MAX_HITS };
   Spec s = { .patterns = patterns, .images = images, .reader = hw_reader_for_mmu(mmu),
-             .budget = (gint64)hw_physmem_get_ram_size(mem) + CHECK_BUDGET_EXTRA,
+             .budget = 2 * (gint64)hw_physmem_get_ram_size(mem) + CHECK_BUDGET_EXTRA,
              .virt = TRUE, .match = &match, .text = hw_text_match_wanted(patterns) };
   s.reader.budget = &s.budget;
   gsize keep = longest_pattern(patterns) - 1;

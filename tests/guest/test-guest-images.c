@@ -22,6 +22,7 @@ static const struct {
   { "jpeg", "photo.jpg", 240, 180 },
   { "gif", "icon.gif", 64, 48 },
   { "bmp", "logo.bmp", 40, 30 },
+  { "webp", "photo.webp", 128, 96 },
 };
 
 static char *
@@ -74,7 +75,7 @@ assert_raw_pixels(const guint8 *px)
 static void
 test_scan_phys(void)
 {
-  g_autoptr(HwRun) r = hw_test_runv(guest, "--json", "scan", "--find", "png,jpeg,gif,bmp", NULL);
+  g_autoptr(HwRun) r = hw_test_runv(guest, "--json", "scan", "--find", "png,jpeg,gif,bmp,webp", NULL);
   g_autoptr(GPtrArray) objs = hw_run_json_lines(r);
   for (gsize i = 0; i < G_N_ELEMENTS(files); i++) {
     const HwTruthImage *im = hw_test_guest_image(guest, guest->sleep.pid, files[i].kind);
