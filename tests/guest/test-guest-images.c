@@ -337,6 +337,36 @@ test_decoded(void)
   g_assert_cmpint(system(rm), ==, 0);
 }
 
+/* scan --hex with a wildcard and --regex find hwtest's marker: in its address space at
+ * its VA, and in all RAM at the PA pagemap gave, with the bytes and text they matched. */
+static void
+test_patterns(void)
+{
+  g_autofree char *pid = g_strdup_printf("%d", guest->sleep.pid);
+  /* "HAYWIRE-TEST-?ARKER" */
+  const char *hex = "48 41 59 57 49 52 45 2d 54 45 53 54 2d ?? 41 52 4b 45 52";
+  g_autoptr(HwRun) r = hw_test_runv(guest, "--json", "scan", "--pid", pid, "--hex", hex, NULL);
+  g_autoptr(GPtrArray) objs = hw_run_json_lines(r);
+  JsonObject *o = find_hit(objs, "hex", "va", guest->sleep.va);
+  g_assert_nonnull(o);
+  g_assert_cmphex(hw_json_hex(o, "gpa"), ==, guest->sleep.pa);
+  g_assert_cmpstr(json_object_get_string_member(o, "bytes"), ==,
+                  "484159574952452d544553542d4d41524b4552");
+  g_autoptr(HwRun) r2 = hw_test_runv(guest, "--json", "scan", "--regex",
+                                     "HAYWIRE-TEST-MARKER-[0-9a-f]{16}", NULL);
+  g_autoptr(GPtrArray) objs2 = hw_run_json_lines(r2);
+  o = find_hit(objs2, "regex", "gpa", guest->sleep.pa);
+  g_assert_nonnull(o);
+  g_assert_cmpstr(json_object_get_string_member(o, "text"), ==,
+                  "HAYWIRE-TEST-MARKER-0123456789abcdef");
+  g_assert_cmpstr(json_object_get_string_member(o, "encoding"), ==, "ascii");
+  /* Bad patterns are usage errors. */
+  g_autoptr(HwRun) bad = hw_test_runv(guest, "scan", "--hex", "4g 41", NULL);
+  g_assert_cmpint(bad->status, ==, 2);
+  g_autoptr(HwRun) bad2 = hw_test_runv(guest, "scan", "--regex", "(unclosed", NULL);
+  g_assert_cmpint(bad2->status, ==, 2);
+}
+
 /* With the guest paused, two image scans give the same hits, line for line. */
 static void
 test_repeatable(void)
@@ -474,6 +504,7 @@ hw_test_add_image_tests(HwTestGuest *g)
   ADD("scan-phys", test_scan_phys);
   ADD("scan-pid", test_scan_pid);
   ADD("scan-all", test_scan_all);
+  ADD("patterns", test_patterns);
   if (!g_str_has_prefix(g->config, "aarch64"))   /* hwdecode is built for x86-64 only */
     ADD("decoded", test_decoded);
   ADD("carve-pid", test_carve_pid);
