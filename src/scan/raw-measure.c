@@ -222,8 +222,13 @@ partial_row(const HwReader *r, guint64 first, gsize stride, guint bpp)
     }
   }
   /* 32-bit and 16-bit pixels keep the alignment their alpha lane or parity gave. */
-  if (bpp == 4 || bpp == 2)   /* to the nearest: a zero byte at either end is no evidence */
-    best = (best + bpp / 2) / bpp * bpp;
+  if (bpp == 4 || bpp == 2) {
+    /* To the nearest pixel (a zero byte at either end is no evidence), then back while
+     * that first pixel does not fit as a whole (one byte close by chance). */
+    best = MIN((best + bpp / 2) / bpp * bpp, stride / bpp * bpp);
+    while (best >= bpp && !pixel_fits(prev + stride - best, cur + stride - best, bpp))
+      best -= bpp;
+  }
   return MIN(best, stride);
 }
 

@@ -8,25 +8,12 @@
 
 #include <string.h>
 #include <zlib.h>
+#include "buf-reader.h"
 
 #define AT 100u                 /* where the test files lie in memory */
 #define W 37u                   /* test pictures: odd sizes, not a multiple of 8 */
 #define H 23u
 
-typedef struct {
-  const guint8 *data;
-  gsize len;
-} Buf;
-
-static gboolean
-buf_read(gpointer ctx, guint64 addr, void *out, gsize len)
-{
-  const Buf *b = ctx;
-  if (addr > b->len || len > b->len - addr)
-    return FALSE;
-  memcpy(out, b->data + addr, len);
-  return TRUE;
-}
 
 /* Memory holding FILE at AT, zeros before it and PAD zero bytes after it. */
 typedef struct {

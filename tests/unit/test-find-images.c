@@ -5,23 +5,10 @@
 #include "../../guest/hwtest-pixels.h"
 
 #include <string.h>
+#include "buf-reader.h"
 
 #define IMAGES HW_TEST_DATA "/../../guest/images/"
 
-typedef struct {
-  const guint8 *data;
-  gsize len;
-} Buf;
-
-static gboolean
-buf_read(gpointer ctx, guint64 addr, void *out, gsize len)
-{
-  const Buf *b = ctx;
-  if (addr > b->len || len > b->len - addr)
-    return FALSE;
-  memcpy(out, b->data + addr, len);
-  return TRUE;
-}
 
 static guint8 *
 load(const char *name, gsize *len)
@@ -326,6 +313,43 @@ test_raw_formats(void)
   }
 }
 
+/* The issue's example: a 97x61 BGRA bitmap whose red channel is dithered (200/40 by
+ * pixel and row) beside smooth blue and green gradients; and 97-pixel rgb888 rows padded
+ * to 4 bytes (a stride of 292, not a multiple of the pixel size). Both found with their
+ * width, stride and first byte. */
+static void
+test_raw_dithered_and_padded(void)
+{
+  guint8 *ram;
+  g_autoptr(HwPhysMem) mem = ram_new(&ram);
+  const guint64 dithered = 1u << 20, padded = (2u << 20) + 0x1f0;
+  for (int y = 0; y < 61; y++)
+    for (int x = 0; x < 97; x++) {
+      guint8 *p = ram + dithered + ((gsize)y * 97 + (gsize)x) * 4;
+      p[0] = (guint8)(x * 255 / 96), p[1] = (guint8)(y * 255 / 60);
+      p[2] = (x + y) & 1 ? 200 : 40, p[3] = 255;
+    }
+  for (int y = 0; y < 80; y++)
+    for (int x = 0; x < 97; x++) {
+      guint8 *p = ram + padded + (gsize)y * 292 + (gsize)x * 3;
+      p[0] = (guint8)(x * 2), p[1] = (guint8)(y * 3), p[2] = (guint8)((x + y) * 255 / 176);
+    }
+  g_autoptr(GArray) hits = scan_raw(mem);
+  g_assert_cmpuint(hits->len, ==, 2);
+  const HwScanHit *h = &g_array_index(hits, HwScanHit, 0);
+  g_assert_cmphex(h->gpa, ==, dithered);
+  g_assert_cmpuint(h->image.width, ==, 97);
+  g_assert_cmpuint(h->image.height, ==, 61);
+  g_assert_cmpuint(h->image.stride, ==, 388);
+  g_assert_cmpint(h->image.format, ==, HW_PIXEL_RGBA8888);
+  h = &g_array_index(hits, HwScanHit, 1);
+  g_assert_cmpuint(h->image.width, ==, 97);
+  g_assert_cmpuint(h->image.stride, ==, 292);
+  g_assert_cmpint(h->image.format, ==, HW_PIXEL_RGB888);
+  g_assert_cmpuint(h->image.height, >=, 76);
+  g_free(ram);
+}
+
 /* Noise, text, small integers, pointers and a constant fill are not pictures. (A
  * regular ramp of 32-bit counters is: it draws as a smooth gradient, and is reported
  * as one.) */
@@ -524,6 +548,7 @@ main(int argc, char **argv)
   g_test_add_func("/scan/files/mutations", test_mutations);
   g_test_add_func("/scan/raw/formats", test_raw_formats);
   g_test_add_func("/scan/raw/not-pictures", test_raw_not_pictures);
+  g_test_add_func("/scan/raw/dithered-and-padded", test_raw_dithered_and_padded);
   g_test_add_func("/scan/images/phys", test_phys_files);
   g_test_add_func("/scan/images/vmas-scattered", test_vmas_scattered);
   g_test_add_func("/scan/images/planted-fakes", test_planted_fakes);

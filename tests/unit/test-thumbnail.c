@@ -7,6 +7,7 @@
 
 #include <string.h>
 #include <glib/gstdio.h>
+#include "buf-reader.h"
 
 static const struct {
   guint32 width, height, side, want_w, want_h;
@@ -64,20 +65,6 @@ test_scale_average(void)
   g_assert_cmpmem(out, 8, want, sizeof want);
 }
 
-typedef struct {
-  const guint8 *data;
-  gsize len;
-} Buf;
-
-static gboolean
-buf_read(gpointer ctx, guint64 addr, void *out, gsize len)
-{
-  const Buf *b = ctx;
-  if (addr > b->len || len > b->len - addr)
-    return FALSE;
-  memcpy(out, b->data + addr, len);
-  return TRUE;
-}
 
 /* A 300x200 PNG and a 50x40 JPEG in memory: thumbnails of 128x85 and 50x40. */
 static void
