@@ -472,7 +472,7 @@ thread_begin(gpointer data)
   t->hits = g_array_new(FALSE, FALSE, sizeof(HwScanHit));
   t->offsets = g_array_new(FALSE, FALSE, sizeof(gsize));
   if (job->spec.text)
-    t->runs = g_new(HwTextRuns, 1);
+    t->runs = g_new0(HwTextRuns, 1);   /* PCRE2 JIT reads ahead in the run buffers */
   if (job->spec.zero_lead)
     t->scratch = g_malloc(2 * PAGE);
   t->sink = (TextSink){ job->spec.match, t->hits };
@@ -655,7 +655,7 @@ hw_scan_vmas(const HwMmu *mmu, const HwPhysMem *mem, GArray *vmas, GPtrArray *pa
   Run run = { 0 };
   /* Runs of text go on across pages wherever they lie in RAM, and belong to the page
    * where they start. */
-  g_autofree HwTextRuns *runs = s.text ? g_new(HwTextRuns, 1) : NULL;
+  g_autofree HwTextRuns *runs = s.text ? g_new0(HwTextRuns, 1) : NULL;   /* see thread_begin */
   TextSink sink = { &match, found };
 
   for (guint v = 0; v < vmas->len; v++) {
