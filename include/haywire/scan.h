@@ -129,8 +129,9 @@ gboolean hw_scan_phys_run(const HwPhysMem *mem, const HwScanRequest *req, HwScan
 /* All RAM and every process of LX, in one report: the physical pass, then each
  * process's address space for what only its page tables put side by side (files and
  * bitmaps in physically scattered pages). One hit per image (the same kind at the same
- * first gpa; raw pieces of a picture a process shows whole are dropped), sorted by gpa,
- * hits' va 0; OWNERS (may be NULL) gives each hit's owners in REPORT->owners. Processes
+ * first gpa; raw pieces of a picture a process shows whole are dropped), sorted by gpa;
+ * a hit only a process showed keeps that process's va, the others have va 0; OWNERS (may
+ * be NULL) gives each hit's owners in REPORT->owners. Processes
  * that cannot be read make the report partial. FALSE with HW_ERROR_GONE as for
  * hw_scan_phys_run. */
 gboolean hw_scan_all(HwLinux *lx, const HwPhysMem *mem, const HwScanRequest *req,
