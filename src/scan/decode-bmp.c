@@ -6,6 +6,7 @@
 #include "scan/decode.h"
 
 #include <string.h>
+#include "scan/bytes-le.h"
 
 enum { BI_RGB = 0, BI_RLE8 = 1, BI_RLE4 = 2, BI_BITFIELDS = 3, BI_ALPHABITFIELDS = 6 };
 
@@ -22,18 +23,6 @@ typedef struct {
   guint32 mask[4];              /* red, green, blue, alpha; zero: none */
   guint8 *rgba;                 /* NULL: only check */
 } Bmp;
-
-static guint32
-le16(const guint8 *p)
-{
-  return p[0] | (guint32)p[1] << 8;
-}
-
-static guint32
-le32(const guint8 *p)
-{
-  return le16(p) | le16(p + 2) << 16;
-}
 
 static gboolean
 bad(GError **error, const char *what)
@@ -66,7 +55,7 @@ read_masks(Bmp *b, guint32 hsize, guint64 *after, GError **error)
     n = 4;
   }
   for (guint i = 0; i < n; i++)
-    b->mask[i] = le32(p + 4 * i);
+    b->mask[i] = hw_le32(p + 4 * i);
   if (b->bpp == 16)
     for (guint i = 0; i < 4; i++)
       b->mask[i] &= 0xffff;
@@ -79,7 +68,7 @@ parse(Bmp *b, guint max_pixels, GError **error)
   const guint8 *d = b->data;
   if (b->len < 18 || d[0] != 'B' || d[1] != 'M')
     return bad(error, "no BM header");
-  guint32 hsize = le32(d + 14);
+  guint32 hsize = hw_le32(d + 14);
   if (hsize != 12 && hsize != 40 && hsize != 52 && hsize != 56 && hsize != 108 && hsize != 124)
     return bad(error, "unknown header size");
   if (14 + (guint64)hsize > b->len)
@@ -87,14 +76,14 @@ parse(Bmp *b, guint max_pixels, GError **error)
   gint64 w, h;
   guint32 planes;
   if (hsize == 12) {
-    w = le16(d + 18), h = le16(d + 20), planes = le16(d + 22), b->bpp = le16(d + 24);
+    w = hw_le16(d + 18), h = hw_le16(d + 20), planes = hw_le16(d + 22), b->bpp = hw_le16(d + 24);
     b->compression = BI_RGB;
   } else {
-    w = (gint32)le32(d + 18), h = (gint32)le32(d + 22);
-    planes = le16(d + 26), b->bpp = le16(d + 28), b->compression = le32(d + 30);
+    w = (gint32)hw_le32(d + 18), h = (gint32)hw_le32(d + 22);
+    planes = hw_le16(d + 26), b->bpp = hw_le16(d + 28), b->compression = hw_le32(d + 30);
   }
-  guint64 image_size = hsize == 12 ? 0 : le32(d + 34);
-  guint32 used = hsize == 12 ? 0 : le32(d + 46);
+  guint64 image_size = hsize == 12 ? 0 : hw_le32(d + 34);
+  guint32 used = hsize == 12 ? 0 : hw_le32(d + 46);
   b->top_down = h < 0;
   if (planes != 1 || w <= 0 || h == 0)
     return bad(error, "no planes or no pixels");
@@ -114,7 +103,7 @@ parse(Bmp *b, guint max_pixels, GError **error)
   if ((bpp == 16 || bpp == 32) && !read_masks(b, hsize, &masks, error))
     return FALSE;
 
-  b->offset = le32(d + 10);
+  b->offset = hw_le32(d + 10);
   if (bpp <= 8) {
     b->colours = used ? used : 1u << bpp;
     b->entry = hsize == 12 ? 3 : 4;
@@ -190,7 +179,7 @@ decode_rows(Bmp *b, GError **error)
         put(b, x, y, row[3 * x + 2], row[3 * x + 1], row[3 * x], 255);
         break;
       default: {
-        guint32 v = b->bpp == 16 ? le16(row + 2 * x) : le32(row + 4 * x);
+        guint32 v = b->bpp == 16 ? hw_le16(row + 2 * x) : hw_le32(row + 4 * x);
         put(b, x, y, channel(v, b->mask[0], 0), channel(v, b->mask[1], 0),
             channel(v, b->mask[2], 0), channel(v, b->mask[3], 255));
         break;

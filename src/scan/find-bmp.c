@@ -4,6 +4,7 @@
 #include <haywire/image.h>
 #include "scan/cursor.h"
 #include "scan/decode.h"
+#include "scan/bytes-le.h"
 
 #define MAX_FILE HW_IMAGE_MAX_FILE
 #define MAX_SIDE 65535
@@ -14,18 +15,6 @@ static gboolean
 known_header(guint32 size)
 {
   return size == 12 || size == 40 || size == 52 || size == 56 || size == 108 || size == 124;
-}
-
-static guint32
-le16(const guint8 *p)
-{
-  return p[0] | (guint32)p[1] << 8;
-}
-
-static guint32
-le32(const guint8 *p)
-{
-  return le16(p) | le16(p + 2) << 16;
 }
 
 /* Whether depth and compression go together (RLE8 is 8-bit only, and so on). */
@@ -58,7 +47,7 @@ hw_image_check_bmp(const HwReader *r, guint64 addr, HwImage *out)
   if (!hw_cursor_read(&c, addr, h, 18) || h[0] != 'B' || h[1] != 'M')
     return FALSE;
   /* h[6..9] are reserved: usually 0, but writers put anything there. */
-  guint32 file_size = le32(h + 2), offset = le32(h + 10), hsize = le32(h + 14);
+  guint32 file_size = hw_le32(h + 2), offset = hw_le32(h + 10), hsize = hw_le32(h + 14);
   if (!known_header(hsize) || file_size > MAX_FILE || offset < 14 + hsize ||
       offset >= file_size)
     return FALSE;
@@ -68,17 +57,17 @@ hw_image_check_bmp(const HwReader *r, guint64 addr, HwImage *out)
   gint64 width, height;
   guint32 planes, bpp, compression = BI_RGB, image_size = 0;
   if (hsize == 12) {                    /* BITMAPCOREHEADER: unsigned 16-bit sides */
-    width = le16(h + 18);
-    height = le16(h + 20);
-    planes = le16(h + 22);
-    bpp = le16(h + 24);
+    width = hw_le16(h + 18);
+    height = hw_le16(h + 20);
+    planes = hw_le16(h + 22);
+    bpp = hw_le16(h + 24);
   } else {
-    width = (gint32)le32(h + 18);
-    height = (gint32)le32(h + 22);
-    planes = le16(h + 26);
-    bpp = le16(h + 28);
-    compression = le32(h + 30);
-    image_size = le32(h + 34);
+    width = (gint32)hw_le32(h + 18);
+    height = (gint32)hw_le32(h + 22);
+    planes = hw_le16(h + 26);
+    bpp = hw_le16(h + 28);
+    compression = hw_le32(h + 30);
+    image_size = hw_le32(h + 34);
   }
   gboolean top_down = height < 0;
   guint64 w = (guint64)width, hh = (guint64)ABS(height);

@@ -6,6 +6,7 @@
 #include "scan/decode.h"
 
 #include <string.h>
+#include "scan/bytes-le.h"
 
 #define MAX_FILE HW_IMAGE_MAX_FILE
 #define MAX_BLOCKS 65536u      /* image descriptors and extensions, trailer not counted */
@@ -27,12 +28,6 @@ read_at(HwCursor *c, guint64 addr, guint64 off, void *dst, gsize len)
   if (off + len > MAX_FILE || addr + off < addr)
     return FALSE;
   return hw_cursor_read(c, addr + off, dst, len);
-}
-
-static guint32
-le16(const guint8 *p)
-{
-  return p[0] | (guint32)p[1] << 8;
 }
 
 /* Bytes of the colour table announced by PACKED (global or local): 3 * 2^(n+1). */
@@ -66,7 +61,7 @@ skip_image_header(HwCursor *c, guint64 addr, guint64 *off, guint32 width, guint3
   guint8 d[10];
   if (!read_at(c, addr, *off, d, sizeof d))
     return FALSE;
-  guint32 left = le16(d + 1), top = le16(d + 3), w = le16(d + 5), h = le16(d + 7);
+  guint32 left = hw_le16(d + 1), top = hw_le16(d + 3), w = hw_le16(d + 5), h = hw_le16(d + 7);
   if (w == 0 || h == 0 || left + w > width || top + h > height)
     return FALSE;
   *off += sizeof d + colour_table_size(d[9]);
@@ -86,7 +81,7 @@ hw_image_check_gif(const HwReader *r, guint64 addr, HwImage *out)
   if (!read_at(&c, addr, 0, h, sizeof h) ||
       (memcmp(h, "GIF87a", 6) != 0 && memcmp(h, "GIF89a", 6) != 0))
     return FALSE;
-  guint32 width = le16(h + 6), height = le16(h + 8);
+  guint32 width = hw_le16(h + 6), height = hw_le16(h + 8);
   if (width == 0 || height == 0)
     return FALSE;
   guint64 off = sizeof h + colour_table_size(h[10]);

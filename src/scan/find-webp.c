@@ -5,15 +5,10 @@
 #include "scan/decode.h"
 
 #include <string.h>
+#include "scan/bytes-le.h"
 
 #define MAX_FILE HW_IMAGE_MAX_FILE
 #define MAX_CHUNKS 100000u
-
-static guint32
-le32(const guint8 *p)
-{
-  return p[0] | (guint32)p[1] << 8 | (guint32)p[2] << 16 | (guint32)p[3] << 24;
-}
 
 static gboolean
 is_fourcc(const guint8 t[4])
@@ -46,9 +41,9 @@ hw_image_check_webp(const HwReader *r, guint64 addr, HwImage *out)
   if (!hw_cursor_read(&c, addr, h, sizeof h) || memcmp(h, "RIFF", 4) != 0 ||
       memcmp(h + 8, "WEBP", 4) != 0)
     return FALSE;
-  guint64 size = 8 + (guint64)le32(h + 4);
+  guint64 size = 8 + (guint64)hw_le32(h + 4);
   if (size < sizeof h || size > MAX_FILE || addr + (size - 1) < addr ||
-      !valid_first(h + 12, le32(h + 16), h + 20))
+      !valid_first(h + 12, hw_le32(h + 16), h + 20))
     return FALSE;
 
   /* Chunks: type, size, data padded to even; each step moves at least 8 bytes. */
@@ -57,7 +52,7 @@ hw_image_check_webp(const HwReader *r, guint64 addr, HwImage *out)
     guint8 ch[8];
     if (pos + 8 > size || !hw_cursor_read(&c, addr + pos, ch, 8) || !is_fourcc(ch))
       return FALSE;
-    guint32 len = le32(ch + 4);
+    guint32 len = hw_le32(ch + 4);
     if ((guint64)len > size - pos - 8)
       return FALSE;
     pos += 8 + (guint64)len + (len & 1);
