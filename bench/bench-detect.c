@@ -320,6 +320,8 @@ main(int argc, char **argv)
   g_set_prgname("bench-detect");
   g_auto(GStrv) ram = NULL, fillers = NULL, picture_dirs = NULL, truths = NULL;
   g_autofree char *half_name = NULL;
+  g_autofree char *dense_file = NULL;
+  gboolean dense_only = FALSE;
   gint cases_wanted = 600, encoded_wanted = 150, per_dir = 40, seed = 1, filler_mib = 1024;
   GOptionEntry entries[] = {
     { "ram", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &ram, "memory file of a booted guest "
@@ -336,6 +338,10 @@ main(int argc, char **argv)
       "HALF" },
     { "cases", 0, 0, G_OPTION_ARG_INT, &cases_wanted, "raw cases (default 600)", "N" },
     { "encoded", 0, 0, G_OPTION_ARG_INT, &encoded_wanted, "encoded cases (default 150)", "N" },
+    { "dense-only", 0, 0, G_OPTION_ARG_NONE, &dense_only, "only the non-image memory: "
+      "false hits and throughput", NULL },
+    { "save-dense", 0, 0, G_OPTION_ARG_FILENAME, &dense_file, "write the non-image memory "
+      "to FILE (to profile the scan on it)", "FILE" },
     { "seed", 0, 0, G_OPTION_ARG_INT, &seed, "random seed (default 1)", "N" },
     { NULL }
   };
@@ -406,6 +412,14 @@ main(int argc, char **argv)
     n_pages = pool->len / PAGE;
     guint8 *pages = g_byte_array_free(pool, FALSE);
 
+    FILE *pages_out = g_getenv("BENCH_DETECT_PAGES") ? fopen(g_getenv("BENCH_DETECT_PAGES"), "wb")
+                                                    : NULL;
+    g_autofree char *info_name = pages_out ? g_strconcat(g_getenv("BENCH_DETECT_PAGES"),
+                                                         ".txt", NULL) : NULL;
+    FILE *pages_info = info_name ? fopen(info_name, "w") : NULL;
+    if (dense_file && !g_file_set_contents(dense_file, (const char *)pages,
+                                           (gssize)(n_pages * PAGE), &error))
+      bench_die("--save-dense", error);
     /* Precision and throughput: the non-image memory alone. */
     double t, base;
     g_autoptr(GArray) hits = scan(pages, n_pages * PAGE, &t, &base);
@@ -433,6 +447,8 @@ main(int argc, char **argv)
     printf("dense_scan_gb_per_s %.2f\n", n_pages * PAGE / t / 1e9);
     printf("dense_allcore_gb_per_s %.2f\n", n_pages * PAGE / base / 1e9);
     printf("dense_scan_vs_allcore %.3f\n", base / t);
+    if (dense_only)
+      return 0;
 
     /* Recall: images written into that memory, a batch at a time. */
     g_autoptr(GPtrArray) all = corpus_load_pictures(picture_dirs, (guint)per_dir, 32);
@@ -495,6 +511,13 @@ main(int argc, char **argv)
         tally(BY_SIZE, size_class(c->size), c);
         tally(BY_VARIANT, c->variant, c);
         tally(BY_VARIANT, "all", c);
+        if (pages_out)   /* the case's whole pages, to study page classification offline */
+          for (guint64 pg = (c->gpa + PAGE - 1) / PAGE; (pg + 1) * PAGE <= c->gpa + c->size; pg++)
+          {
+            fwrite(batch + pg * PAGE, 1, PAGE, pages_out);
+            fprintf(pages_info, "%s %s %u\n", hw_pixel_format_name(c->format), c->variant,
+                    c->width);
+          }
         if (!c->found && g_getenv("BENCH_DETECT_EXPLAIN")) {
           GString *cls = g_string_new(NULL);
           for (guint64 pg = c->gpa / PAGE; pg <= (c->gpa + c->size - 1) / PAGE && cls->len < 200; pg++) {
@@ -515,6 +538,10 @@ main(int argc, char **argv)
     }
     g_rand_free(rng);
     g_free(pages);
+    if (pages_out) {
+      fclose(pages_out);
+      fclose(pages_info);
+    }
     printf("raw_cases %u\nencoded_cases %u\n", done_raw, done_enc);
     printf("false_raw_hits_between_images %u in %.0f MiB\n", batch_false, batch_bytes / 1048576);
     print_group("format", BY_FORMAT);
