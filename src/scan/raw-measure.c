@@ -109,61 +109,79 @@ alpha_lane(const guint8 *buf, gsize n, guint64 addr)
   return -1;
 }
 
-/* Which byte columns of stride S belong to the picture: the longest (cyclic) stretch
- * of columns that continue the row above, gaps narrower than a pixel closed (a
- * dithered channel's bytes). *START: its first column. */
+static int
+compare_guint(const void *a, const void *b)
+{
+  guint x = *(const guint *)a, y = *(const guint *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Which byte columns of stride S belong to the picture: all but the row padding, if
+ * there is any. Padding is one stretch of columns (cyclic: rows need not start on the
+ * stride) that either hold zeros or do not continue the row above nearly as well as
+ * the picture's columns do (memory left as it was). Detail in the picture makes
+ * columns misfit too, but not as one stretch that stands out: the padding must be the
+ * longest such stretch by far, else there is none. *START: the first picture column. */
 static gsize
 picture_columns(const Measure *m, gsize s, gsize *start)
 {
   gsize rows = MIN(m->n / s, (gsize)64);
+  *start = 0;
   if (rows < 2)
     return 0;
-  g_autofree guint8 *good = g_malloc0(s);
+  g_autofree guint *v = g_new0(guint, s);
+  g_autofree guint8 *zero = g_malloc0(s);
   gsize unit = m->bpp == 2 ? 2 : 1;   /* rgb565 columns by their decoded pixels */
   for (gsize k = 0; k + unit <= s; k += unit) {
-    guint64 v = 0;
-    guint zero = 0;
+    guint64 sum = 0;
+    guint zeros = 0;
     for (gsize r = 0; r + 1 < rows; r++) {
       const guint8 *a = m->buf + r * s + k;
-      v += MIN(unit == 2 ? diff_at(m, r * s + k, s) : (guint)abs((int)a[0] - (int)a[s]),
-               (guint)CLIP);
-      zero += a[0] == 0 && a[unit - 1] == 0;
+      sum += MIN(unit == 2 ? diff_at(m, r * s + k, s) : (guint)abs((int)a[0] - (int)a[s]),
+                 (guint)CLIP);
+      zeros += a[0] == 0 && a[unit - 1] == 0;
     }
-    /* Zero columns are padding, except the alpha/padding byte of 32-bit pixels. */
-    gboolean lane = m->skip_lane >= 0 && (int)(k % 4) == m->skip_lane;
-    good[k] = good[k + unit - 1] = v < 20 * (rows - 1) && (lane || zero * 10 < (rows - 1) * 9);
+    v[k] = v[k + unit - 1] = (guint)(sum / (rows - 1));
+    zero[k] = zero[k + unit - 1] = zeros * 10 >= (rows - 1) * 9;
   }
   if (s % unit)
-    good[s - 1] = 0;
-  /* Close gaps shorter than a pixel between good columns. */
-  g_autofree guint8 *closed = g_memdup2(good, s);
+    v[s - 1] = CLIP, zero[s - 1] = 0;
+  g_autofree guint *sorted = g_memdup2(v, s * sizeof(guint));
+  qsort(sorted, s, sizeof(guint), compare_guint);
+  guint median = sorted[s / 2], junk = MAX(2 * median, median + 16);
+  g_autofree guint8 *bad = g_malloc(s);
+  gsize n_bad = 0;
+  for (gsize k = 0; k < s; k++)
+    bad[k] = zero[k] || v[k] > junk;
+  /* The alpha/padding byte of 32-bit pixels goes with its neighbours: in the padding
+   * when both are. */
+  for (gsize k = 0; m->skip_lane >= 0 && k < s; k++)
+    if ((int)(k % 4) == m->skip_lane)
+      bad[k] = bad[(k + s - 1) % s] && bad[(k + 1) % s];
+  for (gsize k = 0; k < s; k++)
+    n_bad += bad[k];
+  if (n_bad == s)
+    return 0;
+  /* The longest and second longest cyclic stretches of padding-like columns. */
+  gsize best = 0, best_start = 0, second = 0;
   for (gsize k = 0; k < s; k++) {
-    if (good[k])
-      continue;
-    gboolean left = FALSE, right = FALSE;
-    for (guint d = 1; d < MAX(m->bpp, 2u); d++) {
-      left |= good[(k + s - d) % s];
-      right |= good[(k + d) % s];
-    }
-    closed[k] = left && right && m->bpp > 1;
-  }
-  gsize best = 0, best_start = 0;
-  for (gsize k = 0; k < s; k++) {
-    if (!closed[k] || closed[(k + s - 1) % s])
+    if (!bad[k] || bad[(k + s - 1) % s])
       continue;
     gsize len = 0;
-    while (len < s && closed[(k + len) % s])
+    while (len < s && bad[(k + len) % s])
       len++;
     if (len > best)
-      best = len, best_start = k;
+      second = best, best = len, best_start = k;
+    else if (len > second)
+      second = len;
   }
-  gboolean all = TRUE;
-  for (gsize k = 0; k < s && all; k++)
-    all = closed[k];
-  if (all)
-    best = s, best_start = 0;
-  *start = best_start;
-  return best;
+  /* 16- and 32-bit rows are padded by whole pixels: a shorter stretch is an edge of
+   * the picture (a channel at zero in the first column). */
+  gsize least = m->bpp == 2 || m->bpp == 4 ? m->bpp : 1;
+  if (best < least || best > MAX_PAD || best < 2 * second + 1)
+    return s;
+  *start = (best_start + best) % s;
+  return s - best;
 }
 
 /* Whether the pixel of BPP bytes at A continues the one at B: most of its bytes close
@@ -378,21 +396,22 @@ hw_raw_measure(const HwReader *r, guint64 addr, guint64 len, HwPixelFormat f, Hw
   double confidence = typical > 0 ? 1.0 - here / typical : 0;
   /* Tables of 16-bit numbers and narrow arrays of structures line up too: a higher
    * bar for them (tuned on the benchmark's tuning half). */
-  double bar = bpp == 2 || stride < 64u * bpp ? 0.9 : 0.75;
+  double bar = stride < 64u * bpp ? 0.9 : bpp == 2 ? 0.8 : 0.6;
   if (confidence < bar || best_mis > 0.2)
     return FALSE;
 
   /* The picture's columns inside the stride, and where its rows start. */
   gsize col0 = 0, cols = picture_columns(&m, stride, &col0);
-  if (bpp == 4 && m.skip_lane >= 0 && cols < stride) {
-    /* Rows start just after an alpha/padding byte. */
-    gsize want = (gsize)(m.skip_lane + 1) % 4, shift = (want + 4 - col0 % 4) % 4;
-    col0 += shift;
-    cols = cols > shift ? cols - shift : 0;
-  } else if (bpp == 4 && m.skip_lane >= 0) {
-    col0 = (gsize)(m.skip_lane + 1) % 4;
+  if (bpp == 4 && m.skip_lane >= 0) {
+    /* Rows start just after an alpha/padding byte: the nearest such column (a zero
+     * byte of the picture's edge may have joined the padding). */
+    gsize want = (gsize)(m.skip_lane + 1) % 4, off = (want + 4 - col0 % 4) % 4;
+    col0 = off <= 2 ? col0 + off : col0 + stride - (4 - off);
+    col0 %= stride;
   }
-  gsize width = cols / bpp;
+  /* The padding found may be a byte longer or shorter than it is (an edge byte of the
+   * picture close to the padding's): the nearest whole number of pixels. */
+  gsize width = MIN((cols + bpp / 2) / bpp, stride / bpp);
   if (width < MIN_WIDTH)
     return FALSE;
   guint64 first = addr + col0 % stride;
