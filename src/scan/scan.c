@@ -18,6 +18,9 @@
 #define MAX_HITS (1u << 20)   /* a bound on the result, whatever the guest holds */
 #define MAX_RUN (64ull << 20) /* a bound on one run of raw pixel pages */
 #define SIG_MAX 8u            /* longest image signature */
+#define MERGE_GAP_ROWS 64u    /* raw pieces of one picture: at most this many rows apart */
+#define MERGE_GAP_MAX (1u << 20)
+#define MERGE_LOOK_BACK 4u    /* raw hits a piece may be merged over */
 /* What the image checks may read in one scan, beyond the scanned bytes themselves:
  * real images do not overlap, so their files add up to less than the memory; a guest
  * that plants signatures before huge fake chunks gets no more than this. */
@@ -511,25 +514,71 @@ compare_hit(gconstpointer a, gconstpointer b)
   return x->len < y->len ? -1 : x->len > y->len;
 }
 
-/* Raw hits over the same bytes (runs of one picture cut apart by a page that did not
- * look like pixels, measured each) are one picture: keep the larger. HITS is sorted. */
+/* Whether raw hit B, after A in memory, is more of A's picture: the same format and
+ * stride, beginning within MERGE_GAP_ROWS rows of A's end (runs of one picture are cut
+ * apart by pages that did not look like pixels: a dark, white or flat stretch). */
+static gboolean
+same_picture(const HwImage *a, const HwImage *b)
+{
+  guint64 end = a->addr + a->size;
+  return a->format == b->format && a->stride == b->stride && b->addr >= a->addr &&
+         b->addr <= end + MIN((guint64)MERGE_GAP_ROWS * a->stride, (guint64)MERGE_GAP_MAX);
+}
+
+/* Raw hits of one picture are one hit: over the same bytes (keep the larger), or
+ * pieces of the same geometry one after the other (one hit from the first piece's
+ * first row to the last piece's end; pieces of another geometry in between, measured
+ * wrong, go). HITS is sorted. */
 static void
 merge_raw_hits(GArray *hits)
 {
   guint kept = 0;
-  gint last = -1;   /* index of the last raw hit kept */
+  gint recent[MERGE_LOOK_BACK];   /* indices of the last raw hits kept, newest first */
+  guint n_recent = 0;
   for (guint i = 0; i < hits->len; i++) {
     HwScanHit h = g_array_index(hits, HwScanHit, i);
-    if (h.kind == HW_HIT_IMAGE && h.image.kind == HW_IMAGE_RAW && last >= 0) {
-      HwScanHit *prev = &g_array_index(hits, HwScanHit, last);
+    gboolean raw = h.kind == HW_HIT_IMAGE && h.image.kind == HW_IMAGE_RAW;
+    if (raw && n_recent > 0) {
+      gint into = -1;
+      guint r = 0;
+      for (; r < n_recent && into < 0; r++)
+        if (same_picture(&g_array_index(hits, HwScanHit, recent[r]).image, &h.image))
+          into = recent[r];
+      if (into >= 0) {
+        HwImage *p = &g_array_index(hits, HwScanHit, into).image;
+        guint64 end = MAX(p->addr + p->size, h.image.addr + h.image.size);
+        guint64 rows = (end - p->addr + p->stride - 1) / p->stride;
+        p->width = MAX(p->width, h.image.width);
+        p->height = (guint32)MIN(rows, (guint64)G_MAXUINT32);
+        p->size = (guint64)p->stride * p->height;
+        p->confidence = MAX(p->confidence, h.image.confidence);
+        /* Raw hits kept after it lie inside it now: drop them (raw hits own nothing;
+         * other hits after it move down). */
+        guint w = (guint)into + 1;
+        for (guint k = (guint)into + 1; k < kept; k++) {
+          HwScanHit *x = &g_array_index(hits, HwScanHit, k);
+          if (!(x->kind == HW_HIT_IMAGE && x->image.kind == HW_IMAGE_RAW))
+            g_array_index(hits, HwScanHit, w++) = *x;
+        }
+        kept = w;
+        /* The raw hits kept before it are still there: it and they, newest first. */
+        memmove(recent + 1, recent + r, (n_recent - r) * sizeof recent[0]);
+        recent[0] = into;
+        n_recent = 1 + (n_recent - r);
+        continue;
+      }
+      HwScanHit *prev = &g_array_index(hits, HwScanHit, recent[0]);
       if (h.image.addr < prev->image.addr + prev->image.size) {
         if (h.image.size > prev->image.size)
           *prev = h;
         continue;
       }
     }
-    if (h.kind == HW_HIT_IMAGE && h.image.kind == HW_IMAGE_RAW)
-      last = (gint)kept;
+    if (raw) {
+      memmove(recent + 1, recent, MIN(n_recent, MERGE_LOOK_BACK - 1u) * sizeof recent[0]);
+      recent[0] = (gint)kept;
+      n_recent = MIN(n_recent + 1, MERGE_LOOK_BACK);
+    }
     g_array_index(hits, HwScanHit, kept++) = h;
   }
   /* The tail holds moved copies and dropped raw hits: nothing of it to free. */
