@@ -58,6 +58,7 @@ typedef struct {
   guint64 gpa;               /* first byte */
   gsize size;
   const char *variant;       /* "plain", "padded", "dithered", "periodic", ... */
+  const char *source;        /* the picture's: "background", "icon", "figure" */
   gboolean found, seen;      /* found exactly; some hit of the same kind overlapped */
 } Case;
 
@@ -65,7 +66,7 @@ typedef struct {
   guint total, found, seen;
 } Tally;
 
-enum { BY_FORMAT, BY_SIZE, BY_VARIANT, BY_ENCODING, N_GROUPS };
+enum { BY_FORMAT, BY_SIZE, BY_VARIANT, BY_ENCODING, BY_SOURCE, N_GROUPS };
 
 static GHashTable *tallies[N_GROUPS];
 
@@ -139,6 +140,7 @@ raw_case(GRand *rng, GPtrArray *pics, Case *c, guint *padding_zero)
   const Picture *p = NULL;
   for (guint tries = 0; tries < 1000 && (p == NULL || p->width < c->width); tries++)
     p = g_ptr_array_index(pics, g_rand_int_range(rng, 0, (gint)pics->len));
+  c->source = p->source;
   gsize packed = (gsize)c->width * bpp;
   guint pad = (guint)g_rand_int_range(rng, 0, 4);
   c->variant = "plain";
@@ -187,6 +189,7 @@ static guint8 *
 encoded_case(GRand *rng, GPtrArray *pics, Case *c)
 {
   const Picture *p = g_ptr_array_index(pics, g_rand_int_range(rng, 0, (gint)pics->len));
+  c->source = p->source;
   c->encoded = TRUE;
   c->enc = (guint)g_rand_int_range(rng, 0, CORPUS_N_ENCODINGS);
   c->width = (guint)g_rand_int_range(rng, 16, 801);
@@ -511,6 +514,7 @@ main(int argc, char **argv)
         tally(BY_SIZE, size_class(c->size), c);
         tally(BY_VARIANT, c->variant, c);
         tally(BY_VARIANT, "all", c);
+        tally(BY_SOURCE, c->source, c);
         if (pages_out)   /* the case's whole pages, to study page classification offline */
           for (guint64 pg = (c->gpa + PAGE - 1) / PAGE; (pg + 1) * PAGE <= c->gpa + c->size; pg++)
           {
@@ -548,6 +552,7 @@ main(int argc, char **argv)
     print_group("size", BY_SIZE);
     print_group("variant", BY_VARIANT);
     print_group("encoding", BY_ENCODING);
+    print_group("source", BY_SOURCE);
   }
   for (guint g = 0; g < N_GROUPS; g++)
     g_hash_table_unref(tallies[g]);

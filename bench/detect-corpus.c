@@ -99,6 +99,10 @@ add_picture(GPtrArray *out, const char *path, guint min_side)
   Picture *p = g_new0(Picture, 1);
   p->name = g_path_get_basename(path);
   p->width = w, p->height = h, p->rgba = rgba;
+  p->source = strstr(path, "/backgrounds/") ? "background"
+              : strstr(path, "/icons/")     ? "icon"
+              : strstr(path, "/doc/")       ? "figure"
+                                            : "other";
   /* The half by the name without a light/dark suffix and extension. */
   g_autofree char *stem = g_strdup(p->name);
   char *dot = strrchr(stem, '.');

@@ -11,6 +11,7 @@ typedef struct {
   guint width, height;
   guint8 *rgba;
   gboolean half;       /* which half of the corpus: FALSE tune, TRUE report */
+  const char *source;  /* "background", "icon", "figure" (documentation) or "other" */
 } Picture;
 
 /* Decode every .webp, .png and .jpg under the directories of DIRS (recursively, up to
