@@ -158,22 +158,6 @@ picture_columns(const Measure *m, gsize s, gsize *start)
   for (gsize k = 0; m->skip_lane >= 0 && k < s; k++)
     if ((int)(k % 4) == m->skip_lane)
       bad[k] = bad[(k + s - 1) % s] && bad[(k + 1) % s];
-  /* Close gaps of up to BPP - 2 columns between padding-like ones (memory under the
-   * padding that happens to continue), narrower than a dithered channel's. */
-  gsize tol = m->bpp > 2 ? m->bpp - 2 : 0;
-  if (tol > 0) {
-    g_autofree guint8 *open_ = g_memdup2(bad, s);
-    for (gsize k = 0; k < s; k++) {
-      if (open_[k] || !open_[(k + s - 1) % s])
-        continue;
-      gsize gap = 0;
-      while (gap <= tol && !open_[(k + gap) % s])
-        gap++;
-      if (gap <= tol && gap < s)
-        for (gsize g = 0; g < gap; g++)
-          bad[(k + g) % s] = 1;
-    }
-  }
   for (gsize k = 0; k < s; k++)
     n_bad += bad[k];
   if (n_bad == s)
