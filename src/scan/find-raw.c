@@ -94,26 +94,44 @@ judge(const double *near, const double *far, guint n, int skip, gboolean *varied
 }
 
 /* How many bytes of each lane (offset mod 4) of the page are 0x00 and 0xff, counted 16
- * bytes at a time (GCC/Clang vector extensions: SSE2 or NEON, else plain code). */
+ * bytes at a time (GCC/Clang vector extensions: SSE2 or NEON, else plain code); the
+ * same counts over the blocks of 16 bytes that are not all one value in *VARIED, and
+ * how many such blocks there are. */
 typedef unsigned char V16 __attribute__((vector_size(16)));
 
+typedef struct {
+  guint zero[4], ff[4];          /* all the page */
+  guint vzero[4], vff[4];        /* blocks that are not all one value */
+  guint varied_blocks;
+} Extremes;
+
 static void
-extreme_counts(const guint8 *p, guint zero[4], guint ff[4])
+extreme_counts(const guint8 *p, Extremes *e)
 {
-  memset(zero, 0, 4 * sizeof *zero);
-  memset(ff, 0, 4 * sizeof *ff);
+  memset(e, 0, sizeof *e);
   /* Byte counters overflow at 256: add them up every 128 blocks. */
   for (guint half = 0; half < 2; half++) {
-    V16 z = { 0 }, f = { 0 };
+    V16 z = { 0 }, f = { 0 }, vz = { 0 }, vf = { 0 };
     for (guint i = half * PAGE / 2; i < (half + 1) * PAGE / 2; i += 16) {
       V16 v;
       memcpy(&v, p + i, 16);
-      z -= (V16)(v == 0);      /* a true lane is all ones: -1 */
-      f -= (V16)(v == 0xff);
+      V16 isz = (V16)(v == 0), isf = (V16)(v == 0xff);   /* true is all ones: -1 */
+      z -= isz;
+      f -= isf;
+      V16 same = (V16)(v == ((V16){ 0 } + v[0]));
+      guint64 w[2];
+      memcpy(w, &same, 16);
+      if ((w[0] & w[1]) != ~(guint64)0) {
+        vz -= isz;
+        vf -= isf;
+        e->varied_blocks++;
+      }
     }
     for (guint k = 0; k < 16; k++) {
-      zero[k % 4] += z[k];
-      ff[k % 4] += f[k];
+      e->zero[k % 4] += z[k];
+      e->ff[k % 4] += f[k];
+      e->vzero[k % 4] += vz[k];
+      e->vff[k % 4] += vf[k];
     }
   }
 }
@@ -122,31 +140,31 @@ extreme_counts(const guint8 *p, guint zero[4], guint ff[4])
  * pixel, by the counts above. Its lane and value, or -1. Either value counts: a picture
  * with transparent parts has 0xff alpha where it is opaque and 0 where it is not. */
 static int
-constant_lane(const guint zero[4], const guint ff[4], guint8 *value)
+constant_lane(const Extremes *e, guint8 *value)
 {
   for (guint l = 0; l < 4; l++)
-    if (ff[l] + zero[l] >= 1000) {
-      *value = ff[l] >= zero[l] ? 0xff : 0;
+    if (e->ff[l] + e->zero[l] >= 1000) {
+      *value = e->ff[l] >= e->zero[l] ? 0xff : 0;
       return (int)l;
     }
   return -1;
 }
 
-/* The share of 0x00 and 0xff bytes in the lanes other than SKIP (-1: none). Pictures
- * hold few (their colours are rarely saturated); tables, structures and pointers in
- * memory are full of them: of the pages the lane tests took for pixels in the
- * benchmark, 94% of the non-image pages had 20% or more of these bytes, and 97% of the
- * image pages less. */
+/* The share of 0x00 and 0xff bytes in the lanes other than SKIP (-1: none), leaving
+ * out stretches of one value (a white or black background). Pictures hold few (their
+ * colours are rarely saturated); tables, structures and pointers in memory are full of
+ * them: of the pages the lane tests took for pixels in the benchmark, 94% of the
+ * non-image pages had 20% or more of these bytes, and 97% of the image pages less. */
 static double
-extreme_share(const guint zero[4], const guint ff[4], int skip)
+extreme_share(const Extremes *e, int skip)
 {
   guint n = 0, lanes_counted = 0;
   for (guint l = 0; l < 4; l++)
     if ((int)l != skip) {
-      n += zero[l] + ff[l];
+      n += e->vzero[l] + e->vff[l];
       lanes_counted++;
     }
-  return (double)n / (lanes_counted * (PAGE / 4));
+  return e->varied_blocks ? (double)n / (lanes_counted * e->varied_blocks * 4) : 0;
 }
 
 HwRawClass
@@ -156,10 +174,10 @@ hw_raw_classify_page(const guint8 *page, HwPixelFormat *format)
   gboolean varied;
   HwRawClass cls = HW_RAW_NONE;
   guint8 value = 0;
-  guint zero[4], ff[4];
-  extreme_counts(page, zero, ff);
-  int alpha = constant_lane(zero, ff, &value);
-  gboolean saturated = extreme_share(zero, ff, alpha) >= EXTREME_MAX;
+  Extremes e;
+  extreme_counts(page, &e);
+  int alpha = constant_lane(&e, &value);
+  gboolean saturated = extreme_share(&e, alpha) >= EXTREME_MAX;
   if (alpha >= 0) {
     lanes(page, 4, 3, near, far);
     guint smooth = judge_at(near, far, 4, alpha, SMOOTH_ALPHA, &varied, &ratio);

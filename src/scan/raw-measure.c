@@ -68,7 +68,9 @@ pick_positions(Measure *m, gsize limit)
       at &= ~(gsize)1;
     else if (m->skip_lane >= 0 && (int)(at % 4) == m->skip_lane)
       at++;
-    if (at + m->bpp + 1 >= limit || diff_at(m, at, m->bpp) > H_SMOOTH)
+    guint d = at + m->bpp + 1 < limit ? diff_at(m, at, m->bpp) : G_MAXUINT;
+    /* White or black backgrounds line up at every stride: they tell nothing. */
+    if (d > H_SMOOTH || (d == 0 && (m->buf[at] == 0xff || m->buf[at] == 0)))
       continue;
     m->pos[m->n_pos++] = (guint32)at;
   }
