@@ -534,8 +534,8 @@ main(int argc, char **argv)
         }
         if (!c->found && g_getenv("BENCH_DETECT_MISSES"))
           fprintf(stderr, "miss: %s %ux%u stride %zu %s size %zu at 0x%" G_GINT64_MODIFIER
-                  "x%s\n", hw_pixel_format_name(c->format), c->width, c->height, c->stride,
-                  c->variant, c->size, c->gpa, c->seen ? " (a raw hit overlaps)" : "");
+                  "x %s%s\n", hw_pixel_format_name(c->format), c->width, c->height, c->stride,
+                  c->variant, c->size, c->gpa, c->source, c->seen ? " (a raw hit overlaps)" : "");
         if (!c->found && g_getenv("BENCH_DETECT_MISSES"))
           explain(found, c);
       }
