@@ -78,10 +78,34 @@ run(PngRead *s, guint max_pixels, gboolean want_rgba, GError **error)
   return TRUE;
 }
 
+/* Whether every chunk up to IEND lies within the LEN bytes at DATA: libpng allocates
+ * what a chunk's length says before it reads it (a text chunk claiming 1.6 GB was
+ * allocated whole, whatever the limits set below). */
+static gboolean
+chunks_fit(const guint8 *data, gsize len, GError **error)
+{
+  gsize pos = 8;
+  for (guint n = 0; pos + 12 <= len && n < (1u << 20); n++) {
+    guint32 chunk = (guint32)data[pos] << 24 | (guint32)data[pos + 1] << 16 |
+                    (guint32)data[pos + 2] << 8 | data[pos + 3];
+    if (chunk > len - pos - 12) {
+      g_set_error(error, HW_ERROR, HW_ERROR_DECODE, "libpng: a chunk runs past the file's end");
+      return FALSE;
+    }
+    if (memcmp(data + pos + 4, "IEND", 4) == 0)
+      return TRUE;
+    pos += 12 + (gsize)chunk;
+  }
+  g_set_error(error, HW_ERROR, HW_ERROR_DECODE, "libpng: no IEND chunk");
+  return FALSE;
+}
+
 gboolean
 hw_decode_png(const guint8 *data, gsize len, guint max_pixels, guint32 *width,
               guint32 *height, guint8 **rgba, GError **error)
 {
+  if (!chunks_fit(data, len, error))
+    return FALSE;
   PngRead s = { .data = data, .len = len };
   s.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &s, on_error, on_warning);
   if (s.png == NULL || (s.info = png_create_info_struct(s.png)) == NULL) {

@@ -263,6 +263,15 @@ png_huge(GByteArray *a)
   png_fix_crc(a, off, len);
 }
 
+/* The image data chunk claims 1.6 GB: refused before libpng allocates for it. */
+static void
+png_chunk_too_long(GByteArray *a)
+{
+  guint32 len;
+  gsize off = png_chunk(a, "IDAT", &len);
+  put_be32(a->data + off - 8, 0x6000001au);
+}
+
 static void
 truncate_half(GByteArray *a)
 {
@@ -386,6 +395,7 @@ static const Hostile hostile[] = {
   { "png-corrupt-zlib", V_PNG, png_bad_zlib, HW_ERROR_DECODE },
   { "png-wrong-adler", V_PNG_ADAM7, png_bad_adler, HW_ERROR_DECODE },
   { "png-huge", V_PNG, png_huge, HW_ERROR_LIMIT },
+  { "png-chunk-too-long", V_PNG, png_chunk_too_long, HW_ERROR_DECODE },
   { "jpeg-truncated", V_JPEG, truncate_half, HW_ERROR_DECODE },
   { "jpeg-mid-scan", V_JPEG, jpeg_bad_scan, HW_ERROR_DECODE },
   { "jpeg-progressive-mid-scan", V_JPEG_PROGRESSIVE, jpeg_bad_scan, HW_ERROR_DECODE },
@@ -422,6 +432,8 @@ test_hostile(gconstpointer data)
   g_autofree guint8 *rgba = hw_image_decode_rgba(&p->r, &im, 0, &w, &h, &error);
   g_assert_error(error, HW_ERROR, c->code);
   g_test_message("%s", error->message);
+  if (c->spoil == png_chunk_too_long)
+    g_assert_nonnull(strstr(error->message, "past the file's end"));
   g_assert_null(rgba);
   g_assert_cmpuint(w, ==, 0);
   /* And the finder does not count it. */
