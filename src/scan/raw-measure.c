@@ -24,6 +24,7 @@
 #define CANDIDATES 12u
 #define H_SMOOTH 24               /* a byte takes part when its row neighbour is this close */
 #define MISFIT 40                 /* a byte misfits when the byte below differs more */
+#define EARLY_MISFITS 0.35        /* above the 0.2 bar a stride must meet, with a margin */
 #define CLIP 64
 #define MAX_EXTEND 4096u          /* rows looked at beyond the run at each end */
 
@@ -82,19 +83,35 @@ coarse_score(const Measure *m, gsize p, guint k)
 {
   guint64 s = 0;
   guint n = 0;
-  for (guint i = 0; i < m->n_pos; i += k, n++)
-    s += MIN(diff_at(m, m->pos[i], p), (guint)CLIP);
+  if (m->bpp == 2) {
+    for (guint i = 0; i < m->n_pos; i += k, n++)
+      s += MIN(diff_at(m, m->pos[i], p), (guint)CLIP);
+  } else {
+    /* The bytes themselves (diff_at without its rgb565 branch: the hot loop). */
+    const guint8 *b = m->buf;
+    for (guint i = 0; i < m->n_pos; i += k, n++) {
+      gsize at = m->pos[i];
+      s += MIN((guint)abs((int)b[at] - (int)b[at + p]), (guint)CLIP);
+    }
+  }
   return n ? (double)s / n : 0;
 }
 
-/* Fraction of the samples that misfit at stride P. */
+/* Fraction of the samples that misfit at stride P. An eighth of them, spread over the
+ * run, first: a stride that misfits at more than EARLY of those is no candidate, and its
+ * fraction so far is close enough (most strides of most runs end there). */
 static double
 misfits(const Measure *m, gsize p)
 {
-  guint bad = 0;
-  for (guint i = 0; i < m->n_pos; i++)
+  guint bad = 0, seen = 0;
+  for (guint i = 0; i < m->n_pos; i += 8, seen++)
     bad += diff_at(m, m->pos[i], p) > MISFIT;
-  return m->n_pos ? (double)bad / m->n_pos : 1;
+  if (seen == 0 || (double)bad / seen > EARLY_MISFITS)
+    return seen ? (double)bad / seen : 1;
+  for (guint i = 0; i < m->n_pos; i++)
+    if (i % 8)
+      bad += diff_at(m, m->pos[i], p) > MISFIT;
+  return (double)bad / m->n_pos;
 }
 
 /* The lane (address mod 4) of a 32-bit run whose byte is nearly always 0xff or 0. */
@@ -378,8 +395,8 @@ hw_raw_measure(const HwReader *r, guint64 addr, guint64 len, HwPixelFormat f, Hw
     for (gsize p = lo; p <= MIN(center + 2 * pstep, pmax); p += pstep) {
       double fit = misfits(&m, p);
       /* The closest fit, misfits weighing heavily: a tile width fits its tiled part
-       * exactly and the rest not at all. */
-      double key = coarse_score(&m, p, 1) * (1 + 4 * fit);
+       * exactly and the rest not at all. (A stride past the misfit bar never wins.) */
+      double key = fit > EARLY_MISFITS ? 1e9 - fit : coarse_score(&m, p, 1) * (1 + 4 * fit);
       if (key < best_key)
         best_key = key, best_mis = fit, stride = p;
       if (fit < mis[c])
