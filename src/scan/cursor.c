@@ -1,5 +1,6 @@
 /* Page-window reads for the finders: one reader call per page touched. */
 #include "scan/cursor.h"
+#include "scan/byte-order.h"
 
 #include <string.h>
 
@@ -66,7 +67,7 @@ hw_cursor_u32le(HwCursor *c, guint64 addr, guint32 *v)
   guint8 b[4];
   if (!hw_cursor_read(c, addr, b, 4))
     return FALSE;
-  *v = b[0] | (guint32)b[1] << 8 | (guint32)b[2] << 16 | (guint32)b[3] << 24;
+  *v = hw_le32(b);
   return TRUE;
 }
 
@@ -86,6 +87,6 @@ hw_cursor_u32be(HwCursor *c, guint64 addr, guint32 *v)
   guint8 b[4];
   if (!hw_cursor_read(c, addr, b, 4))
     return FALSE;
-  *v = (guint32)b[0] << 24 | (guint32)b[1] << 16 | (guint32)b[2] << 8 | b[3];
+  *v = hw_be32(b);
   return TRUE;
 }

@@ -6,7 +6,7 @@
 #include "scan/decode.h"
 
 #include <string.h>
-#include "scan/bytes-le.h"
+#include "scan/byte-order.h"
 
 enum { BI_RGB = 0, BI_RLE8 = 1, BI_RLE4 = 2, BI_BITFIELDS = 3, BI_ALPHABITFIELDS = 6 };
 

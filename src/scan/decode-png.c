@@ -2,6 +2,7 @@
  * IEND. libpng reports errors by longjmp: everything allocated lives in a PngRead that
  * the caller of the setjmp frame frees, so no local is needed after the jump. */
 #include <haywire/error.h>
+#include "scan/byte-order.h"
 #include "scan/decode.h"
 
 #include <png.h>
@@ -86,8 +87,7 @@ chunks_fit(const guint8 *data, gsize len, GError **error)
 {
   gsize pos = 8;
   for (guint n = 0; pos + 12 <= len && n < (1u << 20); n++) {
-    guint32 chunk = (guint32)data[pos] << 24 | (guint32)data[pos + 1] << 16 |
-                    (guint32)data[pos + 2] << 8 | data[pos + 3];
+    guint32 chunk = hw_be32(data + pos);
     if (chunk > len - pos - 12) {
       g_set_error(error, HW_ERROR, HW_ERROR_DECODE, "libpng: a chunk runs past the file's end");
       return FALSE;

@@ -4,7 +4,7 @@
 #include <haywire/image.h>
 #include "scan/cursor.h"
 #include "scan/decode.h"
-#include "scan/bytes-le.h"
+#include "scan/byte-order.h"
 
 #define MAX_FILE HW_IMAGE_MAX_FILE
 #define MAX_SIDE 65535

@@ -6,7 +6,7 @@
 #include "scan/decode.h"
 
 #include <string.h>
-#include "scan/bytes-le.h"
+#include "scan/byte-order.h"
 
 #define MAX_FILE HW_IMAGE_MAX_FILE
 #define MAX_BLOCKS 65536u      /* image descriptors and extensions, trailer not counted */

@@ -1,6 +1,7 @@
 /* PNG finder: signature, IHDR first, every chunk's CRC, through IEND, then libpng. A
  * stray signature in memory fails the first CRC with odds of 2^-32. */
 #include <haywire/image.h>
+#include "scan/byte-order.h"
 #include "scan/cursor.h"
 #include "scan/decode.h"
 
@@ -43,8 +44,8 @@ chunk_crc(HwCursor *c, guint64 addr, guint32 len, guint32 *crc_out)
 static gboolean
 valid_ihdr(const guint8 d[13], guint32 *w, guint32 *h)
 {
-  *w = (guint32)d[0] << 24 | (guint32)d[1] << 16 | (guint32)d[2] << 8 | d[3];
-  *h = (guint32)d[4] << 24 | (guint32)d[5] << 16 | (guint32)d[6] << 8 | d[7];
+  *w = hw_be32(d);
+  *h = hw_be32(d + 4);
   guint depth = d[8], colour = d[9];
   if (*w == 0 || *h == 0 || *w > 0x7fffffffu || *h > 0x7fffffffu)
     return FALSE;

@@ -5,7 +5,7 @@
 #include "scan/decode.h"
 
 #include <string.h>
-#include "scan/bytes-le.h"
+#include "scan/byte-order.h"
 
 #define MAX_FILE HW_IMAGE_MAX_FILE
 #define MAX_CHUNKS 100000u
