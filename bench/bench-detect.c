@@ -7,7 +7,13 @@
  *
  * Usage: bench-detect [OPTION...]   (see --help)
  * The pictures fall in two halves by name: tune the detector on one (--half tune),
- * report on the other (--half report). */
+ * report on the other (--half report).
+ *
+ * To study what it finds (on stderr): BENCH_DETECT_MISSES=1 lists the pictures missed
+ * and the raw hits over them, BENCH_DETECT_EXPLAIN=1 adds the class of each of their
+ * pages, BENCH_DETECT_HITS=1 lists every raw hit with its outcome, and
+ * BENCH_DETECT_PAGES=FILE writes the whole pages of every raw case to FILE (their
+ * format, variant and width to FILE.txt) to study page classification offline. */
 #include <haywire/haywire.h>
 #include "bench-util.h"
 #include "detect-corpus.h"
@@ -220,6 +226,22 @@ overlaps_half(const HwScanHit *h, const Case *c)
   return b > a && (b - a) * 2 >= c->size;
 }
 
+/* Raw hits by the confidence they report, in tenths: how many were exact (the width,
+ * stride and format family of the picture under them), over a picture but wrong, or
+ * over no picture (in a batch, and in the non-image memory alone). */
+enum { CAL_EXACT, CAL_WRONG, CAL_FALSE, CAL_DENSE, CAL_N };
+static guint calibration[11][CAL_N];
+
+static void
+calibrate(const HwScanHit *h, guint outcome)
+{
+  calibration[CLAMP((gint)(h->image.confidence * 10), 0, 10)][outcome]++;
+  if (g_getenv("BENCH_DETECT_HITS"))
+    fprintf(stderr, "rawhit %u %.3f %u %u %u %s\n", outcome, h->image.confidence,
+            h->image.width, h->image.height, h->image.stride,
+            hw_pixel_format_name(h->image.format));
+}
+
 /* Hits and cases of one batch, both sorted by address: mark what was found; count the
  * raw hits over no image. */
 static guint
@@ -230,7 +252,7 @@ match(GArray *hits, Case *cases, guint n_cases)
     const HwScanHit *h = &g_array_index(hits, HwScanHit, i);
     if (h->kind != HW_HIT_IMAGE)
       continue;
-    gboolean any = FALSE;
+    gboolean any = FALSE, exact = FALSE;
     for (guint k = 0; k < n_cases; k++) {
       Case *c = &cases[k];
       if (h->gpa >= c->gpa + c->size || h->gpa + MAX(h->image.size, 1) <= c->gpa)
@@ -243,11 +265,15 @@ match(GArray *hits, Case *cases, guint n_cases)
         }
       } else if (h->image.kind == HW_IMAGE_RAW) {
         c->seen = TRUE;
-        c->found |= h->image.width == c->width && h->image.stride == c->stride &&
-                    format_class(h->image.format) == format_class(c->format) &&
-                    overlaps_half(h, c);
+        gboolean hit = h->image.width == c->width && h->image.stride == c->stride &&
+                       format_class(h->image.format) == format_class(c->format) &&
+                       overlaps_half(h, c);
+        c->found |= hit;
+        exact |= hit;
       }
     }
+    if (h->image.kind == HW_IMAGE_RAW)
+      calibrate(h, exact ? CAL_EXACT : any ? CAL_WRONG : CAL_FALSE);
     if (!any && h->image.kind == HW_IMAGE_RAW)
       false_raw++;
   }
@@ -433,6 +459,7 @@ main(int argc, char **argv)
         continue;
       if (h->image.kind == HW_IMAGE_RAW) {
         raw++;
+        calibrate(h, CAL_DENSE);
         fprintf(stderr, "false raw hit: 0x%" G_GINT64_MODIFIER "x (%s) %ux%u stride %u %s "
                 "confidence %.3f\n", h->gpa, h->gpa < n_ram_pages * PAGE ? "guest RAM" :
                 "filler", h->image.width, h->image.height, h->image.stride,
@@ -553,6 +580,12 @@ main(int argc, char **argv)
     print_group("variant", BY_VARIANT);
     print_group("encoding", BY_ENCODING);
     print_group("source", BY_SOURCE);
+    for (guint b = 0; b <= 10; b++) {
+      const guint *n = calibration[b];
+      if (n[CAL_EXACT] + n[CAL_WRONG] + n[CAL_FALSE] + n[CAL_DENSE])
+        printf("confidence_%.1f exact %u wrong %u false %u nonimage %u\n", b / 10.0,
+               n[CAL_EXACT], n[CAL_WRONG], n[CAL_FALSE], n[CAL_DENSE]);
+    }
   }
   for (guint g = 0; g < N_GROUPS; g++)
     g_hash_table_unref(tallies[g]);
