@@ -16,6 +16,7 @@
 #define SMOOTH 0.45       /* near / far at most this for a smooth lane */
 #define SMOOTH_ALPHA 0.7  /* the same beside an alpha lane, itself strong evidence */
 #define EXTREME_MAX 0.2   /* pixels have a smaller share of 0x00 and 0xff bytes */
+#define CONSTANT_LANE 940u  /* of 1024 bytes one value: 8% left for row padding, edges */
 
 /* Near and far differences of each byte lane of pixel size BPP (1, 3 or 4) over the
  * page, sampling every STEP-th pixel. */
@@ -143,7 +144,7 @@ static int
 constant_lane(const Extremes *e, guint8 *value)
 {
   for (guint l = 0; l < 4; l++)
-    if (e->ff[l] + e->zero[l] >= 1000) {
+    if (e->ff[l] + e->zero[l] >= CONSTANT_LANE) {
       *value = e->ff[l] >= e->zero[l] ? 0xff : 0;
       return (int)l;
     }

@@ -350,6 +350,66 @@ test_raw_dithered_and_padded(void)
   g_free(ram);
 }
 
+/* One smooth picture whose middle rows are white (a blank band): the pages of the band
+ * are no pixels, so the scan sees two runs; they are one picture, one hit. */
+static void
+test_raw_pieces_merged(void)
+{
+  guint8 *ram;
+  g_autoptr(HwPhysMem) mem = ram_new(&ram);
+  const guint64 at = (3u << 20) + 0x40;
+  const guint w = 600, h = 200, stride = 3 * 600;
+  for (guint y = 0; y < h; y++)
+    for (guint x = 0; x < w; x++) {
+      guint8 *p = ram + at + (gsize)y * stride + (gsize)x * 3;
+      gboolean band = y >= 80 && y < 100;
+      p[0] = band ? 0xff : (guint8)(x * 255 / (w - 1));
+      p[1] = band ? 0xff : (guint8)(y * 255 / (h - 1));
+      p[2] = band ? 0xff : (guint8)((x + y) * 255 / (w + h));
+    }
+  g_autoptr(GArray) hits = scan_raw(mem);
+  g_assert_cmpuint(hits->len, ==, 1);
+  const HwScanHit *hit = &g_array_index(hits, HwScanHit, 0);
+  g_assert_cmpuint(hit->image.width, ==, w);
+  g_assert_cmpuint(hit->image.stride, ==, stride);
+  g_assert_cmpint(hit->image.format, ==, HW_PIXEL_RGB888);
+  /* Both pieces: from the first rows to the last. */
+  g_assert_cmpuint(hit->gpa, <=, at + 8 * stride);
+  g_assert_cmpuint(hit->gpa + hit->image.size, >=, at + (h - 8) * stride);
+  g_free(ram);
+}
+
+/* 32-bit rows padded with 48 bytes of memory as it was (noise): the width is the stride
+ * less the padding, to the pixel. */
+static void
+test_raw_junk_padding(void)
+{
+  guint8 *ram;
+  g_autoptr(HwPhysMem) mem = ram_new(&ram);
+  const guint64 at = 5u << 20;
+  const guint stride = 4 * HWTEST_RAW_W + 48;
+  GRand *rand = g_rand_new_with_seed(7);
+  for (guint y = 0; y < HWTEST_RAW_H; y++) {
+    guint8 *row = ram + at + (gsize)y * stride;
+    for (guint x = 0; x < HWTEST_RAW_W; x++) {
+      guint8 px[4];
+      hwtest_raw_pixel((int)x, (int)y, px);
+      row[4 * x] = px[2], row[4 * x + 1] = px[1], row[4 * x + 2] = px[0], row[4 * x + 3] = 0;
+    }
+    for (guint k = 4 * HWTEST_RAW_W; k < stride; k++)
+      row[k] = (guint8)g_rand_int_range(rand, 1, 255);
+  }
+  g_rand_free(rand);
+  g_autoptr(GArray) hits = scan_raw(mem);
+  g_assert_cmpuint(hits->len, ==, 1);
+  const HwScanHit *hit = &g_array_index(hits, HwScanHit, 0);
+  g_assert_cmpuint(hit->image.stride, ==, stride);
+  g_assert_cmpuint(hit->image.width, ==, HWTEST_RAW_W);
+  g_assert_cmpint(hit->image.format, ==, HW_PIXEL_XRGB8888);
+  g_assert_cmphex(hit->gpa % stride, ==, at % stride);
+  g_free(ram);
+}
+
 /* Noise, text, small integers, pointers and a constant fill are not pictures. (A
  * regular ramp of 32-bit counters is: it draws as a smooth gradient, and is reported
  * as one.) */
@@ -549,6 +609,8 @@ main(int argc, char **argv)
   g_test_add_func("/scan/raw/formats", test_raw_formats);
   g_test_add_func("/scan/raw/not-pictures", test_raw_not_pictures);
   g_test_add_func("/scan/raw/dithered-and-padded", test_raw_dithered_and_padded);
+  g_test_add_func("/scan/raw/pieces-merged", test_raw_pieces_merged);
+  g_test_add_func("/scan/raw/junk-padding", test_raw_junk_padding);
   g_test_add_func("/scan/images/phys", test_phys_files);
   g_test_add_func("/scan/images/vmas-scattered", test_vmas_scattered);
   g_test_add_func("/scan/images/planted-fakes", test_planted_fakes);
