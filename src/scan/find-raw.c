@@ -13,7 +13,7 @@
 #define PAGE HW_PAGE_SIZE
 #define FLAT_FAR 3.0      /* a lane whose scattered pairs differ less than this is constant */
 #define MIN_FAR 10.0      /* a smooth lane must vary at least this much */
-#define SMOOTH 0.45       /* near / far at most this for a smooth lane */
+#define SMOOTH 0.55       /* near / far at most this for a smooth lane */
 #define SMOOTH_ALPHA 0.7  /* the same beside an alpha lane, itself strong evidence */
 #define EXTREME_MAX 0.2   /* pixels have a smaller share of 0x00 and 0xff bytes */
 #define CONSTANT_LANE 940u  /* of 1024 bytes one value: 8% left for row padding, edges */
