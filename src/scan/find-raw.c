@@ -96,8 +96,8 @@ judge(const double *near, const double *far, guint n, int skip, gboolean *varied
 
 /* How many bytes of each lane (offset mod 4) of the page are 0x00 and 0xff, counted 16
  * bytes at a time (GCC/Clang vector extensions: SSE2 or NEON, else plain code); the
- * same counts over the blocks of 16 bytes that are not all one value in *VARIED, and
- * how many such blocks there are. */
+ * same counts over only the 16-byte blocks that are not all one value, and how many
+ * such blocks there are. */
 typedef unsigned char V16 __attribute__((vector_size(16)));
 
 typedef struct {

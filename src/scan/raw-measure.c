@@ -98,8 +98,9 @@ coarse_score(const Measure *m, gsize p, guint k)
 }
 
 /* Fraction of the samples that misfit at stride P. An eighth of them, spread over the
- * run, first: a stride that misfits at more than EARLY of those is no candidate, and its
- * fraction so far is close enough (most strides of most runs end there). */
+ * run, first: a stride that misfits at more than EARLY_MISFITS of those is no
+ * candidate, and its fraction so far is close enough (most strides of most runs end
+ * there). */
 static double
 misfits(const Measure *m, gsize p)
 {
