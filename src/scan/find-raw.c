@@ -19,19 +19,21 @@
 #define CONSTANT_LANE 940u  /* of 1024 bytes one value: 8% left for row padding, edges */
 
 /* Near and far differences of each byte lane of pixel size BPP (1, 3 or 4) over the
- * page, sampling every STEP-th pixel. */
+ * page, sampling every STEP-th pixel. Inlined so that BPP and STEP are constants and
+ * the lane loop unrolls: this runs on every page a scan sees. */
 static inline __attribute__((always_inline)) void
 lanes(const guint8 *p, guint bpp, guint step, double near[4], double far[4])
 {
-  guint64 dn[4] = { 0 }, df[4] = { 0 };
+  guint32 dn[4] = { 0 }, df[4] = { 0 };   /* at most 4096 * 255: no overflow */
   guint k = 0, n = PAGE / bpp;
   /* j = (i * 7919 + n / 3) % n, a scattered partner, kept without a division */
   guint j = n / 3, jstep = step * 7919u % n;
   for (guint i = 0; i + 1 < n; i += step, k++, j = j + jstep >= n ? j + jstep - n : j + jstep) {
+    const guint8 *a = p + i * bpp, *b = a + bpp, *c = p + j * bpp;
+#pragma GCC unroll 4
     for (guint l = 0; l < bpp; l++) {
-      int a = p[i * bpp + l];
-      dn[l] += (guint)abs(a - p[(i + 1) * bpp + l]);
-      df[l] += (guint)abs(a - p[j * bpp + l]);
+      dn[l] += (guint32)abs(a[l] - b[l]);
+      df[l] += (guint32)abs(a[l] - c[l]);
     }
   }
   for (guint l = 0; l < bpp; l++) {
@@ -40,24 +42,34 @@ lanes(const guint8 *p, guint bpp, guint step, double near[4], double far[4])
   }
 }
 
+/* The three channels of an rgb565 pixel, each scaled to 0-255. */
+static inline __attribute__((always_inline)) void
+channels_565(const guint8 *q, int ch[3])
+{
+  guint v = q[0] | (guint)q[1] << 8;
+  ch[0] = (int)((v >> 11) << 3);
+  ch[1] = (int)(((v >> 5) & 63) << 2);
+  ch[2] = (int)((v & 31) << 3);
+}
+
 /* The same for rgb565 pixels (pixel starting at byte PARITY), by their three channels. */
-static void
+static inline __attribute__((always_inline)) void
 lanes_565(const guint8 *p, guint parity, guint step, double near[3], double far[3])
 {
-  guint64 dn[3] = { 0 }, df[3] = { 0 };
+  guint32 dn[3] = { 0 }, df[3] = { 0 };
   guint k = 0, n = (PAGE - parity) / 2;
   const guint8 *q = p + parity;
-#define CH(v, c) ((c) == 0 ? ((v) >> 11) << 3 : (c) == 1 ? (((v) >> 5) & 63) << 2 : ((v) & 31) << 3)
   guint j = n / 3, jstep = step * 7919u % n;   /* as in lanes() */
   for (guint i = 0; i + 1 < n; i += step, k++, j = j + jstep >= n ? j + jstep - n : j + jstep) {
-    guint a = q[2 * i] | (guint)q[2 * i + 1] << 8, b = q[2 * i + 2] | (guint)q[2 * i + 3] << 8;
-    guint c = q[2 * j] | (guint)q[2 * j + 1] << 8;
+    int a[3], b[3], c[3];
+    channels_565(q + 2 * i, a);
+    channels_565(q + 2 * i + 2, b);
+    channels_565(q + 2 * j, c);
     for (guint l = 0; l < 3; l++) {
-      dn[l] += (guint)abs((int)CH(a, l) - (int)CH(b, l));
-      df[l] += (guint)abs((int)CH(a, l) - (int)CH(c, l));
+      dn[l] += (guint32)abs(a[l] - b[l]);
+      df[l] += (guint32)abs(a[l] - c[l]);
     }
   }
-#undef CH
   for (guint l = 0; l < 3; l++) {
     near[l] = k ? (double)dn[l] / k : 0;
     far[l] = k ? (double)df[l] / k : 0;
@@ -122,11 +134,12 @@ extreme_counts(const guint8 *p, Extremes *e)
       V16 same = (V16)(v == ((V16){ 0 } + v[0]));
       guint64 w[2];
       memcpy(w, &same, 16);
-      if ((w[0] & w[1]) != ~(guint64)0) {
-        vz -= isz;
-        vf -= isf;
-        e->varied_blocks++;
-      }
+      /* Without a branch: whether a block is uniform is what the data decides. */
+      guint varied = (w[0] & w[1]) != ~(guint64)0;
+      V16 keep = (V16){ 0 } - (unsigned char)varied;
+      vz -= isz & keep;
+      vf -= isf & keep;
+      e->varied_blocks += varied;
     }
     for (guint k = 0; k < 16; k++) {
       e->zero[k % 4] += z[k];

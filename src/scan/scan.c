@@ -5,6 +5,7 @@
  * text (scan/text-runs.c finds the runs, scan/text-match.c matches them). */
 #include <haywire/scan.h>
 #include <haywire/error.h>
+#include "scan/byte-pairs.h"
 #include "scan/chunk-runner.h"
 #include "scan/find-raw.h"
 #include "scan/page-bytes.h"
@@ -28,19 +29,20 @@
 
 typedef gboolean (*CheckFunc)(const HwReader *r, guint64 addr, HwImage *out);
 
+/* Image files by their first bytes; the search looks for the first two of each. */
 static const struct {
   HwImageKind kind;
   const char *sig;
   gsize len;
-  gsize anchor;      /* index of the byte memchr looks for */
   CheckFunc check;
 } signatures[] = {
-  { HW_IMAGE_PNG, "\x89PNG\r\n\x1a\n", 8, 0, hw_image_check_png },
-  { HW_IMAGE_JPEG, "\xff\xd8\xff", 3, 1, hw_image_check_jpeg },
-  { HW_IMAGE_GIF, "GIF8", 4, 3, hw_image_check_gif },
-  { HW_IMAGE_BMP, "BM", 2, 1, hw_image_check_bmp },
-  { HW_IMAGE_WEBP, "RIFF", 4, 0, hw_image_check_webp },
+  { HW_IMAGE_PNG, "\x89PNG\r\n\x1a\n", 8, hw_image_check_png },
+  { HW_IMAGE_JPEG, "\xff\xd8\xff", 3, hw_image_check_jpeg },
+  { HW_IMAGE_GIF, "GIF8", 4, hw_image_check_gif },
+  { HW_IMAGE_BMP, "BM", 2, hw_image_check_bmp },
+  { HW_IMAGE_WEBP, "RIFF", 4, hw_image_check_webp },
 };
+G_STATIC_ASSERT(G_N_ELEMENTS(signatures) <= HW_BYTE_PAIRS_MAX);
 
 static gboolean
 phys_read(gpointer ctx, guint64 addr, void *buf, gsize len)
@@ -122,25 +124,6 @@ add_hit(GArray *out, const HwScanHit *h)
 {
   if (out->len < MAX_HITS)
     g_array_append_vals(out, h, 1);
-}
-
-/* Matches of NEEDLE starting in BUF[0, starts) with BUF readable up to AVAIL:
- * offsets appended to OUT. memchr looks for NEEDLE[ANCHOR], a byte chosen to be rare
- * in memory (0xff, the first byte of a JPEG, is everywhere in kernel pointers). */
-static void
-find_offsets(const guint8 *buf, gsize starts, gsize avail, const guint8 *needle, gsize len,
-             gsize anchor, GArray *out)
-{
-  const guint8 *p = buf + anchor, *end = buf + MIN(starts + anchor, avail);
-  while (p < end && out->len < MAX_HITS) {
-    const guint8 *hit = memchr(p, needle[anchor], (gsize)(end - p));
-    if (hit == NULL)
-      break;
-    gsize off = (gsize)(hit - buf) - anchor;
-    if (avail - off >= len && memcmp(buf + off, needle, len) == 0)
-      g_array_append_val(out, off);
-    p = hit + 1;
-  }
 }
 
 /* Matches of the bytes pattern PAT starting in BUF[0, STARTS), BUF readable to AVAIL:
@@ -245,15 +228,25 @@ scan_bytes(const Spec *s, const guint8 *buf, gsize starts, gsize avail, guint64 
         add_pattern_hit(s, out, &h, pat, buf + off);
     }
   }
-  for (guint k = 0; k < G_N_ELEMENTS(signatures); k++) {
-    if (!(s->images & (1u << signatures[k].kind)))
-      continue;
-    g_array_set_size(offsets, 0);
-    find_offsets(buf, starts, avail, (const guint8 *)signatures[k].sig, signatures[k].len,
-                 signatures[k].anchor, offsets);
-    for (guint i = 0; i < offsets->len; i++) {
+  guint8 pairs[G_N_ELEMENTS(signatures)][2];
+  guint which[G_N_ELEMENTS(signatures)], n = 0;
+  for (guint k = 0; k < G_N_ELEMENTS(signatures); k++)
+    if (s->images & (1u << signatures[k].kind)) {
+      memcpy(pairs[n], signatures[k].sig, 2);
+      which[n++] = k;
+    }
+  if (n == 0)
+    return;
+  g_array_set_size(offsets, 0);
+  hw_find_byte_pairs(buf, starts, avail, (const guint8(*)[2])pairs, n, offsets, MAX_HITS);
+  for (guint i = 0; i < offsets->len; i++) {
+    gsize off = g_array_index(offsets, gsize, i);
+    for (guint j = 0; j < n; j++) {
+      guint k = which[j];
+      if (avail - off < signatures[k].len || memcmp(buf + off, signatures[k].sig, signatures[k].len))
+        continue;
       HwScanHit h = { .kind = HW_HIT_IMAGE };
-      guint64 at = base + g_array_index(offsets, gsize, i);
+      guint64 at = base + off;
       hit_at(s, &h, at);
       if (at + signatures[k].len > min_end && signatures[k].check(&s->reader, at, &h.image))
         add_hit(out, &h);

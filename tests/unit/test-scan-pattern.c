@@ -3,6 +3,7 @@
  * scattered process pages, with long runs and the hit limit. */
 #include <haywire/haywire.h>
 #include "scan-ram.h"
+#include "scan/byte-pairs.h"
 #include "scan/text-runs.h"
 
 #include <string.h>
@@ -439,10 +440,52 @@ test_regex_hit_limit(void)
   g_assert_cmpstr(hit(hits, 0)->text, ==, "ab");
 }
 
+/* The vectorised pair search finds what a byte-by-byte search finds, at every block
+ * edge and in the tail, never a start at or past STARTS, never reading past AVAIL. */
+static void
+test_byte_pairs(void)
+{
+  static const guint8 pairs[3][2] = { { 0x89, 'P' }, { 0xff, 0xd8 }, { 'B', 'M' } };
+  GRand *rand = g_rand_new_with_seed(7);
+  for (guint round = 0; round < 200; round++) {
+    gsize avail = (gsize)g_rand_int_range(rand, 0, 300);
+    gsize starts = (gsize)g_rand_int_range(rand, 0, (gint32)avail + 2);
+    guint n_pairs = (guint)g_rand_int_range(rand, 1, 4);
+    /* Exactly AVAIL bytes on the heap: a read past them is ASan's to see. */
+    guint8 *buf = g_malloc(MAX(avail, 1));
+    for (gsize i = 0; i < avail; i++) {
+      const guint8 *pick = pairs[g_rand_int_range(rand, 0, 3)];
+      buf[i] = g_rand_int_range(rand, 0, 4) ? pick[g_rand_int_range(rand, 0, 2)]
+                                            : (guint8)g_rand_int(rand);
+    }
+    g_autoptr(GArray) got = g_array_new(FALSE, FALSE, sizeof(gsize));
+    hw_find_byte_pairs(buf, starts, avail, pairs, n_pairs, got, G_MAXUINT);
+    guint k = 0;
+    for (gsize i = 0; i < MIN(starts, avail) && i + 1 < avail; i++) {
+      gboolean want = FALSE;
+      for (guint p = 0; p < n_pairs; p++)
+        want |= buf[i] == pairs[p][0] && buf[i + 1] == pairs[p][1];
+      if (!want)
+        continue;
+      g_assert_cmpuint(k, <, got->len);
+      g_assert_cmpuint(g_array_index(got, gsize, k), ==, i);
+      k++;
+    }
+    g_assert_cmpuint(k, ==, got->len);
+    /* The bound on what is kept. */
+    g_autoptr(GArray) few = g_array_new(FALSE, FALSE, sizeof(gsize));
+    hw_find_byte_pairs(buf, starts, avail, pairs, n_pairs, few, 2);
+    g_assert_cmpuint(few->len, ==, MIN(got->len, 2));
+    g_free(buf);
+  }
+  g_rand_free(rand);
+}
+
 int
 main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/scan/byte-pairs", test_byte_pairs);
   g_test_add_func("/scan/hex/parse", test_hex_parse);
   g_test_add_func("/scan/hex/bad", test_hex_bad);
   g_test_add_func("/scan/hex/anchor", test_hex_anchor);
