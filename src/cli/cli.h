@@ -58,6 +58,7 @@ int hw_cmd_regs(HwCli *cli, int argc, char **argv);
 int hw_cmd_render(HwCli *cli, int argc, char **argv);
 int hw_cmd_resume(HwCli *cli, int argc, char **argv);
 int hw_cmd_scan(HwCli *cli, int argc, char **argv);
+int hw_cmd_serve(HwCli *cli, int argc, char **argv);
 int hw_cmd_snapshot(HwCli *cli, int argc, char **argv);
 int hw_cmd_translate(HwCli *cli, int argc, char **argv);
 int hw_cmd_wait(HwCli *cli, int argc, char **argv);

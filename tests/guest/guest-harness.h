@@ -112,5 +112,7 @@ void hw_test_add_linux_tests(HwTestGuest *g);
 /* Register the RAM access tests (backends, access modes, permissions) on G, for the
  * configs that need them; BOOTED: the kernel runs (its ground truth is known). */
 void hw_test_add_access_tests(HwTestGuest *g, gboolean booted);
+/* Register the viewer server tests (haywire serve, its API and token) on G. */
+void hw_test_add_serve_tests(HwTestGuest *g);
 /* Register the recording tests (--snapshot, --dump against the paused guest) on G. */
 void hw_test_add_offline_tests(HwTestGuest *g);

@@ -389,6 +389,9 @@ main(int argc, char **argv)
   hw_test_add_image_tests(guest);
   hw_test_add_offline_tests(guest);
   hw_test_add_access_tests(guest, TRUE);
+  /* The viewer's server: once, on the plain test guest. */
+  if (config_is("x86-64-q35") && g_strcmp0(g_getenv("HW_GUEST_FLAVOUR"), "amd64") == 0)
+    hw_test_add_serve_tests(guest);
   int rc = g_test_run();
   hw_test_guest_stop(guest);
   return rc;

@@ -1,0 +1,344 @@
+/* The viewer's API: the guest's state, processes, maps, memory drawn as pixels, pause
+ * and resume. Every handler checks the token first; reads pause the guest around them
+ * (unless asked live) exactly as the commands do, and never write guest memory. */
+#include "cli/memory-view.h"
+#include "cli/serve.h"
+
+#include <string.h>
+
+#define MAX_PID G_MAXINT32
+#define MAX_CPU 4096u
+
+/* Whether MSG uses METHOD; else a 405 reply. */
+static gboolean
+method_is(SoupServerMessage *msg, const char *method)
+{
+  if (strcmp(soup_server_message_get_method(msg), method) == 0)
+    return TRUE;
+  soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Allow", method);
+  hw_serve_reply_error(msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "use %s here", method);
+  return FALSE;
+}
+
+/* Start a JSON object with the moment the answer comes from. */
+static JsonBuilder *
+begin_answer(HwServe *s)
+{
+  JsonBuilder *b = json_builder_new();
+  json_builder_begin_object(b);
+  hw_cli_json_moment(b, s->cli);
+  return b;
+}
+
+static void
+end_answer(SoupServerMessage *msg, JsonBuilder *b)
+{
+  json_builder_end_object(b);
+  hw_serve_reply_json(msg, json_builder_get_root(b));
+  g_object_unref(b);
+}
+
+static void
+on_state(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+         gpointer data)
+{
+  HwServe *s = data;
+  (void)server, (void)path;
+  if (!hw_serve_authorized(s, msg, query) || !method_is(msg, "GET"))
+    return;
+  g_autoptr(GError) error = NULL;
+  gboolean running = FALSE;
+  g_autofree char *status = hw_guest_query_status(s->cli->guest, &running, &error);
+  if (status == NULL) {
+    hw_serve_reply_gerror(msg, error);
+    return;
+  }
+  JsonBuilder *b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "status");
+  json_builder_add_string_value(b, status);
+  json_builder_set_member_name(b, "running");
+  json_builder_add_boolean_value(b, running);
+  json_builder_set_member_name(b, "held");
+  json_builder_add_boolean_value(b, s->held);
+  json_builder_set_member_name(b, "epoch");
+  json_builder_add_int_value(b, (gint64)hw_guest_get_epoch(s->cli->guest));
+  json_builder_set_member_name(b, "arch");
+  json_builder_add_string_value(b, hw_guest_get_arch_name(s->cli->guest));
+  json_builder_set_member_name(b, "vcpus");
+  json_builder_add_int_value(b, hw_guest_get_vcpu_count(s->cli->guest));
+  json_builder_set_member_name(b, "ram");
+  json_builder_begin_array(b);
+  guint n = 0;
+  HwPhysMem *mem = hw_guest_get_physmem(s->cli->guest);
+  const HwRamRange *r = mem ? hw_physmem_get_ranges(mem, &n) : NULL;
+  for (guint i = 0; i < n; i++) {
+    json_builder_begin_object(b);
+    hw_cli_json_hex(b, "gpa", r[i].gpa);
+    hw_cli_json_hex(b, "size", r[i].size);
+    json_builder_end_object(b);
+  }
+  json_builder_end_array(b);
+  end_answer(msg, b);
+}
+
+static void
+on_ps(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+      gpointer data)
+{
+  HwServe *s = data;
+  (void)server, (void)path;
+  if (!hw_serve_authorized(s, msg, query) || !method_is(msg, "GET"))
+    return;
+  g_autoptr(GError) error = NULL;
+  gboolean partial = FALSE;
+  if (!hw_cli_pause(s->cli, &error)) {
+    hw_serve_reply_gerror(msg, error);
+    return;
+  }
+  HwLinux *lx = hw_cli_linux(s->cli, &error);
+  g_autoptr(GArray) tasks = lx ? hw_linux_list_tasks(lx, FALSE, &partial, &error) : NULL;
+  if (!hw_cli_release_after(s->cli, tasks != NULL, &error)) {
+    hw_serve_reply_gerror(msg, error);
+    return;
+  }
+  JsonBuilder *b = begin_answer(s);
+  json_builder_set_member_name(b, "partial");
+  json_builder_add_boolean_value(b, partial);
+  json_builder_set_member_name(b, "tasks");
+  json_builder_begin_array(b);
+  for (guint i = 0; i < tasks->len; i++) {
+    const HwTask *t = &g_array_index(tasks, HwTask, i);
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "pid");
+    json_builder_add_int_value(b, t->pid);
+    json_builder_set_member_name(b, "ppid");
+    json_builder_add_int_value(b, t->ppid);
+    json_builder_set_member_name(b, "uid");
+    json_builder_add_int_value(b, t->uid);
+    json_builder_set_member_name(b, "state");
+    char state[2] = { t->state, 0 };
+    json_builder_add_string_value(b, state);
+    json_builder_set_member_name(b, "comm");
+    json_builder_add_string_value(b, t->comm);
+    json_builder_set_member_name(b, "kernel_thread");
+    json_builder_add_boolean_value(b, t->kernel_thread);
+    json_builder_end_object(b);
+  }
+  json_builder_end_array(b);
+  end_answer(msg, b);
+}
+
+static void
+on_maps(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+        gpointer data)
+{
+  HwServe *s = data;
+  (void)server, (void)path;
+  if (!hw_serve_authorized(s, msg, query) || !method_is(msg, "GET"))
+    return;
+  g_autoptr(GError) error = NULL;
+  guint64 pid = 0;
+  if (!hw_serve_param_u64(query, "pid", 0, MAX_PID, &pid, &error)) {
+    hw_serve_reply_gerror(msg, error);
+    return;
+  }
+  if (pid == 0) {
+    hw_serve_reply_error(msg, SOUP_STATUS_BAD_REQUEST, "pid: give a process id");
+    return;
+  }
+  if (!hw_cli_pause(s->cli, &error)) {
+    hw_serve_reply_gerror(msg, error);
+    return;
+  }
+  gboolean partial = FALSE;
+  HwTask t;
+  HwLinux *lx = hw_cli_linux(s->cli, &error);
+  g_autoptr(GArray) vmas = lx && hw_linux_find_task(lx, (gint32)pid, &t, &error)
+                               ? hw_linux_list_vmas(lx, &t, &partial, &error) : NULL;
+  if (!hw_cli_release_after(s->cli, vmas != NULL, &error)) {
+    hw_serve_reply_gerror(msg, error);
+    return;
+  }
+  JsonBuilder *b = begin_answer(s);
+  json_builder_set_member_name(b, "pid");
+  json_builder_add_int_value(b, t.pid);
+  json_builder_set_member_name(b, "comm");
+  json_builder_add_string_value(b, t.comm);
+  json_builder_set_member_name(b, "partial");
+  json_builder_add_boolean_value(b, partial);
+  json_builder_set_member_name(b, "maps");
+  json_builder_begin_array(b);
+  for (guint i = 0; i < vmas->len; i++) {
+    const HwVma *v = &g_array_index(vmas, HwVma, i);
+    json_builder_begin_object(b);
+    hw_cli_json_hex(b, "start", v->start);
+    hw_cli_json_hex(b, "end", v->end);
+    json_builder_set_member_name(b, "perms");
+    json_builder_add_string_value(b, v->perms);
+    hw_cli_json_hex(b, "offset", v->offset);
+    json_builder_set_member_name(b, "path");
+    json_builder_add_string_value(b, v->path ? v->path : "");
+    json_builder_end_object(b);
+  }
+  json_builder_end_array(b);
+  end_answer(msg, b);
+}
+
+/* The memory view a pixels request asks for, checked with the command line's limits
+ * and the server's tighter ones. */
+static gboolean
+view_from_query(GHashTable *query, HwMemoryView *v, GError **error)
+{
+  guint64 addr, width, height, stride, scale, pid, cpu;
+  gboolean phys, live, keep_alpha;
+  const char *format = query ? g_hash_table_lookup(query, "format") : NULL;
+  HwPixelFormat f;
+  if (format == NULL || !hw_pixel_format_parse(format, &f)) {
+    g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT, "format: one of rgb888, bgr888, "
+                "rgba8888, bgra8888, xrgb8888, rgb565, gray8, 1-bit");
+    return FALSE;
+  }
+  if (!hw_serve_param_u64(query, "addr", G_MAXUINT64, G_MAXUINT64, &addr, error) ||
+      !hw_serve_param_u64(query, "width", 0, HW_RENDER_MAX_SIDE, &width, error) ||
+      !hw_serve_param_u64(query, "height", 0, HW_RENDER_MAX_SIDE, &height, error) ||
+      !hw_serve_param_u64(query, "stride", 0, HW_SERVE_MAX_BYTES, &stride, error) ||
+      !hw_serve_param_u64(query, "scale", 1, HW_RENDER_MAX_SCALE, &scale, error) ||
+      !hw_serve_param_u64(query, "pid", 0, MAX_PID, &pid, error) ||
+      !hw_serve_param_u64(query, "cpu", 0, MAX_CPU, &cpu, error) ||
+      !hw_serve_param_flag(query, "phys", &phys, error) ||
+      !hw_serve_param_flag(query, "live", &live, error) ||
+      !hw_serve_param_flag(query, "alpha", &keep_alpha, error))
+    return FALSE;
+  if (addr == G_MAXUINT64 && !(query && g_hash_table_contains(query, "addr"))) {
+    g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT, "addr: give an address");
+    return FALSE;
+  }
+  *v = (HwMemoryView){
+    .layout = { .format = f, .width = (guint32)width, .height = (guint32)height,
+                .stride = stride, .scale = (guint32)scale, .keep_alpha = keep_alpha },
+    .addr = addr, .phys = phys, .pid = (int)pid, .cpu = (int)cpu, .live = live,
+  };
+  guint64 total = 0;
+  if (!hw_memory_view_check(v, &total, error))
+    return FALSE;
+  if (total > HW_SERVE_MAX_BYTES ||
+      (guint64)width * scale * height * scale > HW_SERVE_MAX_PIXELS) {
+    g_set_error(error, HW_ERROR, HW_ERROR_LIMIT, "one request draws at most %u MiB of memory "
+                "and %u Mpixels: ask for a smaller window", HW_SERVE_MAX_BYTES >> 20,
+                HW_SERVE_MAX_PIXELS >> 20);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static void
+set_header_u64(SoupMessageHeaders *h, const char *name, guint64 v)
+{
+  char text[32];
+  g_snprintf(text, sizeof text, "%" G_GUINT64_FORMAT, v);
+  soup_message_headers_replace(h, name, text);
+}
+
+/* Memory as RGBA rows, binary: the page draws them with putImageData. The size and the
+ * moment come in headers. */
+static void
+on_pixels(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+          gpointer data)
+{
+  HwServe *s = data;
+  (void)server, (void)path;
+  if (!hw_serve_authorized(s, msg, query) || !method_is(msg, "GET"))
+    return;
+  g_autoptr(GError) error = NULL;
+  HwMemoryView v;
+  if (!view_from_query(query, &v, &error)) {
+    hw_serve_reply_gerror(msg, error);
+    return;
+  }
+  guint32 w = 0, h = 0;
+  guint64 unreadable = 0;
+  const char *state = NULL;
+  guint8 *rgba = hw_memory_view_draw(s->cli, &v, &w, &h, &unreadable, &state, &error);
+  if (rgba == NULL) {
+    hw_serve_reply_gerror(msg, error);
+    return;
+  }
+  SoupMessageHeaders *hd = soup_server_message_get_response_headers(msg);
+  set_header_u64(hd, "X-Haywire-Width", w);
+  set_header_u64(hd, "X-Haywire-Height", h);
+  set_header_u64(hd, "X-Haywire-Stride", v.layout.stride);
+  set_header_u64(hd, "X-Haywire-Unreadable", unreadable);
+  set_header_u64(hd, "X-Haywire-Epoch", hw_guest_get_epoch(s->cli->guest));
+  soup_message_headers_replace(hd, "X-Haywire-State", state);
+  soup_message_headers_replace(hd, "Cache-Control", "no-store");
+  soup_server_message_set_response(msg, "application/octet-stream", SOUP_MEMORY_TAKE,
+                                   (char *)rgba, (gsize)w * h * 4);
+  soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
+}
+
+/* Pause: the guest stays paused until Resume or the server ends (which resumes it). */
+static void
+on_pause(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+         gpointer data)
+{
+  HwServe *s = data;
+  (void)server, (void)path;
+  if (!hw_serve_authorized(s, msg, query) || !method_is(msg, "POST"))
+    return;
+  g_autoptr(GError) error = NULL;
+  gboolean was_running = FALSE;
+  if (!s->held) {
+    if (!hw_guest_pause(s->cli->guest, &was_running, &error)) {
+      hw_serve_reply_gerror(msg, error);
+      return;
+    }
+    s->held = was_running;   /* a guest someone else paused is theirs to resume */
+  }
+  JsonBuilder *b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "held");
+  json_builder_add_boolean_value(b, s->held);
+  json_builder_set_member_name(b, "epoch");
+  json_builder_add_int_value(b, (gint64)hw_guest_get_epoch(s->cli->guest));
+  end_answer(msg, b);
+}
+
+static void
+on_resume(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+          gpointer data)
+{
+  HwServe *s = data;
+  (void)server, (void)path;
+  if (!hw_serve_authorized(s, msg, query) || !method_is(msg, "POST"))
+    return;
+  g_autoptr(GError) error = NULL;
+  if (!s->held) {
+    hw_serve_reply_error(msg, SOUP_STATUS_CONFLICT, "the viewer did not pause the guest: "
+                         "it resumes only what it paused");
+    return;
+  }
+  if (!hw_guest_resume(s->cli->guest, &error)) {
+    hw_serve_reply_gerror(msg, error);
+    return;
+  }
+  s->held = FALSE;
+  JsonBuilder *b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "held");
+  json_builder_add_boolean_value(b, FALSE);
+  json_builder_set_member_name(b, "epoch");
+  json_builder_add_int_value(b, (gint64)hw_guest_get_epoch(s->cli->guest));
+  end_answer(msg, b);
+}
+
+void
+hw_serve_add_api(HwServe *s)
+{
+  soup_server_add_handler(s->server, "/api/state", on_state, s, NULL);
+  soup_server_add_handler(s->server, "/api/ps", on_ps, s, NULL);
+  soup_server_add_handler(s->server, "/api/maps", on_maps, s, NULL);
+  soup_server_add_handler(s->server, "/api/pixels", on_pixels, s, NULL);
+  soup_server_add_handler(s->server, "/api/pause", on_pause, s, NULL);
+  soup_server_add_handler(s->server, "/api/resume", on_resume, s, NULL);
+}

@@ -1,0 +1,56 @@
+/* haywire serve: the viewer's HTTP server (libsoup-3) inside the haywire process.
+ * serve-http.c: access token, replies, request parameters; serve-api.c: the API that
+ * the page calls; cmd-serve.c: the command, its main loop and signals. */
+#pragma once
+
+#include "cli/cli.h"
+
+#include <libsoup/soup.h>
+
+/* The most memory one pixels request may cover, and the most pixels it may return:
+ * a request for more is refused, never allocated. (The page asks for a window.) */
+#define HW_SERVE_MAX_BYTES (16u << 20)
+#define HW_SERVE_MAX_PIXELS (4u << 20)
+/* The cookie that carries the token for the page's own requests (set on its load). */
+#define HW_SERVE_COOKIE "haywire_token"
+
+typedef struct {
+  HwCli *cli;
+  SoupServer *server;
+  char *token;           /* 32 hex digits from the kernel's random source */
+  gboolean held;         /* the viewer's Pause stopped the guest: it stays paused */
+  GMainLoop *loop;
+  GError *fatal;         /* why the loop ended, when it was not asked to */
+} HwServe;
+
+/* A new random access token (caller frees); NULL with *ERROR. */
+char *hw_serve_new_token(GError **error);
+/* Whether GIVEN equals the token, in time that does not depend on where they differ. */
+gboolean hw_serve_token_matches(const char *token, const char *given);
+/* Whether MSG carries the token (query "token", header X-Haywire-Token or the
+ * HW_SERVE_COOKIE cookie); replies 403 and returns FALSE when not. */
+gboolean hw_serve_authorized(HwServe *s, SoupServerMessage *msg, GHashTable *query);
+
+/* Reply with NODE (consumed) as JSON, status 200. */
+void hw_serve_reply_json(SoupServerMessage *msg, JsonNode *node);
+/* Reply STATUS with {"error": MESSAGE} (printf-style). */
+void hw_serve_reply_error(SoupServerMessage *msg, guint status, const char *fmt, ...)
+  G_GNUC_PRINTF(3, 4);
+/* Reply with ERROR: 400 for bad arguments and limits, 409 when the guest or its memory
+ * cannot answer now, 500 otherwise. */
+void hw_serve_reply_gerror(SoupServerMessage *msg, const GError *error);
+
+/* Query parameter NAME of QUERY (may be NULL) as a number of at most MAX (0x hex, hex
+ * with a-f digits, or decimal); DEF when absent. FALSE with a message in *ERROR when
+ * malformed or too large. */
+gboolean hw_serve_param_u64(GHashTable *query, const char *name, guint64 def, guint64 max,
+                            guint64 *out, GError **error);
+/* Query parameter NAME as a flag: absent, "0" or "false" is FALSE, "1" or "true" TRUE,
+ * anything else an error. */
+gboolean hw_serve_param_flag(GHashTable *query, const char *name, gboolean *out,
+                             GError **error);
+
+/* Register the API handlers (/api/...) on S's server. */
+void hw_serve_add_api(HwServe *s);
+/* Register the page and its assets (compiled-in resources) on S's server. */
+void hw_serve_add_assets(HwServe *s);

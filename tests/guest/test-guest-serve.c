@@ -1,0 +1,391 @@
+/* The viewer's server against the booted guest: the access token on every request, the
+ * API's answers checked against the guest's own ground truth (its processes, the test
+ * program's gradient drawn as pixels), bad parameters refused with limits, and a guest
+ * the viewer paused resumed when the server is stopped. Requests go through libsoup's
+ * client, as a browser would send them (the browser test drives the page itself). */
+#include "guest-harness.h"
+
+#include <libsoup/soup.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static HwTestGuest *guest;
+
+typedef struct {
+  GPid pid;
+  int out_fd, err_fd;
+  char *url;           /* as printed: http://127.0.0.1:PORT/?token=... */
+  char *base;          /* http://127.0.0.1:PORT */
+  char *token;
+} Server;
+
+/* Read a line from FD within SECONDS (NULL on time-out or end). */
+static char *
+read_line(int fd, int seconds)
+{
+  GString *s = g_string_new(NULL);
+  gint64 deadline = g_get_monotonic_time() + (gint64)seconds * G_USEC_PER_SEC;
+  while (g_get_monotonic_time() < deadline) {
+    struct pollfd p = { fd, POLLIN, 0 };
+    if (poll(&p, 1, 100) <= 0)
+      continue;
+    char c;
+    if (read(fd, &c, 1) != 1)
+      break;
+    if (c == '\n')
+      return g_string_free(s, FALSE);
+    g_string_append_c(s, c);
+  }
+  g_string_free(s, TRUE);
+  return NULL;
+}
+
+/* Start `haywire serve` with EXTRA arguments (NULL-terminated) and read its address. */
+static Server *
+server_start(const char *const *extra)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new();
+  g_ptr_array_add(argv, (gpointer)g_getenv("HW_HAYWIRE"));
+  g_ptr_array_add(argv, (gpointer)"--qmp");
+  g_ptr_array_add(argv, guest->qmp);
+  g_ptr_array_add(argv, (gpointer)"--gdb");
+  g_ptr_array_add(argv, guest->gdb);
+  g_ptr_array_add(argv, (gpointer)"--json");
+  g_ptr_array_add(argv, (gpointer)"serve");
+  for (guint i = 0; extra && extra[i]; i++)
+    g_ptr_array_add(argv, (gpointer)extra[i]);
+  g_ptr_array_add(argv, NULL);
+  Server *s = g_new0(Server, 1);
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) env = g_environ_unsetenv(g_get_environ(), "HAYWIRE_MEM");
+  g_assert_true(g_spawn_async_with_pipes(NULL, (char **)argv->pdata, env,
+                                         G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &s->pid, NULL,
+                                         &s->out_fd, &s->err_fd, &error));
+  g_assert_no_error(error);
+  g_autofree char *line = read_line(s->out_fd, 60);
+  if (line == NULL) {
+    g_autofree char *err = read_line(s->err_fd, 1);
+    g_error("haywire serve printed no address (stderr: %s)", err ? err : "");
+  }
+  g_autoptr(JsonParser) p = json_parser_new();
+  g_assert_true(json_parser_load_from_data(p, line, -1, NULL));
+  JsonObject *o = json_node_get_object(json_parser_get_root(p));
+  s->url = g_strdup(json_object_get_string_member(o, "url"));
+  s->token = g_strdup(json_object_get_string_member(o, "token"));
+  g_assert_true(g_str_has_prefix(s->url, "http://"));
+  const char *path = strchr(s->url + strlen("http://"), '/');
+  g_assert_nonnull(path);
+  s->base = g_strndup(s->url, (gsize)(path - s->url));
+  g_autofree char *want_path = g_strdup_printf("/?token=%s", s->token);
+  g_assert_cmpstr(path, ==, want_path);
+  g_assert_cmpuint(strlen(s->token), ==, 32);
+  g_test_message("serving at %s", s->url);
+  return s;
+}
+
+/* Stop S with SIGNAL; its exit status (128 + signal when it died by it). */
+static int
+server_stop(Server *s, int sig)
+{
+  kill(s->pid, sig);
+  int status = 0;
+  gint64 deadline = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+  pid_t done = 0;
+  while ((done = waitpid(s->pid, &status, WNOHANG)) == 0 && g_get_monotonic_time() < deadline)
+    g_usleep(20 * 1000);
+  if (done == 0) {
+    kill(s->pid, SIGKILL);
+    waitpid(s->pid, &status, 0);
+    g_error("haywire serve did not end within 20 s of signal %d", sig);
+  }
+  g_spawn_close_pid(s->pid);
+  close(s->out_fd);
+  close(s->err_fd);
+  g_free(s->url);
+  g_free(s->base);
+  g_free(s->token);
+  g_free(s);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+typedef struct {
+  guint status;
+  GBytes *body;
+  SoupMessageHeaders *headers;   /* of the response (a reference) */
+} Reply;
+
+static void
+reply_free(Reply *r)
+{
+  g_bytes_unref(r->body);
+  soup_message_headers_unref(r->headers);
+  g_free(r);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Reply, reply_free)
+
+/* METHOD BASE PATH with the extra request header HEADER: VALUE (may be NULL). */
+static Reply *
+request(const Server *s, const char *method, const char *path, const char *header,
+        const char *value)
+{
+  static SoupSession *session;
+  if (session == NULL)
+    session = soup_session_new_with_options("timeout", 60, NULL);
+  g_autofree char *url = g_strconcat(s->base, path, NULL);
+  g_autoptr(SoupMessage) m = soup_message_new(method, url);
+  g_assert_nonnull(m);
+  if (header)
+    soup_message_headers_replace(soup_message_get_request_headers(m), header, value);
+  g_autoptr(GError) error = NULL;
+  Reply *r = g_new0(Reply, 1);
+  r->body = soup_session_send_and_read(session, m, NULL, &error);
+  g_assert_no_error(error);
+  r->status = soup_message_get_status(m);
+  r->headers = soup_message_headers_ref(soup_message_get_response_headers(m));
+  return r;
+}
+
+/* GET PATH with the token in the query (PATH has a '?' already or not). */
+static Reply *
+get(const Server *s, const char *path)
+{
+  g_autofree char *p = g_strdup_printf("%s%stoken=%s", path, strchr(path, '?') ? "&" : "?",
+                                       s->token);
+  return request(s, "GET", p, NULL, NULL);
+}
+
+static JsonObject *
+reply_object(Reply *r, JsonParser *p)
+{
+  gsize n = 0;
+  const char *data = g_bytes_get_data(r->body, &n);
+  if (!json_parser_load_from_data(p, data, (gssize)n, NULL))
+    g_error("not JSON: %.*s", (int)MIN(n, 300), data);
+  return json_node_get_object(json_parser_get_root(p));
+}
+
+/* A bad request: STATUS, and a JSON error that says WHY. */
+static void
+expect_refused(const Server *s, const char *path, guint status, const char *why)
+{
+  g_autoptr(Reply) r = get(s, path);
+  g_autoptr(JsonParser) p = json_parser_new();
+  const char *error = json_object_get_string_member(reply_object(r, p), "error");
+  if (r->status != status || strstr(error, why) == NULL)
+    g_error("%s: %u %s (wanted %u, '%s')", path, r->status, error, status, why);
+}
+
+static void
+test_token(void)
+{
+  Server *s = server_start(NULL);
+  /* No token, a wrong one, a prefix of it, one a character longer: 403 everywhere. */
+  g_autofree char *prefix = g_strndup(s->token, 31);
+  g_autofree char *longer = g_strconcat(s->token, "0", NULL);
+  const char *const tokens[] = { NULL, "00000000000000000000000000000000", prefix, longer, "" };
+  const char *const paths[] = { "/", "/viewer.js", "/api/state", "/api/ps", "/nowhere" };
+  for (guint t = 0; t < G_N_ELEMENTS(tokens); t++)
+    for (guint i = 0; i < G_N_ELEMENTS(paths); i++) {
+      g_autofree char *path = tokens[t] ? g_strdup_printf("%s?token=%s", paths[i], tokens[t])
+                                        : g_strdup(paths[i]);
+      g_autoptr(Reply) r = request(s, "GET", path, NULL, NULL);
+      if (r->status != SOUP_STATUS_FORBIDDEN)
+        g_error("%s: %u without the right token", path, r->status);
+    }
+  /* The page, with the token: it sets the cookie the page's own requests carry. */
+  g_autoptr(Reply) page = get(s, "/");
+  g_assert_cmpuint(page->status, ==, 200);
+  g_assert_nonnull(strstr(soup_message_headers_get_content_type(page->headers, NULL), "html"));
+  gsize n = 0;
+  const char *html = g_bytes_get_data(page->body, &n);
+  g_assert_nonnull(g_strstr_len(html, (gssize)n, "viewer.js"));
+  const char *cookie = soup_message_headers_get_one(page->headers, "Set-Cookie");
+  g_assert_nonnull(cookie);
+  g_assert_nonnull(strstr(cookie, s->token));
+  g_assert_nonnull(strstr(cookie, "HttpOnly"));
+  g_autofree char *jar = g_strdup_printf("haywire_token=%s", s->token);
+  g_autoptr(Reply) js = request(s, "GET", "/viewer.js", "Cookie", jar);
+  g_assert_cmpuint(js->status, ==, 200);
+  g_autoptr(Reply) css = request(s, "GET", "/viewer.css", "X-Haywire-Token", s->token);
+  g_assert_cmpuint(css->status, ==, 200);
+  g_autoptr(Reply) wrong_cookie = request(s, "GET", "/viewer.js", "Cookie", "haywire_token=00");
+  g_assert_cmpuint(wrong_cookie->status, ==, 403);
+  g_autoptr(Reply) missing = get(s, "/nowhere");
+  g_assert_cmpuint(missing->status, ==, 404);
+  g_assert_cmpint(server_stop(s, SIGTERM), ==, 0);
+  g_assert_true(hw_test_guest_running(guest));
+}
+
+/* ps and maps name the test program; its gradient, drawn through its address space
+ * and through the physical page under it, has the pixels hwtest wrote. */
+static void
+test_api(void)
+{
+  Server *s = server_start(NULL);
+  const HwTruthProc *spin = &guest->spin;
+  g_autoptr(Reply) ps = get(s, "/api/ps");
+  g_assert_cmpuint(ps->status, ==, 200);
+  g_autoptr(JsonParser) pp = json_parser_new();
+  JsonArray *tasks = json_object_get_array_member(reply_object(ps, pp), "tasks");
+  gboolean found = FALSE;
+  for (guint i = 0; i < json_array_get_length(tasks); i++) {
+    JsonObject *t = json_array_get_object_element(tasks, i);
+    if (json_object_get_int_member(t, "pid") == spin->pid)
+      found = strcmp(json_object_get_string_member(t, "comm"), "hwtest") == 0;
+  }
+  g_assert_true(found);
+
+  g_autofree char *maps_path = g_strdup_printf("/api/maps?pid=%d", spin->pid);
+  g_autoptr(Reply) maps = get(s, maps_path);
+  g_assert_cmpuint(maps->status, ==, 200);
+  g_autoptr(JsonParser) mp = json_parser_new();
+  JsonArray *vmas = json_object_get_array_member(reply_object(maps, mp), "maps");
+  gboolean covers = FALSE;
+  for (guint i = 0; i < json_array_get_length(vmas); i++) {
+    JsonObject *v = json_array_get_object_element(vmas, i);
+    covers |= hw_json_hex(v, "start") <= spin->grad_va && spin->grad_va < hw_json_hex(v, "end");
+  }
+  g_assert_true(covers);
+
+  guint w = spin->grad_w, h = spin->grad_h;
+  g_autofree guint8 *want = g_malloc((gsize)w * h * 4);
+  hw_test_expected_gradient(want, w, h);
+  /* Through the process, and through the gradient's first physical page (its rows in
+   * that page: the rest of the buffer need not follow it physically). */
+  guint phys_rows = (guint)(4096 - spin->grad_pa % 4096) / (w * 4);
+  for (int phys = 0; phys < 2; phys++) {
+    guint rows = phys ? phys_rows : h;
+    g_autofree char *path = phys
+      ? g_strdup_printf("/api/pixels?phys=1&addr=0x%" G_GINT64_MODIFIER "x&format=rgba8888&"
+                        "width=%u&height=%u", spin->grad_pa, w, rows)
+      : g_strdup_printf("/api/pixels?pid=%d&addr=0x%" G_GINT64_MODIFIER "x&format=rgba8888&"
+                        "width=%u&height=%u", spin->pid, spin->grad_va, w, rows);
+    g_autoptr(Reply) px = get(s, path);
+    g_assert_cmpuint(px->status, ==, 200);
+    g_autofree char *width = g_strdup_printf("%u", w);
+    g_assert_cmpstr(soup_message_headers_get_one(px->headers, "X-Haywire-Width"), ==, width);
+    g_assert_cmpstr(soup_message_headers_get_one(px->headers, "X-Haywire-State"), ==,
+                    "paused-by-haywire");
+    gsize n = 0;
+    const guint8 *got = g_bytes_get_data(px->body, &n);
+    g_assert_cmpuint(n, ==, (gsize)w * rows * 4);
+    for (gsize i = 0; i < n; i++) {
+      /* Alpha is drawn opaque (the render's default). */
+      guint8 expect = i % 4 == 3 ? 0xff : want[i];
+      if (got[i] != expect)
+        g_error("%s: byte %zu is %u, hwtest wrote %u", phys ? "phys" : "pid", i, got[i], expect);
+    }
+  }
+  g_assert_cmpint(server_stop(s, SIGTERM), ==, 0);
+  g_assert_true(hw_test_guest_running(guest));
+}
+
+/* Every parameter is checked with the command line's limits; a huge window is refused,
+ * never allocated; methods are checked. */
+static void
+test_bad_requests(void)
+{
+  Server *s = server_start(NULL);
+  const struct {
+    const char *path, *why;
+  } bad[] = {
+    { "/api/pixels?addr=0x1000&width=64&height=8", "format" },
+    { "/api/pixels?addr=zz&format=gray8&width=64&height=8&phys=1", "addr: not a number" },
+    { "/api/pixels?format=gray8&width=64&height=8&phys=1", "addr: give an address" },
+    { "/api/pixels?addr=0&format=gray8&width=0&height=8&phys=1", "between 1 and" },
+    { "/api/pixels?addr=0&format=gray8&width=99999&height=8&phys=1", "width: at most" },
+    { "/api/pixels?addr=0&format=rgba8888&width=4096&height=4096&phys=1", "at most 16 MiB" },
+    { "/api/pixels?addr=0&format=gray8&width=64&height=8&stride=8&phys=1", "less than a row" },
+    { "/api/pixels?addr=0xffffffffffffff00&format=gray8&width=64&height=8&phys=1", "wrap" },
+    { "/api/pixels?addr=0&format=gray8&width=64&height=8&phys=1&pid=1", "exclude" },
+    { "/api/pixels?addr=0&format=gray8&width=64&height=8&pid=x", "pid: not a number" },
+    { "/api/pixels?addr=0&format=gray8&width=64&height=8&phys=yes", "phys: 0 or 1" },
+    { "/api/pixels?addr=0&format=gray8&width=64&height=8&scale=17&phys=1", "scale: at most" },
+    { "/api/pixels?addr=18446744073709551616&format=gray8&width=64&height=8&phys=1", "addr" },
+    { "/api/maps", "pid: give" },
+    { "/api/maps?pid=99999999999", "pid: at most" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS(bad); i++)
+    expect_refused(s, bad[i].path, SOUP_STATUS_BAD_REQUEST, bad[i].why);
+  /* A process that is not there. */
+  expect_refused(s, "/api/maps?pid=2147483000", SOUP_STATUS_BAD_REQUEST, "");
+  g_autofree char *post_ps = g_strdup_printf("/api/ps?token=%s", s->token);
+  g_autoptr(Reply) post = request(s, "POST", post_ps, NULL, NULL);
+  g_assert_cmpuint(post->status, ==, 405);
+  g_autofree char *get_pause = g_strdup_printf("/api/pause?token=%s", s->token);
+  g_autoptr(Reply) gp = request(s, "GET", get_pause, NULL, NULL);
+  g_assert_cmpuint(gp->status, ==, 405);
+  g_assert_true(hw_test_guest_running(guest));
+  g_assert_cmpint(server_stop(s, SIGTERM), ==, 0);
+}
+
+/* Pause from the viewer holds the guest; reads then say so; a signal to the server
+ * resumes the guest it paused. Another address than loopback is warned about. */
+static void
+test_pause_and_signals(void)
+{
+  Server *s = server_start(NULL);
+  g_autofree char *pause = g_strdup_printf("/api/pause?token=%s", s->token);
+  g_autoptr(Reply) pr = request(s, "POST", pause, NULL, NULL);
+  g_assert_cmpuint(pr->status, ==, 200);
+  g_autoptr(JsonParser) p1 = json_parser_new();
+  g_assert_true(json_object_get_boolean_member(reply_object(pr, p1), "held"));
+  g_assert_false(hw_test_guest_running(guest));
+  g_autoptr(Reply) st = get(s, "/api/state");
+  g_autoptr(JsonParser) p2 = json_parser_new();
+  JsonObject *state = reply_object(st, p2);
+  g_assert_false(json_object_get_boolean_member(state, "running"));
+  g_assert_true(json_object_get_boolean_member(state, "held"));
+  g_autofree char *path = g_strdup_printf("/api/pixels?phys=1&addr=0x%" G_GINT64_MODIFIER
+                                          "x&format=gray8&width=64&height=4",
+                                          guest->spin.grad_pa);
+  g_autoptr(Reply) px = get(s, path);
+  g_assert_cmpuint(px->status, ==, 200);
+  g_assert_cmpstr(soup_message_headers_get_one(px->headers, "X-Haywire-State"), ==,
+                  "already-paused");
+  g_assert_false(hw_test_guest_running(guest));
+  /* SIGTERM while the viewer holds the guest: resumed, then the process ends by it. */
+  int status = server_stop(s, SIGTERM);
+  g_assert_cmpint(status, ==, 128 + SIGTERM);
+  g_assert_true(hw_test_guest_running(guest));
+
+  /* Resume from the viewer, then SIGINT: a clean end. */
+  s = server_start(NULL);
+  g_autofree char *pause2 = g_strdup_printf("/api/pause?token=%s", s->token);
+  g_autofree char *resume2 = g_strdup_printf("/api/resume?token=%s", s->token);
+  g_autoptr(Reply) a = request(s, "POST", pause2, NULL, NULL);
+  g_assert_false(hw_test_guest_running(guest));
+  g_autoptr(Reply) b = request(s, "POST", resume2, NULL, NULL);
+  g_assert_cmpuint(b->status, ==, 200);
+  g_assert_true(hw_test_guest_running(guest));
+  g_autoptr(Reply) c = request(s, "POST", resume2, NULL, NULL);
+  g_assert_cmpuint(c->status, ==, 409);   /* it resumes only what it paused */
+  g_assert_cmpint(server_stop(s, SIGINT), ==, 0);
+
+  /* Any address: a warning. A bad --listen: a usage error. */
+  const char *const any[] = { "--listen", "0.0.0.0:0", NULL };
+  s = server_start(any);
+  g_autofree char *warning = read_line(s->err_fd, 10);
+  g_assert_nonnull(warning);
+  g_assert_nonnull(strstr(warning, "not on loopback"));
+  g_assert_cmpint(server_stop(s, SIGTERM), ==, 0);
+  g_autoptr(HwRun) r = hw_test_runv(guest, "serve", "--listen", "localhost:99999", NULL);
+  g_assert_cmpint(r->status, ==, 2);
+  g_assert_nonnull(strstr(r->err, "port of 0-65535"));
+  g_assert_true(hw_test_guest_running(guest));
+}
+
+void
+hw_test_add_serve_tests(HwTestGuest *g)
+{
+  guest = g;
+  g_autofree char *p = g_strdup_printf("/serve/%s/", g->config);
+  hw_test_add(p, "token", test_token);
+  hw_test_add(p, "api", test_api);
+  hw_test_add(p, "bad-requests", test_bad_requests);
+  hw_test_add(p, "pause-and-signals", test_pause_and_signals);
+}
