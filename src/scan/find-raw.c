@@ -146,9 +146,9 @@ extreme_counts_avx2(const guint8 *p, Extremes *e)
       memcpy(&v, p + i, 32);
       V32 isz = (V32)(v == 0), isf = (V32)(v == 0xff);
       /* Each 16-byte half against its own first byte. */
-      V32 first = __builtin_shuffle(v, (V32){ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                                              16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
-                                              16, 16, 16, 16 });
+      V32 first = __builtin_shufflevector(v, v, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                          16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+                                          16, 16, 16);
       guint same = (guint)__builtin_ia32_pmovmskb256((V32s)(v == first));
       guint zs = (guint)__builtin_ia32_pmovmskb256((V32s)isz);
       guint fs = (guint)__builtin_ia32_pmovmskb256((V32s)isf);

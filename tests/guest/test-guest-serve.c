@@ -4,10 +4,12 @@
  * the viewer paused resumed when the server is stopped. Requests go through libsoup's
  * client, as a browser would send them (the browser test drives the page itself). */
 #include "guest-harness.h"
+#include "../common/read-png.h"
 
 #include <libsoup/soup.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -379,6 +381,114 @@ test_pause_and_signals(void)
   g_assert_true(hw_test_guest_running(guest));
 }
 
+
+/* ---- the page itself, in headless Chromium ------------------------------------- */
+
+/* Run Debian's chromium headless on URL with MODE (--dump-dom or --screenshot=FILE) and
+ * its own profile in DIR; its stdout (the DOM for --dump-dom). */
+static char *
+chromium(const char *dir, const char *url, const char *mode)
+{
+  g_autofree char *profile = g_strdup_printf("--user-data-dir=%s/profile", dir);
+  const char *argv[] = { "chromium", "--headless=new", "--no-sandbox", "--disable-gpu",
+                         "--no-first-run", "--hide-scrollbars", "--window-size=1280,800",
+                         "--virtual-time-budget=10000", profile, mode, url, NULL };
+  char *out = NULL, *err = NULL;
+  int status = 0;
+  g_autoptr(GError) error = NULL;
+  g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out,
+                             &err, &status, &error));
+  g_assert_no_error(error);
+  if (!g_spawn_check_wait_status(status, NULL))
+    g_error("chromium %s failed: %s", mode, err);
+  g_free(err);
+  return out;
+}
+
+static gboolean
+close_to(const guint8 *a, const guint8 *b)
+{
+  for (guint c = 0; c < 3; c++)
+    if (abs((int)a[c] - (int)b[c]) > 2)
+      return FALSE;
+  return TRUE;
+}
+
+/* Whether the screenshot SHOT (SW x SH) shows WANT (GW x GH, RGBA) drawn at ZOOM with
+ * its top-left corner at (X, Y): every pixel, at the centre of its square. */
+static gboolean
+drawn_at(const guint8 *shot, guint sw, guint sh, guint x, guint y, const guint8 *want,
+         guint gw, guint gh, guint zoom)
+{
+  if (x + gw * zoom > sw || y + gh * zoom > sh)
+    return FALSE;
+  for (guint gy = 0; gy < gh; gy++)
+    for (guint gx = 0; gx < gw; gx++) {
+      gsize at = ((gsize)(y + gy * zoom + zoom / 2) * sw + x + gx * zoom + zoom / 2) * 4;
+      if (!close_to(shot + at, want + ((gsize)gy * gw + gx) * 4))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* The page in a real browser: it lists the guest's processes, hwtest among them, shows
+ * the run state, and draws hwtest's gradient with the right pixels; without the token
+ * it gets nothing but the refusal. The screenshot is kept where $HW_VIEWER_SCREENSHOT
+ * says (the README's picture). */
+static void
+test_browser(void)
+{
+  Server *s = server_start(NULL);
+  const HwTruthProc *spin = &guest->spin;
+  g_autofree char *dir = g_dir_make_tmp("hw-browser-XXXXXX", NULL);
+  g_autofree char *url = g_strdup_printf("%s&pid=%d&addr=0x%" G_GINT64_MODIFIER
+                                         "x&format=rgba8888&width=%u", s->url, spin->pid,
+                                         spin->grad_va, spin->grad_w);
+  g_autofree char *dom = chromium(dir, url, "--dump-dom");
+  g_assert_nonnull(strstr(dom, "id=\"procs\""));
+  g_autofree char *entry = g_strdup_printf("data-pid=\"%d\"", spin->pid);
+  const char *li = strstr(dom, entry);
+  if (li == NULL || strstr(li, "hwtest") == NULL)
+    g_error("the process list has no hwtest (pid %d): %s", spin->pid, dom);
+  g_assert_nonnull(strstr(dom, "class=\"badge running\""));
+
+  g_autofree char *shot_path = g_build_filename(dir, "viewer.png", NULL);
+  g_autofree char *mode = g_strdup_printf("--screenshot=%s", shot_path);
+  g_autofree char *ignored = chromium(dir, url, mode);
+  guint sw = 0, sh = 0, gw = spin->grad_w, gh = spin->grad_h;
+  g_autofree guint8 *shot = hw_test_read_png(shot_path, &sw, &sh);
+  g_autofree guint8 *want = g_malloc((gsize)gw * gh * 4);
+  hw_test_expected_gradient(want, gw, gh);
+  gboolean found = FALSE;
+  guint fx = 0, fy = 0;
+  for (guint y = 0; y < sh && !found; y++)
+    for (guint x = 0; x < sw && !found; x++)
+      if (close_to(shot + ((gsize)y * sw + x) * 4, want) &&
+          drawn_at(shot, sw, sh, x, y, want, gw, gh, 2))
+        found = TRUE, fx = x, fy = y;
+  if (!found)
+    g_error("the screenshot (%ux%u, %s) does not show hwtest's gradient at zoom 2", sw, sh,
+            shot_path);
+  g_test_message("the gradient is drawn at (%u, %u) of the %ux%u screenshot", fx, fy, sw, sh);
+  const char *keep = g_getenv("HW_VIEWER_SCREENSHOT");
+  if (keep) {
+    g_autofree char *png = NULL;
+    gsize n = 0;
+    g_assert_true(g_file_get_contents(shot_path, &png, &n, NULL));
+    g_assert_true(g_file_set_contents(keep, png, (gssize)n, NULL));
+  }
+
+  /* Without the token: the refusal, and no guest data. */
+  g_autofree char *bare = g_strdup_printf("%s/", s->base);
+  g_autofree char *refused = chromium(dir, bare, "--dump-dom");
+  g_assert_nonnull(strstr(refused, "access token"));
+  g_assert_null(strstr(refused, "hwtest"));
+  g_assert_cmpint(server_stop(s, SIGTERM), ==, 0);
+  g_assert_true(hw_test_guest_running(guest));
+  g_autofree char *rm = g_strdup_printf("rm -rf '%s'", dir);
+  g_assert_cmpint(system(rm), ==, 0);
+}
+
 void
 hw_test_add_serve_tests(HwTestGuest *g)
 {
@@ -388,4 +498,5 @@ hw_test_add_serve_tests(HwTestGuest *g)
   hw_test_add(p, "api", test_api);
   hw_test_add(p, "bad-requests", test_bad_requests);
   hw_test_add(p, "pause-and-signals", test_pause_and_signals);
+  hw_test_add(p, "browser", test_browser);
 }
