@@ -2,6 +2,7 @@
  * and resume. Every handler checks the token first; reads pause the guest around them
  * (unless asked live) exactly as the commands do, and never write guest memory. */
 #include "cli/memory-view.h"
+#include "cli/scan-session.h"
 #include "cli/serve.h"
 
 #include <string.h>
@@ -277,6 +278,181 @@ on_pixels(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTab
   soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
 }
 
+/* The images in all RAM and every process, as `scan` finds them (one hit per image,
+ * each with its owners); the guest paused for the scan. */
+static void
+on_finds(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+         gpointer data)
+{
+  HwServe *s = data;
+  (void)server, (void)path;
+  if (!hw_serve_authorized(s, msg, query) || !method_is(msg, "GET"))
+    return;
+  g_autoptr(GError) error = NULL;
+  HwScanOptions o = { .images = (1u << HW_IMAGE_N_KINDS) - 1, .follow = TRUE };
+  HwScanResult res;
+  if (!hw_cli_scan_run(s->cli, &o, NULL, NULL, &res, &error)) {
+    hw_cli_scan_result_clear(&res);
+    hw_serve_reply_gerror(msg, error);
+    return;
+  }
+  JsonBuilder *b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "state");
+  json_builder_add_string_value(b, res.state);
+  json_builder_set_member_name(b, "epoch");
+  json_builder_add_int_value(b, (gint64)res.epoch);
+  json_builder_set_member_name(b, "partial");
+  json_builder_add_boolean_value(b, res.partial);
+  json_builder_set_member_name(b, "hits");
+  json_builder_begin_array(b);
+  for (guint i = 0; i < res.hits->len; i++) {
+    hw_cli_scan_hit_json(b, &o, &res, i);
+    json_builder_end_object(b);
+  }
+  json_builder_end_array(b);
+  hw_cli_scan_result_clear(&res);
+  end_answer(msg, b);
+}
+
+typedef gboolean (*CheckFunc)(const HwReader *r, guint64 addr, HwImage *out);
+
+static const struct {
+  const char *name;
+  CheckFunc check;
+} encoded[] = {
+  { "png", hw_image_check_png },
+  { "jpeg", hw_image_check_jpeg },
+  { "gif", hw_image_check_gif },
+  { "bmp", hw_image_check_bmp },
+  { "webp", hw_image_check_webp },
+};
+
+/* An image file found in memory, decoded by its library: RGBA rows as for pixels. The
+ * file is checked afresh at ADDR (physical, or in process PID's address space): what
+ * the page asks to decode is no more trusted than the memory itself. */
+static void
+on_decoded(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+           gpointer data)
+{
+  HwServe *s = data;
+  (void)server, (void)path;
+  if (!hw_serve_authorized(s, msg, query) || !method_is(msg, "GET"))
+    return;
+  g_autoptr(GError) error = NULL;
+  const char *kind = query ? g_hash_table_lookup(query, "kind") : NULL;
+  guint k = 0;
+  while (kind && k < G_N_ELEMENTS(encoded) && strcmp(encoded[k].name, kind) != 0)
+    k++;
+  guint64 addr = 0, pid = 0;
+  if (kind == NULL || k == G_N_ELEMENTS(encoded)) {
+    hw_serve_reply_error(msg, SOUP_STATUS_BAD_REQUEST, "kind: png, jpeg, gif, bmp or webp");
+    return;
+  }
+  if (!hw_serve_param_u64(query, "addr", G_MAXUINT64, G_MAXUINT64, &addr, &error) ||
+      !hw_serve_param_u64(query, "pid", 0, MAX_PID, &pid, &error)) {
+    hw_serve_reply_gerror(msg, error);
+    return;
+  }
+  if (addr == G_MAXUINT64) {
+    hw_serve_reply_error(msg, SOUP_STATUS_BAD_REQUEST, "addr: give the file's address");
+    return;
+  }
+  if (!hw_cli_pause(s->cli, &error)) {
+    hw_serve_reply_gerror(msg, error);
+    return;
+  }
+  g_autoptr(HwMmu) mmu = pid ? hw_cli_mmu(s->cli, 0, NULL, (int)pid, &error) : NULL;
+  HwReader r = mmu ? hw_reader_for_mmu(mmu)
+                   : hw_reader_for_physmem(hw_guest_get_physmem(s->cli->guest));
+  HwImage im = { 0 };
+  guint w = 0, h = 0;
+  g_autofree guint8 *rgba = NULL;
+  gboolean found = (pid == 0 || mmu != NULL) && encoded[k].check(&r, addr, &im);
+  if (found)
+    rgba = hw_image_decode_rgba(&r, &im, HW_SERVE_MAX_PIXELS, &w, &h, &error);
+  else if (pid == 0 || mmu != NULL)
+    g_set_error(&error, HW_ERROR, HW_ERROR_NOT_FOUND, "no %s file at 0x%" G_GINT64_MODIFIER
+                "x", kind, addr);
+  if (!hw_cli_release_after(s->cli, rgba != NULL, &error)) {
+    hw_serve_reply_gerror(msg, error);
+    return;
+  }
+  SoupMessageHeaders *hd = soup_server_message_get_response_headers(msg);
+  set_header_u64(hd, "X-Haywire-Width", w);
+  set_header_u64(hd, "X-Haywire-Height", h);
+  set_header_u64(hd, "X-Haywire-Size", im.size);
+  set_header_u64(hd, "X-Haywire-Epoch", hw_guest_get_epoch(s->cli->guest));
+  soup_message_headers_replace(hd, "X-Haywire-State", hw_cli_state(s->cli, FALSE));
+  soup_message_headers_replace(hd, "Cache-Control", "no-store");
+  soup_server_message_set_response(msg, "application/octet-stream", SOUP_MEMORY_TAKE,
+                                   (char *)g_steal_pointer(&rgba), (gsize)w * h * 4);
+  soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
+}
+
+/* Every page of RAM by class, as `overview` draws it, for the page to draw and point
+ * into: the class bytes of each range in base64, the classes' names and colours. */
+static void
+on_overview(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+            gpointer data)
+{
+  HwServe *s = data;
+  (void)server, (void)path;
+  if (!hw_serve_authorized(s, msg, query) || !method_is(msg, "GET"))
+    return;
+  g_autoptr(GError) error = NULL;
+  if (!hw_cli_pause(s->cli, &error)) {
+    hw_serve_reply_gerror(msg, error);
+    return;
+  }
+  HwPhysMem *mem = hw_guest_get_physmem(s->cli->guest);
+  /* Without a kernel model the overview has no page-table class. */
+  HwLinux *lx = hw_cli_linux(s->cli, NULL);
+  HwOverviewPages pages;
+  gboolean ok = hw_overview_collect(mem, lx, 0, NULL, NULL, &pages, &error);
+  if (!hw_cli_release_after(s->cli, ok, &error)) {
+    hw_overview_pages_clear(&pages);   /* zeroed or partly filled: either is cleared */
+    hw_serve_reply_gerror(msg, error);
+    return;
+  }
+  JsonBuilder *b = begin_answer(s);
+  json_builder_set_member_name(b, "tables_known");
+  json_builder_add_boolean_value(b, pages.tables_known);
+  json_builder_set_member_name(b, "partial");
+  json_builder_add_boolean_value(b, pages.partial);
+  json_builder_set_member_name(b, "classes");
+  json_builder_begin_array(b);
+  for (guint c = 0; c < HW_PAGE_N_CLASSES; c++) {
+    char colour[8];
+    g_snprintf(colour, sizeof colour, "#%06x", hw_overview_class_colour(c));
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "name");
+    json_builder_add_string_value(b, hw_overview_class_name(c));
+    json_builder_set_member_name(b, "colour");
+    json_builder_add_string_value(b, colour);
+    json_builder_end_object(b);
+  }
+  json_builder_end_array(b);
+  guint n = 0;
+  const HwRamRange *ram = hw_physmem_get_ranges(mem, &n);
+  json_builder_set_member_name(b, "ranges");
+  json_builder_begin_array(b);
+  for (guint r = 0; r < n && r < pages.classes->len; r++) {
+    gsize n_pages = (gsize)(ram[r].size / HW_PAGE_SIZE);
+    g_autofree char *b64 = g_base64_encode(g_ptr_array_index(pages.classes, r), n_pages);
+    json_builder_begin_object(b);
+    hw_cli_json_hex(b, "gpa", ram[r].gpa);
+    json_builder_set_member_name(b, "pages");
+    json_builder_add_int_value(b, (gint64)n_pages);
+    json_builder_set_member_name(b, "classes");
+    json_builder_add_string_value(b, b64);
+    json_builder_end_object(b);
+  }
+  json_builder_end_array(b);
+  hw_overview_pages_clear(&pages);
+  end_answer(msg, b);
+}
+
 /* Pause: the guest stays paused until Resume or the server ends (which resumes it). */
 static void
 on_pause(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
@@ -339,6 +515,9 @@ hw_serve_add_api(HwServe *s)
   soup_server_add_handler(s->server, "/api/ps", on_ps, s, NULL);
   soup_server_add_handler(s->server, "/api/maps", on_maps, s, NULL);
   soup_server_add_handler(s->server, "/api/pixels", on_pixels, s, NULL);
+  soup_server_add_handler(s->server, "/api/finds", on_finds, s, NULL);
+  soup_server_add_handler(s->server, "/api/overview", on_overview, s, NULL);
+  soup_server_add_handler(s->server, "/api/decoded", on_decoded, s, NULL);
   soup_server_add_handler(s->server, "/api/pause", on_pause, s, NULL);
   soup_server_add_handler(s->server, "/api/resume", on_resume, s, NULL);
 }

@@ -5,6 +5,7 @@
  * client, as a browser would send them (the browser test drives the page itself). */
 #include "guest-harness.h"
 #include "../common/read-png.h"
+#include "../../guest/hwtest-pixels.h"
 
 #include <libsoup/soup.h>
 #include <poll.h>
@@ -282,6 +283,81 @@ test_api(void)
         g_error("%s: byte %zu is %u, hwtest wrote %u", phys ? "phys" : "pid", i, got[i], expect);
     }
   }
+
+  /* The finds: hwtest-sleeper's files, each once, at the gpa of its first byte, owned
+   * by it at its va; decoded through its address space (the PNG's pages are scattered)
+   * and physically (the GIF is in one page). */
+  const HwTruthProc *sleep = &guest->sleep;
+  g_autoptr(Reply) finds = get(s, "/api/finds");
+  g_assert_cmpuint(finds->status, ==, 200);
+  g_autoptr(JsonParser) fp = json_parser_new();
+  JsonArray *hits = json_object_get_array_member(reply_object(finds, fp), "hits");
+  const char *const kinds[] = { "png", "jpeg", "gif", "bmp" };
+  for (guint k = 0; k < G_N_ELEMENTS(kinds); k++) {
+    const HwTruthImage *im = hw_test_guest_image(guest, sleep->pid, kinds[k]);
+    g_assert_nonnull(im);
+    guint64 gpa = g_array_index(im->pas, guint64, 0) + (im->va & (sleep->page_size - 1));
+    guint same = 0;
+    for (guint i = 0; i < json_array_get_length(hits); i++) {
+      JsonObject *hit = json_array_get_object_element(hits, i);
+      if (strcmp(json_object_get_string_member(hit, "kind"), kinds[k]) != 0 ||
+          hw_json_hex(hit, "gpa") != gpa)
+        continue;
+      same++;
+      JsonArray *owners = json_object_get_array_member(hit, "owners");
+      gboolean owned = FALSE;
+      for (guint o = 0; o < json_array_get_length(owners); o++) {
+        JsonObject *ow = json_array_get_object_element(owners, o);
+        owned |= json_object_get_int_member(ow, "pid") == sleep->pid &&
+                 hw_json_hex(ow, "va") == im->va;
+      }
+      g_assert_true(owned);
+    }
+    g_assert_cmpuint(same, ==, 1);
+    g_autofree char *dpath = k == 2
+      ? g_strdup_printf("/api/decoded?kind=gif&addr=0x%" G_GINT64_MODIFIER "x", gpa)
+      : g_strdup_printf("/api/decoded?kind=%s&pid=%d&addr=0x%" G_GINT64_MODIFIER "x", kinds[k],
+                        sleep->pid, im->va);
+    g_autoptr(Reply) d = get(s, dpath);
+    if (d->status != 200)
+      g_error("%s: %u", dpath, d->status);
+    guint64 dw = g_ascii_strtoull(soup_message_headers_get_one(d->headers, "X-Haywire-Width"),
+                                  NULL, 10);
+    guint64 dh = g_ascii_strtoull(soup_message_headers_get_one(d->headers, "X-Haywire-Height"),
+                                  NULL, 10);
+    g_assert_cmpuint(dw, >, 0);
+    g_assert_cmpuint(dh, >, 0);
+    g_assert_cmpuint(g_bytes_get_size(d->body), ==, dw * dh * 4);
+    g_assert_cmpuint(g_ascii_strtoull(soup_message_headers_get_one(d->headers, "X-Haywire-Size"),
+                                      NULL, 10), ==, im->size);
+  }
+
+  /* The overview: every page of RAM once, by class; the GIF's page is an image page. */
+  g_autoptr(Reply) ov = get(s, "/api/overview");
+  g_assert_cmpuint(ov->status, ==, 200);
+  g_autoptr(JsonParser) op = json_parser_new();
+  JsonObject *ovo = reply_object(ov, op);
+  JsonArray *classes = json_object_get_array_member(ovo, "classes");
+  g_assert_cmpstr(json_object_get_string_member(json_array_get_object_element(classes, 4),
+                                                "name"), ==, "image");
+  JsonArray *ranges = json_object_get_array_member(ovo, "ranges");
+  const HwTruthImage *gif = hw_test_guest_image(guest, sleep->pid, "gif");
+  guint64 gif_gpa = g_array_index(gif->pas, guint64, 0), ram_pages = 0;
+  gboolean gif_seen = FALSE;
+  for (guint r = 0; r < json_array_get_length(ranges); r++) {
+    JsonObject *ro = json_array_get_object_element(ranges, r);
+    gsize n = 0;
+    g_autofree guchar *cls = g_base64_decode(json_object_get_string_member(ro, "classes"), &n);
+    g_assert_cmpuint(n, ==, (gsize)json_object_get_int_member(ro, "pages"));
+    ram_pages += n;
+    guint64 base = hw_json_hex(ro, "gpa");
+    if (gif_gpa >= base && gif_gpa < base + n * 4096) {
+      g_assert_cmpuint(cls[(gif_gpa - base) / 4096], ==, 4);
+      gif_seen = TRUE;
+    }
+  }
+  g_assert_true(gif_seen);
+  g_assert_cmpuint(ram_pages, >=, 512u * 256);   /* the test guest's 512 MiB */
   g_assert_cmpint(server_stop(s, SIGTERM), ==, 0);
   g_assert_true(hw_test_guest_running(guest));
 }
@@ -309,6 +385,9 @@ test_bad_requests(void)
     { "/api/pixels?addr=0&format=gray8&width=64&height=8&scale=17&phys=1", "scale: at most" },
     { "/api/pixels?addr=18446744073709551616&format=gray8&width=64&height=8&phys=1", "addr" },
     { "/api/maps", "pid: give" },
+    { "/api/decoded?kind=tiff&addr=0", "kind: png" },
+    { "/api/decoded?kind=png", "addr: give" },
+    { "/api/decoded?kind=png&addr=0x1000&phys=1", "no png file" },
     { "/api/maps?pid=99999999999", "pid: at most" },
   };
   for (guint i = 0; i < G_N_ELEMENTS(bad); i++)
@@ -431,6 +510,22 @@ drawn_at(const guint8 *shot, guint sw, guint sh, guint x, guint y, const guint8 
   return TRUE;
 }
 
+/* Where the screenshot SHOT shows WANT drawn at ZOOM (its top-left corner in *X, *Y). */
+static gboolean
+find_drawn(const guint8 *shot, guint sw, guint sh, const guint8 *want, guint gw, guint gh,
+           guint zoom, guint *x, guint *y)
+{
+  for (guint py = 0; py < sh; py++)
+    for (guint px = 0; px < sw; px++)
+      if (close_to(shot + ((gsize)py * sw + px) * 4, want) &&
+          drawn_at(shot, sw, sh, px, py, want, gw, gh, zoom)) {
+        *x = px;
+        *y = py;
+        return TRUE;
+      }
+  return FALSE;
+}
+
 /* The page in a real browser: it lists the guest's processes, hwtest among them, shows
  * the run state, and draws hwtest's gradient with the right pixels; without the token
  * it gets nothing but the refusal. The screenshot is kept where $HW_VIEWER_SCREENSHOT
@@ -451,6 +546,15 @@ test_browser(void)
   if (li == NULL || strstr(li, "hwtest") == NULL)
     g_error("the process list has no hwtest (pid %d): %s", spin->pid, dom);
   g_assert_nonnull(strstr(dom, "class=\"badge running\""));
+  /* The finds list holds the test program's files. */
+  const char *finds = strstr(dom, "id=\"finds\"");
+  g_assert_nonnull(finds);
+  for (guint k = 0; k < 4; k++) {
+    static const char *const kinds[] = { "png", "jpeg", "gif", "bmp" };
+    g_autofree char *item = g_strdup_printf("data-kind=\"%s\"", kinds[k]);
+    if (strstr(finds, item) == NULL)
+      g_error("the finds list has no %s: %s", kinds[k], finds);
+  }
 
   g_autofree char *shot_path = g_build_filename(dir, "viewer.png", NULL);
   g_autofree char *mode = g_strdup_printf("--screenshot=%s", shot_path);
@@ -459,24 +563,43 @@ test_browser(void)
   g_autofree guint8 *shot = hw_test_read_png(shot_path, &sw, &sh);
   g_autofree guint8 *want = g_malloc((gsize)gw * gh * 4);
   hw_test_expected_gradient(want, gw, gh);
-  gboolean found = FALSE;
   guint fx = 0, fy = 0;
-  for (guint y = 0; y < sh && !found; y++)
-    for (guint x = 0; x < sw && !found; x++)
-      if (close_to(shot + ((gsize)y * sw + x) * 4, want) &&
-          drawn_at(shot, sw, sh, x, y, want, gw, gh, 2))
-        found = TRUE, fx = x, fy = y;
-  if (!found)
+  if (!find_drawn(shot, sw, sh, want, gw, gh, 2, &fx, &fy))
     g_error("the screenshot (%ux%u, %s) does not show hwtest's gradient at zoom 2", sw, sh,
             shot_path);
   g_test_message("the gradient is drawn at (%u, %u) of the %ux%u screenshot", fx, fy, sw, sh);
+
+  /* hwtest-sleeper's 200x150 bitmap, opened the same way: the README's picture. */
+  const HwTruthImage *raw = hw_test_guest_image(guest, guest->sleep.pid, "raw");
+  g_assert_nonnull(raw);
+  g_autofree char *raw_url = g_strdup_printf("%s&pid=%d&addr=0x%" G_GINT64_MODIFIER
+                                             "x&format=rgba8888&width=%d", s->url,
+                                             guest->sleep.pid, raw->va, HWTEST_RAW_W);
+  g_autofree char *raw_path = g_build_filename(dir, "viewer-raw.png", NULL);
+  g_autofree char *raw_mode = g_strdup_printf("--screenshot=%s", raw_path);
+  g_autofree char *ignored2 = chromium(dir, raw_url, raw_mode);
+  g_autofree guint8 *raw_shot = hw_test_read_png(raw_path, &sw, &sh);
+  g_autofree guint8 *raw_want = g_malloc((gsize)HWTEST_RAW_W * HWTEST_RAW_H * 4);
+  for (int y = 0; y < HWTEST_RAW_H; y++)
+    for (int x = 0; x < HWTEST_RAW_W; x++)
+      hwtest_raw_pixel(x, y, raw_want + ((gsize)y * HWTEST_RAW_W + x) * 4);
+  if (!find_drawn(raw_shot, sw, sh, raw_want, HWTEST_RAW_W, HWTEST_RAW_H, 2, &fx, &fy))
+    g_error("the screenshot %s does not show hwtest-sleeper's bitmap at zoom 2", raw_path);
   const char *keep = g_getenv("HW_VIEWER_SCREENSHOT");
   if (keep) {
     g_autofree char *png = NULL;
     gsize n = 0;
-    g_assert_true(g_file_get_contents(shot_path, &png, &n, NULL));
+    g_assert_true(g_file_get_contents(raw_path, &png, &n, NULL));
     g_assert_true(g_file_set_contents(keep, png, (gssize)n, NULL));
   }
+
+  /* The overview, opened first: its legend counts the image pages. */
+  g_autofree char *ov_url = g_strdup_printf("%s&tab=overview", s->url);
+  g_autofree char *ov_dom = chromium(dir, ov_url, "--dump-dom");
+  const char *legend = strstr(ov_dom, "id=\"overview-legend\"");
+  g_assert_nonnull(legend);
+  if (strstr(legend, "image ") == NULL || strstr(legend, "zero ") == NULL)
+    g_error("the overview's legend has no image and zero pages: %.400s", legend);
 
   /* Without the token: the refusal, and no guest data. */
   g_autofree char *bare = g_strdup_printf("%s/", s->base);

@@ -15,6 +15,7 @@ const view = {
   stride: 0,            // 0: the width's bytes
   zoom: 2,
   rows: 0,              // drawn rows (from the window's height)
+  decoded: null,        // an image file found in memory, shown decoded instead: {kind, addr, pid}
 };
 let busy = false, again = false, lastEpoch = -1, running = true, held = false, liveTimer = 0;
 
@@ -50,14 +51,52 @@ function syncControls() {
   $('stride').value = view.stride;
   $('format').value = view.format;
   $('zoom').value = String(view.zoom);
-  $('space').value = view.space;
+  const space = $('space');
+  if (![...space.options].some((o) => o.value === view.space)) {
+    // A process the list does not show (a thread, or one that started since).
+    const o = document.createElement('option');
+    o.value = view.space;
+    o.textContent = 'pid ' + view.space;
+    space.appendChild(o);
+  }
+  space.value = view.space;
+}
+
+// Draw RGBA rows from reply R (size in its headers) on the canvas, scaled without smoothing.
+async function paint(r) {
+  const w = Number(r.headers.get('X-Haywire-Width')), h = Number(r.headers.get('X-Haywire-Height'));
+  const pixels = new Uint8ClampedArray(await r.arrayBuffer());
+  if (pixels.length !== w * h * 4 || w === 0) throw new Error('short pixel reply');
+  const bitmap = await createImageBitmap(new ImageData(pixels, w, h));
+  const c = $('canvas');
+  c.width = w * view.zoom;
+  c.height = h * view.zoom;
+  const ctx = c.getContext('2d');
+  ctx.imageSmoothingEnabled = false;
+  ctx.drawImage(bitmap, 0, 0, c.width, c.height);
+  bitmap.close();
+  c.dataset.state = r.headers.get('X-Haywire-State') || '';
+  return [w, h];
+}
+
+// An image file found in memory, decoded by its library on the server.
+async function drawDecoded() {
+  const d = view.decoded;
+  const q = new URLSearchParams({ kind: d.kind, addr: d.addr });
+  if (d.pid) q.set('pid', String(d.pid));
+  const [w, h] = await paint(await api('/api/decoded?' + q));
+  say('');
+  $('cursor').textContent = 'decoded ' + d.kind + ' ' + w + 'x' + h + ' from ' +
+    (d.pid ? 'pid ' + d.pid + ' va ' : 'gpa ') + d.addr + ' (change any control to go back to the memory view)';
 }
 
 // Draw the window: one request for its rows, drawn scaled without smoothing.
 async function draw(live) {
+  if ($('memory-tab').hidden) return;   // drawn when its tab is shown again
   if (busy) { again = true; return; }
   busy = true;
   try {
+    if (view.decoded) { await drawDecoded(); return; }
     const box = $('canvas-box');
     view.rows = Math.max(1, Math.floor(box.clientHeight / view.zoom));
     const width = view.width;
@@ -66,19 +105,8 @@ async function draw(live) {
     if (view.space === 'phys') q.set('phys', '1'); else q.set('pid', view.space);
     if (live) q.set('live', '1');
     const r = await api('/api/pixels?' + q);
-    const w = Number(r.headers.get('X-Haywire-Width')), h = Number(r.headers.get('X-Haywire-Height'));
-    const pixels = new Uint8ClampedArray(await r.arrayBuffer());
-    if (pixels.length !== w * h * 4) throw new Error('short pixel reply');
-    const bitmap = await createImageBitmap(new ImageData(pixels, w, h));
-    const c = $('canvas');
-    c.width = w * view.zoom;
-    c.height = h * view.zoom;
-    const ctx = c.getContext('2d');
-    ctx.imageSmoothingEnabled = false;
-    ctx.drawImage(bitmap, 0, 0, c.width, c.height);
-    bitmap.close();
+    await paint(r);
     const unreadable = Number(r.headers.get('X-Haywire-Unreadable'));
-    c.dataset.state = r.headers.get('X-Haywire-State') || '';
     say(unreadable ? unreadable + ' bytes unreadable (hatched)' : '');
   } catch (e) {
     say(e.message);
@@ -161,7 +189,136 @@ async function selectProcess(t) {
   }
 }
 
+// Where a find is best looked at: through a process that maps it (its bytes are
+// contiguous there even when its pages are not), else physical.
+function findPlace(f) {
+  const p = (f.owners || []).find((o) => o.kind === 'process');
+  return p ? { pid: String(p.pid), addr: p.va, who: p.comm + ' (' + p.pid + ')' }
+           : { pid: null, addr: f.gpa, who: 'physical' };
+}
+
+async function loadFinds() {
+  const list = $('finds');
+  list.innerHTML = '<li class="muted">scanning…</li>';
+  try {
+    const res = await (await api('/api/finds')).json();
+    list.textContent = '';
+    const images = res.hits.filter((h) => h.width > 0);
+    if (images.length === 0) list.innerHTML = '<li class="muted">no images found</li>';
+    for (const f of images) {
+      const li = document.createElement('li');
+      const place = findPlace(f);
+      li.textContent = f.format + ' ' + f.width + 'x' + f.height + '  ' + place.who;
+      li.title = 'gpa ' + f.gpa + ', ' + f.size + ' bytes, confidence ' + f.confidence.toFixed(2);
+      li.dataset.kind = f.kind;
+      li.addEventListener('click', () => {
+        for (const x of list.children) x.classList.toggle('selected', x === li);
+        if (f.kind === 'framebuffer') {
+          view.decoded = null;
+          view.space = place.pid || 'phys';
+          view.addr = BigInt(place.addr);
+          view.format = f.format;
+          view.width = f.width;
+          view.stride = f.stride;
+          syncControls();
+        } else {
+          view.decoded = { kind: f.kind, addr: place.addr, pid: place.pid };
+        }
+        draw(false);
+      });
+      list.appendChild(li);
+    }
+    if (res.partial) say('the scan is partial: some memory could not be read');
+  } catch (e) {
+    list.innerHTML = '<li class="muted"></li>';
+    list.firstChild.textContent = 'no finds: ' + e.message;
+  }
+}
+
+// ---- the overview: every page of RAM by class, one square per page ----------------
+
+const PAGES_PER_ROW = 512;
+const overview = { ranges: [], classes: [], zoom: 2, loaded: -1 };
+
+function colourOf(hexColour) {
+  const v = parseInt(hexColour.slice(1), 16);
+  return [v >> 16 & 255, v >> 8 & 255, v & 255];
+}
+
+async function loadOverview() {
+  $('overview-legend').textContent = 'scanning all RAM…';
+  try {
+    const o = await (await api('/api/overview')).json();
+    overview.classes = o.classes;
+    let row = 0;
+    overview.ranges = o.ranges.map((r) => {
+      const raw = atob(r.classes), bytes = new Uint8Array(raw.length);
+      for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+      const range = { gpa: BigInt(r.gpa), pages: r.pages, bytes, row0: row };
+      row += Math.ceil(r.pages / PAGES_PER_ROW) + 1;   // a blank row between ranges
+      return range;
+    });
+    const rows = Math.max(1, row - 1);
+    const img = new ImageData(PAGES_PER_ROW, rows);
+    const colours = o.classes.map((c) => colourOf(c.colour));
+    const counts = new Array(o.classes.length).fill(0);
+    for (const r of overview.ranges)
+      for (let i = 0; i < r.pages; i++) {
+        const cls = r.bytes[i] < colours.length ? r.bytes[i] : 1;
+        counts[cls]++;
+        const at = ((r.row0 + Math.floor(i / PAGES_PER_ROW)) * PAGES_PER_ROW + i % PAGES_PER_ROW) * 4;
+        img.data.set(colours[cls], at);
+        img.data[at + 3] = 255;
+      }
+    // As large as the box allows a whole row: 1 to 4 pixels a page.
+    overview.zoom = Math.max(1, Math.min(4, Math.floor(($('overview-box').clientWidth - 2) / PAGES_PER_ROW)));
+    const c = $('overview');
+    c.width = PAGES_PER_ROW;
+    c.height = rows;
+    c.style.width = PAGES_PER_ROW * overview.zoom + 'px';
+    c.style.height = rows * overview.zoom + 'px';
+    c.getContext('2d').putImageData(img, 0, 0);
+    const legend = $('overview-legend');
+    legend.textContent = '';
+    o.classes.forEach((cls, i) => {
+      const span = document.createElement('span'), swatch = document.createElement('i');
+      swatch.style.background = cls.colour;
+      span.appendChild(swatch);
+      span.appendChild(document.createTextNode(cls.name + ' ' + counts[i]));
+      legend.appendChild(span);
+    });
+    if (!o.tables_known) legend.appendChild(document.createTextNode(' (page tables unknown)'));
+    overview.loaded = o.epoch;
+  } catch (e) {
+    $('overview-legend').textContent = 'no overview: ' + e.message;
+  }
+}
+
+// The page under the pointer of event E on the overview, or null.
+function overviewPage(e) {
+  const c = $('overview'), r = c.getBoundingClientRect();
+  const x = Math.floor((e.clientX - r.left) / overview.zoom), y = Math.floor((e.clientY - r.top) / overview.zoom);
+  if (x < 0 || x >= PAGES_PER_ROW) return null;
+  for (const range of overview.ranges) {
+    const i = (y - range.row0) * PAGES_PER_ROW + x;
+    if (y >= range.row0 && i < range.pages) {
+      const cls = overview.classes[range.bytes[i]] || overview.classes[1];
+      return { gpa: range.gpa + BigInt(i) * 4096n, cls: cls.name };
+    }
+  }
+  return null;
+}
+
+function showTab(name) {
+  for (const b of document.querySelectorAll('.tab')) b.classList.toggle('selected', b.dataset.tab === name);
+  $('memory-tab').hidden = name !== 'memory';
+  $('overview-tab').hidden = name !== 'overview';
+  if (name === 'overview' && overview.loaded !== lastEpoch) loadOverview();
+  if (name === 'memory') draw(false);
+}
+
 function fromControls() {
+  view.decoded = null;
   try {
     view.addr = parseAddr($('addr').value);
   } catch (e) { say(e.message); return; }
@@ -205,8 +362,11 @@ function onKey(e) {
   else if (k === '.') view.addr = BigInt.asUintN(64, view.addr + 1n);
   else if (k === ',') view.addr = BigInt.asUintN(64, view.addr - 1n);
   else if (k === 'p') { togglePause(); return; }
+  else if (k === 'o') { showTab('overview'); return; }
+  else if (k === 'm') { showTab('memory'); return; }
   else return;
   e.preventDefault();
+  view.decoded = null;
   syncControls();
   draw(false);
 }
@@ -232,9 +392,10 @@ function start() {
   if (params.has('addr')) { try { view.addr = parseAddr(params.get('addr')); } catch (e) { say(e.message); } }
   if (params.has('format') && BITS[params.get('format')]) view.format = params.get('format');
   if (params.has('width')) view.width = Math.min(16384, Math.max(1, Number(params.get('width')) || 256));
-  if (params.has('pid')) view.space = params.get('pid');
+  if (params.has('pid') && /^[0-9]+$/.test(params.get('pid'))) view.space = params.get('pid');
   // The token is in the cookie now: keep it out of the address bar and the history.
   if (params.has('token')) { params.delete('token'); history.replaceState(null, '', '?' + params); }
+  // (tab=overview opens the overview first)
   $('controls').addEventListener('change', fromControls);
   $('controls').addEventListener('submit', (e) => { e.preventDefault(); fromControls(); });
   $('live').addEventListener('change', setLive);
@@ -243,7 +404,28 @@ function start() {
   $('canvas').addEventListener('mousemove', onMove);
   document.addEventListener('keydown', onKey);
   window.addEventListener('resize', () => draw(false));
-  loadProcesses().then(() => { syncControls(); pollState(); });
+  $('rescan').addEventListener('click', loadFinds);
+  for (const b of document.querySelectorAll('.tab')) b.addEventListener('click', () => showTab(b.dataset.tab));
+  $('overview').addEventListener('mousemove', (e) => {
+    const p = overviewPage(e);
+    $('overview-cursor').textContent = p ? 'gpa ' + hex(p.gpa) + '  ' + p.cls : '';
+  });
+  $('overview').addEventListener('click', (e) => {
+    const p = overviewPage(e);
+    if (!p) return;
+    view.decoded = null;
+    view.space = 'phys';
+    view.addr = p.gpa;
+    syncControls();
+    showTab('memory');
+  });
+  const tab = params.get('tab') === 'overview' ? 'overview' : 'memory';
+  loadProcesses().then(async () => {
+    syncControls();
+    await pollState();
+    if (tab !== 'memory') showTab(tab);
+    loadFinds();
+  });
   setInterval(pollState, 1000);
 }
 
