@@ -85,6 +85,8 @@ gboolean hw_image_check_bmp(const HwReader *r, guint64 addr, HwImage *out);
 /* Validate a WebP file at ADDR (RIFF header, a VP8, VP8L or VP8X chunk first, every
  * chunk inside the RIFF size). */
 gboolean hw_image_check_webp(const HwReader *r, guint64 addr, HwImage *out);
+/* The check above for KIND (not HW_IMAGE_RAW, which has no file to check: FALSE). */
+gboolean hw_image_check(HwImageKind kind, const HwReader *r, guint64 addr, HwImage *out);
 /* Each check above, once the structure holds, reads the whole file through R and has it
  * decoded (libpng, libjpeg, giflib, libwebp, our own BMP reader): only a file that
  * decodes, with at most HW_IMAGE_MAX_PIXELS pixels, is found, and its width and height

@@ -315,19 +315,6 @@ on_finds(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTabl
   end_answer(msg, b);
 }
 
-typedef gboolean (*CheckFunc)(const HwReader *r, guint64 addr, HwImage *out);
-
-static const struct {
-  const char *name;
-  CheckFunc check;
-} encoded[] = {
-  { "png", hw_image_check_png },
-  { "jpeg", hw_image_check_jpeg },
-  { "gif", hw_image_check_gif },
-  { "bmp", hw_image_check_bmp },
-  { "webp", hw_image_check_webp },
-};
-
 /* An image file found in memory, decoded by its library: RGBA rows as for pixels. The
  * file is checked afresh at ADDR (physical, or in process PID's address space): what
  * the page asks to decode is no more trusted than the memory itself. */
@@ -341,14 +328,15 @@ on_decoded(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTa
     return;
   g_autoptr(GError) error = NULL;
   const char *kind = query ? g_hash_table_lookup(query, "kind") : NULL;
-  guint k = 0;
-  while (kind && k < G_N_ELEMENTS(encoded) && strcmp(encoded[k].name, kind) != 0)
-    k++;
+  guint mask = 0;
   guint64 addr = 0, pid = 0;
-  if (kind == NULL || k == G_N_ELEMENTS(encoded)) {
+  /* One kind of file: not "all", a list or framebuffer (raw pixels are no file). */
+  if (kind == NULL || strlen(kind) > 16 || !hw_image_kinds_parse(kind, &mask, NULL) ||
+      (mask & (mask - 1)) != 0 || mask == 1u << HW_IMAGE_RAW) {
     hw_serve_reply_error(msg, SOUP_STATUS_BAD_REQUEST, "kind: png, jpeg, gif, bmp or webp");
     return;
   }
+  HwImageKind k = (HwImageKind)__builtin_ctz(mask);
   if (!hw_serve_param_u64(query, "addr", G_MAXUINT64, G_MAXUINT64, &addr, &error) ||
       !hw_serve_param_u64(query, "pid", 0, MAX_PID, &pid, &error)) {
     hw_serve_reply_gerror(msg, error);
@@ -368,12 +356,12 @@ on_decoded(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTa
   HwImage im = { 0 };
   guint w = 0, h = 0;
   g_autofree guint8 *rgba = NULL;
-  gboolean found = (pid == 0 || mmu != NULL) && encoded[k].check(&r, addr, &im);
+  gboolean found = (pid == 0 || mmu != NULL) && hw_image_check(k, &r, addr, &im);
   if (found)
     rgba = hw_image_decode_rgba(&r, &im, HW_SERVE_MAX_PIXELS, &w, &h, &error);
   else if (pid == 0 || mmu != NULL)
     g_set_error(&error, HW_ERROR, HW_ERROR_NOT_FOUND, "no %s file at 0x%" G_GINT64_MODIFIER
-                "x", kind, addr);
+                "x", hw_image_kind_name(k), addr);
   if (!hw_cli_release_after(s->cli, rgba != NULL, &error)) {
     hw_serve_reply_gerror(msg, error);
     return;

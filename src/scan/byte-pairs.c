@@ -3,6 +3,7 @@
  * per signature: single anchor bytes such as 0x89 (an x86 mov) or 'M' (a REX prefix)
  * are everywhere in code, their pairs rarely. */
 #include "scan/byte-pairs.h"
+#include "scan/cpu.h"
 
 #include <string.h>
 
@@ -62,18 +63,6 @@ pairs_avx2(const guint8 *buf, gsize starts, gsize avail, const guint8 (*pairs)[2
   return i;
 }
 
-static gboolean
-have_avx2(void)
-{
-  static gsize checked;
-  static gboolean yes;
-  if (g_once_init_enter(&checked)) {
-    __builtin_cpu_init();
-    yes = __builtin_cpu_supports("avx2") != 0;
-    g_once_init_leave(&checked, 1);
-  }
-  return yes;
-}
 #endif
 
 void
@@ -87,7 +76,7 @@ hw_find_byte_pairs(const guint8 *buf, gsize starts, gsize avail, const guint8 (*
     return;
   gsize i = 0;
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (have_avx2())
+  if (hw_cpu_has_avx2())
     i = pairs_avx2(buf, starts, avail, pairs, n_pairs, out, max);
 #endif
   /* Always HW_BYTE_PAIRS_MAX pairs, the unused ones repeating the first, so that the

@@ -5,6 +5,7 @@
  * page is pixels when at least two colour lanes are smooth, whatever a dithered or
  * noisy lane does; the pixel size whose lanes are smoothest wins. */
 #include "scan/find-raw.h"
+#include "scan/cpu.h"
 #include <haywire/physmem.h>
 
 #include <stdlib.h>
@@ -166,18 +167,6 @@ extreme_counts_avx2(const guint8 *p, Extremes *e)
   extremes_finish(e, uniform, uniform_zero, uniform_ff);
 }
 
-static gboolean
-have_avx2(void)
-{
-  static gsize checked;
-  static gboolean yes;
-  if (g_once_init_enter(&checked)) {
-    __builtin_cpu_init();
-    yes = __builtin_cpu_supports("avx2") != 0;
-    g_once_init_leave(&checked, 1);
-  }
-  return yes;
-}
 #endif
 
 static void
@@ -185,7 +174,7 @@ extreme_counts(const guint8 *p, Extremes *e)
 {
   memset(e, 0, sizeof *e);
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (have_avx2()) {
+  if (hw_cpu_has_avx2()) {
     extreme_counts_avx2(p, e);
     return;
   }

@@ -44,6 +44,15 @@ static const struct {
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(signatures) <= HW_BYTE_PAIRS_MAX);
 
+gboolean
+hw_image_check(HwImageKind kind, const HwReader *r, guint64 addr, HwImage *out)
+{
+  for (guint k = 0; k < G_N_ELEMENTS(signatures); k++)
+    if (signatures[k].kind == kind)
+      return signatures[k].check(r, addr, out);
+  return FALSE;
+}
+
 static gboolean
 phys_read(gpointer ctx, guint64 addr, void *buf, gsize len)
 {

@@ -46,6 +46,18 @@ test_png_valid(void)
   g_assert_cmpuint(im.size, ==, len);
   g_assert_cmpuint(im.width, ==, 128);
   g_assert_cmpuint(im.height, ==, 96);
+  /* The same through the check by kind; another kind's check or raw pixels refuse it. */
+  gsize total = (100 + len + 3 * 4096) & ~(gsize)4095;
+  g_autofree guint8 *mem = g_malloc0(total);
+  memcpy(mem + 100, png, len);
+  Buf b = { mem, total };
+  HwReader r = { buf_read, &b, NULL };
+  HwImage by_kind;
+  g_assert_true(hw_image_check(HW_IMAGE_PNG, &r, 100, &by_kind));
+  g_assert_cmpuint(by_kind.size, ==, len);
+  g_assert_false(hw_image_check(HW_IMAGE_JPEG, &r, 100, &by_kind));
+  g_assert_false(hw_image_check(HW_IMAGE_RAW, &r, 100, &by_kind));
+  g_assert_false(hw_image_check(HW_IMAGE_N_KINDS, &r, 100, &by_kind));
 }
 
 static void
