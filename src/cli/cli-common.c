@@ -232,6 +232,44 @@ hw_cli_json_hex(JsonBuilder *b, const char *member, guint64 v)
   json_builder_add_string_value(b, s);
 }
 
+void
+hw_cli_json_task(JsonBuilder *b, const HwTask *t)
+{
+  char state[2] = { t->state, 0 };
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "pid");
+  json_builder_add_int_value(b, t->pid);
+  json_builder_set_member_name(b, "tgid");
+  json_builder_add_int_value(b, t->tgid);
+  json_builder_set_member_name(b, "ppid");
+  json_builder_add_int_value(b, t->ppid);
+  json_builder_set_member_name(b, "uid");
+  json_builder_add_int_value(b, t->uid);
+  json_builder_set_member_name(b, "state");
+  json_builder_add_string_value(b, state);
+  json_builder_set_member_name(b, "comm");
+  json_builder_add_string_value(b, t->comm);
+  json_builder_set_member_name(b, "kernel_thread");
+  json_builder_add_boolean_value(b, t->kernel_thread);
+  hw_cli_json_hex(b, "pgd", t->pgd_gpa);
+  hw_cli_json_hex(b, "task", t->task_va);
+  json_builder_end_object(b);
+}
+
+void
+hw_cli_json_vma(JsonBuilder *b, const HwVma *v)
+{
+  json_builder_begin_object(b);
+  hw_cli_json_hex(b, "start", v->start);
+  hw_cli_json_hex(b, "end", v->end);
+  json_builder_set_member_name(b, "perms");
+  json_builder_add_string_value(b, v->perms);
+  hw_cli_json_hex(b, "offset", v->offset);
+  json_builder_set_member_name(b, "path");
+  json_builder_add_string_value(b, v->path ? v->path : "");
+  json_builder_end_object(b);
+}
+
 /* ---- address spaces --------------------------------------------------------------- */
 
 HwRegs *

@@ -113,6 +113,12 @@ void hw_cli_json_moment(JsonBuilder *b, HwCli *cli);
 const char *hw_cli_state(HwCli *cli, gboolean live);
 /* Add a "0x..." string member to the builder. */
 void hw_cli_json_hex(JsonBuilder *b, const char *member, guint64 v);
+/* Add task T as one JSON object (pid, tgid, ppid, uid, state, comm, kernel_thread, pgd,
+ * task): `ps --json` and the viewer. */
+void hw_cli_json_task(JsonBuilder *b, const HwTask *t);
+/* Add memory map V as one JSON object (start, end, perms, offset, path): `maps --json`
+ * and the viewer. */
+void hw_cli_json_vma(JsonBuilder *b, const HwVma *v);
 /* Read vCPU registers for the --cpu option, or fail with a message naming the cpu. */
 HwRegs *hw_cli_regs(HwCli *cli, int cpu, GError **error);
 /* Build the address space for --cpu N, --root PA or --pid PID (PID > 0). */

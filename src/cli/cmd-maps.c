@@ -47,18 +47,8 @@ hw_cmd_maps(HwCli *cli, int argc, char **argv)
     json_builder_add_boolean_value(b, partial);
     json_builder_set_member_name(b, "maps");
     json_builder_begin_array(b);
-    for (guint i = 0; i < vmas->len; i++) {
-      const HwVma *v = &g_array_index(vmas, HwVma, i);
-      json_builder_begin_object(b);
-      hw_cli_json_hex(b, "start", v->start);
-      hw_cli_json_hex(b, "end", v->end);
-      json_builder_set_member_name(b, "perms");
-      json_builder_add_string_value(b, v->perms);
-      hw_cli_json_hex(b, "offset", v->offset);
-      json_builder_set_member_name(b, "path");
-      json_builder_add_string_value(b, v->path);
-      json_builder_end_object(b);
-    }
+    for (guint i = 0; i < vmas->len; i++)
+      hw_cli_json_vma(b, &g_array_index(vmas, HwVma, i));
     json_builder_end_array(b);
     json_builder_end_object(b);
     hw_cli_print_json(json_builder_get_root(b));

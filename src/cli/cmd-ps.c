@@ -36,28 +36,8 @@ hw_cmd_ps(HwCli *cli, int argc, char **argv)
     json_builder_add_boolean_value(b, partial);
     json_builder_set_member_name(b, "tasks");
     json_builder_begin_array(b);
-    for (guint i = 0; i < tasks->len; i++) {
-      const HwTask *t = &g_array_index(tasks, HwTask, i);
-      char state[2] = { t->state, 0 };
-      json_builder_begin_object(b);
-      json_builder_set_member_name(b, "pid");
-      json_builder_add_int_value(b, t->pid);
-      json_builder_set_member_name(b, "tgid");
-      json_builder_add_int_value(b, t->tgid);
-      json_builder_set_member_name(b, "ppid");
-      json_builder_add_int_value(b, t->ppid);
-      json_builder_set_member_name(b, "uid");
-      json_builder_add_int_value(b, t->uid);
-      json_builder_set_member_name(b, "state");
-      json_builder_add_string_value(b, state);
-      json_builder_set_member_name(b, "comm");
-      json_builder_add_string_value(b, t->comm);
-      json_builder_set_member_name(b, "kernel_thread");
-      json_builder_add_boolean_value(b, t->kernel_thread);
-      hw_cli_json_hex(b, "pgd", t->pgd_gpa);
-      hw_cli_json_hex(b, "task", t->task_va);
-      json_builder_end_object(b);
-    }
+    for (guint i = 0; i < tasks->len; i++)
+      hw_cli_json_task(b, &g_array_index(tasks, HwTask, i));
     json_builder_end_array(b);
     json_builder_end_object(b);
     hw_cli_print_json(json_builder_get_root(b));

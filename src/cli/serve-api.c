@@ -108,24 +108,8 @@ on_ps(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *
   json_builder_add_boolean_value(b, partial);
   json_builder_set_member_name(b, "tasks");
   json_builder_begin_array(b);
-  for (guint i = 0; i < tasks->len; i++) {
-    const HwTask *t = &g_array_index(tasks, HwTask, i);
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "pid");
-    json_builder_add_int_value(b, t->pid);
-    json_builder_set_member_name(b, "ppid");
-    json_builder_add_int_value(b, t->ppid);
-    json_builder_set_member_name(b, "uid");
-    json_builder_add_int_value(b, t->uid);
-    json_builder_set_member_name(b, "state");
-    char state[2] = { t->state, 0 };
-    json_builder_add_string_value(b, state);
-    json_builder_set_member_name(b, "comm");
-    json_builder_add_string_value(b, t->comm);
-    json_builder_set_member_name(b, "kernel_thread");
-    json_builder_add_boolean_value(b, t->kernel_thread);
-    json_builder_end_object(b);
-  }
+  for (guint i = 0; i < tasks->len; i++)
+    hw_cli_json_task(b, &g_array_index(tasks, HwTask, i));
   json_builder_end_array(b);
   end_answer(msg, b);
 }
@@ -170,18 +154,8 @@ on_maps(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
   json_builder_add_boolean_value(b, partial);
   json_builder_set_member_name(b, "maps");
   json_builder_begin_array(b);
-  for (guint i = 0; i < vmas->len; i++) {
-    const HwVma *v = &g_array_index(vmas, HwVma, i);
-    json_builder_begin_object(b);
-    hw_cli_json_hex(b, "start", v->start);
-    hw_cli_json_hex(b, "end", v->end);
-    json_builder_set_member_name(b, "perms");
-    json_builder_add_string_value(b, v->perms);
-    hw_cli_json_hex(b, "offset", v->offset);
-    json_builder_set_member_name(b, "path");
-    json_builder_add_string_value(b, v->path ? v->path : "");
-    json_builder_end_object(b);
-  }
+  for (guint i = 0; i < vmas->len; i++)
+    hw_cli_json_vma(b, &g_array_index(vmas, HwVma, i));
   json_builder_end_array(b);
   end_answer(msg, b);
 }
@@ -241,6 +215,23 @@ set_header_u64(SoupMessageHeaders *h, const char *name, guint64 v)
   soup_message_headers_replace(h, name, text);
 }
 
+/* Reply with RGBA (W x H pixels, taken) and the headers every picture carries: its
+ * size, the epoch and STATE, the moment it shows. */
+static void
+reply_rgba(HwServe *s, SoupServerMessage *msg, guint8 *rgba, guint32 w, guint32 h,
+           const char *state)
+{
+  SoupMessageHeaders *hd = soup_server_message_get_response_headers(msg);
+  set_header_u64(hd, "X-Haywire-Width", w);
+  set_header_u64(hd, "X-Haywire-Height", h);
+  set_header_u64(hd, "X-Haywire-Epoch", hw_guest_get_epoch(s->cli->guest));
+  soup_message_headers_replace(hd, "X-Haywire-State", state);
+  soup_message_headers_replace(hd, "Cache-Control", "no-store");
+  soup_server_message_set_response(msg, "application/octet-stream", SOUP_MEMORY_TAKE,
+                                   (char *)rgba, (gsize)w * h * 4);
+  soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
+}
+
 /* Memory as RGBA rows, binary: the page draws them with putImageData. The size and the
  * moment come in headers. */
 static void
@@ -266,16 +257,9 @@ on_pixels(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTab
     return;
   }
   SoupMessageHeaders *hd = soup_server_message_get_response_headers(msg);
-  set_header_u64(hd, "X-Haywire-Width", w);
-  set_header_u64(hd, "X-Haywire-Height", h);
   set_header_u64(hd, "X-Haywire-Stride", v.layout.stride);
   set_header_u64(hd, "X-Haywire-Unreadable", unreadable);
-  set_header_u64(hd, "X-Haywire-Epoch", hw_guest_get_epoch(s->cli->guest));
-  soup_message_headers_replace(hd, "X-Haywire-State", state);
-  soup_message_headers_replace(hd, "Cache-Control", "no-store");
-  soup_server_message_set_response(msg, "application/octet-stream", SOUP_MEMORY_TAKE,
-                                   (char *)rgba, (gsize)w * h * 4);
-  soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
+  reply_rgba(s, msg, rgba, w, h, state);
 }
 
 /* The images in all RAM and every process, as `scan` finds them (one hit per image,
@@ -366,16 +350,8 @@ on_decoded(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTa
     hw_serve_reply_gerror(msg, error);
     return;
   }
-  SoupMessageHeaders *hd = soup_server_message_get_response_headers(msg);
-  set_header_u64(hd, "X-Haywire-Width", w);
-  set_header_u64(hd, "X-Haywire-Height", h);
-  set_header_u64(hd, "X-Haywire-Size", im.size);
-  set_header_u64(hd, "X-Haywire-Epoch", hw_guest_get_epoch(s->cli->guest));
-  soup_message_headers_replace(hd, "X-Haywire-State", hw_cli_state(s->cli, FALSE));
-  soup_message_headers_replace(hd, "Cache-Control", "no-store");
-  soup_server_message_set_response(msg, "application/octet-stream", SOUP_MEMORY_TAKE,
-                                   (char *)g_steal_pointer(&rgba), (gsize)w * h * 4);
-  soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
+  set_header_u64(soup_server_message_get_response_headers(msg), "X-Haywire-Size", im.size);
+  reply_rgba(s, msg, g_steal_pointer(&rgba), w, h, hw_cli_state(s->cli, FALSE));
 }
 
 /* Every page of RAM by class, as `overview` draws it, for the page to draw and point
@@ -441,6 +417,19 @@ on_overview(SoupServer *server, SoupServerMessage *msg, const char *path, GHashT
   end_answer(msg, b);
 }
 
+/* What pause and resume answer: whether the viewer holds the guest, and the epoch. */
+static void
+reply_held(HwServe *s, SoupServerMessage *msg)
+{
+  JsonBuilder *b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "held");
+  json_builder_add_boolean_value(b, s->held);
+  json_builder_set_member_name(b, "epoch");
+  json_builder_add_int_value(b, (gint64)hw_guest_get_epoch(s->cli->guest));
+  end_answer(msg, b);
+}
+
 /* Pause: the guest stays paused until Resume or the server ends (which resumes it). */
 static void
 on_pause(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
@@ -459,13 +448,7 @@ on_pause(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTabl
     }
     s->held = was_running;   /* a guest someone else paused is theirs to resume */
   }
-  JsonBuilder *b = json_builder_new();
-  json_builder_begin_object(b);
-  json_builder_set_member_name(b, "held");
-  json_builder_add_boolean_value(b, s->held);
-  json_builder_set_member_name(b, "epoch");
-  json_builder_add_int_value(b, (gint64)hw_guest_get_epoch(s->cli->guest));
-  end_answer(msg, b);
+  reply_held(s, msg);
 }
 
 static void
@@ -487,13 +470,7 @@ on_resume(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTab
     return;
   }
   s->held = FALSE;
-  JsonBuilder *b = json_builder_new();
-  json_builder_begin_object(b);
-  json_builder_set_member_name(b, "held");
-  json_builder_add_boolean_value(b, FALSE);
-  json_builder_set_member_name(b, "epoch");
-  json_builder_add_int_value(b, (gint64)hw_guest_get_epoch(s->cli->guest));
-  end_answer(msg, b);
+  reply_held(s, msg);
 }
 
 void
