@@ -104,6 +104,23 @@ gboolean hw_image_check(HwImageKind kind, const HwReader *r, guint64 addr, HwIma
 guint8 *hw_image_decode_rgba(const HwReader *r, const HwImage *img, guint max_pixels,
                              guint *width, guint *height, GError **error);
 
+/* A row stride at which raw pixels line up: a width to try. */
+typedef struct {
+  HwPixelFormat format;
+  guint32 stride;      /* bytes from one row to the next */
+  guint32 width;       /* pixels of a row inside it (the rest looks like row padding) */
+  guint32 offset;      /* bytes from the range's start to the first column of a row */
+  double fit;          /* 0..1: the share of smooth samples whose byte a stride below
+                        * continues them (1: the rows line up everywhere) */
+} HwStrideGuess;
+
+/* The strides at which pixels of format F in [ADDR, ADDR + LEN), read through R (its
+ * first 4 MiB, charged to R's budget), line up best, best first, as the raw finder
+ * judges them: at most MAX guesses in OUT (the caller's); returns how many (0 when the
+ * range is too short, unreadable or featureless, or F has no whole bytes per pixel). */
+guint hw_image_guess_strides(const HwReader *r, guint64 addr, guint64 len, HwPixelFormat f,
+                             HwStrideGuess *out, guint max);
+
 /* Convert WIDTH pixels of format F from SRC (starting at bit BIT_OFFSET for sub-byte
  * formats) to RGBA8 in DST (4 * WIDTH bytes). */
 void hw_pixels_to_rgba(HwPixelFormat f, const guint8 *src, guint bit_offset, guint width,

@@ -270,6 +270,29 @@ hw_cli_json_vma(JsonBuilder *b, const HwVma *v)
   json_builder_end_object(b);
 }
 
+void
+hw_cli_json_owner(JsonBuilder *b, const HwOwner *o)
+{
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "kind");
+  json_builder_add_string_value(b, hw_owner_kind_name(o->kind));
+  json_builder_set_member_name(b, "pid");
+  json_builder_add_int_value(b, o->pid);
+  json_builder_set_member_name(b, "comm");
+  json_builder_add_string_value(b, o->comm);
+  if (o->kind == HW_OWNER_PAGE_TABLE) {
+    json_builder_set_member_name(b, "level");
+    json_builder_add_int_value(b, o->level);
+  } else {
+    hw_cli_json_hex(b, "va", o->va);
+    json_builder_set_member_name(b, "writable");
+    json_builder_add_boolean_value(b, o->writable);
+    json_builder_set_member_name(b, "executable");
+    json_builder_add_boolean_value(b, !o->nx);
+  }
+  json_builder_end_object(b);
+}
+
 /* ---- address spaces --------------------------------------------------------------- */
 
 HwRegs *

@@ -119,6 +119,9 @@ void hw_cli_json_task(JsonBuilder *b, const HwTask *t);
 /* Add memory map V as one JSON object (start, end, perms, offset, path): `maps --json`
  * and the viewer. */
 void hw_cli_json_vma(JsonBuilder *b, const HwVma *v);
+/* Add owner O of a page as one JSON object (kind, pid, comm, and va, writable,
+ * executable or a page table's level): `owners --json`, scan hits and the viewer. */
+void hw_cli_json_owner(JsonBuilder *b, const HwOwner *o);
 /* Read vCPU registers for the --cpu option, or fail with a message naming the cpu. */
 HwRegs *hw_cli_regs(HwCli *cli, int cpu, GError **error);
 /* Build the address space for --cpu N, --root PA or --pid PID (PID > 0). */

@@ -7,29 +7,6 @@
 #define MAX_ADDRESSES 4096
 
 static void
-owner_json(JsonBuilder *b, const HwOwner *o)
-{
-  json_builder_begin_object(b);
-  json_builder_set_member_name(b, "kind");
-  json_builder_add_string_value(b, hw_owner_kind_name(o->kind));
-  json_builder_set_member_name(b, "pid");
-  json_builder_add_int_value(b, o->pid);
-  json_builder_set_member_name(b, "comm");
-  json_builder_add_string_value(b, o->comm);
-  if (o->kind == HW_OWNER_PAGE_TABLE) {
-    json_builder_set_member_name(b, "level");
-    json_builder_add_int_value(b, o->level);
-  } else {
-    hw_cli_json_hex(b, "va", o->va);
-    json_builder_set_member_name(b, "writable");
-    json_builder_add_boolean_value(b, o->writable);
-    json_builder_set_member_name(b, "executable");
-    json_builder_add_boolean_value(b, !o->nx);
-  }
-  json_builder_end_object(b);
-}
-
-static void
 owner_text(const HwOwner *o)
 {
   if (o->kind == HW_OWNER_PAGE_TABLE) {
@@ -90,7 +67,7 @@ hw_cmd_owners(HwCli *cli, int argc, char **argv)
       json_builder_set_member_name(b, "owners");
       json_builder_begin_array(b);
       for (guint k = 0; k < owners->len; k++)
-        owner_json(b, &g_array_index(owners, HwOwner, k));
+        hw_cli_json_owner(b, &g_array_index(owners, HwOwner, k));
       json_builder_end_array(b);
       json_builder_end_object(b);
       hw_cli_print_json(json_builder_get_root(b));

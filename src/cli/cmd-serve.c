@@ -178,6 +178,7 @@ hw_cmd_serve(HwCli *cli, int argc, char **argv)
   g_object_unref(s.server);
   g_main_loop_unref(s.loop);
   g_free(s.token);
+  g_clear_pointer(&s.owners, hw_owner_map_free);
   /* Never leave paused a guest the viewer paused. */
   g_autoptr(GError) rerr = NULL;
   if (s.held && !hw_guest_resume(cli->guest, &rerr) && s.fatal == NULL)

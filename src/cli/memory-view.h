@@ -23,3 +23,36 @@ gboolean hw_memory_view_check(HwMemoryView *v, guint64 *total, GError **error);
  * show. V must have passed hw_memory_view_check. NULL with *ERROR. */
 guint8 *hw_memory_view_draw(HwCli *cli, const HwMemoryView *v, guint32 *width, guint32 *height,
                             guint64 *unreadable, const char **state, GError **error);
+/* Width guesses for the LEN bytes at V's address (its first 4 MiB; V's layout is not
+ * used), for each of the N_FORMATS FORMATS in turn, each format's best first (at most
+ * PER_FORMAT of each), all read in one pause: at most MAX in OUT (the caller's).
+ * Returns how many; G_MAXUINT with *ERROR if the address space cannot be opened. The guest is paused around the reads unless V is live; *STATE
+ * (static) says which moment they saw. */
+guint hw_memory_view_guess(HwCli *cli, const HwMemoryView *v, guint64 len,
+                           const HwPixelFormat *formats, guint n_formats, guint per_format,
+                           HwStrideGuess *out, guint max, const char **state, GError **error);
+
+/* The most bytes one peek shows. */
+#define HW_MEMORY_PEEK_MAX 1024u
+
+/* Bytes under the viewer's cursor, and the page they are in. */
+typedef struct {
+  guint64 addr;
+  guint len;
+  guint8 bytes[HW_MEMORY_PEEK_MAX];
+  guint8 readable[HW_MEMORY_PEEK_MAX];   /* 1 where the byte could be read */
+  gboolean has_gpa;                      /* ADDR translated (or physical): GPA is its */
+  guint64 gpa;
+  const char *state;                     /* the moment they come from (static) */
+} HwMemoryPeek;
+
+/* Called while the guest is still paused for a peek (P filled in). */
+typedef void (*HwMemoryPeekFunc)(HwCli *cli, const HwMemoryPeek *p, gpointer data);
+
+/* Read LEN bytes (at most HW_MEMORY_PEEK_MAX) at V's address, in V's address space
+ * (its layout is not used), unreadable pages marked, and translate the address; then
+ * call WHILE_PAUSED (may be NULL) in the same pause. The guest is paused around it all
+ * unless V is live. FALSE with *ERROR when the address space cannot be opened or the
+ * memory vanished. OUT is the caller's. */
+gboolean hw_memory_view_peek(HwCli *cli, const HwMemoryView *v, guint len, HwMemoryPeek *out,
+                             HwMemoryPeekFunc while_paused, gpointer data, GError **error);

@@ -212,21 +212,8 @@ add_owners_json(JsonBuilder *b, const HwScanResult *res, guint i)
   json_builder_set_member_name(b, "owners");
   json_builder_begin_array(b);
   for (guint k = first_owner(res, i);
-       k < res->owners->len && g_array_index(res->owners, HwScanOwner, k).hit == i; k++) {
-    const HwOwner *ow = &g_array_index(res->owners, HwScanOwner, k).owner;
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "kind");
-    json_builder_add_string_value(b, hw_owner_kind_name(ow->kind));
-    json_builder_set_member_name(b, "pid");
-    json_builder_add_int_value(b, ow->pid);
-    if (ow->kind == HW_OWNER_PROCESS) {
-      json_builder_set_member_name(b, "comm");
-      json_builder_add_string_value(b, ow->comm);
-    }
-    if (ow->kind != HW_OWNER_PAGE_TABLE)
-      hw_cli_json_hex(b, "va", ow->va);
-    json_builder_end_object(b);
-  }
+       k < res->owners->len && g_array_index(res->owners, HwScanOwner, k).hit == i; k++)
+    hw_cli_json_owner(b, &g_array_index(res->owners, HwScanOwner, k).owner);
   json_builder_end_array(b);
 }
 

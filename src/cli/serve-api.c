@@ -160,40 +160,64 @@ on_maps(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
   end_answer(msg, b);
 }
 
-/* The memory view a pixels request asks for, checked with the command line's limits
- * and the server's tighter ones. */
+/* Where a request reads: ADDR (required), in process PID, through vCPU CPU, or
+ * physical (PHYS); LIVE: without pausing. Into V, its layout untouched. */
 static gboolean
-view_from_query(GHashTable *query, HwMemoryView *v, GError **error)
+space_from_query(GHashTable *query, HwMemoryView *v, GError **error)
 {
-  guint64 addr, width, height, stride, scale, pid, cpu;
-  gboolean phys, live, keep_alpha;
-  const char *format = query ? g_hash_table_lookup(query, "format") : NULL;
-  HwPixelFormat f;
-  if (format == NULL || !hw_pixel_format_parse(format, &f)) {
-    g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT, "format: one of rgb888, bgr888, "
-                "rgba8888, bgra8888, xrgb8888, rgb565, gray8, 1-bit");
-    return FALSE;
-  }
+  guint64 addr, pid, cpu;
+  gboolean phys, live;
   if (!hw_serve_param_u64(query, "addr", G_MAXUINT64, G_MAXUINT64, &addr, error) ||
-      !hw_serve_param_u64(query, "width", 0, HW_RENDER_MAX_SIDE, &width, error) ||
-      !hw_serve_param_u64(query, "height", 0, HW_RENDER_MAX_SIDE, &height, error) ||
-      !hw_serve_param_u64(query, "stride", 0, HW_SERVE_MAX_BYTES, &stride, error) ||
-      !hw_serve_param_u64(query, "scale", 1, HW_RENDER_MAX_SCALE, &scale, error) ||
       !hw_serve_param_u64(query, "pid", 0, MAX_PID, &pid, error) ||
       !hw_serve_param_u64(query, "cpu", 0, MAX_CPU, &cpu, error) ||
       !hw_serve_param_flag(query, "phys", &phys, error) ||
-      !hw_serve_param_flag(query, "live", &live, error) ||
-      !hw_serve_param_flag(query, "alpha", &keep_alpha, error))
+      !hw_serve_param_flag(query, "live", &live, error))
     return FALSE;
   if (addr == G_MAXUINT64 && !(query && g_hash_table_contains(query, "addr"))) {
     g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT, "addr: give an address");
     return FALSE;
   }
-  *v = (HwMemoryView){
-    .layout = { .format = f, .width = (guint32)width, .height = (guint32)height,
-                .stride = stride, .scale = (guint32)scale, .keep_alpha = keep_alpha },
-    .addr = addr, .phys = phys, .pid = (int)pid, .cpu = (int)cpu, .live = live,
-  };
+  if (phys && pid) {
+    g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT,
+                "a physical address and a process exclude each other");
+    return FALSE;
+  }
+  v->addr = addr, v->phys = phys, v->pid = (int)pid, v->cpu = (int)cpu, v->live = live;
+  return TRUE;
+}
+
+/* Query parameter "format" as a pixel format; FALSE with the list of names. */
+static gboolean
+format_from_query(GHashTable *query, HwPixelFormat *f, GError **error)
+{
+  const char *format = query ? g_hash_table_lookup(query, "format") : NULL;
+  if (format != NULL && hw_pixel_format_parse(format, f))
+    return TRUE;
+  g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT, "format: one of rgb888, bgr888, "
+              "rgba8888, bgra8888, xrgb8888, rgb565, gray8, 1-bit");
+  return FALSE;
+}
+
+/* The memory view a pixels request asks for, checked with the command line's limits
+ * and the server's tighter ones. */
+static gboolean
+view_from_query(GHashTable *query, HwMemoryView *v, GError **error)
+{
+  guint64 width, height, stride, scale;
+  gboolean keep_alpha;
+  HwPixelFormat f;
+  *v = (HwMemoryView){ 0 };
+  if (!format_from_query(query, &f, error) ||
+      !hw_serve_param_u64(query, "width", 0, HW_RENDER_MAX_SIDE, &width, error) ||
+      !hw_serve_param_u64(query, "height", 0, HW_RENDER_MAX_SIDE, &height, error) ||
+      !hw_serve_param_u64(query, "stride", 0, HW_SERVE_MAX_BYTES, &stride, error) ||
+      !hw_serve_param_u64(query, "scale", 1, HW_RENDER_MAX_SCALE, &scale, error) ||
+      !hw_serve_param_flag(query, "alpha", &keep_alpha, error) ||
+      !space_from_query(query, v, error))
+    return FALSE;
+  v->layout = (HwRenderLayout){ .format = f, .width = (guint32)width, .height = (guint32)height,
+                                .stride = stride, .scale = (guint32)scale,
+                                .keep_alpha = keep_alpha };
   guint64 total = 0;
   if (!hw_memory_view_check(v, &total, error))
     return FALSE;
@@ -260,6 +284,155 @@ on_pixels(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTab
   set_header_u64(hd, "X-Haywire-Stride", v.layout.stride);
   set_header_u64(hd, "X-Haywire-Unreadable", unreadable);
   reply_rgba(s, msg, rgba, w, h, state);
+}
+
+/* Width guesses for the memory at an address: the row strides at which it lines up
+ * as pixels, as the raw finder judges them, best first, for one format or (no format)
+ * for each format with whole bytes per pixel. */
+static void
+on_widths(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+          gpointer data)
+{
+  HwServe *s = data;
+  (void)server, (void)path;
+  if (!hw_serve_authorized(s, msg, query) || !method_is(msg, "GET"))
+    return;
+  g_autoptr(GError) error = NULL;
+  HwMemoryView v = { 0 };
+  guint64 len = 0;
+  HwPixelFormat formats[HW_PIXEL_N_FORMATS];
+  guint n_formats = 0;
+  if (query && g_hash_table_contains(query, "format")) {
+    if (!format_from_query(query, &formats[0], &error)) {
+      hw_serve_reply_gerror(msg, error);
+      return;
+    }
+    n_formats = 1;
+  } else {
+    for (guint f = 0; f < HW_PIXEL_N_FORMATS; f++)
+      if (f != HW_PIXEL_MONO1)
+        formats[n_formats++] = (HwPixelFormat)f;
+  }
+  if (!space_from_query(query, &v, &error) ||
+      !hw_serve_param_u64(query, "len", 0, HW_SERVE_GUESS_BYTES, &len, &error)) {
+    hw_serve_reply_gerror(msg, error);
+    return;
+  }
+  if (len == 0 || v.addr + len - 1 < v.addr) {
+    hw_serve_reply_error(msg, SOUP_STATUS_BAD_REQUEST, "len: the bytes to look at, 1 to %u "
+                         "MiB, not wrapping around", HW_SERVE_GUESS_BYTES >> 20);
+    return;
+  }
+  HwStrideGuess guesses[HW_SERVE_MAX_GUESSES];
+  /* Without a format, the best of each: the page lists formats, not their multiples. */
+  guint per = n_formats == 1 ? HW_SERVE_MAX_GUESSES : 1;
+  const char *state = NULL;
+  guint n = hw_memory_view_guess(s->cli, &v, len, formats, n_formats, per, guesses,
+                                 HW_SERVE_MAX_GUESSES, &state, &error);
+  if (n == G_MAXUINT) {
+    hw_serve_reply_gerror(msg, error);
+    return;
+  }
+  /* Across formats, the closest fit first. */
+  for (guint i = 1; n_formats > 1 && i < n; i++)
+    for (guint j = i; j > 0 && guesses[j].fit > guesses[j - 1].fit; j--) {
+      HwStrideGuess t = guesses[j];
+      guesses[j] = guesses[j - 1];
+      guesses[j - 1] = t;
+    }
+  JsonBuilder *b = begin_answer(s);
+  json_builder_set_member_name(b, "state");
+  json_builder_add_string_value(b, state);
+  json_builder_set_member_name(b, "guesses");
+  json_builder_begin_array(b);
+  for (guint i = 0; i < n; i++) {
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "format");
+    json_builder_add_string_value(b, hw_pixel_format_name(guesses[i].format));
+    json_builder_set_member_name(b, "width");
+    json_builder_add_int_value(b, guesses[i].width);
+    json_builder_set_member_name(b, "stride");
+    json_builder_add_int_value(b, guesses[i].stride);
+    json_builder_set_member_name(b, "offset");
+    json_builder_add_int_value(b, guesses[i].offset);
+    json_builder_set_member_name(b, "fit");
+    json_builder_add_double_value(b, guesses[i].fit);
+    json_builder_end_object(b);
+  }
+  json_builder_end_array(b);
+  end_answer(msg, b);
+}
+
+/* The owners of the page at P's gpa, from the owner map of this moment (built once per
+ * epoch: every page table walked), into the answer DATA is building. */
+static void
+peek_owners(HwCli *cli, const HwMemoryPeek *p, gpointer data)
+{
+  HwServe *s = ((gpointer *)data)[0];
+  GArray **owners = ((gpointer *)data)[1];
+  guint64 epoch = hw_guest_get_epoch(cli->guest);
+  if (s->owners == NULL || s->owners_epoch != epoch) {
+    g_clear_pointer(&s->owners, hw_owner_map_free);
+    HwLinux *lx = hw_cli_linux(cli, NULL);
+    s->owners = lx ? hw_owner_map_build(lx, NULL, NULL) : NULL;
+    s->owners_epoch = epoch;
+  }
+  if (s->owners && p->has_gpa)
+    *owners = hw_owner_map_lookup(s->owners, p->gpa);
+}
+
+/* The bytes at an address (hex, "??" where unreadable), the physical address they are
+ * at and (owners=1: every page table walked once per epoch) who maps that page: the
+ * viewer's hex and text panes and its cursor. */
+static void
+on_peek(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+        gpointer data)
+{
+  HwServe *s = data;
+  (void)server, (void)path;
+  if (!hw_serve_authorized(s, msg, query) || !method_is(msg, "GET"))
+    return;
+  g_autoptr(GError) error = NULL;
+  HwMemoryView v = { 0 };
+  guint64 len = 0;
+  gboolean want_owners = FALSE;
+  if (!space_from_query(query, &v, &error) ||
+      !hw_serve_param_u64(query, "len", 256, HW_MEMORY_PEEK_MAX, &len, &error) ||
+      !hw_serve_param_flag(query, "owners", &want_owners, &error)) {
+    hw_serve_reply_gerror(msg, error);
+    return;
+  }
+  g_autofree HwMemoryPeek *p = g_new(HwMemoryPeek, 1);
+  g_autoptr(GArray) owners = NULL;
+  gpointer ctx[2] = { s, &owners };
+  if (!hw_memory_view_peek(s->cli, &v, (guint)len, p, want_owners ? peek_owners : NULL, ctx,
+                           &error)) {
+    hw_serve_reply_gerror(msg, error);
+    return;
+  }
+  g_autofree char *hex = g_malloc((gsize)p->len * 2 + 1);
+  for (guint i = 0; i < p->len; i++)
+    if (p->readable[i])
+      g_snprintf(hex + 2 * i, 3, "%02x", p->bytes[i]);
+    else
+      memcpy(hex + 2 * i, "??", 3);
+  hex[2 * p->len] = 0;
+  JsonBuilder *b = begin_answer(s);
+  json_builder_set_member_name(b, "state");
+  json_builder_add_string_value(b, p->state);
+  hw_cli_json_hex(b, "addr", p->addr);
+  if (p->has_gpa)
+    hw_cli_json_hex(b, "gpa", p->gpa);
+  json_builder_set_member_name(b, "hex");
+  json_builder_add_string_value(b, hex);
+  json_builder_set_member_name(b, "owners_known");
+  json_builder_add_boolean_value(b, owners != NULL);
+  json_builder_set_member_name(b, "owners");
+  json_builder_begin_array(b);
+  for (guint i = 0; owners && i < owners->len; i++)
+    hw_cli_json_owner(b, &g_array_index(owners, HwOwner, i));
+  json_builder_end_array(b);
+  end_answer(msg, b);
 }
 
 /* The images in all RAM and every process, as `scan` finds them (one hit per image,
@@ -480,6 +653,8 @@ hw_serve_add_api(HwServe *s)
   soup_server_add_handler(s->server, "/api/ps", on_ps, s, NULL);
   soup_server_add_handler(s->server, "/api/maps", on_maps, s, NULL);
   soup_server_add_handler(s->server, "/api/pixels", on_pixels, s, NULL);
+  soup_server_add_handler(s->server, "/api/widths", on_widths, s, NULL);
+  soup_server_add_handler(s->server, "/api/peek", on_peek, s, NULL);
   soup_server_add_handler(s->server, "/api/finds", on_finds, s, NULL);
   soup_server_add_handler(s->server, "/api/overview", on_overview, s, NULL);
   soup_server_add_handler(s->server, "/api/decoded", on_decoded, s, NULL);

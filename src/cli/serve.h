@@ -11,6 +11,10 @@
  * a request for more is refused, never allocated. (The page asks for a window.) */
 #define HW_SERVE_MAX_BYTES (16u << 20)
 #define HW_SERVE_MAX_PIXELS (4u << 20)
+/* The most bytes a width guess looks at (the raw finder's measure), and the most
+ * guesses it returns. */
+#define HW_SERVE_GUESS_BYTES (4u << 20)
+#define HW_SERVE_MAX_GUESSES 8u
 /* The cookie that carries the token for the page's own requests (set on its load). */
 #define HW_SERVE_COOKIE "haywire_token"
 
@@ -19,6 +23,8 @@ typedef struct {
   SoupServer *server;
   char *token;           /* 32 hex digits from the kernel's random source */
   gboolean held;         /* the viewer's Pause stopped the guest: it stays paused */
+  HwOwnerMap *owners;    /* who maps each page, as of epoch OWNERS_EPOCH (or NULL) */
+  guint64 owners_epoch;
   GMainLoop *loop;
   GError *fatal;         /* why the loop ended, when it was not asked to */
 } HwServe;

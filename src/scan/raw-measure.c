@@ -456,36 +456,79 @@ select_kth(double *v, gsize n, gsize k)
   return v[k];
 }
 
-gboolean
-hw_raw_measure(const HwReader *r, guint64 addr, guint64 len, HwPixelFormat f, HwImage *out)
+/* A run's bytes read for measuring, its samples and the coarse score of every stride
+ * it may have. */
+typedef struct {
+  Measure m;
+  guint8 *buf;
+  guint32 *pos;
+  double *score;          /* coarse score of stride pmin + i * pstep */
+  gsize pmin, pmax, pstep, count;
+} Run;
+
+static void
+run_clear(Run *run)
+{
+  g_free(run->buf);
+  g_free(run->pos);
+  g_free(run->score);
+}
+
+/* Read [ADDR, ADDR + LEN) (its first MAX_MEASURE bytes) as pixels of format F, pick the
+ * samples and score every stride; FALSE (RUN cleared) if the run cannot be measured. */
+static gboolean
+run_begin(const HwReader *r, guint64 addr, guint64 len, HwPixelFormat f, Run *run)
 {
   guint bpp = f == HW_PIXEL_RGB565 ? 2 : hw_pixel_format_bits(f) / 8;
   gsize n = (gsize)MIN(len, (guint64)MAX_MEASURE);
+  *run = (Run){ 0 };
   if (bpp < 1 || bpp > 4 || n < MIN_WIDTH * bpp * 4)
     return FALSE;
   /* Slack after the run's bytes: coarse_scores() reads a stride block past them. */
-  g_autofree guint8 *buf = g_malloc0(n + 16);
-  if (!hw_reader_read(r, addr, buf, n))
-    return FALSE;
-  g_autofree guint32 *pos = g_new(guint32, N_POS);
-  Measure m = { .buf = buf, .n = n, .bpp = bpp, .skip_lane = -1, .pos = pos };
+  run->buf = g_malloc0(n + 16);
+  run->pos = g_new(guint32, N_POS);
+  run->m = (Measure){ .buf = run->buf, .n = n, .bpp = bpp, .skip_lane = -1, .pos = run->pos };
+  Measure *m = &run->m;
+  if (!hw_reader_read(r, addr, run->buf, n))
+    goto fail;
   if (bpp == 4)
-    m.skip_lane = alpha_lane(buf, n, 0);
+    m->skip_lane = alpha_lane(run->buf, n, 0);
   /* Strides to try: from the narrowest picture to the widest with padding, at most a
    * quarter of the run (four rows); 32-bit and 16-bit rows keep their alignment. */
-  gsize pmin = MIN_WIDTH * bpp, pmax = MIN((gsize)MAX_WIDTH * bpp + MAX_PAD, n / 4);
-  gsize pstep = bpp == 4 ? 4 : bpp == 2 ? 2 : 1;
-  if (pmax < pmin + 2 * pstep)
-    return FALSE;
-  pick_positions(&m, n - pmax - 4);
-  if (m.n_pos < 256)
-    return FALSE;
-  gsize count = (pmax - pmin) / pstep + 1;
-  g_autofree double *score = g_new(double, count);
-  coarse_scores(&m, pmin, pstep, count, MAX(m.n_pos / COARSE, 1u), score);
-  /* Candidates: the lowest strict local minima of the coarse score. */
+  run->pmin = MIN_WIDTH * bpp;
+  run->pmax = MIN((gsize)MAX_WIDTH * bpp + MAX_PAD, n / 4);
+  run->pstep = bpp == 4 ? 4 : bpp == 2 ? 2 : 1;
+  if (run->pmax < run->pmin + 2 * run->pstep)
+    goto fail;
+  pick_positions(m, n - run->pmax - 4);
+  if (m->n_pos < 256)
+    goto fail;
+  run->count = (run->pmax - run->pmin) / run->pstep + 1;
+  run->score = g_new(double, run->count);
+  coarse_scores(m, run->pmin, run->pstep, run->count, MAX(m->n_pos / COARSE, 1u), run->score);
+  return TRUE;
+fail:
+  run_clear(run);
+  *run = (Run){ 0 };
+  return FALSE;
+}
+
+/* A local minimum of the coarse score, looked at exactly with its neighbours. */
+typedef struct {
+  gsize fit_p;            /* the neighbour with the fewest misfits, and their share */
+  double fit;
+  gsize key_p;            /* the neighbour that fits closest (see below), its key, misfits */
+  double key, key_fit;
+} Candidate;
+
+/* The lowest strict local minima of RUN's coarse score, at most CANDIDATES, each looked
+ * at exactly; how many. */
+static gsize
+run_candidates(const Run *run, Candidate *out)
+{
+  const double *score = run->score;
   gsize cand[CANDIDATES], n_cand = 0;
-  for (gsize i = 1; i + 1 < count; i++) {
+  for (gsize i = 1; i + 1 < run->count; i++) {
     if (!(score[i] < score[i - 1] && score[i] <= score[i + 1]))
       continue;
     if (n_cand == CANDIDATES && score[i] >= score[cand[n_cand - 1]])
@@ -495,35 +538,76 @@ hw_raw_measure(const HwReader *r, guint64 addr, guint64 len, HwPixelFormat f, Hw
       cand[j] = cand[j - 1];
     cand[j] = i;
   }
-  if (n_cand == 0)
-    return FALSE;
-  /* The fewest misfits wins; a stride it is a multiple of, within a whisker of it, wins
-   * over it (a smooth picture lines up at twice its width nearly as well). */
-  double mis[CANDIDATES], best_mis = 2, best_key = 1e9;
-  gsize stride = 0;
+  gsize pmin = run->pmin, pstep = run->pstep;
   for (gsize c = 0; c < n_cand; c++) {
     /* The coarse score is noisy: the exact neighbours of a minimum are tried too. */
     gsize center = pmin + cand[c] * pstep, lo = center - MIN(center - pmin, 2 * pstep);
-    mis[c] = 2;
-    for (gsize p = lo; p <= MIN(center + 2 * pstep, pmax); p += pstep) {
-      double score_p, fit = misfits(&m, p, &score_p);
+    Candidate *o = &out[c];
+    *o = (Candidate){ .fit_p = center, .fit = 2, .key_p = center, .key = 1e9, .key_fit = 2 };
+    for (gsize p = lo; p <= MIN(center + 2 * pstep, run->pmax); p += pstep) {
+      double score_p, fit = misfits(&run->m, p, &score_p);
       /* The closest fit, misfits weighing heavily: a tile width fits its tiled part
        * exactly and the rest not at all. (A stride past the misfit bar never wins.) */
       double key = fit > EARLY_MISFITS || score_p < 0 ? 1e9 - fit : score_p * (1 + 4 * fit);
-      if (key < best_key)
-        best_key = key, best_mis = fit, stride = p;
-      if (fit < mis[c])
-        mis[c] = fit, cand[c] = (p - pmin) / pstep;
+      if (key < o->key)
+        o->key = key, o->key_fit = fit, o->key_p = p;
+      if (fit < o->fit)
+        o->fit = fit, o->fit_p = p;
     }
   }
-  for (gsize c = 0; c < n_cand; c++) {
-    gsize p = pmin + cand[c] * pstep;
-    if (p < stride && stride % p == 0 && mis[c] <= best_mis * 1.1 + 0.005)
-      stride = p;
+  return n_cand;
+}
+
+/* The stride RUN's pixels have, from candidates C (N of them), and its misfits: the
+ * closest fit, but a stride it is a multiple of, within a whisker of it, wins over it (a
+ * smooth picture lines up at twice its width nearly as well). */
+static gsize
+choose_stride(const Candidate *c, gsize n, double *mis)
+{
+  double best_key = 1e9;
+  gsize stride = 0;
+  *mis = 2;
+  for (gsize i = 0; i < n; i++)
+    if (c[i].key < best_key)
+      best_key = c[i].key, *mis = c[i].key_fit, stride = c[i].key_p;
+  double best_mis = *mis;
+  for (gsize i = 0; i < n; i++)
+    if (c[i].fit_p < stride && stride % c[i].fit_p == 0 && c[i].fit <= best_mis * 1.1 + 0.005)
+      stride = c[i].fit_p;
+  return stride;
+}
+
+/* The width of a picture of stride S in RUN: its columns less the row padding, in
+ * whole pixels; *COL0 the first picture column, *COLS the columns (S: no padding). */
+static gsize
+picture_width(const Run *run, gsize s, gsize *col0, gsize *cols_out)
+{
+  const Measure *m = &run->m;
+  gsize cols = picture_columns(m, s, col0);
+  *cols_out = cols;
+  if (m->bpp == 4 && m->skip_lane >= 0) {
+    /* Rows start just after an alpha/padding byte: the nearest such column (a zero
+     * byte of the picture's edge may have joined the padding). */
+    gsize want = (gsize)(m->skip_lane + 1) % 4, off = (want + 4 - *col0 % 4) % 4;
+    *col0 = off <= 2 ? *col0 + off : *col0 + s - (4 - off);
+    *col0 %= s;
   }
+  /* The padding found may be a byte longer or shorter than it is (an edge byte of the
+   * picture close to the padding's): the nearest whole number of pixels. */
+  return MIN((cols + m->bpp / 2) / m->bpp, s / m->bpp);
+}
+
+/* The picture of stride STRIDE (with BEST_MIS misfits) in RUN, read from [ADDR, ADDR +
+ * LEN): its confidence, width, first row and height in OUT; FALSE if it falls short. */
+static gboolean
+measured(const HwReader *r, guint64 addr, guint64 len, HwPixelFormat f, const Run *run,
+         gsize stride, double best_mis, HwImage *out)
+{
+  const Measure *m = &run->m;
+  gsize count = run->count, bpp = m->bpp;
   /* Against the typical stride's score: a picture lines up at one stride only. */
-  g_autofree double *copy = g_memdup2(score, count * sizeof(double));
-  double here = coarse_score(&m, stride, 1), typical = select_kth(copy, count, count / 2);
+  g_autofree double *copy = g_memdup2(run->score, count * sizeof(double));
+  double here = coarse_score(m, stride, 1), typical = select_kth(copy, count, count / 2);
   double confidence = typical > 0 ? 1.0 - here / typical : 0;
   /* Tables of 16-bit numbers and narrow arrays of structures line up too: a higher
    * bar for them (tuned on the benchmark's tuning half). */
@@ -532,17 +616,7 @@ hw_raw_measure(const HwReader *r, guint64 addr, guint64 len, HwPixelFormat f, Hw
     return FALSE;
 
   /* The picture's columns inside the stride, and where its rows start. */
-  gsize col0 = 0, cols = picture_columns(&m, stride, &col0);
-  if (bpp == 4 && m.skip_lane >= 0) {
-    /* Rows start just after an alpha/padding byte: the nearest such column (a zero
-     * byte of the picture's edge may have joined the padding). */
-    gsize want = (gsize)(m.skip_lane + 1) % 4, off = (want + 4 - col0 % 4) % 4;
-    col0 = off <= 2 ? col0 + off : col0 + stride - (4 - off);
-    col0 %= stride;
-  }
-  /* The padding found may be a byte longer or shorter than it is (an edge byte of the
-   * picture close to the padding's): the nearest whole number of pixels. */
-  gsize width = MIN((cols + bpp / 2) / bpp, stride / bpp);
+  gsize col0 = 0, cols = 0, width = picture_width(run, stride, &col0, &cols);
   if (width < MIN_WIDTH)
     return FALSE;
   guint64 first = addr + col0 % stride;
@@ -566,4 +640,63 @@ hw_raw_measure(const HwReader *r, guint64 addr, guint64 len, HwPixelFormat f, Hw
                     .confidence = CLAMP(confidence, 0.0, 1.0) };
   out->size = (guint64)out->stride * out->height;
   return TRUE;
+}
+
+gboolean
+hw_raw_measure(const HwReader *r, guint64 addr, guint64 len, HwPixelFormat f, HwImage *out)
+{
+  Run run;
+  if (!run_begin(r, addr, len, f, &run))
+    return FALSE;
+  Candidate cands[CANDIDATES];
+  gsize n_cand = run_candidates(&run, cands);
+  double best_mis = 2;
+  gsize stride = n_cand ? choose_stride(cands, n_cand, &best_mis) : 0;
+  gboolean ok = stride > 0 && measured(r, addr, len, f, &run, stride, best_mis, out);
+  run_clear(&run);
+  return ok;
+}
+
+guint
+hw_image_guess_strides(const HwReader *r, guint64 addr, guint64 len, HwPixelFormat f,
+                       HwStrideGuess *out, guint max)
+{
+  Run run;
+  if (max == 0 || !run_begin(r, addr, len, f, &run))
+    return 0;
+  Candidate c[CANDIDATES];
+  gsize n = run_candidates(&run, c);
+  double mis = 2;
+  gsize chosen = n ? choose_stride(c, n, &mis) : 0;
+  /* The finder's choice first, then the others by how closely they fit (their key); a
+   * stride past the misfit bar is no guess. */
+  gsize order[CANDIDATES], n_order = 0;
+  for (gsize i = 0; i < n; i++) {
+    if (c[i].key_fit > EARLY_MISFITS || c[i].key_p == chosen)
+      continue;
+    gsize j = n_order++;
+    for (; j > 0 && c[order[j - 1]].key > c[i].key; j--)
+      order[j] = order[j - 1];
+    order[j] = i;
+  }
+  guint got = 0;
+  for (gsize k = 0; k <= n_order && got < max; k++) {
+    gsize p = k == 0 ? chosen : c[order[k - 1]].key_p;
+    double fit = k == 0 ? mis : c[order[k - 1]].key_fit;
+    if (k == 0)
+      for (gsize i = 0; i < n; i++)   /* the divisor that won: its own misfits */
+        if (c[i].fit_p == chosen && c[i].key_p != chosen)
+          fit = c[i].fit;
+    gboolean dup = p == 0 || fit > EARLY_MISFITS;
+    for (guint i = 0; i < got; i++)
+      dup |= out[i].stride == p;
+    if (dup)
+      continue;
+    gsize col0 = 0, cols = 0, width = picture_width(&run, p, &col0, &cols);
+    out[got++] = (HwStrideGuess){ .format = f, .stride = (guint32)p,
+                                  .width = (guint32)MAX(width, (gsize)1),
+                                  .offset = (guint32)col0, .fit = 1.0 - fit };
+  }
+  run_clear(&run);
+  return got;
 }

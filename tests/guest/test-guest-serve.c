@@ -362,6 +362,94 @@ test_api(void)
   g_assert_true(hw_test_guest_running(guest));
 }
 
+/* The first of the width guesses in REPLY for FORMAT: its width, or 0. */
+static gint64
+first_width(Reply *reply, const char *format)
+{
+  g_autoptr(JsonParser) p = json_parser_new();
+  JsonArray *guesses = json_object_get_array_member(reply_object(reply, p), "guesses");
+  for (guint i = 0; i < json_array_get_length(guesses); i++) {
+    JsonObject *g = json_array_get_object_element(guesses, i);
+    if (strcmp(json_object_get_string_member(g, "format"), format) == 0)
+      return json_object_get_int_member(g, "width");
+  }
+  return 0;
+}
+
+/* Width suggestions for the test program's pictures give their real widths; peek
+ * shows the gradient's bytes, its physical address and hwtest as its owner. */
+static void
+test_widths_and_peek(void)
+{
+  Server *s = server_start(NULL);
+  const HwTruthProc *spin = &guest->spin;
+  guint gw = spin->grad_w, gh = spin->grad_h;
+  /* The gradient through hwtest's address space, for rgba8888 and for every format. */
+  for (int any = 0; any < 2; any++) {
+    g_autofree char *path = g_strdup_printf("/api/widths?pid=%d&addr=0x%" G_GINT64_MODIFIER
+                                            "x&len=%u%s", spin->pid, spin->grad_va, gw * gh * 4,
+                                            any ? "" : "&format=rgba8888");
+    g_autoptr(Reply) r = get(s, path);
+    g_assert_cmpuint(r->status, ==, 200);
+    gint64 w = first_width(r, "rgba8888");
+    if (w != (gint64)gw)
+      g_error("%s: rgba8888 width %" G_GINT64_FORMAT ", hwtest's gradient is %u wide: %.*s",
+              path, w, gw, (int)g_bytes_get_size(r->body),
+              (const char *)g_bytes_get_data(r->body, NULL));
+  }
+  /* hwtest-sleeper's bitmap: the real width is the first guess. */
+  const HwTruthImage *raw = hw_test_guest_image(guest, guest->sleep.pid, "raw");
+  g_assert_nonnull(raw);
+  g_autofree char *raw_path = g_strdup_printf("/api/widths?pid=%d&addr=0x%" G_GINT64_MODIFIER
+                                              "x&len=%d&format=rgba8888", guest->sleep.pid,
+                                              raw->va, HWTEST_RAW_W * HWTEST_RAW_H * 4);
+  g_autoptr(Reply) rr = get(s, raw_path);
+  g_assert_cmpuint(rr->status, ==, 200);
+  g_assert_cmpint(first_width(rr, "rgba8888"), ==, HWTEST_RAW_W);
+
+  /* Peek: the gradient's first 300 bytes, its gpa, and who maps it. */
+  g_autofree guint8 *want = g_malloc((gsize)gw * gh * 4);
+  hw_test_expected_gradient(want, gw, gh);
+  g_autofree char *peek = g_strdup_printf("/api/peek?pid=%d&addr=0x%" G_GINT64_MODIFIER
+                                          "x&len=300&owners=1", spin->pid, spin->grad_va);
+  g_autoptr(Reply) pr = get(s, peek);
+  g_assert_cmpuint(pr->status, ==, 200);
+  g_autoptr(JsonParser) pp = json_parser_new();
+  JsonObject *po = reply_object(pr, pp);
+  g_assert_cmpuint(hw_json_hex(po, "gpa"), ==, spin->grad_pa);
+  g_assert_cmpstr(json_object_get_string_member(po, "state"), ==, "paused-by-haywire");
+  const char *hex = json_object_get_string_member(po, "hex");
+  g_assert_cmpuint(strlen(hex), ==, 600);
+  for (guint i = 0; i < 300; i++) {
+    g_autofree char *want_hex = g_strdup_printf("%02x", want[i]);
+    if (strncmp(hex + 2 * i, want_hex, 2) != 0)
+      g_error("peek byte %u: %.2s, hwtest wrote %s", i, hex + 2 * i, want_hex);
+  }
+  g_assert_true(json_object_get_boolean_member(po, "owners_known"));
+  JsonArray *owners = json_object_get_array_member(po, "owners");
+  gboolean by_hwtest = FALSE;
+  for (guint i = 0; i < json_array_get_length(owners); i++) {
+    JsonObject *o = json_array_get_object_element(owners, i);
+    by_hwtest |= json_object_get_int_member(o, "pid") == spin->pid &&
+                 hw_json_hex(o, "va") == (spin->grad_va & ~(guint64)4095);
+  }
+  g_assert_true(by_hwtest);
+  /* Physically, without owners: the same bytes; an address past RAM reads as "??". */
+  g_autofree char *ppeek = g_strdup_printf("/api/peek?phys=1&addr=0x%" G_GINT64_MODIFIER
+                                           "x&len=16", spin->grad_pa);
+  g_autoptr(Reply) ppr = get(s, ppeek);
+  g_autoptr(JsonParser) ppp = json_parser_new();
+  JsonObject *ppo = reply_object(ppr, ppp);
+  g_autofree char *first16 = g_strndup(hex, 32);
+  g_assert_cmpstr(json_object_get_string_member(ppo, "hex"), ==, first16);
+  g_assert_false(json_object_get_boolean_member(ppo, "owners_known"));
+  g_autoptr(Reply) far = get(s, "/api/peek?phys=1&addr=0xffff00000000&len=4");
+  g_autoptr(JsonParser) fp = json_parser_new();
+  g_assert_cmpstr(json_object_get_string_member(reply_object(far, fp), "hex"), ==, "????????");
+  g_assert_cmpint(server_stop(s, SIGTERM), ==, 0);
+  g_assert_true(hw_test_guest_running(guest));
+}
+
 /* Every parameter is checked with the command line's limits; a huge window is refused,
  * never allocated; methods are checked. */
 static void
@@ -389,6 +477,17 @@ test_bad_requests(void)
     { "/api/decoded?kind=png", "addr: give" },
     { "/api/decoded?kind=png&addr=0x1000&phys=1", "no png file" },
     { "/api/maps?pid=99999999999", "pid: at most" },
+    { "/api/widths?addr=0x1000&phys=1", "len: the bytes" },
+    { "/api/widths?addr=0x1000&phys=1&len=0", "len: the bytes" },
+    { "/api/widths?addr=0x1000&phys=1&len=4194305", "len: at most" },
+    { "/api/widths?addr=0xfffffffffffff000&phys=1&len=8192", "wrapping" },
+    { "/api/widths?addr=0x1000&phys=1&pid=1&len=64", "exclude" },
+    { "/api/widths?addr=0x1000&phys=1&len=64&format=rgb999", "format: one of" },
+    { "/api/widths?phys=1&len=64", "addr: give" },
+    { "/api/peek?addr=0x1000&phys=1&len=1025", "len: at most" },
+    { "/api/peek?addr=0x1000&phys=1&len=0", "1 to 1024" },
+    { "/api/peek?addr=0xffffffffffffffff&phys=1&len=2", "wrapping" },
+    { "/api/peek?addr=0x1000&phys=1&owners=2", "owners: 0 or 1" },
   };
   for (guint i = 0; i < G_N_ELEMENTS(bad); i++)
     expect_refused(s, bad[i].path, SOUP_STATUS_BAD_REQUEST, bad[i].why);
@@ -619,6 +718,7 @@ hw_test_add_serve_tests(HwTestGuest *g)
   g_autofree char *p = g_strdup_printf("/serve/%s/", g->config);
   hw_test_add(p, "token", test_token);
   hw_test_add(p, "api", test_api);
+  hw_test_add(p, "widths-and-peek", test_widths_and_peek);
   hw_test_add(p, "bad-requests", test_bad_requests);
   hw_test_add(p, "pause-and-signals", test_pause_and_signals);
   hw_test_add(p, "browser", test_browser);

@@ -422,6 +422,55 @@ test_raw_junk_padding(void)
   g_free(ram);
 }
 
+/* Width guesses, as the viewer offers them: the dithered BGRA bitmap and the padded
+ * rgb888 rows give their stride and width first; noise, a short range, a range that
+ * cannot be read and 1-bit pixels give none. */
+static void
+test_raw_guess_strides(void)
+{
+  guint8 *ram;
+  g_autoptr(HwPhysMem) mem = ram_new(&ram);
+  const guint64 dithered = 1u << 20, padded = (2u << 20) + 0x1f0, noise = 3u << 20;
+  for (int y = 0; y < 61; y++)
+    for (int x = 0; x < 97; x++) {
+      guint8 *p = ram + dithered + ((gsize)y * 97 + (gsize)x) * 4;
+      p[0] = (guint8)(x * 255 / 96), p[1] = (guint8)(y * 255 / 60);
+      p[2] = (x + y) & 1 ? 200 : 40, p[3] = 255;
+    }
+  for (int y = 0; y < 80; y++)
+    for (int x = 0; x < 97; x++) {
+      guint8 *p = ram + padded + (gsize)y * 292 + (gsize)x * 3;
+      p[0] = (guint8)(x * 2), p[1] = (guint8)(y * 3), p[2] = (guint8)((x + y) * 255 / 176);
+    }
+  GRand *rand = g_rand_new_with_seed(11);
+  for (gsize i = 0; i < (1u << 20); i++)
+    ram[noise + i] = (guint8)g_rand_int(rand);
+  g_rand_free(rand);
+  HwReader r = hw_reader_for_physmem(mem);
+  HwStrideGuess g[8];
+  guint n = hw_image_guess_strides(&r, dithered, 61 * 388, HW_PIXEL_BGRA8888, g, 8);
+  g_assert_cmpuint(n, >=, 1);
+  g_assert_cmpuint(g[0].stride, ==, 388);
+  g_assert_cmpuint(g[0].width, ==, 97);
+  g_assert_cmpint(g[0].format, ==, HW_PIXEL_BGRA8888);
+  g_assert_cmpfloat(g[0].fit, >, 0.9);
+  for (guint i = 1; i < n; i++)
+    g_assert_cmpuint(g[i].stride, !=, 388);
+  n = hw_image_guess_strides(&r, padded, 80 * 292, HW_PIXEL_RGB888, g, 8);
+  g_assert_cmpuint(n, >=, 1);
+  g_assert_cmpuint(g[0].stride, ==, 292);
+  g_assert_cmpuint(g[0].width, ==, 97);
+  g_assert_cmpuint(hw_image_guess_strides(&r, dithered, 61 * 388, HW_PIXEL_BGRA8888, g, 1),
+                   ==, 1);
+  g_assert_cmpuint(hw_image_guess_strides(&r, noise, 1u << 20, HW_PIXEL_RGBA8888, g, 8), ==, 0);
+  g_assert_cmpuint(hw_image_guess_strides(&r, dithered, 256, HW_PIXEL_BGRA8888, g, 8), ==, 0);
+  g_assert_cmpuint(hw_image_guess_strides(&r, dithered, 61 * 388, HW_PIXEL_MONO1, g, 8), ==, 0);
+  g_assert_cmpuint(hw_image_guess_strides(&r, dithered, 61 * 388, HW_PIXEL_BGRA8888, g, 0), ==, 0);
+  g_assert_cmpuint(hw_image_guess_strides(&r, G_MAXUINT64 - 4096, 1u << 20, HW_PIXEL_RGB888,
+                                          g, 8), ==, 0);
+  g_free(ram);
+}
+
 /* Noise, text, small integers, pointers and a constant fill are not pictures. (A
  * regular ramp of 32-bit counters is: it draws as a smooth gradient, and is reported
  * as one.) */
@@ -612,6 +661,7 @@ main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/scan/png/valid", test_png_valid);
+  g_test_add_func("/scan/raw/guess-strides", test_raw_guess_strides);
   g_test_add_func("/scan/png/corrupt", test_png_corrupt);
   g_test_add_func("/scan/jpeg/valid", test_jpeg_valid);
   g_test_add_func("/scan/jpeg/corrupt", test_jpeg_corrupt);
