@@ -116,8 +116,9 @@ typedef struct {
 
 /* The strides at which pixels of format F in [ADDR, ADDR + LEN), read through R (its
  * first 4 MiB, charged to R's budget), line up best, best first, as the raw finder
- * judges them: at most MAX guesses in OUT (the caller's); returns how many (0 when the
- * range is too short, unreadable or featureless, or F has no whole bytes per pixel). */
+ * judges them, leaving out multiples of a stride given (they line up as well): at most
+ * MAX guesses in OUT (the caller's); returns how many (0 when the range is too short,
+ * unreadable or featureless, or F has no whole bytes per pixel). */
 guint hw_image_guess_strides(const HwReader *r, guint64 addr, guint64 len, HwPixelFormat f,
                              HwStrideGuess *out, guint max);
 

@@ -687,9 +687,10 @@ hw_image_guess_strides(const HwReader *r, guint64 addr, guint64 len, HwPixelForm
       for (gsize i = 0; i < n; i++)   /* the divisor that won: its own misfits */
         if (c[i].fit_p == chosen && c[i].key_p != chosen)
           fit = c[i].fit;
+    /* A multiple of a stride that lines up lines up too: it says nothing new. */
     gboolean dup = p == 0 || fit > EARLY_MISFITS;
     for (guint i = 0; i < got; i++)
-      dup |= out[i].stride == p;
+      dup |= p % out[i].stride == 0;
     if (dup)
       continue;
     gsize col0 = 0, cols = 0, width = picture_width(&run, p, &col0, &cols);

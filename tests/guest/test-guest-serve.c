@@ -638,7 +638,34 @@ test_browser(void)
   g_autofree char *url = g_strdup_printf("%s&pid=%d&addr=0x%" G_GINT64_MODIFIER
                                          "x&format=rgba8888&width=%u", s->url, spin->pid,
                                          spin->grad_va, spin->grad_w);
-  g_autofree char *dom = chromium(dir, url, "--dump-dom");
+  /* widths=1: the page asks for width suggestions at once, as the w key does. */
+  g_autofree char *dom_url = g_strdup_printf("%s&widths=1", url);
+  g_autofree char *dom = chromium(dir, dom_url, "--dump-dom");
+  const char *widths = strstr(dom, "id=\"widths\"");
+  g_assert_nonnull(widths);
+  g_autofree char *real_width = g_strdup_printf("data-width=\"%u\"", spin->grad_w);
+  const char *end = strstr(widths, "</ol>");
+  const char *hit = strstr(widths, real_width);
+  if (hit == NULL || end == NULL || hit > end)
+    g_error("the width suggestions lack the gradient's width %u: %.600s", spin->grad_w, widths);
+  /* The hex pane shows the gradient's first bytes, the address line its gpa, the
+   * owners hwtest. */
+  g_autofree guint8 *first = g_malloc((gsize)spin->grad_w * spin->grad_h * 4);
+  hw_test_expected_gradient(first, spin->grad_w, spin->grad_h);
+  g_autofree char *first_line = g_strdup_printf("%012" G_GINT64_MODIFIER "x  <b>%02x</b> %02x %02x",
+                                                spin->grad_va, first[0], first[1], first[2]);
+  const char *hexpane = strstr(dom, "id=\"hex\"");
+  if (hexpane == NULL || strstr(hexpane, first_line) == NULL)
+    g_error("the hex pane does not start with '%s': %.400s", first_line, hexpane);
+  g_autofree char *gpa = g_strdup_printf("gpa 0x%" G_GINT64_MODIFIER "x", spin->grad_pa);
+  const char *where = strstr(dom, "id=\"where\"");
+  g_assert_nonnull(where);
+  if (strstr(where, gpa) == NULL)
+    g_error("the address line lacks %s: %.300s", gpa, where);
+  g_autofree char *owner = g_strdup_printf("hwtest (%d) at 0x%" G_GINT64_MODIFIER "x", spin->pid,
+                                           spin->grad_va & ~(guint64)4095);
+  if (strstr(where, owner) == NULL)
+    g_error("the owners lack '%s': %.600s", owner, where);
   g_assert_nonnull(strstr(dom, "id=\"procs\""));
   g_autofree char *entry = g_strdup_printf("data-pid=\"%d\"", spin->pid);
   const char *li = strstr(dom, entry);

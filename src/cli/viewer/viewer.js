@@ -18,6 +18,12 @@ const view = {
   decoded: null,        // an image file found in memory, shown decoded instead: {kind, addr, pid}
 };
 let busy = false, again = false, lastEpoch = -1, running = true, held = false, liveTimer = 0;
+// The bytes the hex and text panes show: those around AT (a BigInt, or null: the
+// window's first), pinned by a click or following the pointer.
+const inspect = { at: null, pinned: false, timer: 0, seq: 0 };
+// Each process's memory map (pid -> [{start, end, perms, path}], BigInt bounds), as
+// /api/maps gave it: for skipping holes and naming the mapping under the cursor.
+const vmaCache = new Map();
 
 function say(text) { $('message').textContent = text || ''; }
 
@@ -44,6 +50,35 @@ function rowBytes() {
 }
 
 function stride() { return view.stride > 0 ? view.stride : rowBytes(); }
+
+// The rows the canvas's box has room for at the zoom.
+function windowRows() { return Math.max(1, Math.floor($('canvas-box').clientHeight / view.zoom)); }
+
+// Where requests read: physical memory or the chosen process, into query Q.
+function spaceQuery(q) {
+  if (view.space === 'phys') q.set('phys', '1'); else q.set('pid', view.space);
+  return q;
+}
+
+function escapeHtml(text) {
+  return text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
+}
+
+// PID's memory map, fetched once (FRESH: again).
+async function mapsOf(pid, fresh) {
+  if (fresh || !vmaCache.has(pid)) {
+    const m = await (await api('/api/maps?pid=' + pid)).json();
+    vmaCache.set(pid, m.maps.map((v) => ({ start: BigInt(v.start), end: BigInt(v.end),
+                                           perms: v.perms, path: v.path || '' })));
+  }
+  return vmaCache.get(pid);
+}
+
+// The mapping of the shown process that holds AT, or null.
+function vmaAt(at) {
+  const list = view.space === 'phys' ? null : vmaCache.get(view.space);
+  return list ? list.find((v) => at >= v.start && at < v.end) || null : null;
+}
 
 function syncControls() {
   $('addr').value = hex(view.addr);
@@ -97,8 +132,7 @@ async function draw(live) {
   busy = true;
   try {
     if (view.decoded) { await drawDecoded(); return; }
-    const box = $('canvas-box');
-    view.rows = Math.max(1, Math.floor(box.clientHeight / view.zoom));
+    view.rows = windowRows();
     const width = view.width;
     const q = new URLSearchParams({ addr: hex(view.addr), format: view.format, width: String(width),
                                     height: String(view.rows), stride: String(stride()) });
@@ -108,6 +142,7 @@ async function draw(live) {
     await paint(r);
     const unreadable = Number(r.headers.get('X-Haywire-Unreadable'));
     say(unreadable ? unreadable + ' bytes unreadable (hatched)' : '');
+    if (!live) peekSoon(0);
   } catch (e) {
     say(e.message);
   } finally {
@@ -169,15 +204,16 @@ async function selectProcess(t) {
   $('maps-title').textContent = 'Maps of ' + t.comm + ' (' + t.pid + ')';
   maps.textContent = '';
   try {
-    const m = await (await api('/api/maps?pid=' + t.pid)).json();
-    for (const v of m.maps) {
+    for (const v of await mapsOf(String(t.pid), true)) {
       const li = document.createElement('li');
-      li.textContent = v.start.replace(/^0x/, '').padStart(12, '0') + ' ' + v.perms + ' ' +
-                       (v.path || '');
-      li.title = v.start + '-' + v.end;
+      li.textContent = v.start.toString(16).padStart(12, '0') + ' ' + v.perms + ' ' + v.path;
+      li.title = hex(v.start) + '-' + hex(v.end) + ' (' + ((v.end - v.start) / 1024n) + ' KiB)';
       li.addEventListener('click', () => {
+        view.decoded = null;
         view.space = String(t.pid);
-        view.addr = BigInt(v.start);
+        view.addr = v.start;
+        inspect.at = null;
+        inspect.pinned = false;
         syncControls();
         draw(false);
       });
@@ -327,17 +363,160 @@ function fromControls() {
   view.stride = Math.max(0, Number($('stride').value) || 0);
   view.zoom = Number($('zoom').value);
   view.space = $('space').value;
+  if (!inspect.pinned) inspect.at = null;
+  if (view.space !== 'phys') mapsOf(view.space).catch(() => {});
   syncControls();
   draw(false);
 }
 
+// Where a step from FROM to NEXT lands in a process whose mappings are LIST: NEXT if
+// it is mapped, else over the hole to the next mapping (DOWN) or the end of the
+// previous one (a window of WINDOW bytes before it), else FROM.
+function skipHoles(list, from, next, down, window) {
+  if (list.some((v) => next >= v.start && next < v.end)) return next;
+  if (down) {
+    const v = list.find((m) => m.start > next);
+    return v ? v.start : from;
+  }
+  const before = list.filter((m) => m.end <= next);
+  if (before.length === 0) return from;
+  const v = before[before.length - 1];
+  return v.end - v.start > window ? v.end - window : v.start;
+}
+
 function step(rows) {
   const delta = BigInt(rows) * BigInt(stride());
-  const next = view.addr + delta;
+  let next = view.addr + delta;
   if (next < 0n) return;   // above address 0: nothing to show
+  const list = view.space === 'phys' ? null : vmaCache.get(view.space);
+  if (list && list.length)
+    next = skipHoles(list, view.addr, next, rows > 0, BigInt(view.rows) * BigInt(stride()));
   view.addr = BigInt.asUintN(64, next);
+  if (!inspect.pinned) inspect.at = null;
   syncControls();
   draw(false);
+}
+
+// ---- width suggestions: the strides at which the window lines up as rows ---------
+
+function rowBytesOf(format, width) { return Math.ceil(width * BITS[format] / 8); }
+
+async function suggest(anyFormat) {
+  const list = $('widths');
+  list.innerHTML = '<li class="muted">measuring…</li>';
+  const base = view.addr, space = view.space;
+  // The window's bytes (at least a page, at most the server's 4 MiB).
+  const len = Math.min(4 << 20, Math.max(4096, stride() * windowRows()));
+  const q = spaceQuery(new URLSearchParams({ addr: hex(base), len: String(len) }));
+  if (!anyFormat) q.set('format', view.format);
+  try {
+    const r = await (await api('/api/widths?' + q)).json();
+    list.textContent = '';
+    if (r.guesses.length === 0) {
+      list.innerHTML = '<li class="muted"></li>';
+      list.firstChild.textContent = 'no stride lines these bytes up as rows' +
+                                    (anyFormat ? '' : ' of ' + view.format) + ': try another format or address';
+    }
+    for (const g of r.guesses) {
+      const li = document.createElement('li');
+      const padded = g.stride !== rowBytesOf(g.format, g.width);
+      li.textContent = (anyFormat ? g.format + ' ' : '') + g.width + (padded ? ' /' + g.stride : '');
+      const fit = document.createElement('span');
+      fit.className = 'fit';
+      fit.textContent = '  ' + Math.round(g.fit * 100) + '%';
+      li.appendChild(fit);
+      li.dataset.width = g.width;
+      li.dataset.format = g.format;
+      li.title = g.width + ' pixels of ' + g.format + ', ' + g.stride + ' bytes a row' +
+                 (g.offset ? ', rows start ' + g.offset + ' bytes in' : '') + '; ' +
+                 Math.round(g.fit * 100) + '% of smooth bytes continue a row below';
+      li.addEventListener('click', () => {
+        for (const x of list.children) x.classList.toggle('selected', x === li);
+        view.decoded = null;
+        view.space = space;
+        view.format = g.format;
+        view.width = Math.min(16384, g.width);
+        view.stride = padded ? g.stride : 0;
+        view.addr = base + BigInt(g.offset);
+        syncControls();
+        draw(false);
+      });
+      list.appendChild(li);
+    }
+  } catch (e) {
+    list.innerHTML = '<li class="muted"></li>';
+    list.firstChild.textContent = 'no suggestions: ' + e.message;
+  }
+}
+
+// ---- the hex and text panes, the address and owners under the cursor -------------
+
+const PEEK_ROWS = 8;
+
+// Peek at the inspected bytes after MS milliseconds (a moving pointer asks once).
+function peekSoon(ms) {
+  clearTimeout(inspect.timer);
+  inspect.timer = setTimeout(peek, ms);
+}
+
+function ownerText(o) {
+  if (o.kind === 'page-table')
+    return 'page table (level ' + o.level + ') of ' + (o.pid ? o.comm + ' (' + o.pid + ')' : 'the kernel');
+  const rights = 'r' + (o.writable ? 'w' : '-') + (o.executable ? 'x' : '-');
+  return (o.kind === 'kernel' ? 'kernel' : o.comm + ' (' + o.pid + ')') + ' at ' + o.va + ' ' + rights;
+}
+
+async function peek() {
+  if (view.decoded) return;
+  const at = inspect.at !== null ? inspect.at : view.addr;
+  const base = at - (at % 16n), seq = ++inspect.seq;
+  const q = spaceQuery(new URLSearchParams({ addr: hex(base), len: String(16 * PEEK_ROWS),
+                                             owners: '1' }));
+  let p;
+  try {
+    p = await (await api('/api/peek?' + q)).json();
+  } catch (e) {
+    if (seq === inspect.seq) $('where').textContent = 'no bytes: ' + e.message;
+    return;
+  }
+  if (seq !== inspect.seq) return;   // a later peek is on its way
+  if (!/^([0-9a-f]{2}|\?\?)*$/.test(p.hex)) return;
+  const hexLines = [], textLines = [];
+  for (let row = 0; row < p.hex.length / 32; row++) {
+    const cells = [], chars = [];
+    for (let i = row * 16; i < Math.min(row * 16 + 16, p.hex.length / 2); i++) {
+      const h = p.hex.slice(2 * i, 2 * i + 2), mark = base + BigInt(i) === at;
+      const v = h === '??' ? -1 : parseInt(h, 16);
+      const c = v < 0 ? '<i>░</i>' : v >= 32 && v < 127 ? escapeHtml(String.fromCharCode(v)) : '<i>·</i>';
+      cells.push(mark ? '<b>' + h + '</b>' : v < 0 ? '<i>' + h + '</i>' : h);
+      chars.push(mark ? '<b>' + c + '</b>' : c);
+    }
+    hexLines.push((base + BigInt(row * 16)).toString(16).padStart(12, '0') + '  ' + cells.join(' '));
+    textLines.push(chars.join(''));
+  }
+  $('hex').innerHTML = hexLines.join('\n');
+  $('text').innerHTML = textLines.join('\n');
+  const where = [(view.space === 'phys' ? 'gpa ' : 'va ') + hex(at)];
+  if (view.space !== 'phys') where.push(p.gpa ? 'gpa ' + hex(BigInt(p.gpa) + (at - base)) : 'not mapped');
+  const vma = vmaAt(at);
+  if (vma) where.push('in ' + hex(vma.start) + '-' + hex(vma.end) + ' ' + vma.perms + (vma.path ? ' ' + vma.path : ''));
+  if (inspect.pinned) where.push('(pinned: click the picture to follow the pointer)');
+  $('where').textContent = where.join('  ·  ');
+  const owners = $('owners');
+  owners.textContent = '';
+  const list = p.owners_known ? p.owners : [];
+  for (const o of list.slice(0, 12)) {
+    const li = document.createElement('li');
+    li.textContent = ownerText(o);
+    owners.appendChild(li);
+  }
+  if (list.length > 12) owners.appendChild(document.createTextNode('… and ' + (list.length - 12) + ' more'));
+  if (p.gpa && list.length === 0) {
+    const li = document.createElement('li');
+    li.className = 'muted';
+    li.textContent = p.owners_known ? 'no page table maps this page' : 'owners unknown (no Linux found)';
+    owners.appendChild(li);
+  }
 }
 
 async function togglePause() {
@@ -362,6 +541,7 @@ function onKey(e) {
   else if (k === '.') view.addr = BigInt.asUintN(64, view.addr + 1n);
   else if (k === ',') view.addr = BigInt.asUintN(64, view.addr - 1n);
   else if (k === 'p') { togglePause(); return; }
+  else if (k === 'w' || k === 'W') { suggest(k === 'W'); return; }
   else if (k === 'o') { showTab('overview'); return; }
   else if (k === 'm') { showTab('memory'); return; }
   else return;
@@ -378,6 +558,15 @@ function onMove(e) {
   const at = view.addr + BigInt(y) * BigInt(stride()) + BigInt(Math.floor(x * BITS[view.format] / 8));
   $('cursor').textContent = (view.space === 'phys' ? 'gpa ' : 'va ') + hex(at) + '  (row ' + y +
                             ', pixel ' + x + ')' + (c.dataset.state ? '  · ' + c.dataset.state : '');
+  if (!inspect.pinned && !view.decoded) {
+    inspect.at = at;
+    peekSoon(100);
+  }
+}
+
+function onClick(e) {
+  inspect.pinned = !inspect.pinned;
+  if (!inspect.pinned) onMove(e); else peekSoon(0);
 }
 
 function setLive() {
@@ -402,8 +591,14 @@ function start() {
   $('rate').addEventListener('change', setLive);
   $('pause').addEventListener('click', togglePause);
   $('canvas').addEventListener('mousemove', onMove);
+  $('canvas').addEventListener('click', onClick);
+  $('guess').addEventListener('click', () => suggest(false));
+  $('guess-any').addEventListener('click', () => suggest(true));
   document.addEventListener('keydown', onKey);
-  window.addEventListener('resize', () => draw(false));
+  // Redrawn when the box gets room for another number of rows (the window resized, the
+  // page laid out anew).
+  new ResizeObserver(() => { if (windowRows() !== view.rows && !view.decoded) draw(false); })
+    .observe($('canvas-box'));
   $('rescan').addEventListener('click', loadFinds);
   for (const b of document.querySelectorAll('.tab')) b.addEventListener('click', () => showTab(b.dataset.tab));
   $('overview').addEventListener('mousemove', (e) => {
@@ -424,6 +619,9 @@ function start() {
     syncControls();
     await pollState();
     if (tab !== 'memory') showTab(tab);
+    if (view.space !== 'phys') await mapsOf(view.space).catch(() => {});
+    // (widths=1: the width suggestions at once, as the w key gives them)
+    if (params.get('widths') === '1') await suggest(false);
     loadFinds();
   });
   setInterval(pollState, 1000);
