@@ -1,6 +1,8 @@
 /* The command-line program's shared context and helpers (only src/cli prints or exits). */
 #pragma once
 
+#include "cli/parse-number.h"
+
 #include <haywire/haywire.h>
 #include <stdio.h>
 
@@ -89,9 +91,6 @@ int hw_cli_usage(const char *cmd, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 /* Parse command options with ENTRIES; handles --help; FALSE means return *EXIT_CODE. */
 gboolean hw_cli_parse(const char *cmd, const char *params, const char *summary,
                       GOptionEntry *entries, int *argc, char ***argv, int *exit_code);
-/* Parse an address or length: 0x-prefixed hex, hex with a-f digits, or decimal, with an
- * optional K/M/G suffix when ALLOW_SUFFIX. */
-gboolean hw_cli_parse_u64(const char *text, gboolean allow_suffix, guint64 *out, GError **error);
 /* Pause the guest unless it is already paused; a later hw_cli_release or a signal resumes it. */
 gboolean hw_cli_pause(HwCli *cli, GError **error);
 /* Resume the guest if we paused it. */

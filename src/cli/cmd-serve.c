@@ -140,6 +140,7 @@ hw_cmd_serve(HwCli *cli, int argc, char **argv)
     return hw_cli_fail(error);
   s.server = soup_server_new("server-header", "haywire", NULL);
   hw_serve_add_api(&s);
+  hw_serve_add_stream(&s);
   hw_serve_add_assets(&s);
   if (!soup_server_listen(s.server, where, 0, &error)) {
     g_object_unref(s.server);
@@ -174,6 +175,7 @@ hw_cmd_serve(HwCli *cli, int argc, char **argv)
     g_source_remove(qmp_src);
   if (sig_src)
     g_source_remove(sig_src);
+  hw_serve_close_streams(&s);
   soup_server_disconnect(s.server);
   g_object_unref(s.server);
   g_main_loop_unref(s.loop);

@@ -198,10 +198,8 @@ format_from_query(GHashTable *query, HwPixelFormat *f, GError **error)
   return FALSE;
 }
 
-/* The memory view a pixels request asks for, checked with the command line's limits
- * and the server's tighter ones. */
-static gboolean
-view_from_query(GHashTable *query, HwMemoryView *v, GError **error)
+gboolean
+hw_serve_view_from_query(GHashTable *query, HwMemoryView *v, GError **error)
 {
   guint64 width, height, stride, scale;
   gboolean keep_alpha;
@@ -268,7 +266,7 @@ on_pixels(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTab
     return;
   g_autoptr(GError) error = NULL;
   HwMemoryView v;
-  if (!view_from_query(query, &v, &error)) {
+  if (!hw_serve_view_from_query(query, &v, &error)) {
     hw_serve_reply_gerror(msg, error);
     return;
   }

@@ -1,6 +1,5 @@
-/* The viewer server's plumbing: the access token, JSON and error replies, and request
- * parameters parsed with the command line's limits. Requests are hostile input: every
- * parameter is bounded before use. */
+/* The viewer server's plumbing: the access token, JSON and error replies. (Request
+ * parameters: serve-params.c.) */
 #include "cli/serve.h"
 
 #include <string.h>
@@ -115,41 +114,3 @@ hw_serve_reply_gerror(SoupServerMessage *msg, const GError *error)
   hw_serve_reply_error(msg, status, "%s", text);
 }
 
-gboolean
-hw_serve_param_u64(GHashTable *query, const char *name, guint64 def, guint64 max,
-                   guint64 *out, GError **error)
-{
-  const char *text = query ? g_hash_table_lookup(query, name) : NULL;
-  if (text == NULL || text[0] == '\0') {
-    *out = def;
-    return TRUE;
-  }
-  g_autoptr(GError) e = NULL;
-  if (strlen(text) > 24 || !hw_cli_parse_u64(text, FALSE, out, &e)) {
-    g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT, "%s: not a number: '%.24s'",
-                name, text);
-    return FALSE;
-  }
-  if (*out > max) {
-    g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT, "%s: at most %" G_GUINT64_FORMAT,
-                name, max);
-    return FALSE;
-  }
-  return TRUE;
-}
-
-gboolean
-hw_serve_param_flag(GHashTable *query, const char *name, gboolean *out, GError **error)
-{
-  const char *text = query ? g_hash_table_lookup(query, name) : NULL;
-  if (text == NULL || strcmp(text, "0") == 0 || strcmp(text, "false") == 0) {
-    *out = FALSE;
-    return TRUE;
-  }
-  if (strcmp(text, "1") == 0 || strcmp(text, "true") == 0 || text[0] == '\0') {
-    *out = TRUE;
-    return TRUE;
-  }
-  g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT, "%s: 0 or 1, not '%.24s'", name, text);
-  return FALSE;
-}

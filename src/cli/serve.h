@@ -4,6 +4,8 @@
 #pragma once
 
 #include "cli/cli.h"
+#include "cli/memory-view.h"
+#include "cli/serve-params.h"
 
 #include <libsoup/soup.h>
 
@@ -15,6 +17,14 @@
  * guesses it returns. */
 #define HW_SERVE_GUESS_BYTES (4u << 20)
 #define HW_SERVE_MAX_GUESSES 8u
+/* Picture streams (serve-stream.c): the most open at once, the most frames one has
+ * on their way to the page, and the size of a frame's header. A frame is the header,
+ * then width x height RGBA pixels; the header, little-endian: "HWPX", u32 seq (the
+ * request's), u32 width, u32 height, u64 epoch, u64 unreadable bytes, then the state
+ * the pixels show ("paused-by-haywire", "live", ...) NUL-padded to the end. */
+#define HW_SERVE_MAX_STREAMS 8u
+#define HW_SERVE_IN_FLIGHT 2u
+#define HW_SERVE_FRAME_HEADER 56u
 /* The cookie that carries the token for the page's own requests (set on its load). */
 #define HW_SERVE_COOKIE "haywire_token"
 
@@ -25,6 +35,7 @@ typedef struct {
   gboolean held;         /* the viewer's Pause stopped the guest: it stays paused */
   HwOwnerMap *owners;    /* who maps each page, as of epoch OWNERS_EPOCH (or NULL) */
   guint64 owners_epoch;
+  GList *streams;        /* open picture streams (serve-stream.c's) */
   GMainLoop *loop;
   GError *fatal;         /* why the loop ended, when it was not asked to */
 } HwServe;
@@ -46,17 +57,14 @@ void hw_serve_reply_error(SoupServerMessage *msg, guint status, const char *fmt,
  * cannot answer now, 500 otherwise. */
 void hw_serve_reply_gerror(SoupServerMessage *msg, const GError *error);
 
-/* Query parameter NAME of QUERY (may be NULL) as a number of at most MAX (0x hex, hex
- * with a-f digits, or decimal); DEF when absent. FALSE with a message in *ERROR when
- * malformed or too large. */
-gboolean hw_serve_param_u64(GHashTable *query, const char *name, guint64 def, guint64 max,
-                            guint64 *out, GError **error);
-/* Query parameter NAME as a flag: absent, "0" or "false" is FALSE, "1" or "true" TRUE,
- * anything else an error. */
-gboolean hw_serve_param_flag(GHashTable *query, const char *name, gboolean *out,
-                             GError **error);
-
 /* Register the API handlers (/api/...) on S's server. */
 void hw_serve_add_api(HwServe *s);
+/* The memory view the /api/pixels parameters in QUERY ask for, checked with the
+ * command line's limits and the server's tighter ones; FALSE with *ERROR. */
+gboolean hw_serve_view_from_query(GHashTable *query, HwMemoryView *v, GError **error);
+/* Register the picture stream (/api/stream, a WebSocket) on S's server. */
+void hw_serve_add_stream(HwServe *s);
+/* Drop every open stream (the server is going away). */
+void hw_serve_close_streams(HwServe *s);
 /* Register the page and its assets (compiled-in resources) on S's server. */
 void hw_serve_add_assets(HwServe *s);

@@ -450,6 +450,221 @@ test_widths_and_peek(void)
   g_assert_true(hw_test_guest_running(guest));
 }
 
+/* ---- the picture stream (a WebSocket) -------------------------------------------- */
+
+typedef struct {
+  GMainLoop *loop;
+  SoupWebsocketConnection *conn;
+  GError *error;
+  GBytes *message;      /* the last one received (a reference) */
+  gint type;
+  gboolean closed, timed_out;
+} Ws;
+
+static void
+on_ws_connected(GObject *src, GAsyncResult *res, gpointer data)
+{
+  Ws *w = data;
+  w->conn = soup_session_websocket_connect_finish(SOUP_SESSION(src), res, &w->error);
+  g_main_loop_quit(w->loop);
+}
+
+static void
+on_ws_message(SoupWebsocketConnection *conn, gint type, GBytes *message, gpointer data)
+{
+  Ws *w = data;
+  (void)conn;
+  g_clear_pointer(&w->message, g_bytes_unref);
+  w->message = g_bytes_ref(message);
+  w->type = type;
+  g_main_loop_quit(w->loop);
+}
+
+static void
+on_ws_closed(SoupWebsocketConnection *conn, gpointer data)
+{
+  Ws *w = data;
+  (void)conn;
+  w->closed = TRUE;
+  g_main_loop_quit(w->loop);
+}
+
+static gboolean
+on_ws_timeout(gpointer data)
+{
+  Ws *w = data;
+  w->timed_out = TRUE;
+  g_main_loop_quit(w->loop);
+  return G_SOURCE_REMOVE;
+}
+
+/* Run W's loop until a callback quits it; at most 60 s. */
+static void
+ws_wait(Ws *w)
+{
+  w->timed_out = FALSE;
+  guint t = g_timeout_add_seconds(60, on_ws_timeout, w);
+  g_main_loop_run(w->loop);
+  if (!w->timed_out)
+    g_source_remove(t);
+  g_assert_false(w->timed_out);
+}
+
+/* Open the stream of S with TOKEN (NULL: none) and ORIGIN (may be NULL): the
+ * connection, or NULL with the handshake's status in *STATUS. */
+static Ws *
+ws_open(const Server *s, const char *token, const char *origin, guint *status)
+{
+  static SoupSession *session;
+  if (session == NULL)
+    session = soup_session_new();
+  Ws *w = g_new0(Ws, 1);
+  w->loop = g_main_loop_new(NULL, FALSE);
+  g_autofree char *url = g_strdup_printf("ws%s/api/stream%s%s", s->base + 4,
+                                         token ? "?token=" : "", token ? token : "");
+  g_autoptr(SoupMessage) m = soup_message_new("GET", url);
+  soup_session_websocket_connect_async(session, m, origin, NULL, G_PRIORITY_DEFAULT, NULL,
+                                       on_ws_connected, w);
+  ws_wait(w);
+  *status = soup_message_get_status(m);
+  if (w->conn) {
+    g_signal_connect(w->conn, "message", G_CALLBACK(on_ws_message), w);
+    g_signal_connect(w->conn, "closed", G_CALLBACK(on_ws_closed), w);
+  }
+  return w;
+}
+
+static void
+ws_close(Ws *w)
+{
+  if (w->conn) {
+    g_signal_handlers_disconnect_by_data(w->conn, w);
+    if (!w->closed)
+      soup_websocket_connection_close(w->conn, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+    g_object_unref(w->conn);
+  }
+  g_clear_error(&w->error);
+  g_clear_pointer(&w->message, g_bytes_unref);
+  g_main_loop_unref(w->loop);
+  g_free(w);
+}
+
+/* Send TEXT on W and wait for the answer (in W->message, W->type). */
+static void
+ws_ask(Ws *w, const char *text)
+{
+  g_clear_pointer(&w->message, g_bytes_unref);
+  soup_websocket_connection_send_text(w->conn, text);
+  ws_wait(w);
+  g_assert_nonnull(w->message);
+}
+
+/* W's answer is a text error containing WHY. */
+static void
+ws_expect_error(Ws *w, const char *request, const char *why)
+{
+  ws_ask(w, request);
+  gsize n = 0;
+  const char *text = g_bytes_get_data(w->message, &n);
+  if (w->type != SOUP_WEBSOCKET_DATA_TEXT || g_strstr_len(text, (gssize)n, why) == NULL)
+    g_error("%s: %.*s (wanted an error with '%s')", request, (int)MIN(n, 300), text, why);
+}
+
+static guint32
+le32(const guint8 *p)
+{
+  return (guint32)p[0] | (guint32)p[1] << 8 | (guint32)p[2] << 16 | (guint32)p[3] << 24;
+}
+
+/* The stream: the token and the page's own origin required, the gradient drawn right
+ * with its header, live frames that leave the guest running, a page that does not say
+ * it drew its frames held back, and bad requests answered, not fatal. */
+static void
+test_stream(void)
+{
+  Server *s = server_start(NULL);
+  const HwTruthProc *spin = &guest->spin;
+  guint status = 0;
+  Ws *none = ws_open(s, NULL, NULL, &status);
+  g_assert_null(none->conn);
+  g_assert_cmpuint(status, ==, 403);
+  ws_close(none);
+  Ws *elsewhere = ws_open(s, s->token, "http://example.com", &status);
+  g_assert_null(elsewhere->conn);
+  g_assert_cmpuint(status, ==, 403);
+  ws_close(elsewhere);
+  g_autofree char *origin = g_strdup(s->base);
+  Ws *w = ws_open(s, s->token, origin, &status);
+  if (w->conn == NULL)
+    g_error("no stream: %u %s", status, w->error ? w->error->message : "");
+
+  guint gw = spin->grad_w, gh = spin->grad_h;
+  g_autofree guint8 *want = g_malloc((gsize)gw * gh * 4);
+  hw_test_expected_gradient(want, gw, gh);
+  for (guint live = 0; live < 2; live++) {
+    g_autofree char *req = g_strdup_printf("{\"seq\": %u, \"drawn\": %u, \"pid\": %d, \"addr\": "
+                                           "\"0x%" G_GINT64_MODIFIER "x\", \"format\": \"rgba8888\", "
+                                           "\"width\": %u, \"height\": %u, \"live\": %s}",
+                                           41 + live, live, spin->pid, spin->grad_va, gw, gh,
+                                           live ? "true" : "false");
+    ws_ask(w, req);
+    gsize n = 0;
+    const guint8 *f = g_bytes_get_data(w->message, &n);
+    if (w->type != SOUP_WEBSOCKET_DATA_BINARY)
+      g_error("%s: %.*s", req, (int)MIN(n, 300), (const char *)f);
+    g_assert_cmpuint(n, ==, 56 + (gsize)gw * gh * 4);
+    g_assert_cmpmem(f, 4, "HWPX", 4);
+    g_assert_cmpuint(le32(f + 4), ==, 41 + live);
+    g_assert_cmpuint(le32(f + 8), ==, gw);
+    g_assert_cmpuint(le32(f + 12), ==, gh);
+    g_assert_cmpstr((const char *)f + 32, ==, live ? "live" : "paused-by-haywire");
+    if (!live)   /* live pixels may be mid-write: the still frame is the checked one */
+      for (gsize i = 0; i < (gsize)gw * gh * 4; i++)
+        if (f[56 + i] != (i % 4 == 3 ? 0xff : want[i]))
+          g_error("frame byte %zu is %u, hwtest wrote %u", i, f[56 + i], want[i]);
+    g_assert_true(hw_test_guest_running(guest));
+  }
+  /* Two frames sent, none said drawn: held back until the page catches up. */
+  ws_expect_error(w, "{\"seq\": 43, \"drawn\": 0, \"phys\": 1, \"addr\": 4096, \"format\": "
+                  "\"gray8\", \"width\": 64, \"height\": 4}", "ask again when fewer");
+  ws_expect_error(w, "{\"seq\": 44, \"drawn\": 9, \"phys\": 1, \"addr\": 4096, \"format\": "
+                  "\"gray8\", \"width\": 64, \"height\": 4}", "drawn: 9 of the 2");
+  ws_expect_error(w, "not json", "a request is a JSON object");
+  ws_expect_error(w, "[1, 2]", "a request is a JSON object");
+  ws_expect_error(w, "{\"width\": 1.5}", "width: a string");
+  ws_expect_error(w, "{\"addr\": {\"x\": 1}}", "addr: a string");
+  ws_expect_error(w, "{\"seq\": -1}", "seq: a string");
+  ws_expect_error(w, "{\"seq\": 4294967296}", "seq: at most");
+  ws_expect_error(w, "{\"seq\": 45, \"drawn\": 2, \"phys\": 1, \"addr\": \"zz\", \"format\": "
+                  "\"gray8\", \"width\": 64, \"height\": 4}", "addr: not a number");
+  ws_expect_error(w, "{\"seq\": 46, \"drawn\": 2, \"phys\": 1, \"addr\": 0, \"format\": "
+                  "\"rgba8888\", \"width\": 4096, \"height\": 4096}", "at most 16 MiB");
+  /* Still answering after all that. */
+  ws_ask(w, "{\"seq\": 47, \"drawn\": 2, \"phys\": 1, \"addr\": 4096, \"format\": \"gray8\", "
+            "\"width\": 64, \"height\": 4}");
+  g_assert_cmpint(w->type, ==, SOUP_WEBSOCKET_DATA_BINARY);
+  g_assert_cmpuint(g_bytes_get_size(w->message), ==, 56 + 64 * 4 * 4);
+  /* At most 8 streams at once. */
+  Ws *more[8];
+  for (guint i = 0; i < 7; i++) {
+    more[i] = ws_open(s, s->token, NULL, &status);
+    g_assert_nonnull(more[i]->conn);
+  }
+  more[7] = ws_open(s, s->token, NULL, &status);
+  g_assert_null(more[7]->conn);
+  g_assert_cmpuint(status, ==, 503);
+  for (guint i = 0; i < 8; i++)
+    ws_close(more[i]);
+  /* A request over 4 KiB: the server drops the stream (libsoup's payload limit). */
+  g_autofree char *big = g_strnfill(5000, ' ');
+  soup_websocket_connection_send_text(w->conn, big);
+  ws_wait(w);
+  g_assert_true(w->closed);
+  ws_close(w);
+  g_assert_cmpint(server_stop(s, SIGTERM), ==, 0);
+  g_assert_true(hw_test_guest_running(guest));
+}
+
 /* Every parameter is checked with the command line's limits; a huge window is refused,
  * never allocated; methods are checked. */
 static void
@@ -746,6 +961,7 @@ hw_test_add_serve_tests(HwTestGuest *g)
   hw_test_add(p, "token", test_token);
   hw_test_add(p, "api", test_api);
   hw_test_add(p, "widths-and-peek", test_widths_and_peek);
+  hw_test_add(p, "stream", test_stream);
   hw_test_add(p, "bad-requests", test_bad_requests);
   hw_test_add(p, "pause-and-signals", test_pause_and_signals);
   hw_test_add(p, "browser", test_browser);

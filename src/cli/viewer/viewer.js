@@ -97,10 +97,78 @@ function syncControls() {
   space.value = view.space;
 }
 
-// Draw RGBA rows from reply R (size in its headers) on the canvas, scaled without smoothing.
-async function paint(r) {
-  const w = Number(r.headers.get('X-Haywire-Width')), h = Number(r.headers.get('X-Haywire-Height'));
-  const pixels = new Uint8ClampedArray(await r.arrayBuffer());
+// ---- the picture stream: a WebSocket that answers each window request with a frame --
+
+const FRAME_HEADER = 56;
+const stream = { ws: null, ready: false, seq: 0, drawn: 0, waiting: null, frames: [] };
+
+function openStream() {
+  const ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host +
+                           '/api/stream');
+  ws.binaryType = 'arraybuffer';
+  ws.onopen = () => { stream.ready = true; };
+  ws.onclose = () => {
+    stream.ready = false;
+    stream.ws = null;
+    if (stream.waiting) { stream.waiting.reject(new Error('the picture stream closed')); stream.waiting = null; }
+    setTimeout(openStream, 2000);   // the server may be back (or the page falls back to requests)
+  };
+  ws.onmessage = (m) => {
+    const w = stream.waiting;
+    stream.waiting = null;
+    if (!w) return;
+    if (typeof m.data === 'string') {
+      let why = 'the stream refused';
+      try { why = JSON.parse(m.data).error || why; } catch (e) { /* not JSON */ }
+      w.reject(new Error(why));
+      return;
+    }
+    stream.drawn++;
+    w.resolve(m.data);
+  };
+  stream.ws = ws;
+}
+
+// One frame for the window request Q (URLSearchParams) over the stream:
+// {w, h, unreadable, state, pixels}.
+function streamFrame(q) {
+  return new Promise((resolve, reject) => {
+    stream.waiting = { resolve, reject };
+    const req = Object.fromEntries(q);
+    req.seq = ++stream.seq;
+    req.drawn = stream.drawn;
+    stream.ws.send(JSON.stringify(req));
+  }).then((buf) => {
+    const d = new DataView(buf);
+    if (buf.byteLength < FRAME_HEADER || d.getUint32(0, true) !== 0x58505748) throw new Error('not a frame');
+    const w = d.getUint32(8, true), h = d.getUint32(12, true);
+    const state = new TextDecoder().decode(new Uint8Array(buf, 32, FRAME_HEADER - 32)).replace(/\0.*$/s, '');
+    if (buf.byteLength !== FRAME_HEADER + w * h * 4) throw new Error('short frame');
+    return { w, h, state, unreadable: Number(d.getBigUint64(24, true)),
+             pixels: new Uint8ClampedArray(buf, FRAME_HEADER, w * h * 4) };
+  });
+}
+
+// The window's pixels: over the stream when it is open, else one request.
+async function fetchPixels(q) {
+  if (stream.ready && !stream.waiting) return streamFrame(q);
+  const r = await api('/api/pixels?' + q);
+  return { w: Number(r.headers.get('X-Haywire-Width')), h: Number(r.headers.get('X-Haywire-Height')),
+           state: r.headers.get('X-Haywire-State') || '', unreadable: Number(r.headers.get('X-Haywire-Unreadable')),
+           pixels: new Uint8ClampedArray(await r.arrayBuffer()) };
+}
+
+// Frames drawn in the last second, shown while live.
+function countFrame() {
+  const now = performance.now();
+  stream.frames.push(now);
+  while (stream.frames.length && stream.frames[0] < now - 1000) stream.frames.shift();
+  $('fps').textContent = $('live').checked ? stream.frames.length + ' frames/s' : '';
+}
+
+// Draw frame F ({w, h, pixels, state}) on the canvas, scaled without smoothing.
+async function paint(f) {
+  const { w, h, pixels } = f;
   if (pixels.length !== w * h * 4 || w === 0) throw new Error('short pixel reply');
   const bitmap = await createImageBitmap(new ImageData(pixels, w, h));
   const c = $('canvas');
@@ -110,7 +178,7 @@ async function paint(r) {
   ctx.imageSmoothingEnabled = false;
   ctx.drawImage(bitmap, 0, 0, c.width, c.height);
   bitmap.close();
-  c.dataset.state = r.headers.get('X-Haywire-State') || '';
+  c.dataset.state = f.state;
   return [w, h];
 }
 
@@ -119,7 +187,10 @@ async function drawDecoded() {
   const d = view.decoded;
   const q = new URLSearchParams({ kind: d.kind, addr: d.addr });
   if (d.pid) q.set('pid', String(d.pid));
-  const [w, h] = await paint(await api('/api/decoded?' + q));
+  const r = await api('/api/decoded?' + q);
+  const [w, h] = await paint({ w: Number(r.headers.get('X-Haywire-Width')), h: Number(r.headers.get('X-Haywire-Height')),
+                               state: r.headers.get('X-Haywire-State') || '',
+                               pixels: new Uint8ClampedArray(await r.arrayBuffer()) });
   say('');
   $('cursor').textContent = 'decoded ' + d.kind + ' ' + w + 'x' + h + ' from ' +
     (d.pid ? 'pid ' + d.pid + ' va ' : 'gpa ') + d.addr + ' (change any control to go back to the memory view)';
@@ -138,10 +209,10 @@ async function draw(live) {
                                     height: String(view.rows), stride: String(stride()) });
     if (view.space === 'phys') q.set('phys', '1'); else q.set('pid', view.space);
     if (live) q.set('live', '1');
-    const r = await api('/api/pixels?' + q);
-    await paint(r);
-    const unreadable = Number(r.headers.get('X-Haywire-Unreadable'));
-    say(unreadable ? unreadable + ' bytes unreadable (hatched)' : '');
+    const f = await fetchPixels(q);
+    await paint(f);
+    if (live) countFrame();
+    say(f.unreadable ? f.unreadable + ' bytes unreadable (hatched)' : '');
     if (!live) peekSoon(0);
   } catch (e) {
     say(e.message);
@@ -569,12 +640,23 @@ function onClick(e) {
   if (!inspect.pinned) onMove(e); else peekSoon(0);
 }
 
+// While live: the window again every RATE ms, or (rate 0) as soon as a frame is drawn.
 function setLive() {
-  clearInterval(liveTimer);
+  clearTimeout(liveTimer);
   liveTimer = 0;
-  if ($('live').checked)
-    liveTimer = setInterval(() => { if (running) draw(true); }, Number($('rate').value));
+  stream.frames = [];
+  $('fps').textContent = '';
+  if (!$('live').checked) return;
+  const rate = Number($('rate').value), gen = ++setLive.gen;
+  const tick = async () => {
+    const t0 = performance.now();
+    if (running) await draw(true);
+    if (gen !== setLive.gen || !$('live').checked) return;
+    liveTimer = setTimeout(tick, Math.max(0, rate - (performance.now() - t0)));
+  };
+  tick();
 }
+setLive.gen = 0;
 
 function start() {
   const params = new URLSearchParams(location.search);
@@ -625,6 +707,7 @@ function start() {
     loadFinds();
   });
   setInterval(pollState, 1000);
+  openStream();
 }
 
 start();
