@@ -125,6 +125,15 @@ gboolean hw_extents_next(const HwExtents *x, guint64 gpa, guint64 end, guint64 *
  * the mapping (which would make tmpfs allocate them). */
 gboolean hw_extents_read(const HwExtents *x, const HwPhysMem *mem, guint64 gpa, void *buf,
                          gsize len, GError **error);
+/* The extents of [GPA, GPA + LEN) only (at most 64 MiB), for a small window read often
+ * (the viewer's): each page asked of the page cache (mincore), and only the pages not
+ * in it of the file (SEEK_DATA), so the cost follows the window, not the file; outside
+ * it, nothing is data. The caller owns them. */
+HwExtents *hw_physmem_get_extents_in(const HwPhysMem *mem, guint64 gpa, guint64 len);
+/* For N_PAGES 4 KiB pages from page-aligned GPA inside one range: DATA[i] = 1 where the
+ * page holds data, 0 where it is a hole of the memory file (copied ranges: all data).
+ * Returns the pages told (fewer at the range's end; 0 outside RAM). */
+guint hw_physmem_data_pages(const HwPhysMem *mem, guint64 gpa, guint n_pages, guint8 *data);
 /* Free. */
 void hw_extents_free(HwExtents *map);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(HwExtents, hw_extents_free)

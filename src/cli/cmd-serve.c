@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <glib-unix.h>
+#include <malloc.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -130,6 +131,12 @@ hw_cmd_serve(HwCli *cli, int argc, char **argv)
     fprintf(stderr, "haywire: warning: listening on %s, not on loopback: whoever can reach "
             "it and has the token sees this guest's memory\n", host);
   }
+
+  /* Each frame allocates a few buffers of megabytes: kept in the heap when freed
+   * instead of unmapped (glibc's default for blocks this big), the next frame does not
+   * fault every one of their pages in again. */
+  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
 
   /* The wake pipe first: a signal from now on ends the loop (once it runs) instead of
    * the process. */

@@ -82,16 +82,19 @@ hw_memory_view_check(HwMemoryView *v, guint64 *total, GError **error)
 }
 
 /* Pause the guest unless V is live (*STATE: the moment read), and open V's address
- * space into SRC; FALSE with *ERROR (the guest as it was: released). */
+ * space into SRC for reads of the LEN bytes at V's address (physical: the memory file's
+ * holes there found); FALSE with *ERROR (the guest as it was: released). */
 static gboolean
-source_open(HwCli *cli, const HwMemoryView *v, Source *src, const char **state, GError **error)
+source_open(HwCli *cli, const HwMemoryView *v, guint64 len, Source *src, const char **state,
+            GError **error)
 {
   if (!v->live && !hw_cli_pause(cli, error))
     return FALSE;
   *state = hw_cli_state(cli, v->live);
   HwMmu *mmu = v->phys ? NULL : hw_cli_mmu(cli, v->cpu, NULL, v->pid, error);
   HwPhysMem *mem = hw_guest_get_physmem(cli->guest);
-  *src = (Source){ .mmu = mmu, .holes = v->phys ? hw_physmem_get_extents(mem) : NULL,
+  *src = (Source){ .mmu = mmu, .holes = v->phys ? hw_physmem_get_extents_in(mem, v->addr, len)
+                                                 : NULL,
                    .mem = mem };
   if (v->phys || mmu != NULL)
     return TRUE;
@@ -125,7 +128,7 @@ hw_memory_view_draw(HwCli *cli, const HwMemoryView *v, guint32 *width, guint32 *
                              v->layout.stride, &total, error))
     return NULL;
   Source src;
-  if (!source_open(cli, v, &src, state, error))
+  if (!source_open(cli, v, total, &src, state, error))
     return NULL;
   HwReader reader = { .read = source_read, .ctx = &src };
   g_autoptr(HwRenderMemory) pic = hw_render_memory_read(&reader, v->addr, total, error);
@@ -143,7 +146,7 @@ hw_memory_view_guess(HwCli *cli, const HwMemoryView *v, guint64 len, const HwPix
                      const char **state, GError **error)
 {
   Source src;
-  if (!source_open(cli, v, &src, state, error))
+  if (!source_open(cli, v, len, &src, state, error))
     return G_MAXUINT;
   HwReader reader = { .read = source_read, .ctx = &src };
   guint got = 0;
@@ -166,7 +169,7 @@ hw_memory_view_peek(HwCli *cli, const HwMemoryView *v, guint len, HwMemoryPeek *
     return FALSE;
   }
   Source src;
-  if (!source_open(cli, v, &src, &out->state, error))
+  if (!source_open(cli, v, out->len, &src, &out->state, error))
     return FALSE;
   /* Page by page: an unreadable page leaves its bytes marked, not the whole answer. */
   for (guint at = 0; at < out->len && src.gone == NULL;) {

@@ -171,6 +171,9 @@ hw_serve_add_stream(HwServe *s)
 {
   soup_server_add_handler(s->server, "/api/stream", on_stream_request, s, NULL);
   soup_server_add_websocket_handler(s->server, "/api/stream", NULL, NULL, on_stream, s, NULL);
+  /* Frames go over loopback (or a LAN): compressing 4 MiB of pixels each (libsoup's
+   * permessage-deflate, which browsers ask for) costs more time than it saves. */
+  soup_server_remove_websocket_extension(s->server, SOUP_TYPE_WEBSOCKET_EXTENSION_DEFLATE);
 }
 
 void

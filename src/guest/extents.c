@@ -47,6 +47,40 @@ hw_physmem_get_extents(const HwPhysMem *mem)
   return m;
 }
 
+#define WINDOW_MAX (64ull << 20)
+
+HwExtents *
+hw_physmem_get_extents_in(const HwPhysMem *mem, guint64 gpa, guint64 len)
+{
+  HwExtents *m = g_new0(HwExtents, 1);
+  m->extents = g_array_new(FALSE, FALSE, sizeof(Extent));
+  guint64 end = gpa + MIN(len, WINDOW_MAX);
+  if (end < gpa)
+    end = G_MAXUINT64;
+  guint8 data[1024];
+  for (guint64 pos = gpa & ~4095ull; pos < end;) {
+    guint want = (guint)MIN((guint64)G_N_ELEMENTS(data), (end - pos + 4095) / 4096);
+    guint got = hw_physmem_data_pages(mem, pos, want, data);
+    if (got == 0) {
+      pos += 4096;   /* not RAM: reads there fail on their own */
+      continue;
+    }
+    for (guint i = 0; i < got; i++) {
+      guint64 page = pos + (guint64)i * 4096;
+      if (!data[i])
+        continue;
+      Extent *last = m->extents->len ? &g_array_index(m->extents, Extent, m->extents->len - 1)
+                                      : NULL;
+      if (last && last->end == page)
+        last->end = page + 4096;
+      else
+        add(m, page, page + 4096);
+    }
+    pos += (guint64)got * 4096;
+  }
+  return m;
+}
+
 gboolean
 hw_extents_next(const HwExtents *m, guint64 gpa, guint64 end, guint64 *data_start,
                  guint64 *data_end)

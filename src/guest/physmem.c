@@ -695,6 +695,36 @@ hw_physmem_next_data(const HwPhysMem *mem, guint64 gpa, guint64 end, guint64 *da
   return TRUE;
 }
 
+guint
+hw_physmem_data_pages(const HwPhysMem *mem, guint64 gpa, guint n_pages, guint8 *data)
+{
+  if (gpa % 4096 || n_pages == 0)
+    return 0;
+  const Range *r = find_range(mem, gpa, 4096);
+  if (r == NULL)
+    return 0;
+  guint n = (guint)MIN((guint64)n_pages, (r->gpa + r->size - gpa) / 4096);
+  const Source *src = &mem->sources[r->source];
+  const guint8 *p = r->ptr + (gpa - r->gpa);
+  if (src->kind != HW_RAM_SOURCE_FILE || src->fd < 0 || (guintptr)p % 4096 ||
+      mincore((void *)p, (gsize)n * 4096, data) != 0) {
+    memset(data, 1, n);   /* a copy, memory given, or mincore refused: all data */
+    return n;
+  }
+  /* In the page cache: written. Not in it: a hole, or swapped out, which SEEK_DATA
+   * (quick over holes, unlike SEEK_HOLE over data) tells apart. */
+  off_t file_off = (off_t)(r->src_off + (gpa - r->gpa));
+  for (guint i = 0; i < n; i++) {
+    if (data[i] & 1) {
+      data[i] = 1;
+      continue;
+    }
+    off_t at = file_off + (off_t)i * 4096, d = lseek(src->fd, at, SEEK_DATA);
+    data[i] = d == at || (d < 0 && errno != ENXIO);
+  }
+  return n;
+}
+
 typedef struct {
   HwPhysMemFunc fn;
   const guint8 *p;

@@ -135,13 +135,15 @@ hw_render_draw(const HwRenderMemory *m, const HwRenderLayout *l, guint32 *out_wi
   if (px == NULL)
     return NULL;
   guint bits = hw_pixel_format_bits(l->format);
-  for (guint32 y = 0; y < l->height; y++) {
+  gboolean all_readable = m->unreadable == 0;   /* the usual case: no page to look up */
+  for (guint32 y = 0; y < l->height && !(all_readable && l->keep_alpha); y++) {
     guint64 row_off = (guint64)y * l->stride;
     guint8 *row = px + (gsize)y * l->width * 4;
     for (guint32 x = 0; x < l->width; x++) {
       if (!l->keep_alpha)
         row[4 * (gsize)x + 3] = 255;
-      if (!hw_render_memory_readable(m, m->addr + row_off + (guint64)x * bits / 8))
+      if (!all_readable &&
+          !hw_render_memory_readable(m, m->addr + row_off + (guint64)x * bits / 8))
         hatch(row + 4 * (gsize)x, x, y);
     }
   }

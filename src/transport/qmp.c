@@ -482,12 +482,14 @@ hw_qmp_poll_events(HwQmp *qmp, guint timeout_ms, GError **error)
       if (!queue_if_event(qmp, msg))
         g_debug("skipping an unexpected reply while polling events");
     }
-    gint64 left = deadline - g_get_monotonic_time();
-    if (left <= 0)
+    /* What is readable now is read even with no time left: a caller that polls with
+     * timeout 0 when the socket is readable (or hung up) must see its data or its end. */
+    if (qmp->sock == NULL)
       return TRUE;
-    if (qmp->sock == NULL ||
-        !g_socket_condition_timed_wait(qmp->sock, G_IO_IN | G_IO_HUP | G_IO_ERR, left, NULL,
-                                       NULL))
+    gint64 left = deadline - g_get_monotonic_time();
+    if (g_socket_condition_check(qmp->sock, G_IO_IN | G_IO_HUP | G_IO_ERR) == 0 &&
+        (left <= 0 || !g_socket_condition_timed_wait(qmp->sock, G_IO_IN | G_IO_HUP | G_IO_ERR,
+                                                      left, NULL, NULL)))
       return TRUE;
     /* Readable now: a deadline that cannot pass before the read. */
     if (!receive_some(qmp, g_get_monotonic_time() + (gint64)qmp->timeout_ms * 1000, error))

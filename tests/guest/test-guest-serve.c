@@ -914,7 +914,7 @@ test_browser(void)
   const HwTruthImage *raw = hw_test_guest_image(guest, guest->sleep.pid, "raw");
   g_assert_nonnull(raw);
   g_autofree char *raw_url = g_strdup_printf("%s&pid=%d&addr=0x%" G_GINT64_MODIFIER
-                                             "x&format=rgba8888&width=%d", s->url,
+                                             "x&format=rgba8888&width=%d&widths=1", s->url,
                                              guest->sleep.pid, raw->va, HWTEST_RAW_W);
   g_autofree char *raw_path = g_build_filename(dir, "viewer-raw.png", NULL);
   g_autofree char *raw_mode = g_strdup_printf("--screenshot=%s", raw_path);

@@ -548,6 +548,7 @@ typedef enum {
   AT_EXECUTE_OBJECT,  /* hw_qmp_execute_object("query-status") fails */
   AT_HMP,             /* hw_qmp_hmp("info registers", 0) fails */
   AT_POLL,            /* hw_qmp_poll_events fails */
+  AT_POLL_NOW,        /* hw_qmp_poll_events with no time-out, called until it fails */
 } FailPoint;
 
 typedef struct {
@@ -623,6 +624,10 @@ static const BadPeerCase bad_peer_cases[] = {
     { HANDSHAKE, CLOSE } },
   { "events/garbage", AT_POLL, 0, HW_ERROR_PROTOCOL, NULL,
     { HANDSHAKE, SEND("}{\r\n") } },
+  /* A main loop calls with timeout 0 when the socket is readable: a hang-up must end it
+   * (not leave it spinning on a socket that stays readable). */
+  { "events/hang-up-polled-now", AT_POLL_NOW, 0, HW_ERROR_DISCONNECTED, NULL,
+    { HANDSHAKE, CLOSE } },
 };
 
 /* Play case C against the client; *ERROR may be NULL (the NULL-error row). */
@@ -649,8 +654,11 @@ run_bad_peer(const BadPeerCase *c, GError **error_out, gint64 *elapsed_ms)
     } else if (c->at == AT_HMP) {
       g_autofree char *ret = hw_qmp_hmp(qmp, "info registers", 0, error);
       ok = ret != NULL;
-    } else {
+    } else if (c->at == AT_POLL) {
       ok = hw_qmp_poll_events(qmp, 2 * OK_TIMEOUT_MS, error);
+    } else {
+      for (guint i = 0; i < 1000 && (ok = hw_qmp_poll_events(qmp, 0, error)); i++)
+        g_usleep(1000);
     }
   }
   *elapsed_ms = (g_get_monotonic_time() - t0) / 1000;

@@ -17,7 +17,7 @@ const view = {
   rows: 0,              // drawn rows (from the window's height)
   decoded: null,        // an image file found in memory, shown decoded instead: {kind, addr, pid}
 };
-let busy = false, again = false, lastEpoch = -1, running = true, held = false, liveTimer = 0;
+let busy = false, again = false, againLive = false, lastEpoch = -1, running = true, held = false, liveTimer = 0;
 // The bytes the hex and text panes show: those around AT (a BigInt, or null: the
 // window's first), pinned by a click or following the pointer.
 const inspect = { at: null, pinned: false, timer: 0, seq: 0 };
@@ -196,13 +196,14 @@ async function drawDecoded() {
     (d.pid ? 'pid ' + d.pid + ' va ' : 'gpa ') + d.addr + ' (change any control to go back to the memory view)';
 }
 
-// Draw the window: one request for its rows, drawn scaled without smoothing.
+// Draw the window: one request for its rows, drawn scaled without smoothing. True when
+// this call drew it (false: not shown, or a draw in progress will draw it again).
 async function draw(live) {
-  if ($('memory-tab').hidden) return;   // drawn when its tab is shown again
-  if (busy) { again = true; return; }
+  if ($('memory-tab').hidden) return false;   // drawn when its tab is shown again
+  if (busy) { again = true; againLive = live; return false; }
   busy = true;
   try {
-    if (view.decoded) { await drawDecoded(); return; }
+    if (view.decoded) { await drawDecoded(); return true; }
     view.rows = windowRows();
     const width = view.width;
     const q = new URLSearchParams({ addr: hex(view.addr), format: view.format, width: String(width),
@@ -211,14 +212,22 @@ async function draw(live) {
     if (live) q.set('live', '1');
     const f = await fetchPixels(q);
     await paint(f);
+    if (bench.on) {
+      const now = performance.now();
+      bench.worst = Math.max(bench.worst, now - bench.last);
+      bench.last = now;
+      bench.frames++;
+    }
     if (live) countFrame();
     say(f.unreadable ? f.unreadable + ' bytes unreadable (hatched)' : '');
-    if (!live) peekSoon(0);
+    if (!live && !bench.on) peekSoon(0);
+    return true;
   } catch (e) {
     say(e.message);
+    return false;
   } finally {
     busy = false;
-    if (again) { again = false; draw(live); }
+    if (again) { again = false; draw(againLive); }
   }
 }
 
@@ -235,7 +244,7 @@ async function pollState() {
     $('pause').textContent = running ? 'Pause' : 'Resume';
     $('pause').disabled = !running && !held;
     $('pause').title = !running && !held ? 'paused by someone else: theirs to resume' : 'p';
-    if (s.epoch !== lastEpoch) { lastEpoch = s.epoch; if (!$('live').checked) draw(false); }
+    if (s.epoch !== lastEpoch) { lastEpoch = s.epoch; if (!$('live').checked && !bench.on) draw(false); }
   } catch (e) {
     say('the server does not answer: ' + e.message);
   }
@@ -658,12 +667,44 @@ function setLive() {
 }
 setLive.gen = 0;
 
+// For the benchmark (bench/bench-viewer.c drives it through the DevTools protocol): draw
+// a window of at least BYTES frame by frame for MS milliseconds, LIVE or pausing per
+// frame, nothing else drawing meanwhile, and say how it went. Reads only, as every draw.
+const bench = { on: false, frames: 0, last: 0, worst: 0 };
+window.haywireMeasure = async (ms, bytes, live) => {
+  const sleep = (t) => new Promise((r) => setTimeout(r, t));
+  const t0 = performance.now();
+  while (!stream.ready && performance.now() - t0 < 5000) await sleep(50);
+  $('live').checked = false;
+  setLive();
+  bench.on = true;
+  while (busy) await sleep(5);
+  view.decoded = null;
+  view.rows = windowRows();
+  view.stride = 0;
+  view.width = Math.min(16384, Math.ceil(bytes / view.rows / (BITS[view.format] / 8)));
+  syncControls();
+  await draw(live);
+  bench.frames = 0;
+  bench.worst = 0;
+  bench.last = performance.now();
+  const start = bench.last;
+  while (performance.now() - start < ms)
+    if (!(await draw(live))) await sleep(1);
+  const seconds = (performance.now() - start) / 1000;
+  bench.on = false;
+  return { frames: bench.frames, seconds, fps: bench.frames / seconds, worst_ms: bench.worst,
+           width: view.width, rows: view.rows, bytes: stride() * view.rows, stream: stream.ready,
+           state: $('canvas').dataset.state, message: $('message').textContent };
+};
+
 function start() {
   const params = new URLSearchParams(location.search);
   if (params.has('addr')) { try { view.addr = parseAddr(params.get('addr')); } catch (e) { say(e.message); } }
   if (params.has('format') && BITS[params.get('format')]) view.format = params.get('format');
   if (params.has('width')) view.width = Math.min(16384, Math.max(1, Number(params.get('width')) || 256));
   if (params.has('pid') && /^[0-9]+$/.test(params.get('pid'))) view.space = params.get('pid');
+  if (['1', '2', '3', '4', '8'].includes(params.get('zoom'))) view.zoom = Number(params.get('zoom'));
   // The token is in the cookie now: keep it out of the address bar and the history.
   if (params.has('token')) { params.delete('token'); history.replaceState(null, '', '?' + params); }
   // (tab=overview opens the overview first)
@@ -679,7 +720,7 @@ function start() {
   document.addEventListener('keydown', onKey);
   // Redrawn when the box gets room for another number of rows (the window resized, the
   // page laid out anew).
-  new ResizeObserver(() => { if (windowRows() !== view.rows && !view.decoded) draw(false); })
+  new ResizeObserver(() => { if (windowRows() !== view.rows && !view.decoded && !bench.on) draw(false); })
     .observe($('canvas-box'));
   $('rescan').addEventListener('click', loadFinds);
   for (const b of document.querySelectorAll('.tab')) b.addEventListener('click', () => showTab(b.dataset.tab));
