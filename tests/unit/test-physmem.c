@@ -521,6 +521,27 @@ test_sources_two_files(void)
   g_assert_true(hw_extents_next(x, 0x100000, 0x380000, &ds, &de));
   g_assert_cmphex(ds, ==, 0x100000);
   g_assert_cmphex(de, ==, 0x180000);
+  /* The same from a window's extents (page by page): the writes found, nothing
+   * outside the window. (Holes exactly: test_window_extents, on tmpfs.) */
+  g_autoptr(HwExtents) w = hw_physmem_get_extents_in(mem, 0x1000, 0x37f000);
+  g_assert_true(hw_extents_next(w, 0, 1 * MiB, &ds, &de));
+  g_assert_cmphex(ds, >=, 0x1000);
+  g_assert_cmphex(ds, <=, 512 << 10);
+  g_assert_cmphex(de, >=, (512 << 10) + 4096);
+  g_assert_cmphex(de, <=, 1 * MiB);
+  g_assert_true(hw_extents_next(w, 0x200000, 0x300000, &ds, &de));
+  g_assert_cmphex(ds, <=, 0x280000);   /* (pages read ahead into the cache count too) */
+  g_assert_true(hw_extents_next(w, 0x300000, 0x380000, &ds, &de));
+  g_assert_cmphex(ds, ==, 0x300000);
+  g_assert_cmphex(de, ==, 0x380000);
+  g_autoptr(HwExtents) small = hw_physmem_get_extents_in(mem, 0x100800, 0x1000);
+  g_assert_true(hw_extents_next(small, 0, 0x380000, &ds, &de));
+  g_assert_cmphex(ds, ==, 0x100000);
+  g_assert_cmphex(de, ==, 0x102000);
+  g_assert_false(hw_extents_next(small, 0x102000, 0x380000, &ds, &de));
+  guint8 got[16];
+  g_assert_true(hw_extents_read(small, mem, 0x100800, got, sizeof got, &error));
+  g_assert_cmpmem(got, sizeof got, hw_physmem_ptr(mem, 0x100800, 16), 16);
 
   /* Prefault in each mapping, then read again. */
   hw_physmem_prefault(mem, hw_physmem_ptr(mem, 0x100000, 512 << 10), 512 << 10);
@@ -545,6 +566,44 @@ test_sources_two_files(void)
   close(wb);
   g_unlink(path_a);
   g_unlink(path_b);
+}
+
+/* A window's extents on a memfd (tmpfs, as QEMU's memory-backend-file in /dev/shm):
+ * exactly the pages written, each hole page not data, the bytes read back. */
+static void
+test_window_extents(void)
+{
+  int fd = memfd_create("haywire-window", MFD_CLOEXEC);
+  g_assert_cmpint(fd, >=, 0);
+  g_assert_no_errno(ftruncate(fd, 1 * MiB));
+  write_pattern(fd, 512 << 10, 4096);
+  write_pattern(fd, (768 << 10) + 100, 10);   /* inside one page */
+  const HwRamSource sources[] = { { HW_RAM_SOURCE_FILE, fd, "memfd" } };
+  const HwRamPiece pieces[] = { { 0x100000, 1 * MiB, 0, 0 } };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HwPhysMem) mem = hw_physmem_open_sources(sources, 1, pieces, 1, &error);
+  g_assert_no_error(error);
+  g_autoptr(HwExtents) w = hw_physmem_get_extents_in(mem, 0x100000 + (256 << 10), 768 << 10);
+  guint64 ds = 0, de = 0;
+  g_assert_true(hw_extents_next(w, 0, G_MAXUINT64, &ds, &de));
+  g_assert_cmphex(ds, ==, 0x100000 + (512 << 10));
+  g_assert_cmphex(de, ==, 0x100000 + (512 << 10) + 4096);
+  g_assert_true(hw_extents_next(w, de, G_MAXUINT64, &ds, &de));
+  g_assert_cmphex(ds, ==, 0x100000 + (768 << 10));
+  g_assert_cmphex(de, ==, 0x100000 + (768 << 10) + 4096);
+  g_assert_false(hw_extents_next(w, de, G_MAXUINT64, &ds, &de));
+  /* Read through them: the pattern where written, zeros in the holes. */
+  g_autofree guint8 *buf = g_malloc(768 << 10);
+  g_assert_true(hw_extents_read(w, mem, 0x100000 + (256 << 10), buf, 768 << 10, &error));
+  for (gsize i = 0; i < (768 << 10); i++) {
+    gsize off = (256 << 10) + i;
+    gboolean written = (off >= (512 << 10) && off < (512 << 10) + 4096) ||
+                       (off >= (768 << 10) + 100 && off < (768 << 10) + 110);
+    g_assert_cmpuint(buf[i], ==, written ? pattern(off) : 0);
+  }
+  /* Outside RAM: nothing, no crash. */
+  g_autoptr(HwExtents) none = hw_physmem_get_extents_in(mem, 0x10000000, 8192);
+  g_assert_false(hw_extents_next(none, 0, G_MAXUINT64, &ds, &de));
 }
 
 #define PROC_SIZE (6 * MiB + 0x123)   /* not a whole number of chunks or pages */
@@ -858,6 +917,7 @@ main(int argc, char **argv)
   }
   g_test_add_func("/guest/physmem/file/not-a-file", test_open_not_a_file);
   g_test_add_func("/guest/physmem/sources/two-files", test_sources_two_files);
+  g_test_add_func("/guest/physmem/window-extents", test_window_extents);
   g_test_add_func("/guest/physmem/sources/process", test_sources_process);
   g_test_add_func("/guest/physmem/sources/process-unmapped", test_sources_process_unmapped);
   for (guint i = 0; i < G_N_ELEMENTS(bad_sources); i++) {
