@@ -107,6 +107,11 @@ char *hw_cli_hex(guint64 v);
 char *hw_cli_event_stamp(HwCli *cli, const char *name, guint mark);
 /* Add "epoch" and "run_state" members: the moment the command's results come from. */
 void hw_cli_json_moment(JsonBuilder *b, HwCli *cli);
+/* Pause, take a snapshot of the live guest (with its owners when Linux is found, with
+ * the pages themselves when DATA), resume; *OWNERS (may be NULL) gets the owner map of
+ * that moment (the caller owns both). In cmd-snapshot.c. */
+HwSnapshot *hw_cli_take_snapshot(HwCli *cli, gboolean data, HwOwnerMap **owners,
+                                 GError **error);
 /* The state a command's results come from, for its "state" member: "recorded" for a
  * --snapshot/--dump file, else "live" when LIVE, else who paused the guest. */
 const char *hw_cli_state(HwCli *cli, gboolean live);

@@ -148,6 +148,7 @@ hw_cmd_serve(HwCli *cli, int argc, char **argv)
   s.server = soup_server_new("server-header", "haywire", NULL);
   hw_serve_add_api(&s);
   hw_serve_add_stream(&s);
+  hw_serve_add_live(&s);
   hw_serve_add_assets(&s);
   if (!soup_server_listen(s.server, where, 0, &error)) {
     g_object_unref(s.server);
@@ -188,6 +189,7 @@ hw_cmd_serve(HwCli *cli, int argc, char **argv)
   g_main_loop_unref(s.loop);
   g_free(s.token);
   g_clear_pointer(&s.owners, hw_owner_map_free);
+  hw_serve_free_live(&s);
   /* Never leave paused a guest the viewer paused. */
   g_autoptr(GError) rerr = NULL;
   if (s.held && !hw_guest_resume(cli->guest, &rerr) && s.fatal == NULL)

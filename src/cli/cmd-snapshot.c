@@ -59,11 +59,8 @@ moment(HwCli *cli, HwLinux *lx)
   return json_object_ref(json_node_get_object(root));
 }
 
-/* Pause, take a snapshot of the live guest (with its owners when Linux is found, with
- * the pages themselves when DATA), resume; *OWNERS (may be NULL) gets the owner map of
- * that moment. */
-static HwSnapshot *
-take_live(HwCli *cli, gboolean data, HwOwnerMap **owners, GError **error)
+HwSnapshot *
+hw_cli_take_snapshot(HwCli *cli, gboolean data, HwOwnerMap **owners, GError **error)
 {
   if (!hw_cli_pause(cli, error))
     return NULL;
@@ -94,7 +91,7 @@ snapshot_save(HwCli *cli, int argc, char **argv, gboolean data)
   if (argc != 2)
     return hw_cli_usage("snapshot", "save takes one FILE");
   gint64 t0 = g_get_monotonic_time();
-  g_autoptr(HwSnapshot) s = take_live(cli, data, NULL, &error);
+  g_autoptr(HwSnapshot) s = hw_cli_take_snapshot(cli, data, NULL, &error);
   if (s == NULL || !hw_snapshot_save(s, argv[1], &error))
     return hw_cli_fail(error);
   GStatBuf st;
@@ -273,7 +270,7 @@ snapshot_diff(HwCli *cli, int argc, char **argv, gboolean live_b, const char *pi
   if (a == NULL)
     return hw_cli_fail(error);
   g_autoptr(HwOwnerMap) live = NULL;
-  g_autoptr(HwSnapshot) b = live_b ? take_live(cli, FALSE, &live, &error)
+  g_autoptr(HwSnapshot) b = live_b ? hw_cli_take_snapshot(cli, FALSE, &live, &error)
                                    : hw_snapshot_load(argv[2], &error);
   if (b == NULL)
     return hw_cli_fail(error);

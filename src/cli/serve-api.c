@@ -5,39 +5,12 @@
 #include "cli/scan-session.h"
 #include "cli/serve.h"
 
+#include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAX_PID G_MAXINT32
 #define MAX_CPU 4096u
-
-/* Whether MSG uses METHOD; else a 405 reply. */
-static gboolean
-method_is(SoupServerMessage *msg, const char *method)
-{
-  if (strcmp(soup_server_message_get_method(msg), method) == 0)
-    return TRUE;
-  soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Allow", method);
-  hw_serve_reply_error(msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "use %s here", method);
-  return FALSE;
-}
-
-/* Start a JSON object with the moment the answer comes from. */
-static JsonBuilder *
-begin_answer(HwServe *s)
-{
-  JsonBuilder *b = json_builder_new();
-  json_builder_begin_object(b);
-  hw_cli_json_moment(b, s->cli);
-  return b;
-}
-
-static void
-end_answer(SoupServerMessage *msg, JsonBuilder *b)
-{
-  json_builder_end_object(b);
-  hw_serve_reply_json(msg, json_builder_get_root(b));
-  g_object_unref(b);
-}
 
 static void
 on_state(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
@@ -45,7 +18,7 @@ on_state(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTabl
 {
   HwServe *s = data;
   (void)server, (void)path;
-  if (!hw_serve_authorized(s, msg, query) || !method_is(msg, "GET"))
+  if (!hw_serve_authorized(s, msg, query) || !hw_serve_method_is(msg, "GET"))
     return;
   g_autoptr(GError) error = NULL;
   gboolean running = FALSE;
@@ -80,7 +53,7 @@ on_state(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTabl
     json_builder_end_object(b);
   }
   json_builder_end_array(b);
-  end_answer(msg, b);
+  hw_serve_end_answer(msg, b);
 }
 
 static void
@@ -89,7 +62,7 @@ on_ps(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *
 {
   HwServe *s = data;
   (void)server, (void)path;
-  if (!hw_serve_authorized(s, msg, query) || !method_is(msg, "GET"))
+  if (!hw_serve_authorized(s, msg, query) || !hw_serve_method_is(msg, "GET"))
     return;
   g_autoptr(GError) error = NULL;
   gboolean partial = FALSE;
@@ -103,7 +76,7 @@ on_ps(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *
     hw_serve_reply_gerror(msg, error);
     return;
   }
-  JsonBuilder *b = begin_answer(s);
+  JsonBuilder *b = hw_serve_begin_answer(s);
   json_builder_set_member_name(b, "partial");
   json_builder_add_boolean_value(b, partial);
   json_builder_set_member_name(b, "tasks");
@@ -111,7 +84,7 @@ on_ps(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *
   for (guint i = 0; i < tasks->len; i++)
     hw_cli_json_task(b, &g_array_index(tasks, HwTask, i));
   json_builder_end_array(b);
-  end_answer(msg, b);
+  hw_serve_end_answer(msg, b);
 }
 
 static void
@@ -120,7 +93,7 @@ on_maps(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
 {
   HwServe *s = data;
   (void)server, (void)path;
-  if (!hw_serve_authorized(s, msg, query) || !method_is(msg, "GET"))
+  if (!hw_serve_authorized(s, msg, query) || !hw_serve_method_is(msg, "GET"))
     return;
   g_autoptr(GError) error = NULL;
   guint64 pid = 0;
@@ -145,7 +118,7 @@ on_maps(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
     hw_serve_reply_gerror(msg, error);
     return;
   }
-  JsonBuilder *b = begin_answer(s);
+  JsonBuilder *b = hw_serve_begin_answer(s);
   json_builder_set_member_name(b, "pid");
   json_builder_add_int_value(b, t.pid);
   json_builder_set_member_name(b, "comm");
@@ -157,7 +130,7 @@ on_maps(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
   for (guint i = 0; i < vmas->len; i++)
     hw_cli_json_vma(b, &g_array_index(vmas, HwVma, i));
   json_builder_end_array(b);
-  end_answer(msg, b);
+  hw_serve_end_answer(msg, b);
 }
 
 /* Where a request reads: ADDR (required), in process PID, through vCPU CPU, or
@@ -262,7 +235,7 @@ on_pixels(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTab
 {
   HwServe *s = data;
   (void)server, (void)path;
-  if (!hw_serve_authorized(s, msg, query) || !method_is(msg, "GET"))
+  if (!hw_serve_authorized(s, msg, query) || !hw_serve_method_is(msg, "GET"))
     return;
   g_autoptr(GError) error = NULL;
   HwMemoryView v;
@@ -293,7 +266,7 @@ on_widths(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTab
 {
   HwServe *s = data;
   (void)server, (void)path;
-  if (!hw_serve_authorized(s, msg, query) || !method_is(msg, "GET"))
+  if (!hw_serve_authorized(s, msg, query) || !hw_serve_method_is(msg, "GET"))
     return;
   g_autoptr(GError) error = NULL;
   HwMemoryView v = { 0 };
@@ -338,7 +311,7 @@ on_widths(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTab
       guesses[j] = guesses[j - 1];
       guesses[j - 1] = t;
     }
-  JsonBuilder *b = begin_answer(s);
+  JsonBuilder *b = hw_serve_begin_answer(s);
   json_builder_set_member_name(b, "state");
   json_builder_add_string_value(b, state);
   json_builder_set_member_name(b, "guesses");
@@ -358,7 +331,7 @@ on_widths(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTab
     json_builder_end_object(b);
   }
   json_builder_end_array(b);
-  end_answer(msg, b);
+  hw_serve_end_answer(msg, b);
 }
 
 /* The owners of the page at P's gpa, from the owner map of this moment (built once per
@@ -388,7 +361,7 @@ on_peek(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
 {
   HwServe *s = data;
   (void)server, (void)path;
-  if (!hw_serve_authorized(s, msg, query) || !method_is(msg, "GET"))
+  if (!hw_serve_authorized(s, msg, query) || !hw_serve_method_is(msg, "GET"))
     return;
   g_autoptr(GError) error = NULL;
   HwMemoryView v = { 0 };
@@ -415,7 +388,7 @@ on_peek(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
     else
       memcpy(hex + 2 * i, "??", 3);
   hex[2 * p->len] = 0;
-  JsonBuilder *b = begin_answer(s);
+  JsonBuilder *b = hw_serve_begin_answer(s);
   json_builder_set_member_name(b, "state");
   json_builder_add_string_value(b, p->state);
   hw_cli_json_hex(b, "addr", p->addr);
@@ -430,7 +403,7 @@ on_peek(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
   for (guint i = 0; owners && i < owners->len; i++)
     hw_cli_json_owner(b, &g_array_index(owners, HwOwner, i));
   json_builder_end_array(b);
-  end_answer(msg, b);
+  hw_serve_end_answer(msg, b);
 }
 
 /* The images in all RAM and every process, as `scan` finds them (one hit per image,
@@ -441,7 +414,7 @@ on_finds(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTabl
 {
   HwServe *s = data;
   (void)server, (void)path;
-  if (!hw_serve_authorized(s, msg, query) || !method_is(msg, "GET"))
+  if (!hw_serve_authorized(s, msg, query) || !hw_serve_method_is(msg, "GET"))
     return;
   g_autoptr(GError) error = NULL;
   HwScanOptions o = { .images = (1u << HW_IMAGE_N_KINDS) - 1, .follow = TRUE };
@@ -467,62 +440,224 @@ on_finds(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTabl
   }
   json_builder_end_array(b);
   hw_cli_scan_result_clear(&res);
-  end_answer(msg, b);
+  hw_serve_end_answer(msg, b);
 }
 
-/* An image file found in memory, decoded by its library: RGBA rows as for pixels. The
- * file is checked afresh at ADDR (physical, or in process PID's address space): what
- * the page asks to decode is no more trusted than the memory itself. */
+/* An image a request names: a file of KIND at ADDR, or raw pixel rows there (kind
+ * framebuffer or raw, with format, width, height and stride), physical or in process
+ * PID. Parsed and bounded before the guest is paused. */
+typedef struct {
+  HwImageKind kind;
+  guint64 addr, pid;
+  HwImage raw;           /* raw: the layout asked for */
+} ImageRequest;
+
+static gboolean
+image_request(GHashTable *query, ImageRequest *q, GError **error)
+{
+  const char *kind = query ? g_hash_table_lookup(query, "kind") : NULL;
+  guint mask = 0;
+  *q = (ImageRequest){ 0 };
+  if (kind == NULL || strlen(kind) > 16 || !hw_image_kinds_parse(kind, &mask, NULL) ||
+      (mask & (mask - 1)) != 0) {
+    g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT,
+                "kind: png, jpeg, gif, bmp, webp or framebuffer");
+    return FALSE;
+  }
+  q->kind = (HwImageKind)__builtin_ctz(mask);
+  if (!hw_serve_param_u64(query, "addr", G_MAXUINT64, G_MAXUINT64, &q->addr, error) ||
+      !hw_serve_param_u64(query, "pid", 0, MAX_PID, &q->pid, error))
+    return FALSE;
+  if (q->addr == G_MAXUINT64 && !(query && g_hash_table_contains(query, "addr"))) {
+    g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT, "addr: give the image's address");
+    return FALSE;
+  }
+  if (q->kind != HW_IMAGE_RAW)
+    return TRUE;
+  guint64 width, height, stride, span;
+  HwPixelFormat f;
+  if (!format_from_query(query, &f, error) ||
+      !hw_serve_param_u64(query, "width", 0, HW_RENDER_MAX_SIDE, &width, error) ||
+      !hw_serve_param_u64(query, "height", 0, HW_RENDER_MAX_SIDE, &height, error) ||
+      !hw_serve_param_u64(query, "stride", 0, HW_SERVE_MAX_BYTES * 4ull, &stride, error))
+    return FALSE;
+  if (stride == 0)
+    stride = hw_carve_row_bytes(f, (guint32)width);
+  if (!hw_carve_pixels_check(f, (guint32)width, (guint32)height, stride, &span, error))
+    return FALSE;
+  if ((guint64)width * height > HW_SERVE_THUMB_PIXELS || q->addr + span - 1 < q->addr) {
+    g_set_error(error, HW_ERROR, HW_ERROR_LIMIT, "raw pixels: at most %u Mpixels, not "
+                "wrapping around", HW_SERVE_THUMB_PIXELS >> 20);
+    return FALSE;
+  }
+  q->raw = (HwImage){ .kind = HW_IMAGE_RAW, .addr = q->addr, .size = span,
+                      .width = (guint32)width, .height = (guint32)height,
+                      .stride = (guint32)stride, .format = f, .confidence = 1 };
+  return TRUE;
+}
+
+/* With the guest paused: Q's address space into *MMU (the caller frees) and *R, and
+ * the image there into *IM (a file checked afresh, raw rows as asked). */
+static gboolean
+image_open(HwServe *s, const ImageRequest *q, HwMmu **mmu, HwReader *r, HwImage *im,
+           GError **error)
+{
+  *mmu = q->pid ? hw_cli_mmu(s->cli, 0, NULL, (int)q->pid, error) : NULL;
+  if (q->pid && *mmu == NULL)
+    return FALSE;
+  *r = *mmu ? hw_reader_for_mmu(*mmu) : hw_reader_for_physmem(hw_guest_get_physmem(s->cli->guest));
+  if (q->kind == HW_IMAGE_RAW) {
+    *im = q->raw;
+    return TRUE;
+  }
+  if (hw_image_check(q->kind, r, q->addr, im))
+    return TRUE;
+  g_set_error(error, HW_ERROR, HW_ERROR_NOT_FOUND, "no %s file at 0x%" G_GINT64_MODIFIER "x",
+              hw_image_kind_name(q->kind), q->addr);
+  return FALSE;
+}
+
+/* The image decoded to RGBA (at most MAX_PIXELS), then scaled to at most SIDE pixels a
+ * side (0: not scaled); *W, *H its size, *SRC_W, *SRC_H the image's. NULL with *ERROR;
+ * the guest paused around the reads. */
+static guint8 *
+image_rgba(HwServe *s, const ImageRequest *q, guint max_pixels, guint32 side, guint32 *w,
+           guint32 *h, guint *src_w, guint *src_h, guint64 *size, GError **error)
+{
+  if (!hw_cli_pause(s->cli, error))
+    return NULL;
+  g_autoptr(HwMmu) mmu = NULL;
+  HwReader r;
+  HwImage im = { 0 };
+  g_autofree guint8 *rgba = image_open(s, q, &mmu, &r, &im, error)
+                              ? hw_image_decode_rgba(&r, &im, max_pixels, src_w, src_h, error)
+                              : NULL;
+  *size = im.size;
+  if (!hw_cli_release_after(s->cli, rgba != NULL, error))
+    return NULL;
+  if (side == 0) {
+    *w = *src_w, *h = *src_h;
+    return g_steal_pointer(&rgba);
+  }
+  return hw_thumbnail_scale(rgba, *src_w, *src_h, side, w, h, error);
+}
+
+/* An image found in memory, checked afresh and decoded by its library (raw rows
+ * converted): RGBA, as for pixels. */
 static void
 on_decoded(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
            gpointer data)
 {
   HwServe *s = data;
   (void)server, (void)path;
-  if (!hw_serve_authorized(s, msg, query) || !method_is(msg, "GET"))
+  if (!hw_serve_authorized(s, msg, query) || !hw_serve_method_is(msg, "GET"))
     return;
   g_autoptr(GError) error = NULL;
-  const char *kind = query ? g_hash_table_lookup(query, "kind") : NULL;
-  guint mask = 0;
-  guint64 addr = 0, pid = 0;
-  /* One kind of file: not "all", a list or framebuffer (raw pixels are no file). */
-  if (kind == NULL || strlen(kind) > 16 || !hw_image_kinds_parse(kind, &mask, NULL) ||
-      (mask & (mask - 1)) != 0 || mask == 1u << HW_IMAGE_RAW) {
-    hw_serve_reply_error(msg, SOUP_STATUS_BAD_REQUEST, "kind: png, jpeg, gif, bmp or webp");
-    return;
-  }
-  HwImageKind k = (HwImageKind)__builtin_ctz(mask);
-  if (!hw_serve_param_u64(query, "addr", G_MAXUINT64, G_MAXUINT64, &addr, &error) ||
-      !hw_serve_param_u64(query, "pid", 0, MAX_PID, &pid, &error)) {
+  ImageRequest q;
+  guint32 w = 0, h = 0;
+  guint sw = 0, sh = 0;
+  guint64 size = 0;
+  guint8 *rgba = image_request(query, &q, &error)
+                   ? image_rgba(s, &q, HW_SERVE_MAX_PIXELS, 0, &w, &h, &sw, &sh, &size, &error)
+                   : NULL;
+  if (rgba == NULL) {
     hw_serve_reply_gerror(msg, error);
     return;
   }
-  if (addr == G_MAXUINT64) {
-    hw_serve_reply_error(msg, SOUP_STATUS_BAD_REQUEST, "addr: give the file's address");
+  set_header_u64(soup_server_message_get_response_headers(msg), "X-Haywire-Size", size);
+  reply_rgba(s, msg, rgba, w, h, hw_cli_state(s->cli, FALSE));
+}
+
+/* A found image made small for the finds list: at most SIDE (16 to 256, default 96)
+ * pixels a side, RGBA as for pixels, with the image's own size in
+ * X-Haywire-Image-Width and -Height. */
+static void
+on_thumbnail(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+             gpointer data)
+{
+  HwServe *s = data;
+  (void)server, (void)path;
+  if (!hw_serve_authorized(s, msg, query) || !hw_serve_method_is(msg, "GET"))
     return;
+  g_autoptr(GError) error = NULL;
+  ImageRequest q;
+  guint64 side = 0, size = 0;
+  guint32 w = 0, h = 0;
+  guint sw = 0, sh = 0;
+  guint8 *rgba = NULL;
+  if (image_request(query, &q, &error) &&
+      hw_serve_param_u64(query, "side", 96, 256, &side, &error)) {
+    if (side < 16)
+      g_set_error(&error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT, "side: 16 to 256 pixels");
+    else
+      rgba = image_rgba(s, &q, HW_SERVE_THUMB_PIXELS, (guint32)side, &w, &h, &sw, &sh, &size,
+                        &error);
   }
-  if (!hw_cli_pause(s->cli, &error)) {
+  if (rgba == NULL) {
     hw_serve_reply_gerror(msg, error);
     return;
   }
-  g_autoptr(HwMmu) mmu = pid ? hw_cli_mmu(s->cli, 0, NULL, (int)pid, &error) : NULL;
-  HwReader r = mmu ? hw_reader_for_mmu(mmu)
-                   : hw_reader_for_physmem(hw_guest_get_physmem(s->cli->guest));
+  SoupMessageHeaders *hd = soup_server_message_get_response_headers(msg);
+  set_header_u64(hd, "X-Haywire-Image-Width", sw);
+  set_header_u64(hd, "X-Haywire-Image-Height", sh);
+  reply_rgba(s, msg, rgba, w, h, hw_cli_state(s->cli, FALSE));
+}
+
+/* A found image carved, as `carve` writes it: a file byte for byte, raw rows as an
+ * RGBA PNG; a download (Content-Disposition) named after where it was. */
+static void
+on_carved(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+          gpointer data)
+{
+  HwServe *s = data;
+  (void)server, (void)path;
+  if (!hw_serve_authorized(s, msg, query) || !hw_serve_method_is(msg, "GET"))
+    return;
+  g_autoptr(GError) error = NULL;
+  ImageRequest q;
+  if (!image_request(query, &q, &error) || !hw_cli_pause(s->cli, &error)) {
+    hw_serve_reply_gerror(msg, error);
+    return;
+  }
+  g_autoptr(HwMmu) mmu = NULL;
+  HwReader r;
   HwImage im = { 0 };
-  guint w = 0, h = 0;
-  g_autofree guint8 *rgba = NULL;
-  gboolean found = (pid == 0 || mmu != NULL) && hw_image_check(k, &r, addr, &im);
-  if (found)
-    rgba = hw_image_decode_rgba(&r, &im, HW_SERVE_MAX_PIXELS, &w, &h, &error);
-  else if (pid == 0 || mmu != NULL)
-    g_set_error(&error, HW_ERROR, HW_ERROR_NOT_FOUND, "no %s file at 0x%" G_GINT64_MODIFIER
-                "x", hw_image_kind_name(k), addr);
-  if (!hw_cli_release_after(s->cli, rgba != NULL, &error)) {
+  gsize len = 0;
+  g_autofree char *bytes = NULL;
+  if (image_open(s, &q, &mmu, &r, &im, &error)) {
+    if (q.kind != HW_IMAGE_RAW) {
+      bytes = (char *)hw_carve_read(&r, &im, &len, &error);
+    } else {
+      /* Raw rows become a PNG, as `carve` writes it (through a private file). */
+      g_autofree char *tmp = NULL;
+      int fd = g_file_open_tmp("haywire-carve-XXXXXX.png", &tmp, &error);
+      if (fd >= 0) {
+        close(fd);
+        if (hw_carve_write(&r, &im, tmp, &error))
+          g_file_get_contents(tmp, &bytes, &len, &error);
+        g_unlink(tmp);
+      }
+    }
+  }
+  if (!hw_cli_release_after(s->cli, bytes != NULL, &error)) {
     hw_serve_reply_gerror(msg, error);
     return;
   }
-  set_header_u64(soup_server_message_get_response_headers(msg), "X-Haywire-Size", im.size);
-  reply_rgba(s, msg, g_steal_pointer(&rgba), w, h, hw_cli_state(s->cli, FALSE));
+  static const char *const types[] = {
+    [HW_IMAGE_PNG] = "image/png", [HW_IMAGE_JPEG] = "image/jpeg", [HW_IMAGE_GIF] = "image/gif",
+    [HW_IMAGE_BMP] = "image/bmp", [HW_IMAGE_WEBP] = "image/webp", [HW_IMAGE_RAW] = "image/png",
+  };
+  SoupMessageHeaders *hd = soup_server_message_get_response_headers(msg);
+  g_autofree char *where = q.pid ? g_strdup_printf("pid%" G_GUINT64_FORMAT, q.pid)
+                                 : g_strdup("phys");
+  g_autofree char *name = g_strdup_printf("attachment; filename=\"haywire-%s-0x%"
+                                          G_GINT64_MODIFIER "x.%s\"", where, q.addr,
+                                          hw_carve_extension(q.kind));
+  soup_message_headers_replace(hd, "Content-Disposition", name);
+  soup_message_headers_replace(hd, "Cache-Control", "no-store");
+  soup_server_message_set_response(msg, types[q.kind], SOUP_MEMORY_TAKE, g_steal_pointer(&bytes),
+                                   len);
+  soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
 }
 
 /* Every page of RAM by class, as `overview` draws it, for the page to draw and point
@@ -533,7 +668,7 @@ on_overview(SoupServer *server, SoupServerMessage *msg, const char *path, GHashT
 {
   HwServe *s = data;
   (void)server, (void)path;
-  if (!hw_serve_authorized(s, msg, query) || !method_is(msg, "GET"))
+  if (!hw_serve_authorized(s, msg, query) || !hw_serve_method_is(msg, "GET"))
     return;
   g_autoptr(GError) error = NULL;
   if (!hw_cli_pause(s->cli, &error)) {
@@ -550,7 +685,7 @@ on_overview(SoupServer *server, SoupServerMessage *msg, const char *path, GHashT
     hw_serve_reply_gerror(msg, error);
     return;
   }
-  JsonBuilder *b = begin_answer(s);
+  JsonBuilder *b = hw_serve_begin_answer(s);
   json_builder_set_member_name(b, "tables_known");
   json_builder_add_boolean_value(b, pages.tables_known);
   json_builder_set_member_name(b, "partial");
@@ -585,7 +720,7 @@ on_overview(SoupServer *server, SoupServerMessage *msg, const char *path, GHashT
   }
   json_builder_end_array(b);
   hw_overview_pages_clear(&pages);
-  end_answer(msg, b);
+  hw_serve_end_answer(msg, b);
 }
 
 /* What pause and resume answer: whether the viewer holds the guest, and the epoch. */
@@ -598,7 +733,7 @@ reply_held(HwServe *s, SoupServerMessage *msg)
   json_builder_add_boolean_value(b, s->held);
   json_builder_set_member_name(b, "epoch");
   json_builder_add_int_value(b, (gint64)hw_guest_get_epoch(s->cli->guest));
-  end_answer(msg, b);
+  hw_serve_end_answer(msg, b);
 }
 
 /* Pause: the guest stays paused until Resume or the server ends (which resumes it). */
@@ -608,7 +743,7 @@ on_pause(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTabl
 {
   HwServe *s = data;
   (void)server, (void)path;
-  if (!hw_serve_authorized(s, msg, query) || !method_is(msg, "POST"))
+  if (!hw_serve_authorized(s, msg, query) || !hw_serve_method_is(msg, "POST"))
     return;
   g_autoptr(GError) error = NULL;
   gboolean was_running = FALSE;
@@ -628,7 +763,7 @@ on_resume(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTab
 {
   HwServe *s = data;
   (void)server, (void)path;
-  if (!hw_serve_authorized(s, msg, query) || !method_is(msg, "POST"))
+  if (!hw_serve_authorized(s, msg, query) || !hw_serve_method_is(msg, "POST"))
     return;
   g_autoptr(GError) error = NULL;
   if (!s->held) {
@@ -656,6 +791,8 @@ hw_serve_add_api(HwServe *s)
   soup_server_add_handler(s->server, "/api/finds", on_finds, s, NULL);
   soup_server_add_handler(s->server, "/api/overview", on_overview, s, NULL);
   soup_server_add_handler(s->server, "/api/decoded", on_decoded, s, NULL);
+  soup_server_add_handler(s->server, "/api/thumbnail", on_thumbnail, s, NULL);
+  soup_server_add_handler(s->server, "/api/carved", on_carved, s, NULL);
   soup_server_add_handler(s->server, "/api/pause", on_pause, s, NULL);
   soup_server_add_handler(s->server, "/api/resume", on_resume, s, NULL);
 }

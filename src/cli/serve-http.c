@@ -114,3 +114,29 @@ hw_serve_reply_gerror(SoupServerMessage *msg, const GError *error)
   hw_serve_reply_error(msg, status, "%s", text);
 }
 
+gboolean
+hw_serve_method_is(SoupServerMessage *msg, const char *method)
+{
+  if (strcmp(soup_server_message_get_method(msg), method) == 0)
+    return TRUE;
+  soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Allow", method);
+  hw_serve_reply_error(msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "use %s here", method);
+  return FALSE;
+}
+
+JsonBuilder *
+hw_serve_begin_answer(HwServe *s)
+{
+  JsonBuilder *b = json_builder_new();
+  json_builder_begin_object(b);
+  hw_cli_json_moment(b, s->cli);
+  return b;
+}
+
+void
+hw_serve_end_answer(SoupServerMessage *msg, JsonBuilder *b)
+{
+  json_builder_end_object(b);
+  hw_serve_reply_json(msg, json_builder_get_root(b));
+  g_object_unref(b);
+}

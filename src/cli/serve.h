@@ -13,6 +13,8 @@
  * a request for more is refused, never allocated. (The page asks for a window.) */
 #define HW_SERVE_MAX_BYTES (16u << 20)
 #define HW_SERVE_MAX_PIXELS (4u << 20)
+/* The most pixels of an image made into a thumbnail or carved (decoded whole first). */
+#define HW_SERVE_THUMB_PIXELS (16u << 20)
 /* The most bytes a width guess looks at (the raw finder's measure), and the most
  * guesses it returns. */
 #define HW_SERVE_GUESS_BYTES (4u << 20)
@@ -36,6 +38,12 @@ typedef struct {
   HwOwnerMap *owners;    /* who maps each page, as of epoch OWNERS_EPOCH (or NULL) */
   guint64 owners_epoch;
   GList *streams;        /* open picture streams (serve-stream.c's) */
+  GPtrArray *heat_hashes; /* serve-live.c: the last sample's page hashes, per range */
+  GPtrArray *heat;       /* a heat byte per page, per range */
+  guint64 heat_samples;
+  gint64 heat_at;        /* monotonic us of the last sample */
+  HwSnapshot *snap;      /* the snapshot kept to diff against (or NULL) */
+  guint64 snap_epoch;
   GMainLoop *loop;
   GError *fatal;         /* why the loop ended, when it was not asked to */
 } HwServe;
@@ -48,6 +56,12 @@ gboolean hw_serve_token_matches(const char *token, const char *given);
  * HW_SERVE_COOKIE cookie); replies 403 and returns FALSE when not. */
 gboolean hw_serve_authorized(HwServe *s, SoupServerMessage *msg, GHashTable *query);
 
+/* Whether MSG uses METHOD; else a 405 reply and FALSE. */
+gboolean hw_serve_method_is(SoupServerMessage *msg, const char *method);
+/* A JSON answer begun: an object with the moment it comes from (epoch, run_state);
+ * hw_serve_end_answer ends it, replies and frees the builder. */
+JsonBuilder *hw_serve_begin_answer(HwServe *s);
+void hw_serve_end_answer(SoupServerMessage *msg, JsonBuilder *b);
 /* Reply with NODE (consumed) as JSON, status 200. */
 void hw_serve_reply_json(SoupServerMessage *msg, JsonNode *node);
 /* Reply STATUS with {"error": MESSAGE} (printf-style). */
@@ -66,5 +80,9 @@ gboolean hw_serve_view_from_query(GHashTable *query, HwMemoryView *v, GError **e
 void hw_serve_add_stream(HwServe *s);
 /* Drop every open stream (the server is going away). */
 void hw_serve_close_streams(HwServe *s);
+/* Register the Live view's requests (heat map, snapshot and its diff) on S's server. */
+void hw_serve_add_live(HwServe *s);
+/* Free what they keep. */
+void hw_serve_free_live(HwServe *s);
 /* Register the page and its assets (compiled-in resources) on S's server. */
 void hw_serve_add_assets(HwServe *s);

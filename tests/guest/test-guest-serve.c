@@ -7,6 +7,7 @@
 #include "../common/read-png.h"
 #include "../../guest/hwtest-pixels.h"
 
+#include <glib/gstdio.h>
 #include <libsoup/soup.h>
 #include <poll.h>
 #include <signal.h>
@@ -665,6 +666,199 @@ test_stream(void)
   g_assert_true(hw_test_guest_running(guest));
 }
 
+/* The finds list's thumbnails and downloads: each of hwtest-sleeper's files carved byte
+ * for byte as the file in the guest's /images, named after where it was, and small;
+ * its raw bitmap carved as a PNG with its pixels. */
+static void
+test_thumbnails_and_carving(void)
+{
+  Server *s = server_start(NULL);
+  const HwTruthProc *sleep = &guest->sleep;
+  static const struct {
+    const char *kind, *file, *ext, *type;
+    guint w, h;
+  } files[] = {
+    { "png", "photo.png", "png", "image/png", 128, 96 },
+    { "jpeg", "photo.jpg", "jpg", "image/jpeg", 240, 180 },
+    { "gif", "icon.gif", "gif", "image/gif", 64, 48 },
+    { "bmp", "logo.bmp", "bmp", "image/bmp", 40, 30 },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS(files); i++) {
+    const HwTruthImage *im = hw_test_guest_image(guest, sleep->pid, files[i].kind);
+    g_assert_nonnull(im);
+    g_autofree char *carved = g_strdup_printf("/api/carved?kind=%s&pid=%d&addr=0x%"
+                                              G_GINT64_MODIFIER "x", files[i].kind, sleep->pid,
+                                              im->va);
+    g_autoptr(Reply) c = get(s, carved);
+    if (c->status != 200)
+      g_error("%s: %u %.*s", carved, c->status, (int)g_bytes_get_size(c->body),
+              (const char *)g_bytes_get_data(c->body, NULL));
+    g_autofree char *path = g_build_filename(g_getenv("HW_SOURCE_ROOT"), "guest", "images",
+                                             files[i].file, NULL);
+    g_autofree char *want = NULL;
+    gsize want_len = 0;
+    g_assert_true(g_file_get_contents(path, &want, &want_len, NULL));
+    gsize n = 0;
+    const char *got = g_bytes_get_data(c->body, &n);
+    g_assert_cmpmem(got, n, want, want_len);
+    g_assert_cmpstr(soup_message_headers_get_content_type(c->headers, NULL), ==, files[i].type);
+    g_autofree char *name = g_strdup_printf("filename=\"haywire-pid%d-0x%" G_GINT64_MODIFIER
+                                            "x.%s\"", sleep->pid, im->va, files[i].ext);
+    const char *disposition = soup_message_headers_get_one(c->headers, "Content-Disposition");
+    g_assert_nonnull(disposition);
+    g_assert_nonnull(strstr(disposition, name));
+
+    g_autofree char *thumb = g_strdup_printf("/api/thumbnail?kind=%s&pid=%d&addr=0x%"
+                                             G_GINT64_MODIFIER "x&side=32", files[i].kind,
+                                             sleep->pid, im->va);
+    g_autoptr(Reply) t = get(s, thumb);
+    g_assert_cmpuint(t->status, ==, 200);
+    guint64 tw = g_ascii_strtoull(soup_message_headers_get_one(t->headers, "X-Haywire-Width"),
+                                  NULL, 10);
+    guint64 th = g_ascii_strtoull(soup_message_headers_get_one(t->headers, "X-Haywire-Height"),
+                                  NULL, 10);
+    g_assert_cmpuint(MAX(tw, th), ==, 32);
+    g_assert_cmpuint(g_bytes_get_size(t->body), ==, tw * th * 4);
+    g_assert_cmpuint(g_ascii_strtoull(soup_message_headers_get_one(t->headers,
+                                                                   "X-Haywire-Image-Width"),
+                                      NULL, 10), ==, files[i].w);
+  }
+
+  /* The raw bitmap, carved as a PNG of its pixels. */
+  const HwTruthImage *raw = hw_test_guest_image(guest, sleep->pid, "raw");
+  g_assert_nonnull(raw);
+  g_autofree char *carved = g_strdup_printf("/api/carved?kind=framebuffer&pid=%d&addr=0x%"
+                                            G_GINT64_MODIFIER "x&format=rgba8888&width=%d&"
+                                            "height=%d", sleep->pid, raw->va, HWTEST_RAW_W,
+                                            HWTEST_RAW_H);
+  g_autoptr(Reply) c = get(s, carved);
+  g_assert_cmpuint(c->status, ==, 200);
+  g_autofree char *dir = g_dir_make_tmp("hw-carved-XXXXXX", NULL);
+  g_autofree char *png = g_build_filename(dir, "raw.png", NULL);
+  g_assert_true(g_file_set_contents(png, g_bytes_get_data(c->body, NULL),
+                                    (gssize)g_bytes_get_size(c->body), NULL));
+  guint pw = 0, ph = 0;
+  g_autofree guint8 *px = hw_test_read_png(png, &pw, &ph);
+  g_assert_cmpuint(pw, ==, HWTEST_RAW_W);
+  g_assert_cmpuint(ph, ==, HWTEST_RAW_H);
+  for (int y = 0; y < HWTEST_RAW_H; y++)
+    for (int x = 0; x < HWTEST_RAW_W; x++) {
+      guint8 want[4];
+      hwtest_raw_pixel(x, y, want);
+      g_assert_cmpmem(px + ((gsize)y * HWTEST_RAW_W + (gsize)x) * 4, 3, want, 3);
+    }
+  g_unlink(png);
+  g_rmdir(dir);
+  g_assert_cmpint(server_stop(s, SIGTERM), ==, 0);
+  g_assert_true(hw_test_guest_running(guest));
+}
+
+/* The byte for GPA in the per-range answer O (member NAME, base64), or -1. */
+static int
+page_byte(JsonObject *o, const char *name, guint64 gpa)
+{
+  JsonArray *ranges = json_object_get_array_member(o, "ranges");
+  for (guint r = 0; r < json_array_get_length(ranges); r++) {
+    JsonObject *ro = json_array_get_object_element(ranges, r);
+    guint64 base = hw_json_hex(ro, "gpa"), pages = (guint64)json_object_get_int_member(ro, "pages");
+    if (gpa < base || gpa >= base + pages * 4096)
+      continue;
+    gsize n = 0;
+    g_autofree guchar *bytes = g_base64_decode(json_object_get_string_member(ro, name), &n);
+    g_assert_cmpuint(n, ==, pages);
+    return bytes[(gpa - base) / 4096];
+  }
+  return -1;
+}
+
+/* Wait until hwtest-sleeper has rewritten its tick pages twice more. */
+static void
+wait_ticks(void)
+{
+  guint ticks = hw_test_guest_ticks(guest);
+  for (int i = 0; i < 100 && hw_test_guest_ticks(guest) < ticks + 2; i++)
+    g_usleep(100000);
+  g_assert_cmpuint(hw_test_guest_ticks(guest), >=, ticks + 2);
+}
+
+/* The Live view: the heat map shows the page hwtest-sleeper rewrites every second as
+ * just changed; a snapshot, then its diff, shows it changed and whose it is; the
+ * snapshot downloads as a file that loads. */
+static void
+test_live(void)
+{
+  Server *s = server_start(NULL);
+  const HwTruthProc *sleep = &guest->sleep;
+  g_assert_cmphex(guest->tick_va, !=, 0);
+  expect_refused(s, "/api/snapshot/diff", SOUP_STATUS_CONFLICT, "no snapshot yet");
+  expect_refused(s, "/api/snapshot/file", SOUP_STATUS_CONFLICT, "no snapshot yet");
+  expect_refused(s, "/api/heat?live=2", SOUP_STATUS_BAD_REQUEST, "live: 0 or 1");
+  g_autofree char *getsnap = g_strdup_printf("/api/snapshot?token=%s", s->token);
+  g_autoptr(Reply) gs = request(s, "GET", getsnap, NULL, NULL);
+  g_assert_cmpuint(gs->status, ==, 405);
+
+  g_autofree char *peek = g_strdup_printf("/api/peek?pid=%d&addr=0x%" G_GINT64_MODIFIER "x&len=1",
+                                          sleep->pid, guest->tick_va);
+  g_autoptr(Reply) pr = get(s, peek);
+  g_autoptr(JsonParser) pp = json_parser_new();
+  guint64 tick_pa = hw_json_hex(reply_object(pr, pp), "gpa");
+
+  g_autoptr(Reply) h1 = get(s, "/api/heat");
+  g_assert_cmpuint(h1->status, ==, 200);
+  g_autoptr(JsonParser) p1 = json_parser_new();
+  JsonObject *o1 = reply_object(h1, p1);
+  g_assert_cmpint(json_object_get_int_member(o1, "sample"), ==, 1);
+  g_assert_cmpint(json_object_get_int_member(o1, "changed"), ==, 0);
+  g_assert_cmpint(page_byte(o1, "heat", tick_pa), ==, 0);
+  wait_ticks();
+  g_autoptr(Reply) h2 = get(s, "/api/heat");
+  g_autoptr(JsonParser) p2 = json_parser_new();
+  JsonObject *o2 = reply_object(h2, p2);
+  g_assert_cmpint(json_object_get_int_member(o2, "sample"), ==, 2);
+  g_assert_cmpint(json_object_get_int_member(o2, "changed"), >, 0);
+  g_assert_cmpint(page_byte(o2, "heat", tick_pa), ==, 255);
+  g_assert_cmpstr(json_object_get_string_member(o2, "state"), ==, "paused-by-haywire");
+
+  g_autofree char *post = g_strdup_printf("/api/snapshot?token=%s", s->token);
+  g_autoptr(Reply) taken = request(s, "POST", post, NULL, NULL);
+  g_assert_cmpuint(taken->status, ==, 200);
+  g_autoptr(JsonParser) tp = json_parser_new();
+  JsonObject *to = reply_object(taken, tp);
+  g_assert_cmpint(json_object_get_int_member(to, "pages"), >=, 512 * 256);
+  g_assert_cmpint(json_object_get_int_member(to, "data_pages"), >, 0);
+  wait_ticks();
+  g_autoptr(Reply) d = get(s, "/api/snapshot/diff");
+  g_assert_cmpuint(d->status, ==, 200);
+  g_autoptr(JsonParser) dp = json_parser_new();
+  JsonObject *dobj = reply_object(d, dp);
+  g_assert_cmpint(page_byte(dobj, "changes", tick_pa), ==, 1);   /* changed */
+  g_assert_cmpint(json_object_get_int_member(dobj, "changed"), >, 0);
+  JsonArray *procs = json_object_get_array_member(dobj, "processes");
+  gboolean sleeper = FALSE;
+  for (guint i = 0; i < json_array_get_length(procs); i++) {
+    JsonObject *po = json_array_get_object_element(procs, i);
+    sleeper |= json_object_get_int_member(po, "pid") == sleep->pid &&
+               strcmp(json_object_get_string_member(po, "comm"), "hwtest-sleeper") == 0;
+  }
+  if (!sleeper)
+    g_error("the diff does not name hwtest-sleeper (%d) among %u processes", sleep->pid,
+            json_array_get_length(procs));
+
+  g_autoptr(Reply) f = get(s, "/api/snapshot/file");
+  g_assert_cmpuint(f->status, ==, 200);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HwSnapshot) snap = hw_snapshot_parse(g_bytes_get_data(f->body, NULL),
+                                                 g_bytes_get_size(f->body), "download", &error);
+  g_assert_no_error(error);
+  guint n = 0;
+  hw_snapshot_get_ranges(snap, &n);
+  g_assert_cmpuint(n, >, 0);
+  g_assert_nonnull(strstr(soup_message_headers_get_one(f->headers, "Content-Disposition"),
+                          ".snap\""));
+  g_assert_cmpint(server_stop(s, SIGTERM), ==, 0);
+  g_assert_true(hw_test_guest_running(guest));
+}
+
 /* Every parameter is checked with the command line's limits; a huge window is refused,
  * never allocated; methods are checked. */
 static void
@@ -703,6 +897,18 @@ test_bad_requests(void)
     { "/api/peek?addr=0x1000&phys=1&len=0", "1 to 1024" },
     { "/api/peek?addr=0xffffffffffffffff&phys=1&len=2", "wrapping" },
     { "/api/peek?addr=0x1000&phys=1&owners=2", "owners: 0 or 1" },
+    { "/api/thumbnail?kind=png&addr=0x1000&side=8", "side: 16 to 256" },
+    { "/api/thumbnail?kind=png&addr=0x1000&side=999", "side: at most 256" },
+    { "/api/thumbnail?kind=png", "addr: give" },
+    { "/api/thumbnail?kind=framebuffer&addr=0x1000", "format: one of" },
+    { "/api/thumbnail?kind=framebuffer&addr=0x1000&format=gray8&width=0&height=4", "" },
+    { "/api/thumbnail?kind=framebuffer&addr=0x1000&format=gray8&width=16384&height=16384",
+      "at most 16 Mpixels" },
+    { "/api/carved?kind=tiff&addr=0x1000", "kind: png" },
+    { "/api/carved?kind=png,gif&addr=0x1000", "kind: png" },
+    { "/api/carved?kind=gif&addr=0x1000&phys=1", "no gif file" },
+    { "/api/carved?kind=framebuffer&addr=0xfffffffffffff000&format=gray8&width=64&height=128",
+      "wrapping" },
   };
   for (guint i = 0; i < G_N_ELEMENTS(bad); i++)
     expect_refused(s, bad[i].path, SOUP_STATUS_BAD_REQUEST, bad[i].why);
@@ -896,6 +1102,15 @@ test_browser(void)
     if (strstr(finds, item) == NULL)
       g_error("the finds list has no %s: %s", kinds[k], finds);
   }
+  /* Each with its thumbnail drawn and a download of the carved file. */
+  guint loaded = 0, downloads = 0;
+  for (const char *at = finds; (at = strstr(at, "data-loaded=\"1\"")) != NULL; at++)
+    loaded++;
+  for (const char *at = finds; (at = strstr(at, "href=\"/api/carved?")) != NULL; at++)
+    downloads++;
+  if (loaded < 8 || downloads < loaded)
+    g_error("the finds list has %u thumbnails and %u downloads: %.2000s", loaded, downloads,
+            finds);
 
   g_autofree char *shot_path = g_build_filename(dir, "viewer.png", NULL);
   g_autofree char *mode = g_strdup_printf("--screenshot=%s", shot_path);
@@ -942,6 +1157,14 @@ test_browser(void)
   if (strstr(legend, "image ") == NULL || strstr(legend, "zero ") == NULL)
     g_error("the overview's legend has no image and zero pages: %.400s", legend);
 
+  /* The heat map, opened first: its first sample drawn, its legend saying so. */
+  g_autofree char *heat_url = g_strdup_printf("%s&tab=overview&mode=heat", s->url);
+  g_autofree char *heat_dom = chromium(dir, heat_url, "--dump-dom");
+  const char *heat = strstr(heat_dom, "id=\"overview-legend\"");
+  g_assert_nonnull(heat);
+  if (strstr(heat, "data-sample=") == NULL || strstr(heat, "changed since the last sample") == NULL)
+    g_error("the heat map's legend: %.400s", heat);
+
   /* Without the token: the refusal, and no guest data. */
   g_autofree char *bare = g_strdup_printf("%s/", s->base);
   g_autofree char *refused = chromium(dir, bare, "--dump-dom");
@@ -962,6 +1185,8 @@ hw_test_add_serve_tests(HwTestGuest *g)
   hw_test_add(p, "api", test_api);
   hw_test_add(p, "widths-and-peek", test_widths_and_peek);
   hw_test_add(p, "stream", test_stream);
+  hw_test_add(p, "thumbnails-and-carving", test_thumbnails_and_carving);
+  hw_test_add(p, "live", test_live);
   hw_test_add(p, "bad-requests", test_bad_requests);
   hw_test_add(p, "pause-and-signals", test_pause_and_signals);
   hw_test_add(p, "browser", test_browser);

@@ -313,6 +313,35 @@ function findPlace(f) {
            : { pid: null, addr: f.gpa, who: 'physical' };
 }
 
+// The query that names find F read at PLACE, for /api/thumbnail and /api/carved.
+function imageQuery(f, place) {
+  const q = new URLSearchParams({ kind: f.kind, addr: place.addr });
+  if (place.pid) q.set('pid', place.pid);
+  if (f.kind === 'framebuffer') {
+    q.set('format', f.format);
+    q.set('width', String(f.width));
+    q.set('height', String(f.height));
+    q.set('stride', String(f.stride));
+  }
+  return q;
+}
+
+// Draw find Q's thumbnail on canvas C (marked loaded; a failure leaves its reason).
+async function drawThumb(c, q) {
+  try {
+    const r = await api('/api/thumbnail?side=48&' + q);
+    const w = Number(r.headers.get('X-Haywire-Width')), h = Number(r.headers.get('X-Haywire-Height'));
+    const px = new Uint8ClampedArray(await r.arrayBuffer());
+    if (px.length !== w * h * 4 || w === 0) throw new Error('short thumbnail');
+    c.width = w;
+    c.height = h;
+    c.getContext('2d').putImageData(new ImageData(px, w, h), 0, 0);
+    c.dataset.loaded = '1';
+  } catch (e) {
+    c.title = 'no thumbnail: ' + e.message;
+  }
+}
+
 async function loadFinds() {
   const list = $('finds');
   list.innerHTML = '<li class="muted">scanning…</li>';
@@ -320,11 +349,29 @@ async function loadFinds() {
     const res = await (await api('/api/finds')).json();
     list.textContent = '';
     const images = res.hits.filter((h) => h.width > 0);
+    const thumbs = [];
     if (images.length === 0) list.innerHTML = '<li class="muted">no images found</li>';
     for (const f of images) {
       const li = document.createElement('li');
       const place = findPlace(f);
-      li.textContent = f.format + ' ' + f.width + 'x' + f.height + '  ' + place.who;
+      const q = imageQuery(f, place);
+      const thumb = document.createElement('canvas');
+      thumb.className = 'thumb';
+      thumb.width = thumb.height = 1;
+      li.appendChild(thumb);
+      const label = document.createElement('span');
+      label.className = 'label';
+      label.textContent = f.format + ' ' + f.width + 'x' + f.height + '  ' + place.who;
+      li.appendChild(label);
+      const get = document.createElement('a');
+      get.className = 'carve';
+      get.textContent = '⤓';
+      get.title = 'download the carved file (as carve writes it)';
+      get.href = '/api/carved?' + q;
+      get.download = '';
+      get.addEventListener('click', (e) => e.stopPropagation());
+      li.appendChild(get);
+      thumbs.push([thumb, q]);
       li.title = 'gpa ' + f.gpa + ', ' + f.size + ' bytes, confidence ' + f.confidence.toFixed(2);
       li.dataset.kind = f.kind;
       li.addEventListener('click', () => {
@@ -345,6 +392,8 @@ async function loadFinds() {
       list.appendChild(li);
     }
     if (res.partial) say('the scan is partial: some memory could not be read');
+    // One at a time: each pauses the guest for its read.
+    for (const [c, q] of thumbs) await drawThumb(c, q);
   } catch (e) {
     list.innerHTML = '<li class="muted"></li>';
     list.firstChild.textContent = 'no finds: ' + e.message;
@@ -354,11 +403,52 @@ async function loadFinds() {
 // ---- the overview: every page of RAM by class, one square per page ----------------
 
 const PAGES_PER_ROW = 512;
-const overview = { ranges: [], classes: [], zoom: 2, loaded: -1 };
+const overview = { ranges: [], classes: [], zoom: 2, loaded: -1, rows: 0, mode: 'classes', tablesKnown: true };
 
 function colourOf(hexColour) {
   const v = parseInt(hexColour.slice(1), 16);
   return [v >> 16 & 255, v >> 8 & 255, v & 255];
+}
+
+// Decode base64 TEXT into bytes.
+function unbase64(text) {
+  const raw = atob(text), bytes = new Uint8Array(raw.length);
+  for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+  return bytes;
+}
+
+// Paint the overview: page I of range R in the colour COLOUR(r, i) gives ([r, g, b]).
+function paintOverview(colour) {
+  const rows = Math.max(1, overview.rows);
+  const img = new ImageData(PAGES_PER_ROW, rows);
+  for (const r of overview.ranges)
+    for (let i = 0; i < r.pages; i++) {
+      const at = ((r.row0 + Math.floor(i / PAGES_PER_ROW)) * PAGES_PER_ROW + i % PAGES_PER_ROW) * 4;
+      img.data.set(colour(r, i), at);
+      img.data[at + 3] = 255;
+    }
+  // As large as the box allows a whole row: 1 to 4 pixels a page.
+  overview.zoom = Math.max(1, Math.min(4, Math.floor(($('overview-box').clientWidth - 2) / PAGES_PER_ROW)));
+  const c = $('overview');
+  c.width = PAGES_PER_ROW;
+  c.height = rows;
+  c.style.width = PAGES_PER_ROW * overview.zoom + 'px';
+  c.style.height = rows * overview.zoom + 'px';
+  c.getContext('2d').putImageData(img, 0, 0);
+}
+
+// A legend of ITEMS ([name, colour, count]) and then NOTE.
+function legend(items, note) {
+  const l = $('overview-legend');
+  l.textContent = '';
+  for (const [name, colour, count] of items) {
+    const span = document.createElement('span'), swatch = document.createElement('i');
+    swatch.style.background = colour;
+    span.appendChild(swatch);
+    span.appendChild(document.createTextNode(name + ' ' + count));
+    l.appendChild(span);
+  }
+  if (note) l.appendChild(document.createTextNode(note));
 }
 
 async function loadOverview() {
@@ -368,46 +458,108 @@ async function loadOverview() {
     overview.classes = o.classes;
     let row = 0;
     overview.ranges = o.ranges.map((r) => {
-      const raw = atob(r.classes), bytes = new Uint8Array(raw.length);
-      for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
-      const range = { gpa: BigInt(r.gpa), pages: r.pages, bytes, row0: row };
+      const range = { gpa: BigInt(r.gpa), pages: r.pages, bytes: unbase64(r.classes), row0: row };
       row += Math.ceil(r.pages / PAGES_PER_ROW) + 1;   // a blank row between ranges
       return range;
     });
-    const rows = Math.max(1, row - 1);
-    const img = new ImageData(PAGES_PER_ROW, rows);
-    const colours = o.classes.map((c) => colourOf(c.colour));
-    const counts = new Array(o.classes.length).fill(0);
-    for (const r of overview.ranges)
-      for (let i = 0; i < r.pages; i++) {
-        const cls = r.bytes[i] < colours.length ? r.bytes[i] : 1;
-        counts[cls]++;
-        const at = ((r.row0 + Math.floor(i / PAGES_PER_ROW)) * PAGES_PER_ROW + i % PAGES_PER_ROW) * 4;
-        img.data.set(colours[cls], at);
-        img.data[at + 3] = 255;
-      }
-    // As large as the box allows a whole row: 1 to 4 pixels a page.
-    overview.zoom = Math.max(1, Math.min(4, Math.floor(($('overview-box').clientWidth - 2) / PAGES_PER_ROW)));
-    const c = $('overview');
-    c.width = PAGES_PER_ROW;
-    c.height = rows;
-    c.style.width = PAGES_PER_ROW * overview.zoom + 'px';
-    c.style.height = rows * overview.zoom + 'px';
-    c.getContext('2d').putImageData(img, 0, 0);
-    const legend = $('overview-legend');
-    legend.textContent = '';
-    o.classes.forEach((cls, i) => {
-      const span = document.createElement('span'), swatch = document.createElement('i');
-      swatch.style.background = cls.colour;
-      span.appendChild(swatch);
-      span.appendChild(document.createTextNode(cls.name + ' ' + counts[i]));
-      legend.appendChild(span);
-    });
-    if (!o.tables_known) legend.appendChild(document.createTextNode(' (page tables unknown)'));
+    overview.rows = row - 1;
     overview.loaded = o.epoch;
+    overview.tablesKnown = o.tables_known;
+    if (overview.mode === 'classes') drawClasses();
+    else if (overview.mode === 'heat') sampleHeat();
+    else if (overview.mode === 'diff') drawDiff();
   } catch (e) {
     $('overview-legend').textContent = 'no overview: ' + e.message;
   }
+}
+
+function drawClasses() {
+  const colours = overview.classes.map((c) => colourOf(c.colour));
+  const counts = new Array(overview.classes.length).fill(0);
+  paintOverview((r, i) => {
+    const cls = r.bytes[i] < colours.length ? r.bytes[i] : 1;
+    counts[cls]++;
+    return colours[cls];
+  });
+  legend(overview.classes.map((c, i) => [c.name, c.colour, counts[i]]),
+         overview.tablesKnown ? '' : ' (page tables unknown)');
+}
+
+// ---- Live: the heat map of changing pages, a snapshot and the diff against it -------
+
+const HEAT_MS = 2000;
+let heatTimer = 0;
+
+// Heat H (0..255) as a colour: dark when cold, through red to yellow when just changed.
+function heatColour(h) {
+  if (h === 0) return [28, 30, 36];
+  return [Math.min(255, 80 + h), Math.max(0, h * 2 - 255), 20];
+}
+
+// Where in the overview's ranges the answer's range at GPA is (its layout may differ
+// when RAM changed: then the overview is loaded again).
+function sameLayout(ranges) {
+  return ranges.length === overview.ranges.length &&
+         ranges.every((r, i) => BigInt(r.gpa) === overview.ranges[i].gpa && r.pages === overview.ranges[i].pages);
+}
+
+async function sampleHeat() {
+  clearTimeout(heatTimer);
+  if (overview.mode !== 'heat' || $('overview-tab').hidden) return;
+  try {
+    const h = await (await api('/api/heat')).json();
+    if (!sameLayout(h.ranges)) { await loadOverview(); return; }
+    const heat = h.ranges.map((r) => unbase64(r.heat));
+    let hot = 0;
+    paintOverview((r, i) => {
+      const v = heat[overview.ranges.indexOf(r)][i];
+      if (v === 255) hot++;
+      return heatColour(v);
+    });
+    legend([['changed since the last sample', '#ffff14', h.changed]],
+           h.sample === 1 ? ' (first sample: changes show from the next, every ' + HEAT_MS / 1000 + ' s)'
+                          : ' (in ' + h.interval_ms + ' ms; hashing all RAM took ' + h.hash_ms + ' ms, ' + h.state + ')');
+    $('overview-legend').dataset.changed = String(h.changed);
+    $('overview-legend').dataset.sample = String(h.sample);
+  } catch (e) {
+    $('overview-legend').textContent = 'no heat map: ' + e.message;
+  }
+  heatTimer = setTimeout(sampleHeat, HEAT_MS);
+}
+
+const CHANGE_COLOURS = [null, [255, 90, 90], [90, 230, 130], [90, 140, 255]];
+
+async function drawDiff() {
+  try {
+    const d = await (await api('/api/snapshot/diff')).json();
+    if (!sameLayout(d.ranges)) { await loadOverview(); return; }
+    const codes = d.ranges.map((r) => unbase64(r.changes));
+    paintOverview((r, i) => CHANGE_COLOURS[codes[overview.ranges.indexOf(r)][i]] || [28, 30, 36]);
+    const who = d.processes.slice(0, 5).map((p) => p.comm + ' (' + p.pid + ') ' + p.pages).join(', ');
+    legend([['changed', '#ff5a5a', d.changed], ['appeared', '#5ae682', d.appeared], ['vanished', '#5a8cff', d.vanished]],
+           ' since the snapshot of epoch ' + d.since_epoch + (who ? '; most in ' + who : ''));
+    $('overview-legend').dataset.changed = String(d.changed + d.appeared + d.vanished);
+  } catch (e) {
+    $('overview-legend').textContent = e.message;
+  }
+}
+
+async function takeSnapshot() {
+  try {
+    const t = await (await api('/api/snapshot', { method: 'POST' })).json();
+    $('snap-save').hidden = false;
+    $('ov-mode').querySelector('option[value=diff]').disabled = false;
+    say('snapshot taken: ' + t.data_pages + ' of ' + t.pages + ' pages hold data, epoch ' + t.epoch);
+    if (overview.mode === 'diff') drawDiff();
+  } catch (e) { say(e.message); }
+}
+
+function setOverviewMode() {
+  overview.mode = $('ov-mode').value;
+  clearTimeout(heatTimer);
+  if (overview.mode === 'classes') drawClasses();
+  else if (overview.mode === 'heat') sampleHeat();
+  else drawDiff();
 }
 
 // The page under the pointer of event E on the overview, or null.
@@ -419,7 +571,7 @@ function overviewPage(e) {
     const i = (y - range.row0) * PAGES_PER_ROW + x;
     if (y >= range.row0 && i < range.pages) {
       const cls = overview.classes[range.bytes[i]] || overview.classes[1];
-      return { gpa: range.gpa + BigInt(i) * 4096n, cls: cls.name };
+      return { gpa: range.gpa + BigInt(i) * 4096n, cls: cls.name, range, i };
     }
   }
   return null;
@@ -430,6 +582,7 @@ function showTab(name) {
   $('memory-tab').hidden = name !== 'memory';
   $('overview-tab').hidden = name !== 'overview';
   if (name === 'overview' && overview.loaded !== lastEpoch) loadOverview();
+  else if (name === 'overview' && overview.mode === 'heat') sampleHeat();
   if (name === 'memory') draw(false);
 }
 
@@ -723,6 +876,8 @@ function start() {
   new ResizeObserver(() => { if (windowRows() !== view.rows && !view.decoded && !bench.on) draw(false); })
     .observe($('canvas-box'));
   $('rescan').addEventListener('click', loadFinds);
+  $('ov-mode').addEventListener('change', setOverviewMode);
+  $('snap-take').addEventListener('click', takeSnapshot);
   for (const b of document.querySelectorAll('.tab')) b.addEventListener('click', () => showTab(b.dataset.tab));
   $('overview').addEventListener('mousemove', (e) => {
     const p = overviewPage(e);
@@ -738,6 +893,8 @@ function start() {
     showTab('memory');
   });
   const tab = params.get('tab') === 'overview' ? 'overview' : 'memory';
+  // (mode=heat: the overview opens as the heat map)
+  if (params.get('mode') === 'heat') { overview.mode = 'heat'; $('ov-mode').value = 'heat'; }
   loadProcesses().then(async () => {
     syncControls();
     await pollState();
