@@ -406,8 +406,52 @@ on_peek(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
   hw_serve_end_answer(msg, b);
 }
 
+/* The search a finds request asks for: one of text (its ASCII and UTF-16LE bytes),
+ * hex (bytes, ?? wildcards) or regex (in runs of text; icase=1 ignores case), at most
+ * HW_SERVE_MAX_PATTERN bytes; *PATTERNS NULL without one (the images then). */
+static gboolean
+finds_patterns(GHashTable *query, GPtrArray **patterns, GError **error)
+{
+  static const char *const names[] = { "text", "hex", "regex" };
+  const char *which = NULL, *value = NULL;
+  for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+    const char *v = query ? g_hash_table_lookup(query, names[i]) : NULL;
+    if (v == NULL)
+      continue;
+    if (which != NULL || *v == '\0') {
+      g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT,
+                  "search for one of text, hex or regex, not empty");
+      return FALSE;
+    }
+    which = names[i], value = v;
+  }
+  *patterns = NULL;
+  if (which == NULL)
+    return TRUE;
+  gboolean icase = FALSE;
+  if (!hw_serve_param_flag(query, "icase", &icase, error))
+    return FALSE;
+  if (strlen(value) > HW_SERVE_MAX_PATTERN) {
+    g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT, "%s: at most %u bytes", which,
+                HW_SERVE_MAX_PATTERN);
+    return FALSE;
+  }
+  if (which[0] == 't') {
+    *patterns = hw_pattern_list_for_string(value, error);
+    return *patterns != NULL;
+  }
+  HwPattern *p = which[0] == 'h' ? hw_pattern_new_hex(value, error)
+                                 : hw_pattern_new_regex(value, icase, error);
+  if (p == NULL)
+    return FALSE;
+  *patterns = g_ptr_array_new_with_free_func((GDestroyNotify)hw_pattern_free);
+  g_ptr_array_add(*patterns, p);
+  return TRUE;
+}
+
 /* The images in all RAM and every process, as `scan` finds them (one hit per image,
- * each with its owners); the guest paused for the scan. */
+ * each with its owners), or with text, hex or regex the places that search finds; the
+ * guest paused for the scan. */
 static void
 on_finds(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
          gpointer data)
@@ -418,6 +462,15 @@ on_finds(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTabl
     return;
   g_autoptr(GError) error = NULL;
   HwScanOptions o = { .images = (1u << HW_IMAGE_N_KINDS) - 1, .follow = TRUE };
+  g_autoptr(GPtrArray) patterns = NULL;
+  if (!finds_patterns(query, &patterns, &error)) {
+    hw_serve_reply_gerror(msg, error);
+    return;
+  }
+  if (patterns) {
+    o.patterns = patterns;
+    o.images = 0;   /* a search: its hits only */
+  }
   HwScanResult res;
   if (!hw_cli_scan_run(s->cli, &o, NULL, NULL, &res, &error)) {
     hw_cli_scan_result_clear(&res);
@@ -432,9 +485,11 @@ on_finds(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTabl
   json_builder_add_int_value(b, (gint64)res.epoch);
   json_builder_set_member_name(b, "partial");
   json_builder_add_boolean_value(b, res.partial);
+  json_builder_set_member_name(b, "truncated");
+  json_builder_add_boolean_value(b, res.hits->len > HW_SERVE_MAX_HITS);
   json_builder_set_member_name(b, "hits");
   json_builder_begin_array(b);
-  for (guint i = 0; i < res.hits->len; i++) {
+  for (guint i = 0; i < MIN(res.hits->len, HW_SERVE_MAX_HITS); i++) {
     hw_cli_scan_hit_json(b, &o, &res, i);
     json_builder_end_object(b);
   }

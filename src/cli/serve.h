@@ -13,6 +13,9 @@
  * a request for more is refused, never allocated. (The page asks for a window.) */
 #define HW_SERVE_MAX_BYTES (16u << 20)
 #define HW_SERVE_MAX_PIXELS (4u << 20)
+/* The most hits a finds request lists, and the longest search it takes. */
+#define HW_SERVE_MAX_HITS 1000u
+#define HW_SERVE_MAX_PATTERN 256u
 /* The most pixels of an image made into a thumbnail or carved (decoded whole first). */
 #define HW_SERVE_THUMB_PIXELS (16u << 20)
 /* The most bytes a width guess looks at (the raw finder's measure), and the most

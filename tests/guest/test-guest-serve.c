@@ -859,6 +859,44 @@ test_live(void)
   g_assert_true(hw_test_guest_running(guest));
 }
 
+/* Whether the finds answer of PATH has a hit at GPA owned by PID at VA. */
+static gboolean
+found_at(const Server *s, const char *path, guint64 gpa, int pid, guint64 va)
+{
+  g_autoptr(Reply) r = get(s, path);
+  g_assert_cmpuint(r->status, ==, 200);
+  g_autoptr(JsonParser) p = json_parser_new();
+  JsonArray *hits = json_object_get_array_member(reply_object(r, p), "hits");
+  for (guint i = 0; i < json_array_get_length(hits); i++) {
+    JsonObject *h = json_array_get_object_element(hits, i);
+    if (hw_json_hex(h, "gpa") != gpa)
+      continue;
+    JsonArray *owners = json_object_get_array_member(h, "owners");
+    for (guint o = 0; o < json_array_get_length(owners); o++) {
+      JsonObject *ow = json_array_get_object_element(owners, o);
+      if (json_object_get_int_member(ow, "pid") == pid && hw_json_hex(ow, "va") == va)
+        return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+/* The finds search: hwtest's marker found as text, as hex bytes with a wildcard and as
+ * a regex, at its physical address and in hwtest at its virtual one. */
+static void
+test_search(void)
+{
+  Server *s = server_start(NULL);
+  const HwTruthProc *spin = &guest->spin;
+  g_assert_true(found_at(s, "/api/finds?text=HAYWIRE-TEST-MARKER-0123456789abcdef", spin->pa,
+                         spin->pid, spin->va));
+  g_assert_true(found_at(s, "/api/finds?hex=48415957495245%3F%3F54455354", spin->pa, spin->pid,
+                         spin->va));
+  g_assert_true(found_at(s, "/api/finds?regex=haywire-test-marker-[0-9]%2B&icase=1", spin->pa,
+                         spin->pid, spin->va));
+  g_assert_cmpint(server_stop(s, SIGTERM), ==, 0);
+}
+
 /* Every parameter is checked with the command line's limits; a huge window is refused,
  * never allocated; methods are checked. */
 static void
@@ -905,6 +943,10 @@ test_bad_requests(void)
     { "/api/thumbnail?kind=framebuffer&addr=0x1000&format=gray8&width=16384&height=16384",
       "at most 16 Mpixels" },
     { "/api/carved?kind=tiff&addr=0x1000", "kind: png" },
+    { "/api/finds?text=a&hex=41", "one of text, hex or regex" },
+    { "/api/finds?text=", "not empty" },
+    { "/api/finds?regex=(", "regular expression" },
+    { "/api/finds?hex=zz", "hex" },
     { "/api/carved?kind=png,gif&addr=0x1000", "kind: png" },
     { "/api/carved?kind=gif&addr=0x1000&phys=1", "no gif file" },
     { "/api/carved?kind=framebuffer&addr=0xfffffffffffff000&format=gray8&width=64&height=128",
@@ -912,6 +954,9 @@ test_bad_requests(void)
   };
   for (guint i = 0; i < G_N_ELEMENTS(bad); i++)
     expect_refused(s, bad[i].path, SOUP_STATUS_BAD_REQUEST, bad[i].why);
+  g_autofree char *long_text = g_strnfill(300, 'x');
+  g_autofree char *long_search = g_strconcat("/api/finds?text=", long_text, NULL);
+  expect_refused(s, long_search, SOUP_STATUS_BAD_REQUEST, "text: at most 256 bytes");
   /* A process that is not there. */
   expect_refused(s, "/api/maps?pid=2147483000", SOUP_STATUS_BAD_REQUEST, "");
   g_autofree char *post_ps = g_strdup_printf("/api/ps?token=%s", s->token);
@@ -1187,6 +1232,7 @@ hw_test_add_serve_tests(HwTestGuest *g)
   hw_test_add(p, "stream", test_stream);
   hw_test_add(p, "thumbnails-and-carving", test_thumbnails_and_carving);
   hw_test_add(p, "live", test_live);
+  hw_test_add(p, "search", test_search);
   hw_test_add(p, "bad-requests", test_bad_requests);
   hw_test_add(p, "pause-and-signals", test_pause_and_signals);
   hw_test_add(p, "browser", test_browser);

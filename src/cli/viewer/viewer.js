@@ -400,6 +400,49 @@ async function loadFinds() {
   }
 }
 
+// A search of all RAM and every process for text, bytes or a regex: each place it is
+// found, a click opens the memory view there with the hex pane pinned to it.
+async function search(e) {
+  e.preventDefault();
+  const kind = $('search-kind').value, text = $('search-text').value;
+  const list = $('matches');
+  if (!text) { list.textContent = ''; return; }
+  list.innerHTML = '<li class="muted">searching all RAM…</li>';
+  try {
+    const res = await (await api('/api/finds?' + new URLSearchParams({ [kind]: text }))).json();
+    list.textContent = '';
+    if (res.hits.length === 0) {
+      list.innerHTML = '<li class="muted"></li>';
+      list.firstChild.textContent = 'not found: ' + text;
+    }
+    for (const h of res.hits) {
+      const place = findPlace(h);
+      const li = document.createElement('li');
+      const what = h.text !== undefined ? h.text : h.bytes;
+      li.textContent = (h.encoding && h.encoding !== 'ascii' ? h.encoding + ' ' : '') + what + '  ' + place.who;
+      li.title = 'gpa ' + h.gpa + ', ' + h.size + ' bytes' + (place.pid ? ', va ' + place.addr : '');
+      li.dataset.gpa = h.gpa;
+      li.addEventListener('click', () => {
+        for (const x of list.children) x.classList.toggle('selected', x === li);
+        view.decoded = null;
+        view.space = place.pid || 'phys';
+        view.addr = BigInt(place.addr);
+        inspect.at = view.addr;
+        inspect.pinned = true;
+        syncControls();
+        showTab('memory');
+        draw(false);
+      });
+      list.appendChild(li);
+    }
+    if (res.truncated) list.appendChild(Object.assign(document.createElement('li'),
+      { className: 'muted', textContent: 'the first ' + res.hits.length + ' places' }));
+  } catch (err) {
+    list.innerHTML = '<li class="muted"></li>';
+    list.firstChild.textContent = err.message;
+  }
+}
+
 // ---- the overview: every page of RAM by class, one square per page ----------------
 
 const PAGES_PER_ROW = 512;
@@ -876,6 +919,7 @@ function start() {
   new ResizeObserver(() => { if (windowRows() !== view.rows && !view.decoded && !bench.on) draw(false); })
     .observe($('canvas-box'));
   $('rescan').addEventListener('click', loadFinds);
+  $('search').addEventListener('submit', search);
   $('ov-mode').addEventListener('change', setOverviewMode);
   $('snap-take').addEventListener('click', takeSnapshot);
   for (const b of document.querySelectorAll('.tab')) b.addEventListener('click', () => showTab(b.dataset.tab));
