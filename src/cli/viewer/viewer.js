@@ -620,6 +620,35 @@ function overviewPage(e) {
   return null;
 }
 
+// Who maps page P of the overview (one peek, in the pause it takes), shown after its
+// gpa and class.
+async function overviewOwners(p) {
+  try {
+    const q = new URLSearchParams({ phys: '1', addr: hex(p.gpa), len: '1', owners: '1' });
+    const r = await (await api('/api/peek?' + q)).json();
+    const line = $('overview-cursor');
+    if (!line.textContent.startsWith('gpa ' + hex(p.gpa))) return;   // the pointer moved on
+    const who = (r.owners || []).slice(0, 4).map(ownerText).join('; ');
+    line.textContent = 'gpa ' + hex(p.gpa) + '  ' + p.cls + '  ·  ' +
+      (who || (r.owners_known ? 'no page table maps it' : 'owners unknown')) +
+      ((r.owners || []).length > 4 ? '; …' : '');
+  } catch (e) { /* the line keeps the gpa and class */ }
+}
+
+// The wheel scrolls the memory view by rows (ctrl: zooms).
+function onWheel(e) {
+  e.preventDefault();
+  if (e.ctrlKey) {
+    const zooms = [1, 2, 3, 4, 8], at = zooms.indexOf(view.zoom);
+    view.zoom = zooms[Math.max(0, Math.min(zooms.length - 1, at + (e.deltaY < 0 ? 1 : -1)))];
+    syncControls();
+    draw(false);
+    return;
+  }
+  const rows = Math.sign(e.deltaY) * Math.max(1, Math.round(Math.abs(e.deltaY) / (4 * view.zoom)));
+  step(rows);
+}
+
 function showTab(name) {
   for (const b of document.querySelectorAll('.tab')) b.classList.toggle('selected', b.dataset.tab === name);
   $('memory-tab').hidden = name !== 'memory';
@@ -926,7 +955,10 @@ function start() {
   $('overview').addEventListener('mousemove', (e) => {
     const p = overviewPage(e);
     $('overview-cursor').textContent = p ? 'gpa ' + hex(p.gpa) + '  ' + p.cls : '';
+    clearTimeout(overview.ownersTimer);
+    if (p) overview.ownersTimer = setTimeout(() => overviewOwners(p), 150);
   });
+  $('canvas-box').addEventListener('wheel', onWheel, { passive: false });
   $('overview').addEventListener('click', (e) => {
     const p = overviewPage(e);
     if (!p) return;
