@@ -125,10 +125,10 @@ gboolean hw_extents_next(const HwExtents *x, guint64 gpa, guint64 end, guint64 *
  * the mapping (which would make tmpfs allocate them). */
 gboolean hw_extents_read(const HwExtents *x, const HwPhysMem *mem, guint64 gpa, void *buf,
                          gsize len, GError **error);
-/* The extents of [GPA, GPA + LEN) only (at most 64 MiB), for a small window read often
- * (the viewer's): each page asked of the page cache (mincore), and only the pages not
- * in it of the file (SEEK_DATA), so the cost follows the window, not the file; outside
- * it, nothing is data. The caller owns them. */
+/* The extents of [GPA, GPA + LEN) only, for a window read often (the viewer's): each
+ * page asked of the page cache (mincore), and only the pages not in it of the file
+ * (SEEK_DATA), so the cost follows the window, not the file; outside it, nothing is
+ * data (read only inside it). The caller owns them. */
 HwExtents *hw_physmem_get_extents_in(const HwPhysMem *mem, guint64 gpa, guint64 len);
 /* For N_PAGES 4 KiB pages from page-aligned GPA inside one range: DATA[i] = 1 where the
  * page holds data, 0 where it is a hole of the memory file (copied ranges: all data).

@@ -47,14 +47,12 @@ hw_physmem_get_extents(const HwPhysMem *mem)
   return m;
 }
 
-#define WINDOW_MAX (64ull << 20)
-
 HwExtents *
 hw_physmem_get_extents_in(const HwPhysMem *mem, guint64 gpa, guint64 len)
 {
   HwExtents *m = g_new0(HwExtents, 1);
   m->extents = g_array_new(FALSE, FALSE, sizeof(Extent));
-  guint64 end = gpa + MIN(len, WINDOW_MAX);
+  guint64 end = gpa + len;
   if (end < gpa)
     end = G_MAXUINT64;
   guint8 data[1024];

@@ -714,13 +714,21 @@ hw_physmem_data_pages(const HwPhysMem *mem, guint64 gpa, guint n_pages, guint8 *
   /* In the page cache: written. Not in it: a hole, or swapped out, which SEEK_DATA
    * (quick over holes, unlike SEEK_HOLE over data) tells apart. */
   off_t file_off = (off_t)(r->src_off + (gpa - r->gpa));
-  for (guint i = 0; i < n; i++) {
+  for (guint i = 0; i < n;) {
     if (data[i] & 1) {
-      data[i] = 1;
+      data[i++] = 1;
       continue;
     }
     off_t at = file_off + (off_t)i * 4096, d = lseek(src->fd, at, SEEK_DATA);
-    data[i] = d == at || (d < 0 && errno != ENXIO);
+    if (d == at || (d < 0 && errno != ENXIO)) {
+      data[i++] = 1;   /* swapped out (or no SEEK_DATA: data, to be safe) */
+      continue;
+    }
+    /* A hole up to the next data (none: to the end), which no cached page is in. */
+    guint64 to = d < 0 ? n : MIN((guint64)n, (guint64)(d - file_off) / 4096);
+    guint end = (guint)MAX(to, (guint64)i + 1);
+    for (; i < end; i++)
+      data[i] = 0;
   }
   return n;
 }
