@@ -26,8 +26,9 @@ guint8 *hw_memory_view_draw(HwCli *cli, const HwMemoryView *v, guint32 *width, g
 /* Width guesses for the LEN bytes at V's address (its first 4 MiB; V's layout is not
  * used), for each of the N_FORMATS FORMATS in turn, each format's best first (at most
  * PER_FORMAT of each), all read in one pause: at most MAX in OUT (the caller's).
- * Returns how many; G_MAXUINT with *ERROR if the address space cannot be opened. The guest is paused around the reads unless V is live; *STATE
- * (static) says which moment they saw. */
+ * Returns how many; G_MAXUINT with *ERROR if the address space cannot be opened. The
+ * guest is paused around the reads unless V is live; *STATE (static) says which moment
+ * they saw. */
 guint hw_memory_view_guess(HwCli *cli, const HwMemoryView *v, guint64 len,
                            const HwPixelFormat *formats, guint n_formats, guint per_format,
                            HwStrideGuess *out, guint max, const char **state, GError **error);

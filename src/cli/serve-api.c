@@ -560,7 +560,8 @@ image_open(HwServe *s, const ImageRequest *q, HwMmu **mmu, HwReader *r, HwImage 
   *mmu = q->pid ? hw_cli_mmu(s->cli, 0, NULL, (int)q->pid, error) : NULL;
   if (q->pid && *mmu == NULL)
     return FALSE;
-  *r = *mmu ? hw_reader_for_mmu(*mmu) : hw_reader_for_physmem(hw_guest_get_physmem(s->cli->guest));
+  *r = *mmu ? hw_reader_for_mmu(*mmu)
+             : hw_reader_for_physmem(hw_guest_get_physmem(s->cli->guest));
   if (q->kind == HW_IMAGE_RAW) {
     *im = q->raw;
     return TRUE;

@@ -75,6 +75,8 @@ on_heat(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
   }
   HwPhysMem *mem = hw_guest_get_physmem(s->cli->guest);
   gint64 t0 = g_get_monotonic_time();
+  if (mem == NULL)
+    g_set_error(&error, HW_ERROR, HW_ERROR_UNSUPPORTED, "no guest memory to hash");
   g_autoptr(GPtrArray) now = mem ? hw_scan_page_hashes(mem, 0, NULL, NULL, &error) : NULL;
   const char *state = hw_cli_state(s->cli, live);
   if (!hw_cli_release_after(s->cli, now != NULL, &error)) {
@@ -225,7 +227,8 @@ add_processes(JsonBuilder *b, GArray *diffs, const HwSnapshot *before, const HwS
     json_builder_set_member_name(b, "comm");
     json_builder_add_string_value(b, comm);
     json_builder_set_member_name(b, "pages");
-    json_builder_add_int_value(b, GPOINTER_TO_UINT(g_hash_table_lookup(count, GINT_TO_POINTER(pid))));
+    json_builder_add_int_value(b, GPOINTER_TO_UINT(g_hash_table_lookup(count,
+                                                                       GINT_TO_POINTER(pid))));
     json_builder_end_object(b);
   }
   json_builder_end_array(b);
