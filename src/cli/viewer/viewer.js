@@ -470,8 +470,10 @@ function paintOverview(colour) {
       img.data.set(colour(r, i), at);
       img.data[at + 3] = 255;
     }
-  // As large as the box allows a whole row: 1 to 4 pixels a page.
-  overview.zoom = Math.max(1, Math.min(4, Math.floor(($('overview-box').clientWidth - 2) / PAGES_PER_ROW)));
+  // Fit: as large as the box allows a whole row, 1 to 4 pixels a page; else as chosen
+  // (the box scrolls).
+  const chosen = Number($('ov-zoom').value);
+  overview.zoom = chosen || Math.max(1, Math.min(4, Math.floor(($('overview-box').clientWidth - 2) / PAGES_PER_ROW)));
   const c = $('overview');
   c.width = PAGES_PER_ROW;
   c.height = rows;
@@ -950,6 +952,7 @@ function start() {
   $('rescan').addEventListener('click', loadFinds);
   $('search').addEventListener('submit', search);
   $('ov-mode').addEventListener('change', setOverviewMode);
+  $('ov-zoom').addEventListener('change', setOverviewMode);
   $('snap-take').addEventListener('click', takeSnapshot);
   for (const b of document.querySelectorAll('.tab')) b.addEventListener('click', () => showTab(b.dataset.tab));
   $('overview').addEventListener('mousemove', (e) => {
