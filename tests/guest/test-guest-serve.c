@@ -603,9 +603,10 @@ test_stream(void)
   g_autofree guint8 *want = g_malloc((gsize)gw * gh * 4);
   hw_test_expected_gradient(want, gw, gh);
   for (guint live = 0; live < 2; live++) {
-    g_autofree char *req = g_strdup_printf("{\"seq\": %u, \"drawn\": %u, \"pid\": %d, \"addr\": "
-                                           "\"0x%" G_GINT64_MODIFIER "x\", \"format\": \"rgba8888\", "
-                                           "\"width\": %u, \"height\": %u, \"live\": %s}",
+    g_autofree char *req = g_strdup_printf("{\"seq\": %u, \"drawn\": %u, \"pid\": %d, "
+                                           "\"addr\": \"0x%" G_GINT64_MODIFIER "x\", "
+                                           "\"format\": \"rgba8888\", \"width\": %u, "
+                                           "\"height\": %u, \"live\": %s}",
                                            41 + live, live, spin->pid, spin->grad_va, gw, gh,
                                            live ? "true" : "false");
     ws_ask(w, req);
