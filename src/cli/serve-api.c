@@ -5,9 +5,7 @@
 #include "cli/scan-session.h"
 #include "cli/serve.h"
 
-#include <glib/gstdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #define MAX_PID G_MAXINT32
 #define MAX_CPU 4096u
@@ -659,6 +657,18 @@ on_thumbnail(SoupServer *server, SoupServerMessage *msg, const char *path, GHash
   reply_rgba(s, msg, rgba, w, h, hw_cli_state(s->cli, FALSE));
 }
 
+typedef struct {
+  const HwReader *r;
+  const HwImage *im;
+} CarveFile;
+
+static gboolean
+write_carved(const char *path, gpointer data, GError **error)
+{
+  CarveFile *c = data;
+  return hw_carve_write(c->r, c->im, path, error);
+}
+
 /* A found image carved, as `carve` writes it: a file byte for byte, raw rows as an
  * RGBA PNG; a download (Content-Disposition) named after where it was. */
 static void
@@ -684,15 +694,9 @@ on_carved(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTab
     if (q.kind != HW_IMAGE_RAW) {
       bytes = (char *)hw_carve_read(&r, &im, &len, &error);
     } else {
-      /* Raw rows become a PNG, as `carve` writes it (through a private file). */
-      g_autofree char *tmp = NULL;
-      int fd = g_file_open_tmp("haywire-carve-XXXXXX.png", &tmp, &error);
-      if (fd >= 0) {
-        close(fd);
-        if (hw_carve_write(&r, &im, tmp, &error))
-          g_file_get_contents(tmp, &bytes, &len, &error);
-        g_unlink(tmp);
-      }
+      /* Raw rows become a PNG, as `carve` writes it. */
+      CarveFile c = { &r, &im };
+      bytes = hw_serve_written_bytes(write_carved, &c, &len, &error);
     }
   }
   if (!hw_cli_release_after(s->cli, bytes != NULL, &error)) {
@@ -703,17 +707,11 @@ on_carved(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTab
     [HW_IMAGE_PNG] = "image/png", [HW_IMAGE_JPEG] = "image/jpeg", [HW_IMAGE_GIF] = "image/gif",
     [HW_IMAGE_BMP] = "image/bmp", [HW_IMAGE_WEBP] = "image/webp", [HW_IMAGE_RAW] = "image/png",
   };
-  SoupMessageHeaders *hd = soup_server_message_get_response_headers(msg);
   g_autofree char *where = q.pid ? g_strdup_printf("pid%" G_GUINT64_FORMAT, q.pid)
                                  : g_strdup("phys");
-  g_autofree char *name = g_strdup_printf("attachment; filename=\"haywire-%s-0x%"
-                                          G_GINT64_MODIFIER "x.%s\"", where, q.addr,
-                                          hw_carve_extension(q.kind));
-  soup_message_headers_replace(hd, "Content-Disposition", name);
-  soup_message_headers_replace(hd, "Cache-Control", "no-store");
-  soup_server_message_set_response(msg, types[q.kind], SOUP_MEMORY_TAKE, g_steal_pointer(&bytes),
-                                   len);
-  soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
+  g_autofree char *name = g_strdup_printf("haywire-%s-0x%" G_GINT64_MODIFIER "x.%s", where,
+                                          q.addr, hw_carve_extension(q.kind));
+  hw_serve_reply_download(msg, types[q.kind], name, g_steal_pointer(&bytes), len);
 }
 
 /* Every page of RAM by class, as `overview` draws it, for the page to draw and point
@@ -761,20 +759,7 @@ on_overview(SoupServer *server, SoupServerMessage *msg, const char *path, GHashT
   json_builder_end_array(b);
   guint n = 0;
   const HwRamRange *ram = hw_physmem_get_ranges(mem, &n);
-  json_builder_set_member_name(b, "ranges");
-  json_builder_begin_array(b);
-  for (guint r = 0; r < n && r < pages.classes->len; r++) {
-    gsize n_pages = (gsize)(ram[r].size / HW_PAGE_SIZE);
-    g_autofree char *b64 = g_base64_encode(g_ptr_array_index(pages.classes, r), n_pages);
-    json_builder_begin_object(b);
-    hw_cli_json_hex(b, "gpa", ram[r].gpa);
-    json_builder_set_member_name(b, "pages");
-    json_builder_add_int_value(b, (gint64)n_pages);
-    json_builder_set_member_name(b, "classes");
-    json_builder_add_string_value(b, b64);
-    json_builder_end_object(b);
-  }
-  json_builder_end_array(b);
+  hw_serve_json_page_bytes(b, ram, n, pages.classes, "classes");
   hw_overview_pages_clear(&pages);
   hw_serve_end_answer(msg, b);
 }

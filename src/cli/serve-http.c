@@ -2,7 +2,9 @@
  * parameters: serve-params.c.) */
 #include "cli/serve.h"
 
+#include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/random.h>
 
 char *
@@ -139,4 +141,51 @@ hw_serve_end_answer(SoupServerMessage *msg, JsonBuilder *b)
   json_builder_end_object(b);
   hw_serve_reply_json(msg, json_builder_get_root(b));
   g_object_unref(b);
+}
+
+void
+hw_serve_json_page_bytes(JsonBuilder *b, const HwRamRange *r, guint n, GPtrArray *bytes,
+                         const char *name)
+{
+  json_builder_set_member_name(b, "ranges");
+  json_builder_begin_array(b);
+  for (guint i = 0; i < n && i < bytes->len; i++) {
+    gsize pages = (gsize)(r[i].size / HW_PAGE_SIZE);
+    g_autofree char *b64 = g_base64_encode(g_ptr_array_index(bytes, i), pages);
+    json_builder_begin_object(b);
+    hw_cli_json_hex(b, "gpa", r[i].gpa);
+    json_builder_set_member_name(b, "pages");
+    json_builder_add_int_value(b, (gint64)pages);
+    json_builder_set_member_name(b, name);
+    json_builder_add_string_value(b, b64);
+    json_builder_end_object(b);
+  }
+  json_builder_end_array(b);
+}
+
+char *
+hw_serve_written_bytes(HwServeWriteFunc write, gpointer data, gsize *len, GError **error)
+{
+  g_autofree char *tmp = NULL;
+  char *bytes = NULL;
+  int fd = g_file_open_tmp("haywire-serve-XXXXXX", &tmp, error);
+  if (fd < 0)
+    return NULL;
+  close(fd);
+  if (write(tmp, data, error))
+    g_file_get_contents(tmp, &bytes, len, error);
+  g_unlink(tmp);
+  return bytes;
+}
+
+void
+hw_serve_reply_download(SoupServerMessage *msg, const char *type, const char *filename,
+                        char *bytes, gsize len)
+{
+  SoupMessageHeaders *hd = soup_server_message_get_response_headers(msg);
+  g_autofree char *disposition = g_strdup_printf("attachment; filename=\"%s\"", filename);
+  soup_message_headers_replace(hd, "Content-Disposition", disposition);
+  soup_message_headers_replace(hd, "Cache-Control", "no-store");
+  soup_server_message_set_response(msg, type, SOUP_MEMORY_TAKE, bytes, len);
+  soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
 }

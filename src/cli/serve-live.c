@@ -5,9 +5,7 @@
  * commands do; nothing is written to the guest. */
 #include "cli/serve.h"
 
-#include <glib/gstdio.h>
 #include <string.h>
-#include <unistd.h>
 
 /* The range of N ranges R holding GPA (sorted by gpa), or -1. */
 static int
@@ -24,26 +22,6 @@ range_of(const HwRamRange *r, guint n, guint64 gpa)
       return (int)mid;
   }
   return -1;
-}
-
-/* Per range: gpa, pages and one byte per page (BYTES[i], base64) as "NAME". */
-static void
-add_ranges(JsonBuilder *b, const HwRamRange *r, guint n, GPtrArray *bytes, const char *name)
-{
-  json_builder_set_member_name(b, "ranges");
-  json_builder_begin_array(b);
-  for (guint i = 0; i < n; i++) {
-    gsize pages = (gsize)(r[i].size / 4096);
-    json_builder_begin_object(b);
-    hw_cli_json_hex(b, "gpa", r[i].gpa);
-    json_builder_set_member_name(b, "pages");
-    json_builder_add_int_value(b, (gint64)pages);
-    g_autofree char *b64 = g_base64_encode(g_ptr_array_index(bytes, i), pages);
-    json_builder_set_member_name(b, name);
-    json_builder_add_string_value(b, b64);
-    json_builder_end_object(b);
-  }
-  json_builder_end_array(b);
 }
 
 /* A new per-range byte array, one zero byte per page of the N ranges R. */
@@ -124,7 +102,7 @@ on_heat(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
   json_builder_add_int_value(b, changed_pages);
   json_builder_set_member_name(b, "hash_ms");
   json_builder_add_int_value(b, (g_get_monotonic_time() - t0) / 1000);
-  add_ranges(b, r, n, s->heat, "heat");
+  hw_serve_json_page_bytes(b, r, n, s->heat, "heat");
   hw_serve_end_answer(msg, b);
 }
 
@@ -273,8 +251,14 @@ on_snapshot_diff(SoupServer *server, SoupServerMessage *msg, const char *path,
     json_builder_add_int_value(b, counts[c]);
   }
   add_processes(b, diffs, s->snap, now);
-  add_ranges(b, r, n, codes, "changes");
+  hw_serve_json_page_bytes(b, r, n, codes, "changes");
   hw_serve_end_answer(msg, b);
+}
+
+static gboolean
+write_snapshot(const char *path, gpointer data, GError **error)
+{
+  return hw_snapshot_save(data, path, error);
 }
 
 /* The kept snapshot as a file (docs/snapshots.md), for `haywire snapshot diff` later. */
@@ -288,27 +272,15 @@ on_snapshot_file(SoupServer *server, SoupServerMessage *msg, const char *path,
       !have_snapshot(s, msg))
     return;
   g_autoptr(GError) error = NULL;
-  g_autofree char *tmp = NULL;
-  g_autofree char *bytes = NULL;
   gsize len = 0;
-  int fd = g_file_open_tmp("haywire-snapshot-XXXXXX.snap", &tmp, &error);
-  if (fd >= 0) {
-    close(fd);
-    if (hw_snapshot_save(s->snap, tmp, &error))
-      g_file_get_contents(tmp, &bytes, &len, &error);
-    g_unlink(tmp);
-  }
+  char *bytes = hw_serve_written_bytes(write_snapshot, s->snap, &len, &error);
   if (bytes == NULL) {
     hw_serve_reply_gerror(msg, error);
     return;
   }
-  SoupMessageHeaders *hd = soup_server_message_get_response_headers(msg);
-  g_autofree char *name = g_strdup_printf("attachment; filename=\"haywire-epoch%" G_GUINT64_FORMAT
-                                          ".snap\"", s->snap_epoch);
-  soup_message_headers_replace(hd, "Content-Disposition", name);
-  soup_server_message_set_response(msg, "application/octet-stream", SOUP_MEMORY_TAKE,
-                                   g_steal_pointer(&bytes), len);
-  soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
+  g_autofree char *name = g_strdup_printf("haywire-epoch%" G_GUINT64_FORMAT ".snap",
+                                          s->snap_epoch);
+  hw_serve_reply_download(msg, "application/octet-stream", name, bytes, len);
 }
 
 void

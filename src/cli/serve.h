@@ -65,6 +65,18 @@ gboolean hw_serve_method_is(SoupServerMessage *msg, const char *method);
  * hw_serve_end_answer ends it, replies and frees the builder. */
 JsonBuilder *hw_serve_begin_answer(HwServe *s);
 void hw_serve_end_answer(SoupServerMessage *msg, JsonBuilder *b);
+/* Member "ranges" of B: per RAM range of the N ranges R, its gpa, pages and one byte per
+ * page (BYTES[i], base64) as member NAME. */
+void hw_serve_json_page_bytes(JsonBuilder *b, const HwRamRange *r, guint n, GPtrArray *bytes,
+                              const char *name);
+/* Writes a file at PATH; FALSE with *ERROR. */
+typedef gboolean (*HwServeWriteFunc)(const char *path, gpointer data, GError **error);
+/* What WRITE writes, through a private temporary file: its LEN bytes (caller frees), or
+ * NULL with *ERROR. */
+char *hw_serve_written_bytes(HwServeWriteFunc write, gpointer data, gsize *len, GError **error);
+/* Reply with LEN BYTES (taken) of TYPE as a download named FILENAME, status 200. */
+void hw_serve_reply_download(SoupServerMessage *msg, const char *type, const char *filename,
+                             char *bytes, gsize len);
 /* Reply with NODE (consumed) as JSON, status 200. */
 void hw_serve_reply_json(SoupServerMessage *msg, JsonNode *node);
 /* Reply STATUS with {"error": MESSAGE} (printf-style). */
