@@ -56,12 +56,8 @@ main(int argc, char **argv)
   guint64 va0 = g_ascii_strtoull(argv[2], NULL, 0);
   guint pages = argc > 3 ? (guint)atoi(argv[3]) : 16;
 
-  g_autoptr(HwQmp) qmp = hw_qmp_connect(argv[1], 10000, &error);
-  if (!qmp)
-    bench_die("connect", error);
-  g_autoptr(HwGuest) guest = hw_guest_new(qmp, &error);
-  if (!guest || !hw_guest_map_memory(guest, NULL, &error))
-    bench_die("guest", error);
+  g_autoptr(HwQmp) qmp = NULL;
+  g_autoptr(HwGuest) guest = bench_open_guest(argv[1], 10000, &qmp);
   hw_guest_set_gdb(guest, g_getenv("HAYWIRE_GDB"), 10000);   /* AArch64 registers */
   HwPhysMem *mem = hw_guest_get_physmem(guest);
 

@@ -53,12 +53,8 @@ main(int argc, char **argv)
     return 2;
   }
   const char *out_dir = argc > 2 ? argv[2] : "/dev/shm";
-  g_autoptr(HwQmp) qmp = hw_qmp_connect(argv[1], 10000, &error);
-  if (!qmp)
-    bench_die("connect", error);
-  g_autoptr(HwGuest) guest = hw_guest_new(qmp, &error);
-  if (!guest || !hw_guest_map_memory(guest, NULL, &error))
-    bench_die("guest", error);
+  g_autoptr(HwQmp) qmp = NULL;
+  g_autoptr(HwGuest) guest = bench_open_guest(argv[1], 10000, &qmp);
   HwPhysMem *mem = hw_guest_get_physmem(guest);
   guint n_ranges;
   const HwRamRange *ranges = hw_physmem_get_ranges(mem, &n_ranges);

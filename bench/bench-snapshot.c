@@ -65,12 +65,8 @@ main(int argc, char **argv)
     fprintf(stderr, "usage: bench-snapshot QMP_ADDR OUT_DIR\n");
     return 2;
   }
-  g_autoptr(HwQmp) qmp = hw_qmp_connect(argv[1], 60000, &error);
-  if (!qmp)
-    bench_die("connect", error);
-  g_autoptr(HwGuest) guest = hw_guest_new(qmp, &error);
-  if (!guest || !hw_guest_map_memory(guest, NULL, &error))
-    bench_die("guest", error);
+  g_autoptr(HwQmp) qmp = NULL;
+  g_autoptr(HwGuest) guest = bench_open_guest(argv[1], 60000, &qmp);
   HwPhysMem *mem = hw_guest_get_physmem(guest);
   g_autofree char *pa = g_build_filename(argv[2], "bench-a.snap", NULL);
   g_autofree char *pb = g_build_filename(argv[2], "bench-b.snap", NULL);

@@ -22,6 +22,22 @@ bench_die(const char *what, GError *error)
   exit(1);
 }
 
+/* Connect to QMP at ADDR (replies within TIMEOUT_MS) and map the guest's memory: the
+ * guest, its connection in *QMP (the caller frees the guest, then *QMP); exits on
+ * failure. */
+static inline HwGuest *
+bench_open_guest(const char *addr, guint timeout_ms, HwQmp **qmp)
+{
+  GError *error = NULL;
+  *qmp = hw_qmp_connect(addr, timeout_ms, &error);
+  if (*qmp == NULL)
+    bench_die("connect", error);
+  HwGuest *guest = hw_guest_new(*qmp, &error);
+  if (guest == NULL || !hw_guest_map_memory(guest, NULL, &error))
+    bench_die("guest", error);
+  return guest;
+}
+
 /* The honest baseline for bulk work (its time in seconds): every core reading the mapping, 64-bit words
  * folded into a sum (no copy), chunks taken from a shared counter. */
 typedef struct {

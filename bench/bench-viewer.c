@@ -152,12 +152,8 @@ main(int argc, char **argv)
   guint64 gpa = 16u << 20, ram = 0, sink = 0;
   double allcore = 1e9;
   {
-    g_autoptr(HwQmp) qmp = hw_qmp_connect(argv[1], 10000, &error);
-    if (!qmp)
-      bench_die("connect", error);
-    g_autoptr(HwGuest) guest = hw_guest_new(qmp, &error);
-    if (!guest || !hw_guest_map_memory(guest, NULL, &error))
-      bench_die("guest", error);
+    g_autoptr(HwQmp) qmp = NULL;
+    g_autoptr(HwGuest) guest = bench_open_guest(argv[1], 10000, &qmp);
     HwPhysMem *mem = hw_guest_get_physmem(guest);
     ram = hw_physmem_get_ram_size(mem);
     bench_allcore_read(mem, &sink);   /* fault the mapping in */
