@@ -579,6 +579,7 @@ hw_qmp_connect(const char *addr, guint timeout_ms, GError **error)
 gboolean
 hw_qmp_reconnect(HwQmp *qmp, GError **error)
 {
+  enum { RECONNECT_MS = 5000 };
   if (qmp->link) {
     g_set_error(error, HW_ERROR, HW_ERROR_DISCONNECTED, "cannot reconnect to %s",
                 qmp->addr);
@@ -591,7 +592,14 @@ hw_qmp_reconnect(HwQmp *qmp, GError **error)
                 qmp->addr);
     return FALSE;
   }
-  if (open_session(qmp, error))
+  /* QEMU greets a new client only once its main loop has seen the old one go, which on
+   * a busy host can take longer than a reply may: a reconnect (made to resume a guest
+   * that must not stay paused) waits up to RECONNECT_MS for it. */
+  guint was = qmp->timeout_ms;
+  hw_qmp_set_timeout(qmp, MAX(was, RECONNECT_MS));
+  gboolean ok = open_session(qmp, error);
+  hw_qmp_set_timeout(qmp, was);
+  if (ok)
     return TRUE;
   close_session(qmp);
   return FALSE;
