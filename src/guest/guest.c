@@ -264,6 +264,41 @@ refresh_copied_ram(HwGuest *guest)
   guest->mem_epoch = epoch;
 }
 
+/* After a stop that failed part-way (WHY): resume the guest, over a new link if the
+ * link broke, and see that it runs. QEMU may still be finishing that stop when a new
+ * client's cont arrives, so the cont is checked and sent again, for up to UNDO_MS.
+ * FALSE with *ERROR when it could not be resumed (not set when QEMU is gone). */
+static gboolean
+undo_stop(HwGuest *guest, const GError *why, GError **error)
+{
+  enum { UNDO_MS = 5000 };
+  gint64 deadline = g_get_monotonic_time() + UNDO_MS * (gint64)1000;
+  g_autoptr(GError) last = why ? g_error_copy(why) : NULL;
+  for (guint attempt = 0; attempt < 50; attempt++) {
+    if (hw_guest_link_failed(last) && !relink(guest, &last)) {
+      if (!g_error_matches(last, HW_ERROR, HW_ERROR_GONE))
+        g_set_error(error, HW_ERROR, HW_ERROR_DISCONNECTED, "no new QMP connection");
+      return FALSE;
+    }
+    g_clear_error(&last);
+    g_autoptr(JsonNode) c = hw_qmp_execute(guest->qmp, "cont", NULL, &last);
+    gboolean running = FALSE;
+    if (c != NULL) {
+      g_autofree char *status = hw_guest_query_status(guest, &running, &last);
+      if (running)
+        return TRUE;
+    }
+    /* QEMU refusing cont (a guest that needs a reset) will not change its mind. */
+    if (g_get_monotonic_time() > deadline || (c == NULL && !hw_guest_link_failed(last)))
+      break;
+    if (!hw_guest_link_failed(last))
+      g_usleep(50000);
+  }
+  g_set_error(error, HW_ERROR, HW_ERROR_FAILED, "cont: %s",
+              last ? last->message : "the guest stays paused");
+  return FALSE;
+}
+
 gboolean
 hw_guest_pause(HwGuest *guest, gboolean *was_running, GError **error)
 {
@@ -289,12 +324,10 @@ hw_guest_pause(HwGuest *guest, gboolean *was_running, GError **error)
     refresh_copied_ram(guest);
     return TRUE;
   }
-  /* We may have half-paused it: do not leave it so, over a new link if this one broke. */
-  if (!hw_guest_link_failed(local) || relink(guest, &local)) {
-    JsonNode *c = hw_qmp_execute(guest->qmp, "cont", NULL, NULL);
-    if (c != NULL)
-      json_node_unref(c);
-  }
+  /* We may have half-paused it: do not leave it so, and say so if we must. */
+  g_autoptr(GError) stuck = NULL;
+  if (!undo_stop(guest, local, &stuck) && stuck != NULL)
+    g_prefix_error(&local, "the guest may be left paused (%s) after: ", stuck->message);
   hw_signal_guard_release(guest);
   g_propagate_error(error, local);
   return FALSE;
