@@ -22,11 +22,20 @@ LLVMFuzzerTestOneInput(const guint8 *data, gsize size)
       hw_regs_get(regs, names[i], &v);
     hw_regs_free(regs);
   }
-  static const char *const regions[] = { "ram0", "pc.ram", "mem" };
-  for (gsize i = 0; i < G_N_ELEMENTS(regions); i++) {
+  static const char *const regions[] = { "ram0", "pc.ram", "mem", NULL };
+  for (gsize i = 0; regions[i] != NULL; i++) {
     GArray *ranges = hw_ram_map_parse_mtree(text, regions[i], NULL);
     if (ranges != NULL)
       g_array_unref(ranges);
   }
+  GArray *devices = hw_ram_map_parse_devices(text, regions, NULL);
+  for (guint i = 0; devices && i < devices->len; i++) {
+    const HwDevicePiece *d = &g_array_index(devices, HwDevicePiece, i);
+    if (d->piece.size == 0 || d->piece.gpa + (d->piece.size - 1) < d->piece.gpa ||
+        d->name == NULL || d->name[0] == '\0')
+      __builtin_trap();
+  }
+  if (devices != NULL)
+    g_array_unref(devices);
   return 0;
 }

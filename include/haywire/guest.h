@@ -61,6 +61,8 @@ gboolean hw_guest_map_memory(HwGuest *guest, const char *mem_path, GError **erro
  * also those a shared file would map (to compare the two ways, or to hold still what
  * one pause saw); slower. */
 void hw_guest_set_copy_ram(HwGuest *guest, gboolean copy);
+/* Why the device regions (VRAM, ROMs) beside RAM were left out, or NULL (borrowed). */
+const char *hw_guest_get_devices_note(HwGuest *guest);
 /* The RAM backends mapped, the machine's own first (borrowed; NULL before mapping). */
 const GPtrArray *hw_guest_get_ram_backends(HwGuest *guest);
 /* The mapped RAM, or NULL before hw_guest_map_memory. */

@@ -41,8 +41,31 @@ typedef struct {
   guint64 offset;          /* FILE: offset in the file; PROCESS: QEMU's host virtual address */
 } HwRamPiece;
 
+/* A piece of a device's memory in the guest-physical address space, served beside RAM:
+ * VRAM at a PCI BAR (vga.vram, bochs-display-vram, qxl.vram), ROMs, flash. */
+typedef struct {
+  HwRamPiece piece;
+  const char *name;        /* QEMU's memory region name (copied) */
+} HwDevicePiece;
+
+/* One device region as served: not RAM (not in hw_physmem_get_ranges, not counted as
+ * RAM), but read like it. */
+typedef struct {
+  guint64 gpa;
+  guint64 size;
+  const char *name;        /* QEMU's memory region name */
+  guint64 hva;             /* where QEMU holds it (for `info`) */
+} HwDeviceRegion;
+
 /* Parse `info mtree -f` text: the ranges of the "memory" address space backed by REGION. */
 GArray *hw_ram_map_parse_mtree(const char *mtree_text, const char *region, GError **error);
+/* Parse `info mtree -f` text: every RAM, ROM or ROMD range of the "memory" address space
+ * whose region is none of the NULL-terminated NOT_THESE (the RAM backends), at most 64,
+ * as HwDevicePiece (piece.gpa, piece.size; piece.offset the offset inside the region;
+ * source 0). The caller owns the array, which frees the names; an mtree without the
+ * memory view is HW_ERROR_PROTOCOL, none found an empty array. */
+GArray *hw_ram_map_parse_devices(const char *mtree_text, const char *const *not_these,
+                                 GError **error);
 
 /* mmap PATH read-only and serve the ranges of RAM (sorted, non-overlapping, inside the file). */
 HwPhysMem *hw_physmem_open(const char *path, const HwRamRange *ranges, guint n_ranges, GError **error);
@@ -54,6 +77,16 @@ HwPhysMem *hw_physmem_open(const char *path, const HwRamRange *ranges, guint n_r
  * HW_ERROR_INVALID_ARGUMENT. */
 HwPhysMem *hw_physmem_open_sources(const HwRamSource *sources, guint n_sources,
                                    const HwRamPiece *pieces, guint n_pieces, GError **error);
+/* Like hw_physmem_open_sources, and also the DEVICES (their pieces disjoint from the RAM
+ * pieces and each other; PROCESS sources only: copied like RAM, refreshed by
+ * hw_physmem_forget; a failed copy of one reads as zeros and fails hw_physmem_access,
+ * never hw_physmem_check). */
+HwPhysMem *hw_physmem_open_with_devices(const HwRamSource *sources, guint n_sources,
+                                        const HwRamPiece *pieces, guint n_pieces,
+                                        const HwDevicePiece *devices, guint n_devices,
+                                        GError **error);
+/* The device regions (owned by MEM), sorted by gpa; none for memory opened otherwise. */
+const HwDeviceRegion *hw_physmem_get_devices(const HwPhysMem *mem, guint *n_devices);
 /* Serve DATA (borrowed, SIZE bytes) as the memory file; for tests and synthetic guests. */
 HwPhysMem *hw_physmem_new_from_data(const guint8 *data, gsize size, const HwRamRange *ranges,
                                     guint n_ranges, GError **error);
@@ -73,7 +106,7 @@ void hw_physmem_free(HwPhysMem *mem);
 const HwRamRange *hw_physmem_get_ranges(const HwPhysMem *mem, guint *n_ranges);
 /* Total bytes of guest RAM. */
 guint64 hw_physmem_get_ram_size(const HwPhysMem *mem);
-/* Whether any reads copy (a range from a PROCESS source), for `info`. */
+/* Whether any reads of RAM copy (a range from a PROCESS source), for `info`. */
 gboolean hw_physmem_copies(const HwPhysMem *mem);
 /* The source serving GPA: its kind and *NAME (owned by MEM); FALSE outside RAM. */
 gboolean hw_physmem_get_source(const HwPhysMem *mem, guint64 gpa, HwRamSourceKind *kind,

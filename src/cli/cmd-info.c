@@ -87,6 +87,20 @@ hw_cmd_info(HwCli *cli, int argc, char **argv)
       json_builder_end_object(b);
     }
     json_builder_end_array(b);
+    guint nd = 0;
+    const HwDeviceRegion *d = mem ? hw_physmem_get_devices(mem, &nd) : NULL;
+    json_builder_set_member_name(b, "devices");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < nd; i++) {
+      json_builder_begin_object(b);
+      add_string_or_null(b, "name", d[i].name);
+      hw_cli_json_hex(b, "gpa", d[i].gpa);
+      hw_cli_json_hex(b, "size", d[i].size);
+      hw_cli_json_hex(b, "hva", d[i].hva);
+      json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    add_string_or_null(b, "devices_note", hw_guest_get_devices_note(cli->guest));
     json_builder_end_object(b);
     hw_cli_print_json(json_builder_get_root(b));
     return HW_EXIT_OK;
@@ -129,5 +143,21 @@ hw_cmd_info(HwCli *cli, int argc, char **argv)
            G_GINT64_MODIFIER "x %-10s %s\n", r[i].gpa, r[i].gpa + r[i].size - 1,
            r[i].file_offset, size, name);
   }
+  guint nd = 0;
+  const HwDeviceRegion *d = hw_physmem_get_devices(mem, &nd);
+  if (nd > 0) {
+    printf("devices:     %u regions beside RAM, copied out of QEMU's process when read\n", nd);
+    printf("  %-18s %-18s %-18s %-10s %s\n", "gpa", "end", "qemu address", "size", "region");
+  }
+  for (guint i = 0; i < nd; i++) {
+    g_autofree char *size = d[i].size % (1u << 20) == 0
+        ? g_strdup_printf("%" G_GUINT64_FORMAT " MiB", d[i].size >> 20)
+        : g_strdup_printf("%" G_GUINT64_FORMAT " KiB", d[i].size >> 10);
+    printf("  0x%016" G_GINT64_MODIFIER "x 0x%016" G_GINT64_MODIFIER "x 0x%016"
+           G_GINT64_MODIFIER "x %-10s %s\n", d[i].gpa, d[i].gpa + d[i].size - 1, d[i].hva,
+           size, d[i].name);
+  }
+  if (hw_guest_get_devices_note(cli->guest))
+    printf("devices:     %s\n", hw_guest_get_devices_note(cli->guest));
   return HW_EXIT_OK;
 }

@@ -24,6 +24,13 @@ add(HwExtents *m, guint64 start, guint64 end)
     g_array_append_val(m->extents, e);
 }
 
+static gint
+compare_extent(gconstpointer a, gconstpointer b)
+{
+  const Extent *x = a, *y = b;
+  return x->start < y->start ? -1 : x->start > y->start;
+}
+
 HwExtents *
 hw_physmem_get_extents(const HwPhysMem *mem)
 {
@@ -44,6 +51,11 @@ hw_physmem_get_extents(const HwPhysMem *mem)
       pos = MAX(de, pos + 1);
     }
   }
+  /* Device regions (VRAM, ROMs) are copies: all data. */
+  const HwDeviceRegion *d = hw_physmem_get_devices(mem, &n);
+  for (guint i = 0; i < n; i++)
+    add(m, d[i].gpa, d[i].gpa + d[i].size);
+  g_array_sort(m->extents, compare_extent);
   return m;
 }
 

@@ -25,6 +25,7 @@ struct _HwGuest {
   char *mem_path;
   HwPhysMem *mem;
   GPtrArray *backends;      /* HwRamBackend, from hw_guest_map_memory */
+  char *devices_note;       /* why device memory is left out, or NULL */
   guint64 mem_epoch;        /* with MEM_FRESH: the paused epoch a copying physmem holds */
   gboolean copy_ram;        /* hw_guest_set_copy_ram: copy even what could be mapped */
   gboolean mem_fresh;       /* copied RAM was taken in this pause: no need to forget it */

@@ -25,6 +25,7 @@ hw_guest_free(HwGuest *guest)
   g_free(guest->arch_name);
   g_free(guest->backend_id);
   g_free(guest->mem_path);
+  g_free(guest->devices_note);
   g_free(guest->origin);
   g_free(guest);
 }
@@ -257,7 +258,10 @@ static void
 refresh_copied_ram(HwGuest *guest)
 {
   guint64 epoch = hw_history_get_epoch(guest->history);
-  if (guest->mem && hw_physmem_copies(guest->mem) &&
+  guint n_devices = 0;
+  if (guest->mem)
+    hw_physmem_get_devices(guest->mem, &n_devices);
+  if (guest->mem && (hw_physmem_copies(guest->mem) || n_devices > 0) &&
       !(guest->mem_fresh && guest->mem_epoch == epoch))
     hw_physmem_forget(guest->mem);
   guest->mem_fresh = TRUE;
@@ -452,6 +456,12 @@ void
 hw_guest_set_copy_ram(HwGuest *guest, gboolean copy)
 {
   guest->copy_ram = copy;
+}
+
+const char *
+hw_guest_get_devices_note(HwGuest *guest)
+{
+  return guest->devices_note;
 }
 
 const GPtrArray *

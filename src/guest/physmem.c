@@ -47,6 +47,7 @@ typedef struct {
   guint64 n_chunks;       /* PROCESS: FILL_CHUNKs in the range */
   guint64 *filled;        /* PROCESS: a bit per chunk, copied (atomic) */
   guint64 *failed;        /* PROCESS: a bit per chunk, the copy failed and left zeros */
+  const char *device;     /* a device region's name (in devices), NULL for RAM */
 } Range;
 
 /* One mapping of ours, for finding the range or source a pointer points into. */
@@ -76,6 +77,9 @@ struct _HwPhysMem {
   Span *spans;            /* sorted by start */
   guint n_spans;
   Copies *copies;         /* NULL when no range is copied */
+  gboolean ram_copies;    /* a RAM range (not only a device region) is copied */
+  GArray *devices;        /* HwDeviceRegion, sorted by gpa */
+  GStringChunk *names;    /* the device regions' names */
 };
 
 static void
@@ -109,6 +113,10 @@ hw_physmem_free(HwPhysMem *mem)
   if (mem->ram_ranges != NULL)
     g_array_unref(mem->ram_ranges);
   g_free(mem->spans);
+  if (mem->devices != NULL)
+    g_array_unref(mem->devices);
+  if (mem->names != NULL)
+    g_string_chunk_free(mem->names);
   if (mem->copies != NULL) {
     for (guint i = 0; i < N_STRIPES; i++)
       g_mutex_clear(&mem->copies->stripes[i]);
@@ -132,20 +140,50 @@ compare_span(const void *a, const void *b)
   return sa->start < sb->start ? -1 : sa->start > sb->start;
 }
 
-/* Check the PIECES against the SOURCES and fill MEM's ranges from them, sorted. */
+/* A piece and, for a device region, its name. */
+typedef struct {
+  HwRamPiece piece;
+  const char *device;
+} Taken;
+
+static int
+compare_taken(const void *a, const void *b)
+{
+  return compare_piece(&((const Taken *)a)->piece, &((const Taken *)b)->piece);
+}
+
+/* Check the PIECES and DEVICES against the SOURCES and fill MEM's ranges from them,
+ * sorted. */
 static gboolean
-take_pieces(HwPhysMem *mem, const HwRamPiece *pieces, guint n_pieces, GError **error)
+take_pieces(HwPhysMem *mem, const HwRamPiece *pieces, guint n_pieces,
+            const HwDevicePiece *devices, guint n_devices, GError **error)
 {
   if (n_pieces == 0) {
     g_set_error(error, HW_ERROR, HW_ERROR_NO_MEMORY_FILE, "no RAM ranges to map");
     return FALSE;
   }
-  g_autofree HwRamPiece *sorted = g_memdup2(pieces, (gsize)n_pieces * sizeof *pieces);
-  qsort(sorted, n_pieces, sizeof *sorted, compare_piece);
-  mem->ranges = g_new0(Range, n_pieces);
-  mem->n_ranges = n_pieces;
-  for (guint i = 0; i < n_pieces; i++) {
-    const HwRamPiece *p = &sorted[i];
+  guint n = n_pieces + n_devices;
+  g_autofree Taken *sorted = g_new0(Taken, n);
+  mem->names = g_string_chunk_new(256);
+  for (guint i = 0; i < n_pieces; i++)
+    sorted[i].piece = pieces[i];
+  for (guint i = 0; i < n_devices; i++) {
+    sorted[n_pieces + i].piece = devices[i].piece;
+    sorted[n_pieces + i].device = g_string_chunk_insert_const(
+        mem->names, devices[i].name ? devices[i].name : "device");
+    if (devices[i].piece.source < mem->n_sources &&
+        mem->sources[devices[i].piece.source].kind != HW_RAM_SOURCE_PROCESS) {
+      g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT,
+                  "device region %s is not served from a process", sorted[n_pieces + i].device);
+      return FALSE;
+    }
+  }
+  qsort(sorted, n, sizeof *sorted, compare_taken);
+  mem->ranges = g_new0(Range, n);
+  mem->n_ranges = n;
+  mem->devices = g_array_new(FALSE, FALSE, sizeof(HwDeviceRegion));
+  for (guint i = 0; i < n; i++) {
+    const HwRamPiece *p = &sorted[i].piece;
     if (p->source >= mem->n_sources) {
       g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT,
                   "RAM range at 0x%" G_GINT64_MODIFIER "x names source %u of %u", p->gpa,
@@ -176,7 +214,7 @@ take_pieces(HwPhysMem *mem, const HwRamPiece *pieces, guint n_pieces, GError **e
                   p->size, p->offset, src->name);
       return FALSE;
     }
-    if (i > 0 && sorted[i - 1].gpa + sorted[i - 1].size > p->gpa) {
+    if (i > 0 && sorted[i - 1].piece.gpa + sorted[i - 1].piece.size > p->gpa) {
       g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT,
                   "RAM ranges overlap at 0x%" G_GINT64_MODIFIER "x", p->gpa);
       return FALSE;
@@ -186,9 +224,15 @@ take_pieces(HwPhysMem *mem, const HwRamPiece *pieces, guint n_pieces, GError **e
     r->size = p->size;
     r->source = p->source;
     r->src_off = p->offset;
+    r->device = sorted[i].device;
     if (src->kind == HW_RAM_SOURCE_FILE)
       src->need = MAX(src->need, p->offset + p->size);
-    mem->ram_size += p->size;
+    if (r->device == NULL) {
+      mem->ram_size += p->size;
+    } else {
+      HwDeviceRegion d = { r->gpa, r->size, r->device, r->src_off };
+      g_array_append_val(mem->devices, d);
+    }
   }
   return TRUE;
 }
@@ -242,6 +286,8 @@ map_all(HwPhysMem *mem, GError **error)
     r->filled = g_new0(guint64, r->n_chunks / 64 + 1);
     r->failed = g_new0(guint64, r->n_chunks / 64 + 1);
     n_copies++;
+    if (r->device == NULL)
+      mem->ram_copies = TRUE;
   }
   if (n_copies > 0) {
     mem->copies = g_new0(Copies, 1);
@@ -269,16 +315,18 @@ map_all(HwPhysMem *mem, GError **error)
  * size, and their base unless they are to be mapped from their fd. */
 static HwPhysMem *
 physmem_new(Source *sources, guint n_sources, const HwRamPiece *pieces, guint n_pieces,
-            GError **error)
+            const HwDevicePiece *devices, guint n_devices, GError **error)
 {
   g_autoptr(HwPhysMem) mem = g_new0(HwPhysMem, 1);
   mem->sources = sources;
   mem->n_sources = n_sources;
-  if (!take_pieces(mem, pieces, n_pieces, error) || !map_all(mem, error))
+  if (!take_pieces(mem, pieces, n_pieces, devices, n_devices, error) || !map_all(mem, error))
     return NULL;
   mem->ram_ranges = g_array_sized_new(FALSE, FALSE, sizeof(HwRamRange), mem->n_ranges);
   for (guint i = 0; i < mem->n_ranges; i++) {
     const Range *r = &mem->ranges[i];
+    if (r->device != NULL)
+      continue;
     HwRamRange rr = { r->gpa, r->size, r->copy == NULL ? r->src_off : 0 };
     g_array_append_val(mem->ram_ranges, rr);
   }
@@ -306,7 +354,7 @@ hw_physmem_new_from_data(const guint8 *data, gsize size, const HwRamRange *range
   src->base = data;
   src->size = size;
   g_autofree HwRamPiece *pieces = pieces_of(ranges, n_ranges);
-  return physmem_new(src, 1, pieces, n_ranges, error);
+  return physmem_new(src, 1, pieces, n_ranges, NULL, 0, error);
 }
 
 GMappedFile *
@@ -376,7 +424,7 @@ hw_physmem_new_anonymous(const HwRamRange *ranges, guint n_ranges, guint8 **imag
   src->base = base;
   src->size = (gsize)total;
   src->unmap = TRUE;
-  HwPhysMem *mem = physmem_new(src, 1, pieces, n_ranges, error);
+  HwPhysMem *mem = physmem_new(src, 1, pieces, n_ranges, NULL, 0, error);
   if (mem != NULL)
     *image = base;
   return mem;
@@ -385,6 +433,14 @@ hw_physmem_new_anonymous(const HwRamRange *ranges, guint n_ranges, guint8 **imag
 HwPhysMem *
 hw_physmem_open_sources(const HwRamSource *sources, guint n_sources, const HwRamPiece *pieces,
                         guint n_pieces, GError **error)
+{
+  return hw_physmem_open_with_devices(sources, n_sources, pieces, n_pieces, NULL, 0, error);
+}
+
+HwPhysMem *
+hw_physmem_open_with_devices(const HwRamSource *sources, guint n_sources,
+                             const HwRamPiece *pieces, guint n_pieces,
+                             const HwDevicePiece *devices, guint n_devices, GError **error)
 {
   g_autoptr(GError) local = NULL;
   Source *src = g_new0(Source, MAX(n_sources, 1));
@@ -426,7 +482,7 @@ hw_physmem_open_sources(const HwRamSource *sources, guint n_sources, const HwRam
     g_propagate_error(error, g_steal_pointer(&local));
     return NULL;
   }
-  return physmem_new(src, n_sources, pieces, n_pieces, error);
+  return physmem_new(src, n_sources, pieces, n_pieces, devices, n_devices, error);
 }
 
 HwPhysMem *
@@ -460,7 +516,14 @@ hw_physmem_get_ram_size(const HwPhysMem *mem)
 gboolean
 hw_physmem_copies(const HwPhysMem *mem)
 {
-  return mem->copies != NULL;
+  return mem->ram_copies;
+}
+
+const HwDeviceRegion *
+hw_physmem_get_devices(const HwPhysMem *mem, guint *n_devices)
+{
+  *n_devices = mem->devices ? mem->devices->len : 0;
+  return mem->devices ? (const HwDeviceRegion *)(gconstpointer)mem->devices->data : NULL;
 }
 
 /* The range holding all LEN bytes at GPA, or NULL. */
@@ -571,7 +634,7 @@ fill_chunk(const HwPhysMem *mem, const Range *r, guint64 c)
       bit_set(r->failed, c);
       Copies *cp = mem->copies;
       g_mutex_lock(&cp->lock);
-      if (!cp->failed) {
+      if (!cp->failed && r->device == NULL) {   /* a device's failure is its reads' */
         cp->failed = TRUE;
         cp->fail_gpa = r->gpa + at + got;
         cp->fail_errno = e;
@@ -765,7 +828,8 @@ hw_physmem_check(const HwPhysMem *mem, GError **error)
     const Range *r = &mem->ranges[i];
     guint8 byte;
     int e;
-    if (r->copy == NULL || pread_full(mem->sources[r->source].fd, &byte, 1, r->src_off, &e) == 1)
+    if (r->copy == NULL || r->device != NULL ||
+        pread_full(mem->sources[r->source].fd, &byte, 1, r->src_off, &e) == 1)
       continue;
     g_set_error(error, HW_ERROR, HW_ERROR_GONE, "cannot read guest RAM at 0x%" G_GINT64_MODIFIER
                 "x from %s: %s (did QEMU exit?)", r->gpa, mem->sources[r->source].name,

@@ -230,6 +230,77 @@ add_backend(Build *b, HwRamBackend *be, GArray *ranges, const char *mem_path, GE
   return add_through_process(b, be, ranges, error);
 }
 
+/* QEMU's pid for its device memory: given, or the QMP socket's peer when that is a
+ * QEMU (behind a proxy the peer's addresses are not QEMU's). 0 when unknown. */
+static int
+device_pid(Build *b)
+{
+  if (b->pid > 0)
+    return b->pid;
+  if (b->guest->qemu_pid > 0)
+    return b->guest->qemu_pid;
+  int peer = hw_qmp_get_peer_pid(b->guest->qmp);
+  g_autofree char *comm_path = g_strdup_printf("/proc/%d/comm", peer);
+  g_autofree char *comm = NULL;
+  if (peer > 0 && g_file_get_contents(comm_path, &comm, NULL, NULL) &&
+      g_str_has_prefix(comm, "qemu"))
+    return peer;
+  return 0;
+}
+
+/* The device regions of the address space (VRAM, ROMs: every RAM-like region no RAM
+ * backend holds), read through QEMU's process like private RAM. They are a bonus: what
+ * cannot be reached is left out and *NOTE (the caller's) says why. */
+static GArray *
+find_devices(Build *b, const char *mtree, const GPtrArray *backends, char **note)
+{
+  g_autoptr(GPtrArray) ids = g_ptr_array_new();
+  for (guint i = 0; i < backends->len; i++)
+    g_ptr_array_add(ids, ((HwRamBackend *)backends->pdata[i])->id);
+  g_ptr_array_add(ids, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) devices = hw_ram_map_parse_devices(mtree, (const char *const *)ids->pdata,
+                                                       &error);
+  if (devices == NULL || devices->len == 0)
+    return NULL;
+  int pid = device_pid(b);
+  if (pid <= 0) {
+    *note = g_strdup("device memory (VRAM, ROMs) is read through QEMU's process, whose pid "
+                     "this QMP socket does not tell: give --qemu-pid PID");
+    return NULL;
+  }
+  if (b->mem_source < 0) {
+    int fd = hw_qemu_proc_open_mem(pid, &error);
+    if (fd < 0) {
+      *note = g_strdup_printf("device memory (VRAM, ROMs) not readable: %s", error->message);
+      return NULL;
+    }
+    g_autofree char *name = g_strdup_printf("/proc/%d/mem", pid);
+    b->mem_source = (int)add_source(b, HW_RAM_SOURCE_PROCESS, fd, name);
+  }
+  for (guint i = 0; i < devices->len; i++) {
+    HwDevicePiece *d = &g_array_index(devices, HwDevicePiece, i);
+    guint64 hva;
+    g_autoptr(GError) local = NULL;
+    if (!gpa2hva(b, d->piece.gpa, &hva, &local)) {
+      if (hw_guest_link_failed(local)) {
+        *note = g_strdup_printf("device memory left out: %s", local->message);
+        return NULL;
+      }
+      g_array_remove_index(devices, i--);   /* QEMU has no host address for it */
+      continue;
+    }
+    g_autoptr(HwQemuProcMapping) m = hw_qemu_proc_read_mapping(pid, hva, &local);
+    if (m == NULL || hva + d->piece.size < hva || hva + d->piece.size > m->end) {
+      g_array_remove_index(devices, i--);
+      continue;
+    }
+    d->piece.source = (guint)b->mem_source;
+    d->piece.offset = hva;
+  }
+  return devices->len ? g_steal_pointer(&devices) : NULL;
+}
+
 gboolean
 hw_guest_open_ram(HwGuest *guest, const char *mem_path, HwPhysMem **mem_out,
                   GPtrArray **backends_out, GError **error)
@@ -323,12 +394,15 @@ hw_guest_open_ram(HwGuest *guest, const char *mem_path, HwPhysMem **mem_out,
       build_clear(&b);
       return FALSE;
     }
+  g_clear_pointer(&guest->devices_note, g_free);
+  g_autoptr(GArray) devices = find_devices(&b, mtree, backends, &guest->devices_note);
   for (guint i = 0; i < b.sources->len; i++)
     g_array_index(b.sources, HwRamSource, i).name = g_ptr_array_index(b.names, i);
-  HwPhysMem *mem = hw_physmem_open_sources((const HwRamSource *)(void *)b.sources->data,
-                                           b.sources->len,
-                                           (const HwRamPiece *)(void *)b.pieces->data,
-                                           b.pieces->len, error);
+  HwPhysMem *mem = hw_physmem_open_with_devices(
+      (const HwRamSource *)(void *)b.sources->data, b.sources->len,
+      (const HwRamPiece *)(void *)b.pieces->data, b.pieces->len,
+      devices ? (const HwDevicePiece *)(void *)devices->data : NULL,
+      devices ? devices->len : 0, error);
   /* The fds are the physmem's now, whatever came of it. */
   g_array_set_size(b.sources, 0);
   build_clear(&b);

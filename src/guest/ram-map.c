@@ -26,9 +26,10 @@ parse_hex(const char *s, const char **end, guint64 *out)
   return TRUE;
 }
 
-/* Parse one flat-view line; FALSE when it is not a range line of REGION. */
+/* Parse one flat-view line of a RAM-like range: its range and region name (*NAME,
+ * *NAME_LEN point into LINE); FALSE when it is none. */
 static gboolean
-parse_range_line(const char *line, const char *region, HwRamRange *out)
+parse_ram_line(const char *line, HwRamRange *out, const char **name_out, gsize *name_len_out)
 {
   const char *p = line, *e;
   guint64 start, last, off = 0;
@@ -51,7 +52,7 @@ parse_range_line(const char *line, const char *region, HwRamRange *out)
     return FALSE;
   const char *name = colon + 3;
   gsize name_len = strcspn(name, " \t");
-  if (name_len != strlen(region) || strncmp(name, region, name_len) != 0)
+  if (name_len == 0)
     return FALSE;
   const char *at = name + name_len;
   while (*at == ' ')
@@ -64,15 +65,28 @@ parse_range_line(const char *line, const char *region, HwRamRange *out)
   out->gpa = start;
   out->size = last - start + 1;
   out->file_offset = off;
+  *name_out = name;
+  *name_len_out = name_len;
   return TRUE;
 }
 
-GArray *
-hw_ram_map_parse_mtree(const char *mtree_text, const char *region, GError **error)
+/* Parse one flat-view line; FALSE when it is not a range line of REGION. */
+static gboolean
+parse_range_line(const char *line, const char *region, HwRamRange *out)
 {
-  g_autoptr(GArray) ranges = g_array_new(FALSE, FALSE, sizeof(HwRamRange));
-  gboolean in_memory_view = FALSE, saw_memory_view = FALSE;
+  const char *name;
+  gsize name_len;
+  return parse_ram_line(line, out, &name, &name_len) && name_len == strlen(region) &&
+         strncmp(name, region, name_len) == 0;
+}
 
+/* Call FN on each line of the flat view of address space "memory" in MTREE_TEXT
+ * (chomped; FN may keep nothing of it); FALSE when there is no such view. */
+typedef void (*LineFunc)(const char *line, gpointer data);
+static gboolean
+each_memory_line(const char *mtree_text, LineFunc fn, gpointer data)
+{
+  gboolean in_memory_view = FALSE, saw_memory_view = FALSE;
   /* Line by line, without splitting the whole text first (g_strsplit with a limit sizes
    * its array for the limit: megabytes for every call). */
   const char *next = mtree_text;
@@ -91,22 +105,41 @@ hw_ram_map_parse_mtree(const char *mtree_text, const char *region, GError **erro
       in_memory_view = saw_memory_view = TRUE;
       continue;
     }
-    if (!in_memory_view)
-      continue;
-    HwRamRange r;
-    if (!parse_range_line(line, region, &r))
-      continue;
-    /* Merge with the previous range when both address and file offset continue. */
-    if (ranges->len > 0) {
-      HwRamRange *prev = &g_array_index(ranges, HwRamRange, ranges->len - 1);
-      if (prev->gpa + prev->size == r.gpa && prev->file_offset + prev->size == r.file_offset) {
-        prev->size += r.size;
-        continue;
-      }
-    }
-    g_array_append_val(ranges, r);
+    if (in_memory_view)
+      fn(line, data);
   }
-  if (!saw_memory_view) {
+  return saw_memory_view;
+}
+
+typedef struct {
+  const char *region;
+  GArray *ranges;
+} RegionLines;
+
+static void
+add_region_line(const char *line, gpointer data)
+{
+  RegionLines *rl = data;
+  HwRamRange r;
+  if (!parse_range_line(line, rl->region, &r))
+    return;
+  /* Merge with the previous range when both address and file offset continue. */
+  if (rl->ranges->len > 0) {
+    HwRamRange *prev = &g_array_index(rl->ranges, HwRamRange, rl->ranges->len - 1);
+    if (prev->gpa + prev->size == r.gpa && prev->file_offset + prev->size == r.file_offset) {
+      prev->size += r.size;
+      return;
+    }
+  }
+  g_array_append_val(rl->ranges, r);
+}
+
+GArray *
+hw_ram_map_parse_mtree(const char *mtree_text, const char *region, GError **error)
+{
+  g_autoptr(GArray) ranges = g_array_new(FALSE, FALSE, sizeof(HwRamRange));
+  RegionLines rl = { region, ranges };
+  if (!each_memory_line(mtree_text, add_region_line, &rl)) {
     g_set_error(error, HW_ERROR, HW_ERROR_PROTOCOL,
                 "info mtree -f shows no flat view for address space \"memory\"");
     return NULL;
@@ -117,4 +150,47 @@ hw_ram_map_parse_mtree(const char *mtree_text, const char *region, GError **erro
     return NULL;
   }
   return g_steal_pointer(&ranges);
+}
+
+#define MAX_DEVICE_RANGES 64
+
+typedef struct {
+  const char *const *not_these;
+  GArray *devices;
+} DeviceLines;
+
+static void
+add_device_line(const char *line, gpointer data)
+{
+  DeviceLines *dl = data;
+  HwRamRange r;
+  const char *name;
+  gsize name_len;
+  if (dl->devices->len >= MAX_DEVICE_RANGES || !parse_ram_line(line, &r, &name, &name_len))
+    return;
+  for (guint i = 0; dl->not_these && dl->not_these[i]; i++)
+    if (strlen(dl->not_these[i]) == name_len && strncmp(dl->not_these[i], name, name_len) == 0)
+      return;
+  HwDevicePiece d = { { r.gpa, r.size, 0, r.file_offset }, g_strndup(name, name_len) };
+  g_array_append_val(dl->devices, d);
+}
+
+static void
+clear_device(gpointer p)
+{
+  g_free((char *)((HwDevicePiece *)p)->name);
+}
+
+GArray *
+hw_ram_map_parse_devices(const char *mtree_text, const char *const *not_these, GError **error)
+{
+  g_autoptr(GArray) devices = g_array_new(FALSE, FALSE, sizeof(HwDevicePiece));
+  g_array_set_clear_func(devices, clear_device);
+  DeviceLines dl = { not_these, devices };
+  if (!each_memory_line(mtree_text, add_device_line, &dl)) {
+    g_set_error(error, HW_ERROR, HW_ERROR_PROTOCOL,
+                "info mtree -f shows no flat view for address space \"memory\"");
+    return NULL;
+  }
+  return g_steal_pointer(&devices);
 }

@@ -642,6 +642,72 @@ open_proc(const HwRamPiece *pieces, guint n_pieces, GError **error)
   return hw_physmem_open_sources(&source, 1, pieces, n_pieces, error);
 }
 
+/* Device regions beside RAM (VRAM at a BAR): read like RAM, refreshed by forget, not RAM
+ * (not in the ranges, the RAM size or "copies"), and a failed copy of one fails its
+ * reads but not the check of RAM. */
+static void
+test_sources_devices(void)
+{
+  g_autofree guint8 *ram = g_malloc(2 * MiB);
+  g_autofree guint8 *vram = g_malloc(1 * MiB);
+  for (gsize i = 0; i < 2 * MiB; i++)
+    ram[i] = pattern(i);
+  memset(vram, 0x5a, 1 * MiB);
+  const HwRamSource source = {
+    HW_RAM_SOURCE_PROCESS, open("/proc/self/mem", O_RDONLY | O_CLOEXEC), "/proc/self/mem"
+  };
+  g_assert_cmpint(source.fd, >=, 0);
+  const HwRamPiece pieces[] = { { 0x0, 2 * MiB, 0, (guint64)(guintptr)ram } };
+  const HwDevicePiece devices[] = {
+    { { 0xfd000000, 1 * MiB, 0, (guint64)(guintptr)vram }, "vga.vram" },
+    { { 0xfe000000, 4096, 0, 4096 }, "gone" },   /* page 1 of this process: unmapped */
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HwPhysMem) mem = hw_physmem_open_with_devices(&source, 1, pieces, 1, devices, 2,
+                                                           &error);
+  g_assert_no_error(error);
+  guint n = 0;
+  hw_physmem_get_ranges(mem, &n);
+  g_assert_cmpuint(n, ==, 1);
+  g_assert_cmphex(hw_physmem_get_ram_size(mem), ==, 2 * MiB);
+  const HwDeviceRegion *d = hw_physmem_get_devices(mem, &n);
+  g_assert_cmpuint(n, ==, 2);
+  g_assert_cmpstr(d[0].name, ==, "vga.vram");
+  g_assert_cmphex(d[0].gpa, ==, 0xfd000000);
+  g_assert_cmphex(d[0].hva, ==, (guint64)(guintptr)vram);
+  guint8 buf[16];
+  g_assert_true(hw_physmem_read(mem, 0xfd000000 + 1000, buf, sizeof buf, &error));
+  g_assert_no_error(error);
+  g_assert_cmpuint(buf[0], ==, 0x5a);
+  vram[1000] = 0x11;
+  hw_physmem_forget(mem);
+  g_assert_true(hw_physmem_read(mem, 0xfd000000 + 1000, buf, 1, &error));
+  g_assert_cmpuint(buf[0], ==, 0x11);
+  g_assert_false(hw_physmem_read(mem, 0xfe000000, buf, 1, &error));
+  g_assert_error(error, HW_ERROR, HW_ERROR_GONE);
+  g_clear_error(&error);
+  g_assert_true(hw_physmem_check(mem, &error));
+  g_assert_no_error(error);
+  assert_pattern_at(mem, 0x0, 0, 2 * MiB);
+  /* The extents of all memory count the device regions as data. */
+  g_autoptr(HwExtents) x = hw_physmem_get_extents(mem);
+  guint64 ds = 0, de = 0;
+  g_assert_true(hw_extents_next(x, 0xfd000000, 0xfd000000 + 1 * MiB, &ds, &de));
+  g_assert_cmphex(ds, ==, 0xfd000000);
+  g_assert_cmphex(de, ==, 0xfd000000 + 1 * MiB);
+  memset(buf, 0, sizeof buf);
+  g_assert_true(hw_extents_read(x, mem, 0xfd000000 + 1000, buf, 1, &error));
+  g_assert_cmpuint(buf[0], ==, 0x11);
+
+  /* A device region over RAM, or from a memory file, is refused. */
+  const HwDevicePiece over[] = { { { 1 * MiB, 4096, 0, (guint64)(guintptr)vram }, "over" } };
+  const HwRamSource again = {
+    HW_RAM_SOURCE_PROCESS, open("/proc/self/mem", O_RDONLY | O_CLOEXEC), "/proc/self/mem"
+  };
+  g_assert_null(hw_physmem_open_with_devices(&again, 1, pieces, 1, over, 1, &error));
+  g_assert_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT);
+}
+
 /* Guest RAM copied from a process (this one): the bytes are copied on first use, stay
  * as copied until forgotten, and come right with four threads filling at once. */
 static void
@@ -919,6 +985,7 @@ main(int argc, char **argv)
   g_test_add_func("/guest/physmem/sources/two-files", test_sources_two_files);
   g_test_add_func("/guest/physmem/window-extents", test_window_extents);
   g_test_add_func("/guest/physmem/sources/process", test_sources_process);
+  g_test_add_func("/guest/physmem/sources/devices", test_sources_devices);
   g_test_add_func("/guest/physmem/sources/process-unmapped", test_sources_process_unmapped);
   for (guint i = 0; i < G_N_ELEMENTS(bad_sources); i++) {
     g_autofree char *path = g_strdup_printf("/guest/physmem/sources/bad/%s", bad_sources[i].name);

@@ -281,6 +281,67 @@ test_long_input(void)
   assert_ranges(ranges, &want, 1);
 }
 
+/* ---- device regions ---------------------------------------------------------------- */
+
+/* bochs-display's VRAM at its BAR and the BIOS ROM, not the RAM backend (with its PAM
+ * ROM shadows, which are ram0 too). */
+static void
+test_devices_captured(void)
+{
+  g_autofree char *text = hw_test_load_data("mtree-q35-bochs.txt");
+  static const char *const backends[] = { "ram0", NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) d = hw_ram_map_parse_devices(text, backends, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(d->len, ==, 2);
+  const HwDevicePiece *v = &g_array_index(d, HwDevicePiece, 0);
+  g_assert_cmpstr(v->name, ==, "bochs-display-vram");
+  g_assert_cmphex(v->piece.gpa, ==, 0xfd000000);
+  g_assert_cmphex(v->piece.size, ==, 16u << 20);
+  const HwDevicePiece *b = &g_array_index(d, HwDevicePiece, 1);
+  g_assert_cmpstr(b->name, ==, "pc.bios");
+  g_assert_cmphex(b->piece.gpa, ==, 0xfffc0000);
+  g_assert_cmphex(b->piece.size, ==, 0x40000);
+  /* Without the backend named, its ranges count as device memory too. */
+  g_autoptr(GArray) all = hw_ram_map_parse_devices(text, NULL, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(all->len, >, 2);
+  /* The RAM-only capture has the BIOS only. */
+  g_autofree char *plain = hw_test_load_data("mtree-q35-512m.txt");
+  g_autoptr(GArray) p = hw_ram_map_parse_devices(plain, backends, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(p->len, ==, 1);
+  g_assert_cmpstr(g_array_index(p, HwDevicePiece, 0).name, ==, "pc.bios");
+}
+
+/* Hostile text: no memory view is an error; I/O lines, nameless ranges and wraps are
+ * skipped; a flood stops at 64 regions; names are copied, not pointers into the text. */
+static void
+test_devices_hostile(void)
+{
+  g_autoptr(GError) error = NULL;
+  g_assert_null(hw_ram_map_parse_devices("FlatView #0\n AS \"I/O\", root: io\n", NULL, &error));
+  g_assert_error(error, HW_ERROR, HW_ERROR_PROTOCOL);
+  g_clear_error(&error);
+  g_autoptr(GString) t = g_string_new("FlatView #0\n AS \"memory\", root: system\n"
+                                      "  0000000000000000-0000000000000fff (prio 0, i/o): vga\n"
+                                      "  0000000000001000-0000000000001fff (prio 0, ram): \n"
+                                      "  ffffffffffff0000-ffffffffffffffff (prio 0, ram): top\n"
+                                      "  0000000000003000-0000000000002fff (prio 0, ram): back\n");
+  for (guint i = 0; i < 100; i++)
+    g_string_append_printf(t, "  %016x-%016x (prio 0, rom): rom%u @0000000000000010\n",
+                           0x100000u + i * 0x1000u, 0x100fffu + i * 0x1000u, i);
+  GArray *d = hw_ram_map_parse_devices(t->str, NULL, &error);
+  g_assert_no_error(error);
+  g_string_free(g_steal_pointer(&t), TRUE);
+  g_assert_cmpuint(d->len, ==, 64);
+  const HwDevicePiece *first = &g_array_index(d, HwDevicePiece, 0);
+  g_assert_cmpstr(first->name, ==, "rom0");
+  g_assert_cmphex(first->piece.offset, ==, 0x10);
+  g_assert_cmpstr(g_array_index(d, HwDevicePiece, 63).name, ==, "rom63");
+  g_array_unref(d);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -305,5 +366,7 @@ main(int argc, char **argv)
     g_test_add_data_func(path, &hostile_cases[i], test_hostile_line);
   }
   g_test_add_func("/guest/ram-map/long-input", test_long_input);
+  g_test_add_func("/guest/ram-map/devices/captured", test_devices_captured);
+  g_test_add_func("/guest/ram-map/devices/hostile", test_devices_hostile);
   return g_test_run();
 }

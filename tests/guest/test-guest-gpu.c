@@ -1,0 +1,252 @@
+/* The guest's display on real devices: bochs-display (VRAM a RAM region of QEMU at a PCI
+ * BAR) and virtio-gpu-pci (framebuffers in guest RAM). The guest loads Debian's DRM
+ * drivers and hwgpu draws a known screen into a dumb buffer shown on a CRTC, and a
+ * second buffer no CRTC shows. Checked against QEMU's own screendump of the same paused
+ * moment, pixel for pixel. */
+#include "guest-harness.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+static HwTestGuest *guest;
+static const char *config;
+
+/* One HWTRUTH-GPU line. */
+typedef struct {
+  int pid;
+  guint width, height, pitch;
+  guint64 size, va;
+} GpuBuffer;
+
+static GpuBuffer screen, offscreen;
+
+static guint64
+field(const char *line, const char *name)
+{
+  g_autofree char *key = g_strdup_printf(" %s=", name);
+  const char *p = strstr(line, key);
+  if (p == NULL)
+    g_error("HWTRUTH-GPU line without %s: %s", name, line);
+  return g_ascii_strtoull(p + strlen(key), NULL, 0);
+}
+
+static void
+read_truth(void)
+{
+  g_auto(GStrv) lines = g_strsplit(guest->serial, "\n", -1);
+  for (guint i = 0; lines[i]; i++) {
+    const char *l = strstr(lines[i], "HWTRUTH-GPU ");
+    if (l == NULL)
+      continue;
+    g_autofree char *line = g_strdup(l + strlen("HWTRUTH-GPU") - 1);
+    g_strchomp(line);
+    GpuBuffer *b = strstr(line, " role=screen") ? &screen : &offscreen;
+    b->pid = (int)field(line, "pid");
+    b->width = (guint)field(line, "width");
+    b->height = (guint)field(line, "height");
+    b->pitch = (guint)field(line, "pitch");
+    b->size = field(line, "size");
+    b->va = field(line, "va");
+  }
+  if (screen.pid == 0 || offscreen.pid == 0)
+    g_error("the guest printed no HWTRUTH-GPU lines (did the DRM driver load?)");
+}
+
+/* QEMU's screendump (binary PPM): *W x *H RGB bytes; the caller frees them. */
+static guint8 *
+screendump(guint *w, guint *h)
+{
+  g_autofree char *dir = g_dir_make_tmp("hw-gpu-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename(dir, "screen.ppm", NULL);
+  g_autofree char *args = g_strdup_printf("{\"filename\": \"%s\"}", path);
+  hw_test_observer_run(guest, "screendump", args);
+  gsize len = 0;
+  g_autofree char *ppm = NULL;
+  g_assert_true(g_file_get_contents(path, &ppm, &len, NULL));
+  g_unlink(path);
+  g_rmdir(dir);
+  guint maxval = 0;
+  int header = 0;
+  g_assert_cmpint(sscanf(ppm, "P6 %u %u %u%n", w, h, &maxval, &header), ==, 3);
+  g_assert_cmpuint(maxval, ==, 255);
+  header++;   /* the one whitespace byte after maxval */
+  g_assert_cmpuint(len, ==, (gsize)header + (gsize)*w * *h * 3);
+  return g_memdup2(ppm + header, (gsize)*w * *h * 3);
+}
+
+/* The bytes of B, read with `read --pid` from its process's mapping (the dumb buffer's
+ * pages: guest RAM for virtio-gpu, the device's VRAM for bochs). */
+static guint8 *
+read_buffer(const GpuBuffer *b)
+{
+  g_autofree char *dir = g_dir_make_tmp("hw-gpu-XXXXXX", NULL);
+  g_autofree char *out = g_build_filename(dir, "buf.raw", NULL);
+  g_autofree char *pid = g_strdup_printf("%d", b->pid);
+  g_autofree char *va = g_strdup_printf("0x%" G_GINT64_MODIFIER "x", b->va);
+  g_autofree char *len = g_strdup_printf("%" G_GUINT64_FORMAT, (guint64)b->pitch * b->height);
+  g_autoptr(HwRun) r = hw_test_runv(guest, "read", "--pid", pid, va, len, "-o", out, NULL);
+  if (r->status != 0)
+    g_error("read --pid: %s", r->err);
+  gsize got = 0;
+  guint8 *data = NULL;
+  g_assert_true(g_file_get_contents(out, (char **)&data, &got, NULL));
+  g_assert_cmpuint(got, ==, (gsize)b->pitch * b->height);
+  g_unlink(out);
+  g_rmdir(dir);
+  return data;
+}
+
+/* `info` lists the device's VRAM beside RAM where the device has VRAM. */
+static void
+test_device_regions(void)
+{
+  g_autoptr(HwRun) r = hw_test_runv(guest, "--json", "info", NULL);
+  JsonObject *o = hw_run_object(r);
+  JsonArray *devices = json_object_get_array_member(o, "devices");
+  gboolean vram = FALSE, bios = FALSE;
+  for (guint i = 0; i < json_array_get_length(devices); i++) {
+    JsonObject *d = json_array_get_object_element(devices, i);
+    const char *name = json_object_get_string_member(d, "name");
+    if (strcmp(name, "bochs-display-vram") == 0) {
+      vram = TRUE;
+      g_assert_cmphex(hw_json_hex(d, "size"), ==, 16u << 20);
+    }
+    bios |= strcmp(name, "pc.bios") == 0;
+  }
+  g_assert_true(bios);
+  g_assert_cmpint(vram, ==, g_str_has_suffix(config, "-bochs"));
+  g_assert_true(json_object_get_null_member(o, "devices_note"));
+  /* The RAM total is RAM only. */
+  g_assert_cmphex(hw_json_hex(o, "ram_size"), ==, 512u << 20);
+}
+
+/* The bytes of the device region at GPA, SIZE long, read with `read --phys`. */
+static guint8 *
+read_phys(guint64 gpa, guint64 size)
+{
+  g_autofree char *dir = g_dir_make_tmp("hw-gpu-XXXXXX", NULL);
+  g_autofree char *out = g_build_filename(dir, "phys.raw", NULL);
+  g_autofree char *a = g_strdup_printf("0x%" G_GINT64_MODIFIER "x", gpa);
+  g_autofree char *len = g_strdup_printf("%" G_GUINT64_FORMAT, size);
+  g_autoptr(HwRun) r = hw_test_runv(guest, "read", "--phys", a, len, "-o", out, NULL);
+  if (r->status != 0)
+    g_error("read --phys: %s", r->err);
+  gsize got = 0;
+  guint8 *data = NULL;
+  g_assert_true(g_file_get_contents(out, (char **)&data, &got, NULL));
+  g_assert_cmpuint(got, ==, size);
+  g_unlink(out);
+  g_rmdir(dir);
+  return data;
+}
+
+/* MEM (rows PITCH bytes apart, XRGB8888: bytes B, G, R, X) is the screendump DUMP
+ * (W x H RGB), pixel for pixel. */
+static void
+assert_same_screen(const guint8 *dump, guint w, guint h, const guint8 *mem, guint pitch)
+{
+  guint bad = 0;
+  for (guint y = 0; y < h; y++)
+    for (guint x = 0; x < w; x++) {
+      const guint8 *d = dump + ((gsize)y * w + x) * 3, *m = mem + (gsize)y * pitch + x * 4;
+      if ((d[0] != m[2] || d[1] != m[1] || d[2] != m[0]) && bad++ < 5)
+        g_test_message("pixel %u,%u: screendump %02x%02x%02x, memory %02x%02x%02x", x, y,
+                       d[0], d[1], d[2], m[2], m[1], m[0]);
+    }
+  g_assert_cmpuint(bad, ==, 0);
+}
+
+/* Pause, take QEMU's screendump, and return it (*W x *H RGB) with the guest left paused. */
+static guint8 *
+paused_screendump(guint *w, guint *h)
+{
+  g_autoptr(HwRun) p = hw_test_runv(guest, "pause", NULL);
+  g_assert_cmpint(p->status, ==, 0);
+  guint8 *dump = screendump(w, h);
+  g_assert_cmpuint(*w, ==, screen.width);
+  g_assert_cmpuint(*h, ==, screen.height);
+  return dump;
+}
+
+static void
+resume(void)
+{
+  g_autoptr(HwRun) c = hw_test_runv(guest, "resume", NULL);
+  g_assert_cmpint(c->status, ==, 0);
+}
+
+/* virtio-gpu: the screen buffer as hwgpu's process maps it (guest RAM) equals QEMU's
+ * screendump at one paused moment. */
+static void
+test_screen_through_process(void)
+{
+  guint w = 0, h = 0;
+  g_autofree guint8 *dump = paused_screendump(&w, &h);
+  g_autofree guint8 *mem = read_buffer(&screen);
+  resume();
+  assert_same_screen(dump, w, h, mem, screen.pitch);
+}
+
+/* bochs: the screen is in the device's VRAM (read through QEMU's process at the BAR's
+ * gpa); TTM moved it there when it was pinned for scanout, unmapping the process's view
+ * of it. Somewhere in VRAM, page-aligned, it equals QEMU's screendump. */
+static void
+test_screen_in_vram(void)
+{
+  guint w = 0, h = 0;
+  g_autofree guint8 *dump = paused_screendump(&w, &h);
+  g_autofree guint8 *vram = read_phys(0xfd000000, 16u << 20);
+  resume();
+  /* The first row: XRGB8888 of the dump's. */
+  g_autofree guint8 *row = g_malloc((gsize)w * 4);
+  for (guint x = 0; x < w; x++) {
+    row[x * 4] = dump[x * 3 + 2];
+    row[x * 4 + 1] = dump[x * 3 + 1];
+    row[x * 4 + 2] = dump[x * 3];
+    row[x * 4 + 3] = 0;
+  }
+  gsize at = G_MAXSIZE;
+  for (gsize off = 0; off + (gsize)screen.pitch * h <= 16u << 20 && at == G_MAXSIZE; off += 4096)
+    if (memcmp(vram + off, row, (gsize)w * 4) == 0 &&
+        memcmp(vram + off + screen.pitch, row, (gsize)w * 4) == 0)   /* rows 0-3: white */
+      at = off;
+  if (at == G_MAXSIZE)
+    g_error("the screen's first row is nowhere in VRAM");
+  g_test_message("the screen is at VRAM offset 0x%" G_GSIZE_MODIFIER "x", at);
+  assert_same_screen(dump, w, h, vram + at, screen.pitch);
+}
+
+/* The off-screen buffer holds its 8x8 checks. */
+static void
+test_offscreen_through_process(void)
+{
+  g_autofree guint8 *mem = read_buffer(&offscreen);
+  for (guint y = 0; y < offscreen.height; y++)
+    for (guint x = 0; x < offscreen.width; x++) {
+      guint32 want = ((x / 8 + y / 8) & 1) ? 0x00a5e3 : 0xe35a00;
+      const guint8 *m = mem + (gsize)y * offscreen.pitch + x * 4;
+      guint32 got = (guint32)m[2] << 16 | (guint32)m[1] << 8 | m[0];
+      if (got != want)
+        g_error("off-screen pixel %u,%u: 0x%06x, want 0x%06x", x, y, got, want);
+    }
+}
+
+int
+main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+  config = g_getenv("HW_GUEST_CONFIG");
+  g_assert_nonnull(config);
+  guest = hw_test_guest_boot(config);
+  read_truth();
+  g_autofree char *p = g_strdup_printf("/gpu/%s/", config);
+  hw_test_add(p, "device-regions", test_device_regions);
+  if (g_str_has_suffix(config, "-bochs"))
+    hw_test_add(p, "screen/in-vram", test_screen_in_vram);
+  else
+    hw_test_add(p, "screen/through-process", test_screen_through_process);
+  hw_test_add(p, "offscreen/through-process", test_offscreen_through_process);
+  int rc = g_test_run();
+  hw_test_guest_stop(guest);
+  return rc;
+}
