@@ -32,6 +32,20 @@ LLVMFuzzerTestOneInput(const guint8 *data, gsize size)
     hw_btf_find_member_by_id(btf, s, "pgd", &m, NULL);
   HwLinuxOffsets off;
   hw_linux_offsets_load(btf, &off, NULL);
+  /* The same bytes as a split BTF on top of themselves (a module's on the kernel's):
+   * ids and string offsets that continue the base's. */
+  HwBtf *split = hw_btf_new_split(btf, data, size, NULL);
+  if (split != NULL) {
+    guint32 all = hw_btf_get_type_count(split);
+    for (guint32 id = n > 64 ? n - 64 : 0; id <= all && id < n + 4096; id++) {
+      hw_btf_type_name(split, id);
+      hw_btf_type_kind(split, id);
+    }
+    hw_btf_find_member(split, "drm_framebuffer", "format", &m, NULL);
+    hw_btf_find_member(split, "s", "a.b.c", &m, NULL);
+    hw_btf_enum_value(split, "DRM_PLANE_TYPE_PRIMARY", &v, NULL);
+    hw_btf_free(split);
+  }
   hw_btf_free(btf);
   return 0;
 }

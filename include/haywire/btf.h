@@ -53,6 +53,9 @@ typedef struct {
 gboolean hw_btf_check_header(const guint8 *data, gsize avail, gsize *total, GError **error);
 /* Validate the blob at DATA (SIZE bytes, trailing bytes ignored), copy it and index its types. */
 HwBtf *hw_btf_new(const guint8 *data, gsize size, GError **error);
+/* Like hw_btf_new for split BTF (a kernel module's .BTF): its type ids and string
+ * offsets continue BASE's, which must outlive the result; lookups see both. */
+HwBtf *hw_btf_new_split(const HwBtf *base, const guint8 *data, gsize size, GError **error);
 /* Free BTF and its copy of the blob. */
 void hw_btf_free(HwBtf *btf);
 

@@ -9,6 +9,7 @@
 #include <haywire/mmu.h>
 #include <haywire/btf.h>
 #include <haywire/linux.h>
+#include <haywire/drm.h>
 #include <haywire/scan.h>
 #include <haywire/image.h>
 #include <haywire/picture.h>

@@ -4,6 +4,7 @@
 #include "cli/parse-number.h"
 
 #include <haywire/haywire.h>
+#include <haywire/drm.h>
 #include <stdio.h>
 
 typedef struct {
@@ -48,6 +49,7 @@ typedef struct {
 #define HW_EXIT_USAGE 2
 
 int hw_cmd_carve(HwCli *cli, int argc, char **argv);
+int hw_cmd_gpu(HwCli *cli, int argc, char **argv);
 int hw_cmd_info(HwCli *cli, int argc, char **argv);
 int hw_cmd_kernel(HwCli *cli, int argc, char **argv);
 int hw_cmd_maps(HwCli *cli, int argc, char **argv);
@@ -60,6 +62,7 @@ int hw_cmd_regs(HwCli *cli, int argc, char **argv);
 int hw_cmd_render(HwCli *cli, int argc, char **argv);
 int hw_cmd_resume(HwCli *cli, int argc, char **argv);
 int hw_cmd_scan(HwCli *cli, int argc, char **argv);
+int hw_cmd_screen(HwCli *cli, int argc, char **argv);
 int hw_cmd_serve(HwCli *cli, int argc, char **argv);
 int hw_cmd_snapshot(HwCli *cli, int argc, char **argv);
 int hw_cmd_translate(HwCli *cli, int argc, char **argv);
@@ -130,5 +133,10 @@ void hw_cli_json_owner(JsonBuilder *b, const HwOwner *o);
 HwRegs *hw_cli_regs(HwCli *cli, int cpu, GError **error);
 /* Build the address space for --cpu N, --root PA or --pid PID (PID > 0). */
 HwMmu *hw_cli_mmu(HwCli *cli, int cpu, const char *root, int pid, GError **error);
+/* The guest's DRM objects (cmd-gpu.c); the guest paused; the caller owns the result,
+ * which the CLI's Linux model must outlive. */
+HwDrm *hw_cli_drm(HwCli *cli, gboolean *partial, GError **error);
+/* The pixel format of DRM fourcc FOURCC, where haywire decodes it. */
+gboolean hw_cli_drm_format(guint32 fourcc, HwPixelFormat *format);
 /* The Linux kernel model of the guest (discovered, or from the cache); guest paused. */
 HwLinux *hw_cli_linux(HwCli *cli, GError **error);

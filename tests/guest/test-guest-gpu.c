@@ -4,6 +4,7 @@
  * second buffer no CRTC shows. Checked against QEMU's own screendump of the same paused
  * moment, pixel for pixel. */
 #include "guest-harness.h"
+#include "../common/read-png.h"
 
 #include <glib/gstdio.h>
 #include <string.h>
@@ -14,6 +15,7 @@ static const char *config;
 /* One HWTRUTH-GPU line. */
 typedef struct {
   int pid;
+  guint fb, crtc;
   guint width, height, pitch;
   guint64 size, va;
 } GpuBuffer;
@@ -42,6 +44,9 @@ read_truth(void)
     g_strchomp(line);
     GpuBuffer *b = strstr(line, " role=screen") ? &screen : &offscreen;
     b->pid = (int)field(line, "pid");
+    b->fb = (guint)field(line, "fb");
+    if (b == &screen)
+      b->crtc = (guint)field(line, "crtc");
     b->width = (guint)field(line, "width");
     b->height = (guint)field(line, "height");
     b->pitch = (guint)field(line, "pitch");
@@ -231,6 +236,143 @@ test_offscreen_through_process(void)
     }
 }
 
+/* The framebuffer with id ID in `gpu --json`'s list (asserts). */
+static JsonObject *
+gpu_framebuffer(JsonObject *o, guint id)
+{
+  JsonArray *fbs = json_object_get_array_member(o, "framebuffers");
+  for (guint i = 0; i < json_array_get_length(fbs); i++) {
+    JsonObject *fb = json_array_get_object_element(fbs, i);
+    if (json_object_get_int_member(fb, "id") == id)
+      return fb;
+  }
+  g_error("framebuffer %u not listed by gpu", id);
+}
+
+/* `gpu` lists the device and both of hwgpu's buffers: sizes, format, owner, which one the
+ * CRTC shows, and where each one's pixels are. */
+static void
+test_gpu_list(void)
+{
+  gboolean bochs = g_str_has_suffix(config, "-bochs");
+  g_autoptr(HwRun) r = hw_test_runv(guest, "--json", "gpu", NULL);
+  JsonObject *o = hw_run_object(r);
+  g_assert_false(json_object_get_boolean_member(o, "partial"));
+  JsonArray *devs = json_object_get_array_member(o, "devices");
+  g_assert_cmpuint(json_array_get_length(devs), ==, 1);
+  JsonObject *dev = json_array_get_object_element(devs, 0);
+  g_assert_cmpstr(json_object_get_string_member(dev, "driver"), ==,
+                  bochs ? "bochs-drm" : "virtio_gpu");
+  g_assert_cmpint(json_object_get_int_member(dev, "minor"), ==, 0);
+  if (bochs) {
+    g_assert_cmphex(hw_json_hex(dev, "vram_gpa"), ==, 0xfd000000);
+    g_assert_cmphex(hw_json_hex(dev, "vram_size"), ==, 16u << 20);
+  }
+  const GpuBuffer *bufs[] = { &screen, &offscreen };
+  for (guint i = 0; i < 2; i++) {
+    const GpuBuffer *b = bufs[i];
+    JsonObject *fb = gpu_framebuffer(o, b->fb);
+    g_assert_cmpstr(json_object_get_string_member(fb, "format"), ==, "XR24");
+    g_assert_cmpint(json_object_get_int_member(fb, "width"), ==, b->width);
+    g_assert_cmpint(json_object_get_int_member(fb, "height"), ==, b->height);
+    g_assert_cmpint(json_object_get_int_member(fb, "pitch"), ==, b->pitch);
+    g_assert_cmpint(json_object_get_int_member(fb, "pid"), ==, b->pid);
+    g_assert_cmpstr(json_object_get_string_member(fb, "comm"), ==, "hwgpu");
+    g_assert_cmphex(hw_json_hex(fb, "size"), >=, (guint64)b->pitch * b->height);
+    g_assert_false(json_object_get_boolean_member(fb, "partial"));
+    gboolean shown = b == &screen;
+    g_assert_cmpint(json_object_get_boolean_member(fb, "on_screen"), ==, shown);
+    if (shown)
+      g_assert_cmpint(json_object_get_int_member(fb, "crtc"), ==, b->crtc);
+    /* bochs scans out of VRAM (TTM moved the shown buffer there); virtio-gpu reads the
+     * guest's pages. */
+    const char *backing = json_object_get_string_member(fb, "backing");
+    if (bochs && shown) {
+      g_assert_cmpstr(backing, ==, "vram");
+      JsonObject *e = json_array_get_object_element(json_object_get_array_member(fb, "extents"), 0);
+      g_assert_cmphex(hw_json_hex(e, "gpa"), >=, 0xfd000000);
+      g_assert_cmphex(hw_json_hex(e, "gpa"), <, 0xfe000000);
+    } else {
+      g_assert_cmpstr(backing, ==, "pages");
+    }
+  }
+  /* The fbdev console's framebuffer is the kernel's: no process holds it. */
+  JsonArray *fbs = json_object_get_array_member(o, "framebuffers");
+  gboolean console = FALSE;
+  for (guint i = 0; i < json_array_get_length(fbs); i++) {
+    JsonObject *fb = json_array_get_object_element(fbs, i);
+    console |= json_object_get_int_member(fb, "pid") == -1;
+  }
+  g_assert_true(console);
+}
+
+/* A PNG written by `screen` ARGS... as RGBA (asserts); *W x *H. */
+static guint8 *
+run_screen(guint *w, guint *h, const char *fb)
+{
+  g_autofree char *dir = g_dir_make_tmp("hw-gpu-XXXXXX", NULL);
+  g_autofree char *out = g_build_filename(dir, "screen.png", NULL);
+  g_autoptr(HwRun) r = fb ? hw_test_runv(guest, "--json", "screen", "--fb", fb, "-o", out, NULL)
+                          : hw_test_runv(guest, "--json", "screen", "-o", out, NULL);
+  JsonObject *o = hw_run_object(r);
+  g_assert_false(json_object_get_boolean_member(o, "partial"));
+  g_assert_cmpstr(json_object_get_string_member(o, "file"), ==, out);
+  guint8 *px = hw_test_read_png(out, w, h);
+  g_unlink(out);
+  g_rmdir(dir);
+  return px;
+}
+
+/* `screen`, from guest memory alone, is QEMU's screendump of the same paused moment,
+ * pixel for pixel. */
+static void
+test_screen_matches_screendump(void)
+{
+  guint w = 0, h = 0, sw = 0, sh = 0;
+  g_autofree guint8 *dump = paused_screendump(&w, &h);
+  g_autofree guint8 *shot = run_screen(&sw, &sh, NULL);
+  resume();
+  g_assert_cmpuint(sw, ==, w);
+  g_assert_cmpuint(sh, ==, h);
+  guint bad = 0;
+  for (guint i = 0; i < w * h; i++)
+    if (memcmp(dump + (gsize)i * 3, shot + (gsize)i * 4, 3) != 0 && bad++ < 5)
+      g_test_message("pixel %u,%u: screendump %02x%02x%02x, screen %02x%02x%02x", i % w, i / w,
+                     dump[i * 3], dump[i * 3 + 1], dump[i * 3 + 2], shot[i * 4],
+                     shot[i * 4 + 1], shot[i * 4 + 2]);
+  g_assert_cmpuint(bad, ==, 0);
+}
+
+/* The off-screen buffer, carved with `screen --fb`: its 8x8 checks. */
+static void
+test_offscreen_carved(void)
+{
+  g_autofree char *id = g_strdup_printf("%u", offscreen.fb);
+  guint w = 0, h = 0;
+  g_autofree guint8 *px = run_screen(&w, &h, id);
+  g_assert_cmpuint(w, ==, offscreen.width);
+  g_assert_cmpuint(h, ==, offscreen.height);
+  for (guint y = 0; y < h; y++)
+    for (guint x = 0; x < w; x++) {
+      guint32 want = ((x / 8 + y / 8) & 1) ? 0x00a5e3 : 0xe35a00;
+      if (hw_test_rgb(px, w, x, y) != want)
+        g_error("off-screen pixel %u,%u: 0x%06x, want 0x%06x", x, y, hw_test_rgb(px, w, x, y),
+                want);
+    }
+}
+
+/* Bad input: a framebuffer id that is not there, a negative one. */
+static void
+test_screen_bad_input(void)
+{
+  g_autoptr(HwRun) r = hw_test_runv(guest, "screen", "--fb", "999999", "-o", "/dev/null", NULL);
+  g_assert_cmpint(r->status, ==, 1);
+  g_assert_nonnull(strstr(r->err, "no framebuffer 999999"));
+  g_autoptr(HwRun) n = hw_test_runv(guest, "screen", "--fb", "-3", NULL);
+  g_assert_cmpint(n->status, ==, 2);
+  g_assert_true(hw_test_guest_running(guest));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -246,6 +388,10 @@ main(int argc, char **argv)
   else
     hw_test_add(p, "screen/through-process", test_screen_through_process);
   hw_test_add(p, "offscreen/through-process", test_offscreen_through_process);
+  hw_test_add(p, "gpu/list", test_gpu_list);
+  hw_test_add(p, "screen/matches-screendump", test_screen_matches_screendump);
+  hw_test_add(p, "offscreen/carved", test_offscreen_carved);
+  hw_test_add(p, "screen/bad-input", test_screen_bad_input);
   int rc = g_test_run();
   hw_test_guest_stop(guest);
   return rc;

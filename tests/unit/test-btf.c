@@ -23,6 +23,7 @@ typedef struct {
   GByteArray *types;
   GByteArray *strs;
   guint32 n;             /* id of the last type added */
+  guint32 str_base;      /* split BTF: the base's string bytes, where ours start */
 } Builder;
 
 static void
@@ -40,6 +41,7 @@ b_init(Builder *b)
   b->types = g_byte_array_new();
   b->strs = g_byte_array_new();
   b->n = 0;
+  b->str_base = 0;
   g_byte_array_append(b->strs, (const guint8 *) "", 1);
 }
 
@@ -74,7 +76,7 @@ b_str(Builder *b, const char *name)
     return 0;
   guint32 off = b->strs->len;
   g_byte_array_append(b->strs, (const guint8 *) name, strlen(name) + 1);
-  return off;
+  return b->str_base + off;
 }
 
 /* A bare 12-byte record with a raw name offset; the kind data follows with b_u32. */
@@ -1434,6 +1436,75 @@ test_host_vmlinux(void)
   g_assert_cmpint(v, ==, 0);
 }
 
+/* ---- split BTF (a module's, on top of the kernel's) ------------------------------------ */
+
+static void
+test_split(void)
+{
+  g_auto(Builder) b = { 0 };
+  b_init(&b);
+  guint32 int_id = b_int(&b, "int", 4, 32, 0);
+  guint32 file_id = b_struct(&b, HW_BTF_KIND_STRUCT, "file", 8, 1, FALSE);
+  b_member(&b, "f_flags", int_id, 0, 0);
+  b_type(&b, "pid_type", HW_BTF_KIND_ENUM, FALSE, 1, 4);
+  b_enumerator(&b, "PIDTYPE_TGID", 1);
+  g_autoptr(GByteArray) base_blob = b_finish(&b);
+  g_autoptr(HwBtf) base = btf_from(base_blob);
+
+  g_auto(Builder) m = { 0 };
+  b_init(&m);
+  m.n = b.n;
+  m.str_base = b.strs->len;
+  guint32 ptr_id = b_ref(&m, HW_BTF_KIND_PTR, NULL, file_id);
+  guint32 fb_id = b_struct(&m, HW_BTF_KIND_STRUCT, "drm_framebuffer", 16, 2, FALSE);
+  b_member(&m, "filp", ptr_id, 0, 0);
+  b_member(&m, "width", int_id, 64, 0);
+  b_type(&m, "drm_plane_type", HW_BTF_KIND_ENUM, FALSE, 1, 4);
+  b_enumerator(&m, "DRM_PLANE_TYPE_PRIMARY", 1);
+  g_autoptr(GByteArray) blob = b_finish(&m);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HwBtf) split = hw_btf_new_split(base, blob->data, blob->len, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(hw_btf_get_type_count(split), ==, fb_id + 1);
+  g_assert_cmpuint(hw_btf_find_struct(split, "file"), ==, file_id);
+  g_assert_cmpuint(hw_btf_find_struct(split, "drm_framebuffer"), ==, fb_id);
+  g_assert_cmpuint(hw_btf_find_struct(base, "drm_framebuffer"), ==, 0);
+  g_assert_cmpstr(hw_btf_type_name(split, int_id), ==, "int");
+  g_assert_cmpstr(hw_btf_type_name(split, fb_id), ==, "drm_framebuffer");
+  HwBtfMember mb;
+  g_assert_true(hw_btf_find_member(split, "drm_framebuffer", "width", &mb, &error));
+  g_assert_cmpuint(mb.offset, ==, 8);
+  g_assert_cmpint(mb.kind, ==, HW_BTF_KIND_INT);
+  g_assert_true(hw_btf_find_member(split, "drm_framebuffer", "filp", &mb, &error));
+  g_assert_cmpint(mb.kind, ==, HW_BTF_KIND_PTR);
+  g_assert_cmpuint(mb.elem_type_id, ==, file_id);
+  g_assert_true(hw_btf_find_member(split, "file", "f_flags", &mb, &error));
+  gint64 v = 0;
+  g_assert_true(hw_btf_enum_value(split, "DRM_PLANE_TYPE_PRIMARY", &v, &error));
+  g_assert_cmpint(v, ==, 1);
+  g_assert_true(hw_btf_enum_value(split, "PIDTYPE_TGID", &v, &error));
+  g_assert_false(hw_btf_enum_value(base, "DRM_PLANE_TYPE_PRIMARY", &v, NULL));
+
+  /* Hostile: a split type referring past its own ids, or a name past both sections. */
+  g_auto(Builder) bad = { 0 };
+  b_init(&bad);
+  bad.n = b.n;
+  bad.str_base = b.strs->len;
+  b_ref(&bad, HW_BTF_KIND_PTR, NULL, b.n + 5);
+  g_autoptr(GByteArray) bad_blob = b_finish(&bad);
+  g_assert_null(hw_btf_new_split(base, bad_blob->data, bad_blob->len, &error));
+  g_assert_error(error, HW_ERROR, HW_ERROR_BTF);
+  g_clear_error(&error);
+  g_auto(Builder) bad2 = { 0 };
+  b_init(&bad2);
+  bad2.n = b.n;
+  b_rec(&bad2, b.strs->len + 100, HW_BTF_KIND_INT, FALSE, 0, 4);
+  b_u32(&bad2, 32);
+  g_autoptr(GByteArray) bad2_blob = b_finish(&bad2);
+  g_assert_null(hw_btf_new_split(base, bad2_blob->data, bad2_blob->len, &error));
+  g_assert_error(error, HW_ERROR, HW_ERROR_BTF);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1456,5 +1527,6 @@ main(int argc, char **argv)
   g_test_add_func("/os/btf/hostile/every-truncation", test_every_truncation);
   g_test_add_func("/os/btf/hostile/mutations", test_mutations);
   g_test_add_func("/os/btf/host/vmlinux", test_host_vmlinux);
+  g_test_add_func("/os/btf/split", test_split);
   return g_test_run();
 }

@@ -127,11 +127,11 @@ static gboolean
 check_name(const HwBtf *btf, guint32 id, guint32 name_off, const char *what, guint idx,
            GError **error)
 {
-  if (name_off < btf->strs_len)
+  if (name_off < btf->start_str || name_off - btf->start_str < btf->strs_len)
     return TRUE;
   g_set_error(error, HW_ERROR, HW_ERROR_BTF,
               "BTF type %u: %s %u name offset %u is past the string section (%u bytes)", id,
-              what, idx, name_off, btf->strs_len);
+              what, idx, name_off, btf->start_str + btf->strs_len);
   return FALSE;
 }
 
@@ -215,7 +215,7 @@ index_types(HwBtf *btf, GError **error)
   btf->offsets = g_new(guint32, (gsize) max_types + 1);
   btf->offsets[0] = 0;
   while (pos < btf->types_len) {
-    guint32 id = n + 1;
+    guint32 id = btf->start_id + n;
     guint32 left = btf->types_len - pos;
     if (left < BTF_TYPE_SIZE) {
       g_set_error(error, HW_ERROR, HW_ERROR_BTF,
@@ -242,31 +242,51 @@ index_types(HwBtf *btf, GError **error)
     if (!check_record(btf, &st, id, &t, error))
       return FALSE;
 
-    btf->offsets[id] = pos;
-    n = id;
+    btf->offsets[n + 1] = pos;
+    n++;
     pos += BTF_TYPE_SIZE + extra;
 
-    if (is_composite(kind) && btf->strs[t.name_off] != '\0') {
-      const char *name = btf->strs + t.name_off;
+    const char *name = btf_str(btf, t.name_off);
+    if (is_composite(kind) && name[0] != '\0') {
       if (!g_hash_table_contains(btf->structs, name))
         g_hash_table_insert(btf->structs, (gpointer) name, GUINT_TO_POINTER(id));
     } else if (kind == HW_BTF_KIND_ENUM || kind == HW_BTF_KIND_ENUM64) {
       g_array_append_val(btf->enums, id);
     }
   }
-  if (st.max_ref > n) {
+  guint32 last = btf->start_id - 1 + n;
+  if (st.max_ref > last) {
     g_set_error(error, HW_ERROR, HW_ERROR_BTF,
                 "BTF type %u refers to type %u, but there are only %u types", st.max_ref_from,
-                st.max_ref, n);
+                st.max_ref, last);
     return FALSE;
   }
-  btf->n_types = n;
+  btf->n_types = last;
   btf->offsets = g_renew(guint32, btf->offsets, (gsize) n + 1);
   return TRUE;
 }
 
+static HwBtf *btf_new(const HwBtf *base, const guint8 *data, gsize size, GError **error);
+
 HwBtf *
 hw_btf_new(const guint8 *data, gsize size, GError **error)
+{
+  return btf_new(NULL, data, size, error);
+}
+
+HwBtf *
+hw_btf_new_split(const HwBtf *base, const guint8 *data, gsize size, GError **error)
+{
+  g_return_val_if_fail(base != NULL, NULL);
+  if (base->n_types >= G_MAXUINT32 / 2 || base->start_str + (guint64)base->strs_len >= G_MAXUINT32 / 2) {
+    g_set_error(error, HW_ERROR, HW_ERROR_LIMIT, "base BTF too large to split");
+    return NULL;
+  }
+  return btf_new(base, data, size, error);
+}
+
+static HwBtf *
+btf_new(const HwBtf *base, const guint8 *data, gsize size, GError **error)
 {
   gsize total = 0, total_copy = 0;
 
@@ -287,6 +307,9 @@ hw_btf_new(const guint8 *data, gsize size, GError **error)
   btf->size = total;
   btf->structs = g_hash_table_new(g_str_hash, g_str_equal);
   btf->enums = g_array_new(FALSE, FALSE, sizeof(guint32));
+  btf->base = base;
+  btf->start_id = base ? base->n_types + 1 : 1;
+  btf->start_str = base ? base->start_str + base->strs_len : 0;
   if (!hw_btf_check_header(btf->data, btf->size, &total_copy, error)) {
     g_prefix_error(error, "BTF changed while being copied: ");
     return NULL;
@@ -303,7 +326,8 @@ hw_btf_new(const guint8 *data, gsize size, GError **error)
   btf->types_len = type_len;
   btf->strs = (const char *) btf->data + hdr_len + str_off;
   btf->strs_len = str_len;
-  if (btf->strs[0] != '\0') {
+  /* A split BTF's offset 0 is the base's empty string: its own may start anyhow. */
+  if (base == NULL && btf->strs[0] != '\0') {
     g_set_error(error, HW_ERROR, HW_ERROR_BTF, "BTF string section does not start with NUL");
     return NULL;
   }

@@ -42,7 +42,9 @@ type_get(const HwBtf *btf, guint32 id, BtfType *t)
 {
   if (id == 0 || id > btf->n_types)
     return FALSE;
-  const guint8 *rec = btf->types + btf->offsets[id];
+  if (id < btf->start_id)
+    return type_get(btf->base, id, t);
+  const guint8 *rec = btf->types + btf->offsets[id - btf->start_id + 1];
   t->name_off = hw_le32(rec);
   t->info = hw_le32(rec + 4);
   t->size_type = hw_le32(rec + 8);
@@ -68,7 +70,7 @@ hw_btf_type_name(const HwBtf *btf, guint32 id)
     return "void";
   if (!type_get(btf, id, &t))
     return NULL;
-  return btf->strs + t.name_off;
+  return btf_str(btf, t.name_off);
 }
 
 HwBtfKind
@@ -85,7 +87,8 @@ hw_btf_find_struct(const HwBtf *btf, const char *name)
 {
   if (name == NULL)
     return 0;
-  return GPOINTER_TO_UINT(g_hash_table_lookup(btf->structs, name));
+  guint32 in_base = btf->base ? hw_btf_find_struct(btf->base, name) : 0;
+  return in_base ? in_base : GPOINTER_TO_UINT(g_hash_table_lookup(btf->structs, name));
 }
 
 /* Take one more step of WALK onto ID: fails on a cycle or past HW_BTF_MAX_HOPS. */
@@ -205,7 +208,7 @@ search_struct(const HwBtf *btf, guint32 sid, const char *name, guint depth,
 
   stack[depth] = sid;
   for (guint i = 0; i < vlen; i++, m += 12) {
-    const char *mname = btf->strs + hw_le32(m);
+    const char *mname = btf_str(btf, hw_le32(m));
     guint32 mtype = hw_le32(m + 4);
     guint32 off = hw_le32(m + 8);
     guint32 bit_off = kflag ? off & 0xffffffu : off;
@@ -398,6 +401,8 @@ hw_btf_struct_size(const HwBtf *btf, const char *struct_name, guint64 *size, GEr
 gboolean
 hw_btf_enum_value(const HwBtf *btf, const char *name, gint64 *value, GError **error)
 {
+  if (btf->base != NULL && name != NULL && hw_btf_enum_value(btf->base, name, value, NULL))
+    return TRUE;
   if (name != NULL && name[0] != '\0') {
     for (guint i = 0; i < btf->enums->len; i++) {
       BtfType t;
@@ -408,7 +413,7 @@ hw_btf_enum_value(const HwBtf *btf, const char *name, gint64 *value, GError **er
       guint vlen = info_vlen(t.info);
       const guint8 *e = t.extra;
       for (guint j = 0; j < vlen; j++, e += step) {
-        if (strcmp(btf->strs + hw_le32(e), name) != 0)
+        if (strcmp(btf_str(btf, hw_le32(e)), name) != 0)
           continue;
         if (is64)
           *value = (gint64) (((guint64) hw_le32(e + 8) << 32) | hw_le32(e + 4));

@@ -18,14 +18,19 @@
 #define BTF_MAX_PATH_PARTS 64u
 
 struct _HwBtf {
+  const HwBtf *base;     /* split BTF (a module's): the BTF its ids and strings continue
+                          * (borrowed), NULL for a base BTF */
+  guint32 start_id;      /* the first id of our own types: 1, or after the base's */
+  guint32 start_str;     /* our string offsets start here: 0, or the base's string bytes */
   guint8 *data;          /* our copy of the blob */
   gsize size;            /* bytes in DATA */
   const guint8 *types;   /* type section inside DATA */
   guint32 types_len;
   const char *strs;      /* string section inside DATA: starts and ends with NUL */
   guint32 strs_len;
-  guint32 *offsets;      /* offsets[id] of type ID's record in TYPES; [0] unused (void) */
-  guint32 n_types;       /* valid ids are 1..n_types */
+  guint32 *offsets;      /* offsets[id - start_id + 1] of our type ID's record in TYPES;
+                          * [0] unused */
+  guint32 n_types;       /* valid ids are 1..n_types (the base's first) */
   GHashTable *structs;   /* struct/union name (in STRS) -> GUINT_TO_POINTER(id), first wins */
   GArray *enums;         /* guint32 ids of ENUM and ENUM64 types */
 };
@@ -70,3 +75,15 @@ is_composite(guint kind)
   return kind == HW_BTF_KIND_STRUCT || kind == HW_BTF_KIND_UNION;
 }
 
+
+/* The string at offset OFF of BTF's string space (the base's, then its own); NULL past
+ * the end. */
+static inline const char *
+btf_str(const HwBtf *btf, guint32 off)
+{
+  if (off < btf->start_str)
+    return btf_str(btf->base, off);
+  if (off - btf->start_str >= btf->strs_len)
+    return NULL;
+  return btf->strs + (off - btf->start_str);
+}

@@ -64,7 +64,42 @@ struct _HwLinux {
   HwBtf *btf;              /* loaded on demand when discovery came from the cache */
   HwLinuxOffsets off;
   HwLinuxInfo info;
+  guint64 vmemmap;         /* the struct page array (page-frames.c), 0 until needed */
+  guint32 page_struct_size;
 };
+
+/* Every offset the DRM walk (drm.c) uses, from BTF; the GEM kinds a guest lacks are
+ * marked absent. */
+typedef struct {
+  guint32 task_files, files_fdt, fdt_max_fds, fdt_fd, file_inode, file_private, inode_rdev;
+  guint32 dfile_minor, dfile_fbs, minor_index, minor_dev;
+  guint32 dev_driver, dev_vram_mm, dev_fb_list, dev_plane_list, driver_name;
+  guint32 vram_base, vram_size;
+  guint32 fb_head, fb_id, fb_comm, fb_format, fb_pitches, fb_offsets, fb_modifier, fb_width,
+          fb_height, fb_filp_head, fb_obj;
+  guint32 format_format, format_cpp;
+  guint32 plane_head, plane_id, plane_type, plane_state;
+  guint32 pstate_crtc, pstate_fb, pstate_src_x, pstate_src_y, pstate_src_w, pstate_src_h;
+  guint32 crtc_id, crtc_state, cstate_active;
+  guint32 gem_size;
+  gboolean have_shmem;
+  guint32 shmem_base, shmem_pages;
+  gboolean have_ttm;
+  guint32 gbo_bo, bo_base, bo_resource, bo_ttm, res_start, res_mem_type, tt_pages, tt_num_pages;
+  gint64 plane_primary;
+} HwDrmLayout;
+
+/* The DRM walk with LAYOUT given, not taken from BTF (for fuzzing over made-up
+ * structs); as hw_linux_drm_open otherwise. */
+typedef struct _HwDrm HwDrm;
+HwDrm *hw_linux_drm_walk(HwLinux *lx, const HwDrmLayout *layout, gboolean *partial,
+                         GError **error);
+
+/* The split BTF of every loaded module whose copy the kernel keeps in RAM (HwBtf*, on
+ * top of lx's BTF, which must outlive them); the caller owns the array. */
+GPtrArray *hw_linux_find_module_btfs(HwLinux *lx, GError **error);
+/* The physical address of the page that the struct page at PAGE_VA describes. */
+gboolean hw_linux_page_to_gpa(HwLinux *lx, guint64 page_va, guint64 *gpa, GError **error);
 
 /* Fill OFF from BTF; fails naming the first missing struct or member. */
 gboolean hw_linux_offsets_load(const HwBtf *btf, HwLinuxOffsets *off, GError **error);
