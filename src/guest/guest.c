@@ -288,7 +288,7 @@ undo_stop(HwGuest *guest, const GError *why, GError **error)
     g_autoptr(JsonNode) c = hw_qmp_execute(guest->qmp, "cont", NULL, &last);
     gboolean running = FALSE;
     if (c != NULL) {
-      g_autofree char *status = hw_guest_query_status(guest, &running, &last);
+      g_free(hw_guest_query_status(guest, &running, &last));
       if (running)
         return TRUE;
     }
