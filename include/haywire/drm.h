@@ -13,6 +13,8 @@ G_BEGIN_DECLS
 
 /* The most framebuffers, planes and open DRM files a walk takes. */
 #define HW_DRM_MAX_OBJECTS 4096u
+/* The most GEM handles a walk takes from one client. */
+#define HW_DRM_MAX_HANDLES 65536u
 
 typedef struct _HwDrm HwDrm;
 
@@ -37,6 +39,25 @@ typedef struct {
   guint64 gpa, size;
 } HwDrmExtent;
 
+/* A GEM object and where its bytes are. */
+typedef struct {
+  guint64 va;              /* struct drm_gem_object */
+  guint64 size;
+  HwDrmBacking backing;
+  GArray *extents;         /* HwDrmExtent: the object's bytes from byte 0, in order */
+  gboolean partial;        /* the extents do not cover the object (why: note) */
+  char note[96];
+} HwDrmGem;
+
+/* A GEM object a client holds: a handle in its drm_file. */
+typedef struct {
+  guint device;            /* index into hw_drm_get_devices */
+  gint32 pid;              /* the process whose DRM file holds the handle */
+  guint32 handle;
+  guint32 fb_id;           /* a framebuffer made of it (plane 0), 0 none */
+  HwDrmGem gem;
+} HwDrmObject;
+
 /* One framebuffer and the GEM object behind its first plane. */
 typedef struct {
   guint device;            /* index into hw_drm_get_devices */
@@ -55,12 +76,7 @@ typedef struct {
   guint32 crtc_id;         /* that plane's CRTC */
   gboolean primary;        /* that plane is a primary plane of an active CRTC */
   guint32 src_x, src_y, src_w, src_h;   /* the part the plane shows (pixels) */
-  guint64 obj_va;          /* struct drm_gem_object of plane 0 */
-  guint64 obj_size;
-  HwDrmBacking backing;
-  GArray *extents;         /* HwDrmExtent: the object's bytes from byte 0, in order */
-  gboolean partial;        /* the extents do not cover the object (why: note) */
-  char note[96];
+  HwDrmGem gem;            /* the GEM object of plane 0 */
 } HwDrmFramebuffer;
 
 /* Walk the DRM objects of the guest behind LX (paused, for a consistent picture); LX
@@ -74,6 +90,9 @@ void hw_drm_free(HwDrm *drm);
 const HwDrmDevice *hw_drm_get_devices(const HwDrm *drm, guint *n_devices);
 /* The framebuffers (owned by DRM), by device, then as the device lists them. */
 const HwDrmFramebuffer *hw_drm_get_framebuffers(const HwDrm *drm, guint *n_framebuffers);
+/* The GEM objects the clients hold (owned by DRM), by device and client, in handle
+ * order. */
+const HwDrmObject *hw_drm_get_objects(const HwDrm *drm, guint *n_objects);
 /* The framebuffer the guest shows: the one on the primary plane of the first active
  * CRTC, of the first device with one; NULL when none is shown (borrowed). */
 const HwDrmFramebuffer *hw_drm_get_screen(const HwDrm *drm);

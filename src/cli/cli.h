@@ -136,6 +136,23 @@ HwMmu *hw_cli_mmu(HwCli *cli, int cpu, const char *root, int pid, GError **error
 /* The guest's DRM objects (cmd-gpu.c); the guest paused; the caller owns the result,
  * which the CLI's Linux model must outlive. */
 HwDrm *hw_cli_drm(HwCli *cli, gboolean *partial, GError **error);
+/* Add DRM's "devices", "framebuffers" and "objects" members (`gpu --json`, the viewer). */
+void hw_cli_json_drm(JsonBuilder *b, const HwDrm *drm);
+/* What hw_cli_screen_rgba drew. */
+typedef struct {
+  guint32 fb_id, crtc_id;
+  gboolean shown;          /* on the primary plane of an active CRTC */
+  char format[5];
+  guint32 width, height;
+  gboolean partial;        /* some pixels (black) or DRM objects were unreadable */
+} HwCliScreen;
+/* The guest's screen, or framebuffer FB_ID (0: the screen), as RGBA rows of *OUT's width
+ * (the part its plane shows), the guest paused while it is read (screen-pixels.c); the
+ * caller frees the result. */
+guint8 *hw_cli_screen_rgba(HwCli *cli, guint32 fb_id, HwCliScreen *out, GError **error);
+/* Framebuffer FB of the guest (paused by the caller) as RGBA, as hw_cli_screen_rgba. */
+guint8 *hw_cli_framebuffer_rgba(HwCli *cli, const HwDrmFramebuffer *fb, HwCliScreen *out,
+                                GError **error);
 /* The pixel format of DRM fourcc FOURCC, where haywire decodes it. */
 gboolean hw_cli_drm_format(guint32 fourcc, HwPixelFormat *format);
 /* The Linux kernel model of the guest (discovered, or from the cache); guest paused. */

@@ -57,11 +57,83 @@ carve_hits(HwCli *cli, const HwScanOptions *o, GArray *hits, const HwReader *rea
   return TRUE;
 }
 
+/* --gpu: every framebuffer of the guest's DRM devices as DIR/fb-ID.png, one pause for
+ * all; one line (or JSON object) for each. */
+static gboolean
+carve_framebuffers(HwCli *cli, const char *dir, GError **error)
+{
+  if (!hw_cli_pause(cli, error))
+    return FALSE;
+  gboolean partial = FALSE;
+  g_autoptr(HwDrm) drm = hw_cli_drm(cli, &partial, error);
+  guint n = 0;
+  const HwDrmFramebuffer *fb = drm ? hw_drm_get_framebuffers(drm, &n) : NULL;
+  g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
+  for (guint i = 0; i < n; i++) {
+    HwCliScreen sc;
+    g_autoptr(GError) why = NULL;
+    g_autofree guint8 *rgba = hw_cli_framebuffer_rgba(cli, &fb[i], &sc, &why);
+    g_autofree char *name = g_strdup_printf("fb-%u.png", fb[i].id);
+    g_autofree char *path = g_build_filename(dir, name, NULL);
+    if (rgba != NULL)
+      hw_png_write_rgba(path, sc.width, sc.height, rgba, (gsize)sc.width * 4, &why);
+    g_autofree char *who = fb[i].pid >= 0 ? g_strdup_printf("pid %d (%s)", fb[i].pid, fb[i].comm)
+                                          : g_strdup_printf("the kernel (%s)", fb[i].comm);
+    if (cli->json) {
+      g_autoptr(JsonBuilder) b = json_builder_new();
+      json_builder_begin_object(b);
+      json_builder_set_member_name(b, "kind");
+      json_builder_add_string_value(b, "framebuffer");
+      json_builder_set_member_name(b, "framebuffer");
+      json_builder_add_int_value(b, fb[i].id);
+      json_builder_set_member_name(b, "width");
+      json_builder_add_int_value(b, fb[i].width);
+      json_builder_set_member_name(b, "height");
+      json_builder_add_int_value(b, fb[i].height);
+      json_builder_set_member_name(b, "format");
+      json_builder_add_string_value(b, fb[i].format);
+      json_builder_set_member_name(b, "pid");
+      json_builder_add_int_value(b, fb[i].pid);
+      json_builder_set_member_name(b, "on_screen");
+      json_builder_add_boolean_value(b, fb[i].primary);
+      json_builder_set_member_name(b, "file");
+      if (why == NULL)
+        json_builder_add_string_value(b, path);
+      else
+        json_builder_add_null_value(b);
+      json_builder_set_member_name(b, "error");
+      if (why != NULL)
+        json_builder_add_string_value(b, why->message);
+      else
+        json_builder_add_null_value(b);
+      json_builder_set_member_name(b, "partial");
+      json_builder_add_boolean_value(b, why == NULL && sc.partial);
+      json_builder_end_object(b);
+      JsonNode *root = json_builder_get_root(b);
+      g_ptr_array_add(lines, json_to_string(root, FALSE));
+      json_node_unref(root);
+    } else {
+      g_ptr_array_add(lines, why ? g_strdup_printf("framebuffer %u %ux%u %s of %s: not written: %s",
+                                                   fb[i].id, fb[i].width, fb[i].height,
+                                                   fb[i].format, who, why->message)
+                                 : g_strdup_printf("framebuffer %u %ux%u %s of %s%s  -> %s",
+                                                   fb[i].id, fb[i].width, fb[i].height,
+                                                   fb[i].format, who,
+                                                   fb[i].primary ? ", on screen" : "", path));
+    }
+  }
+  if (!hw_cli_release_after(cli, drm != NULL, error))
+    return FALSE;
+  for (guint i = 0; i < lines->len; i++)
+    printf("%s\n", (char *)lines->pdata[i]);
+  return TRUE;
+}
+
 int
 hw_cmd_carve(HwCli *cli, int argc, char **argv)
 {
   int rc;
-  gboolean phys = FALSE, thumbnails = FALSE;
+  gboolean phys = FALSE, thumbnails = FALSE, gpu = FALSE;
   HwScanOptions o = { 0 };
   g_autofree char *find = NULL, *dir = NULL;
   g_autoptr(GError) error = NULL;
@@ -75,6 +147,8 @@ hw_cmd_carve(HwCli *cli, int argc, char **argv)
       "framebuffer or all (the default)", "KINDS" },
     { "thumbnails", 'T', 0, G_OPTION_ARG_NONE, &thumbnails, "also write NAME.thumb.png beside "
       "each file: the image decoded, at most 128 pixels a side", NULL },
+    { "gpu", 'g', 0, G_OPTION_ARG_NONE, &gpu, "also write each framebuffer of the guest's "
+      "DRM devices, shown or not, as fb-ID.png (see 'haywire gpu')", NULL },
     { "live", 0, 0, G_OPTION_ARG_NONE, &o.live, "do not pause the guest (files may be torn)",
       NULL },
     { "threads", 't', 0, G_OPTION_ARG_INT, &o.threads, "threads for physical scans", "N" },
@@ -136,5 +210,7 @@ hw_cmd_carve(HwCli *cli, int argc, char **argv)
   }
   hw_cli_scan_summary(cli, &o, &res, written);
   hw_cli_scan_result_clear(&res);
+  if (gpu && !carve_framebuffers(cli, dir, &error))
+    return hw_cli_fail(error);
   return c.failed ? HW_EXIT_ERROR : HW_EXIT_OK;
 }

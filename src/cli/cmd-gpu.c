@@ -41,6 +41,48 @@ backing_name(HwDrmBacking b)
   return b == HW_DRM_BACKING_VRAM ? "vram" : b == HW_DRM_BACKING_PAGES ? "pages" : "unknown";
 }
 
+/* The members of a GEM object: gem_object, size, backing, extents, partial, note. */
+static void
+json_gem(JsonBuilder *b, const HwDrmGem *gem)
+{
+  hw_cli_json_hex(b, "gem_object", gem->va);
+  hw_cli_json_hex(b, "size", gem->size);
+  json_builder_set_member_name(b, "backing");
+  json_builder_add_string_value(b, backing_name(gem->backing));
+  json_builder_set_member_name(b, "extents");
+  json_builder_begin_array(b);
+  for (guint i = 0; i < gem->extents->len; i++) {
+    const HwDrmExtent *e = &g_array_index(gem->extents, HwDrmExtent, i);
+    json_builder_begin_object(b);
+    hw_cli_json_hex(b, "gpa", e->gpa);
+    hw_cli_json_hex(b, "size", e->size);
+    json_builder_end_object(b);
+  }
+  json_builder_end_array(b);
+  json_builder_set_member_name(b, "partial");
+  json_builder_add_boolean_value(b, gem->partial);
+  json_builder_set_member_name(b, "note");
+  if (gem->note[0])
+    json_builder_add_string_value(b, gem->note);
+  else
+    json_builder_add_null_value(b);
+}
+
+/* Where a GEM object's pixels are, in words. */
+static char *
+gem_where(const HwDrmGem *gem)
+{
+  const HwDrmExtent *e0 = gem->extents->len ? &g_array_index(gem->extents, HwDrmExtent, 0)
+                                            : NULL;
+  const char *part = gem->partial && gem->backing != HW_DRM_BACKING_UNKNOWN ? " (partial)" : "";
+  if (gem->backing == HW_DRM_BACKING_VRAM && e0)
+    return g_strdup_printf("vram at 0x%" G_GINT64_MODIFIER "x%s", e0->gpa, part);
+  if (gem->backing == HW_DRM_BACKING_PAGES)
+    return g_strdup_printf("%u RAM extents from 0x%" G_GINT64_MODIFIER "x%s", gem->extents->len,
+                           e0 ? e0->gpa : 0, part);
+  return g_strdup_printf("unknown (%s)", gem->note);
+}
+
 static void
 json_framebuffer(JsonBuilder *b, const HwDrmFramebuffer *fb)
 {
@@ -71,28 +113,52 @@ json_framebuffer(JsonBuilder *b, const HwDrmFramebuffer *fb)
   json_builder_set_member_name(b, "on_screen");
   json_builder_add_boolean_value(b, fb->primary);
   hw_cli_json_hex(b, "framebuffer", fb->va);
-  hw_cli_json_hex(b, "gem_object", fb->obj_va);
-  hw_cli_json_hex(b, "size", fb->obj_size);
-  json_builder_set_member_name(b, "backing");
-  json_builder_add_string_value(b, backing_name(fb->backing));
-  json_builder_set_member_name(b, "extents");
+  json_gem(b, &fb->gem);
+  json_builder_end_object(b);
+}
+
+void
+hw_cli_json_drm(JsonBuilder *b, const HwDrm *drm)
+{
+  guint nd = 0, nf = 0, no = 0;
+  const HwDrmDevice *d = hw_drm_get_devices(drm, &nd);
+  const HwDrmFramebuffer *fb = hw_drm_get_framebuffers(drm, &nf);
+  const HwDrmObject *ob = hw_drm_get_objects(drm, &no);
+  json_builder_set_member_name(b, "devices");
   json_builder_begin_array(b);
-  for (guint i = 0; i < fb->extents->len; i++) {
-    const HwDrmExtent *e = &g_array_index(fb->extents, HwDrmExtent, i);
+  for (guint i = 0; i < nd; i++) {
     json_builder_begin_object(b);
-    hw_cli_json_hex(b, "gpa", e->gpa);
-    hw_cli_json_hex(b, "size", e->size);
+    json_builder_set_member_name(b, "driver");
+    json_builder_add_string_value(b, d[i].driver);
+    json_builder_set_member_name(b, "minor");
+    json_builder_add_int_value(b, d[i].minor);
+    hw_cli_json_hex(b, "device", d[i].va);
+    hw_cli_json_hex(b, "vram_gpa", d[i].vram_gpa);
+    hw_cli_json_hex(b, "vram_size", d[i].vram_size);
     json_builder_end_object(b);
   }
   json_builder_end_array(b);
-  json_builder_set_member_name(b, "partial");
-  json_builder_add_boolean_value(b, fb->partial);
-  json_builder_set_member_name(b, "note");
-  if (fb->note[0])
-    json_builder_add_string_value(b, fb->note);
-  else
-    json_builder_add_null_value(b);
-  json_builder_end_object(b);
+  json_builder_set_member_name(b, "framebuffers");
+  json_builder_begin_array(b);
+  for (guint i = 0; i < nf; i++)
+    json_framebuffer(b, &fb[i]);
+  json_builder_end_array(b);
+  json_builder_set_member_name(b, "objects");
+  json_builder_begin_array(b);
+  for (guint i = 0; i < no; i++) {
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "pid");
+    json_builder_add_int_value(b, ob[i].pid);
+    json_builder_set_member_name(b, "handle");
+    json_builder_add_int_value(b, ob[i].handle);
+    json_builder_set_member_name(b, "device");
+    json_builder_add_int_value(b, ob[i].device);
+    json_builder_set_member_name(b, "fb");
+    json_builder_add_int_value(b, ob[i].fb_id);
+    json_gem(b, &ob[i].gem);
+    json_builder_end_object(b);
+  }
+  json_builder_end_array(b);
 }
 
 int
@@ -114,34 +180,17 @@ hw_cmd_gpu(HwCli *cli, int argc, char **argv)
   g_autoptr(HwDrm) drm = hw_cli_drm(cli, &partial, &error);
   if (!hw_cli_release_after(cli, drm != NULL, &error))
     return hw_cli_fail(error);
-  guint nd = 0, nf = 0;
+  guint nd = 0, nf = 0, no = 0;
   const HwDrmDevice *d = hw_drm_get_devices(drm, &nd);
   const HwDrmFramebuffer *fb = hw_drm_get_framebuffers(drm, &nf);
+  const HwDrmObject *ob = hw_drm_get_objects(drm, &no);
   if (cli->json) {
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
     hw_cli_json_moment(b, cli);
     json_builder_set_member_name(b, "partial");
     json_builder_add_boolean_value(b, partial);
-    json_builder_set_member_name(b, "devices");
-    json_builder_begin_array(b);
-    for (guint i = 0; i < nd; i++) {
-      json_builder_begin_object(b);
-      json_builder_set_member_name(b, "driver");
-      json_builder_add_string_value(b, d[i].driver);
-      json_builder_set_member_name(b, "minor");
-      json_builder_add_int_value(b, d[i].minor);
-      hw_cli_json_hex(b, "device", d[i].va);
-      hw_cli_json_hex(b, "vram_gpa", d[i].vram_gpa);
-      hw_cli_json_hex(b, "vram_size", d[i].vram_size);
-      json_builder_end_object(b);
-    }
-    json_builder_end_array(b);
-    json_builder_set_member_name(b, "framebuffers");
-    json_builder_begin_array(b);
-    for (guint i = 0; i < nf; i++)
-      json_framebuffer(b, &fb[i]);
-    json_builder_end_array(b);
+    hw_cli_json_drm(b, drm);
     json_builder_end_object(b);
     hw_cli_print_json(json_builder_get_root(b));
     return HW_EXIT_OK;
@@ -162,19 +211,17 @@ hw_cmd_gpu(HwCli *cli, int argc, char **argv)
     g_autofree char *shown = fb[i].primary ? g_strdup_printf("crtc %u", fb[i].crtc_id)
                              : fb[i].plane_id ? g_strdup_printf("plane %u", fb[i].plane_id)
                                               : g_strdup("no");
-    g_autofree char *where = NULL;
-    const HwDrmExtent *e0 = fb[i].extents->len
-                            ? &g_array_index(fb[i].extents, HwDrmExtent, 0) : NULL;
-    if (fb[i].backing == HW_DRM_BACKING_VRAM && e0)
-      where = g_strdup_printf("vram at 0x%" G_GINT64_MODIFIER "x", e0->gpa);
-    else if (fb[i].backing == HW_DRM_BACKING_PAGES)
-      where = g_strdup_printf("%u RAM extents from 0x%" G_GINT64_MODIFIER "x",
-                              fb[i].extents->len, e0 ? e0->gpa : 0);
-    else
-      where = g_strdup_printf("unknown (%s)", fb[i].note);
-    printf("%5u card%-1d %5s %-11s %6u %-22s %-8s %s%s\n", fb[i].id,
-           d[fb[i].device].minor, fb[i].format, size, fb[i].pitch, owner, shown, where,
-           fb[i].partial && fb[i].backing != HW_DRM_BACKING_UNKNOWN ? " (partial)" : "");
+    g_autofree char *where = gem_where(&fb[i].gem);
+    printf("%5u card%-1d %5s %-11s %6u %-22s %-8s %s\n", fb[i].id, d[fb[i].device].minor,
+           fb[i].format, size, fb[i].pitch, owner, shown, where);
+  }
+  if (no > 0)
+    printf("\n%7s %6s %-5s %10s %5s %s\n", "PID", "HANDLE", "CARD", "SIZE", "FB", "PIXELS");
+  for (guint i = 0; i < no; i++) {
+    g_autofree char *fbid = ob[i].fb_id ? g_strdup_printf("%u", ob[i].fb_id) : g_strdup("-");
+    g_autofree char *where = gem_where(&ob[i].gem);
+    printf("%7d %6u card%-1d %10" G_GUINT64_FORMAT " %5s %s\n", ob[i].pid, ob[i].handle,
+           d[ob[i].device].minor, ob[i].gem.size, fbid, where);
   }
   if (partial)
     fprintf(stderr, "haywire: warning: some DRM objects were unreadable\n");

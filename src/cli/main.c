@@ -9,7 +9,7 @@
 /* Sorted by name: looked up with bsearch. */
 static const HwCmd commands[] = {
   { "carve", hw_cmd_carve, HW_CMD_NEEDS_GUEST | HW_CMD_NEEDS_MEM,
-    "-d DIR [--phys | --pid PID] [--find KINDS] [--thumbnails]",
+    "-d DIR [--phys | --pid PID] [--find KINDS] [--thumbnails] [--gpu]",
     "write the images found in guest memory as files", "carving" },
   { "gpu", hw_cmd_gpu, HW_CMD_NEEDS_GUEST | HW_CMD_NEEDS_MEM, "",
     "the guest's DRM devices and framebuffers: what is shown, who holds what, where",

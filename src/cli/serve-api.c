@@ -208,11 +208,9 @@ set_header_u64(SoupMessageHeaders *h, const char *name, guint64 v)
   soup_message_headers_replace(h, name, text);
 }
 
-/* Reply with RGBA (W x H pixels, taken) and the headers every picture carries: its
- * size, the epoch and STATE, the moment it shows. */
-static void
-reply_rgba(HwServe *s, SoupServerMessage *msg, guint8 *rgba, guint32 w, guint32 h,
-           const char *state)
+void
+hw_serve_reply_rgba(HwServe *s, SoupServerMessage *msg, guint8 *rgba, guint32 w, guint32 h,
+                    const char *state)
 {
   SoupMessageHeaders *hd = soup_server_message_get_response_headers(msg);
   set_header_u64(hd, "X-Haywire-Width", w);
@@ -252,7 +250,7 @@ on_pixels(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTab
   SoupMessageHeaders *hd = soup_server_message_get_response_headers(msg);
   set_header_u64(hd, "X-Haywire-Stride", v.layout.stride);
   set_header_u64(hd, "X-Haywire-Unreadable", unreadable);
-  reply_rgba(s, msg, rgba, w, h, state);
+  hw_serve_reply_rgba(s, msg, rgba, w, h, state);
 }
 
 /* Width guesses for the memory at an address: the row strides at which it lines up
@@ -619,7 +617,7 @@ on_decoded(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTa
     return;
   }
   set_header_u64(soup_server_message_get_response_headers(msg), "X-Haywire-Size", size);
-  reply_rgba(s, msg, rgba, w, h, hw_cli_state(s->cli, FALSE));
+  hw_serve_reply_rgba(s, msg, rgba, w, h, hw_cli_state(s->cli, FALSE));
 }
 
 /* A found image made small for the finds list: at most SIDE (16 to 256, default 96)
@@ -654,7 +652,7 @@ on_thumbnail(SoupServer *server, SoupServerMessage *msg, const char *path, GHash
   SoupMessageHeaders *hd = soup_server_message_get_response_headers(msg);
   set_header_u64(hd, "X-Haywire-Image-Width", sw);
   set_header_u64(hd, "X-Haywire-Image-Height", sh);
-  reply_rgba(s, msg, rgba, w, h, hw_cli_state(s->cli, FALSE));
+  hw_serve_reply_rgba(s, msg, rgba, w, h, hw_cli_state(s->cli, FALSE));
 }
 
 typedef struct {
@@ -836,4 +834,5 @@ hw_serve_add_api(HwServe *s)
   soup_server_add_handler(s->server, "/api/carved", on_carved, s, NULL);
   soup_server_add_handler(s->server, "/api/pause", on_pause, s, NULL);
   soup_server_add_handler(s->server, "/api/resume", on_resume, s, NULL);
+  hw_serve_add_gpu(s);
 }

@@ -86,6 +86,12 @@ void hw_serve_reply_error(SoupServerMessage *msg, guint status, const char *fmt,
  * cannot answer now, 500 otherwise. */
 void hw_serve_reply_gerror(SoupServerMessage *msg, const GError *error);
 
+/* Reply with RGBA (W x H pixels, taken) and the headers every picture carries: its
+ * size (X-Haywire-Width, -Height), the epoch and STATE, the moment it shows. */
+void hw_serve_reply_rgba(HwServe *s, SoupServerMessage *msg, guint8 *rgba, guint32 w,
+                         guint32 h, const char *state);
+/* Register the guest's display requests (/api/gpu, /api/screen) on S's server. */
+void hw_serve_add_gpu(HwServe *s);
 /* Register the API handlers (/api/...) on S's server. */
 void hw_serve_add_api(HwServe *s);
 /* The memory view the /api/pixels parameters in QUERY ask for, checked with the

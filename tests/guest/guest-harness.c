@@ -2,6 +2,8 @@
  * environment: HW_SOURCE_ROOT (scripts/, qemu-configs/) and HW_HAYWIRE (the program). */
 #include "guest-harness.h"
 
+#include <glib/gstdio.h>
+
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -499,6 +501,27 @@ hw_test_observer_run(HwTestGuest *g, const char *command, const char *args_json)
   g_autoptr(JsonNode) r = hw_qmp_execute(q, command, args ? json_node_get_object(args) : NULL,
                                          &error);
   g_assert_no_error(error);
+}
+
+guint8 *
+hw_test_screendump(HwTestGuest *g, guint *w, guint *h)
+{
+  g_autofree char *dir = g_dir_make_tmp("hw-gpu-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename(dir, "screen.ppm", NULL);
+  g_autofree char *args = g_strdup_printf("{\"filename\": \"%s\"}", path);
+  hw_test_observer_run(g, "screendump", args);
+  gsize len = 0;
+  g_autofree char *ppm = NULL;
+  g_assert_true(g_file_get_contents(path, &ppm, &len, NULL));
+  g_unlink(path);
+  g_rmdir(dir);
+  guint maxval = 0;
+  int header = 0;
+  g_assert_cmpint(sscanf(ppm, "P6 %u %u %u%n", w, h, &maxval, &header), ==, 3);
+  g_assert_cmpuint(maxval, ==, 255);
+  header++;   /* the one whitespace byte after maxval */
+  g_assert_cmpuint(len, ==, (gsize)header + (gsize)*w * *h * 3);
+  return g_memdup2(ppm + header, (gsize)*w * *h * 3);
 }
 
 gboolean

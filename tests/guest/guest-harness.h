@@ -90,6 +90,9 @@ HwQmp *hw_test_qmp(HwTestGuest *g);
  * socket, connected for this one command (QEMU serves one client per socket); asserts
  * that QEMU answers without an error. */
 void hw_test_observer_run(HwTestGuest *g, const char *command, const char *args_json);
+/* QEMU's screendump of G's display (binary PPM, through the observer socket): *W x *H
+ * RGB bytes; the caller frees them. */
+guint8 *hw_test_screendump(HwTestGuest *g, guint *w, guint *h);
 /* query-status running flag, through our own QMP connection. */
 gboolean hw_test_guest_running(HwTestGuest *g);
 
@@ -112,6 +115,9 @@ void hw_test_add_linux_tests(HwTestGuest *g);
 /* Register the RAM access tests (backends, access modes, permissions) on G, for the
  * configs that need them; BOOTED: the kernel runs (its ground truth is known). */
 void hw_test_add_access_tests(HwTestGuest *g, gboolean booted);
+/* Register the viewer's Screen tests on G, a guest with a display whose screen shows
+ * framebuffer FB on CRTC. */
+void hw_test_add_serve_screen_tests(HwTestGuest *g, guint fb, guint crtc);
 /* Register the viewer server tests (haywire serve, its API and token) on G. */
 void hw_test_add_serve_tests(HwTestGuest *g);
 /* Register the recording tests (--snapshot, --dump against the paused guest) on G. */

@@ -15,7 +15,7 @@ static const char *config;
 /* One HWTRUTH-GPU line. */
 typedef struct {
   int pid;
-  guint fb, crtc;
+  guint fb, crtc, handle;
   guint width, height, pitch;
   guint64 size, va;
 } GpuBuffer;
@@ -45,6 +45,7 @@ read_truth(void)
     GpuBuffer *b = strstr(line, " role=screen") ? &screen : &offscreen;
     b->pid = (int)field(line, "pid");
     b->fb = (guint)field(line, "fb");
+    b->handle = (guint)field(line, "handle");
     if (b == &screen)
       b->crtc = (guint)field(line, "crtc");
     b->width = (guint)field(line, "width");
@@ -55,28 +56,6 @@ read_truth(void)
   }
   if (screen.pid == 0 || offscreen.pid == 0)
     g_error("the guest printed no HWTRUTH-GPU lines (did the DRM driver load?)");
-}
-
-/* QEMU's screendump (binary PPM): *W x *H RGB bytes; the caller frees them. */
-static guint8 *
-screendump(guint *w, guint *h)
-{
-  g_autofree char *dir = g_dir_make_tmp("hw-gpu-XXXXXX", NULL);
-  g_autofree char *path = g_build_filename(dir, "screen.ppm", NULL);
-  g_autofree char *args = g_strdup_printf("{\"filename\": \"%s\"}", path);
-  hw_test_observer_run(guest, "screendump", args);
-  gsize len = 0;
-  g_autofree char *ppm = NULL;
-  g_assert_true(g_file_get_contents(path, &ppm, &len, NULL));
-  g_unlink(path);
-  g_rmdir(dir);
-  guint maxval = 0;
-  int header = 0;
-  g_assert_cmpint(sscanf(ppm, "P6 %u %u %u%n", w, h, &maxval, &header), ==, 3);
-  g_assert_cmpuint(maxval, ==, 255);
-  header++;   /* the one whitespace byte after maxval */
-  g_assert_cmpuint(len, ==, (gsize)header + (gsize)*w * *h * 3);
-  return g_memdup2(ppm + header, (gsize)*w * *h * 3);
 }
 
 /* The bytes of B, read with `read --pid` from its process's mapping (the dumb buffer's
@@ -167,7 +146,7 @@ paused_screendump(guint *w, guint *h)
 {
   g_autoptr(HwRun) p = hw_test_runv(guest, "pause", NULL);
   g_assert_cmpint(p->status, ==, 0);
-  guint8 *dump = screendump(w, h);
+  guint8 *dump = hw_test_screendump(guest, w, h);
   g_assert_cmpuint(*w, ==, screen.width);
   g_assert_cmpuint(*h, ==, screen.height);
   return dump;
@@ -296,6 +275,24 @@ test_gpu_list(void)
       g_assert_cmpstr(backing, ==, "pages");
     }
   }
+  /* hwgpu's two GEM handles, each the object of its framebuffer. */
+  JsonArray *objs = json_object_get_array_member(o, "objects");
+  guint held = 0;
+  for (guint i = 0; i < json_array_get_length(objs); i++) {
+    JsonObject *ob = json_array_get_object_element(objs, i);
+    if (json_object_get_int_member(ob, "pid") != screen.pid)
+      continue;
+    const GpuBuffer *b = json_object_get_int_member(ob, "handle") == screen.handle ? &screen
+                         : json_object_get_int_member(ob, "handle") == offscreen.handle
+                         ? &offscreen : NULL;
+    g_assert_nonnull(b);
+    g_assert_cmpint(json_object_get_int_member(ob, "fb"), ==, b->fb);
+    g_assert_cmpstr(json_object_get_string_member(ob, "gem_object"), ==,
+                    json_object_get_string_member(gpu_framebuffer(o, b->fb), "gem_object"));
+    g_assert_false(json_object_get_boolean_member(ob, "partial"));
+    held++;
+  }
+  g_assert_cmpuint(held, ==, 2);
   /* The fbdev console's framebuffer is the kernel's: no process holds it. */
   JsonArray *fbs = json_object_get_array_member(o, "framebuffers");
   gboolean console = FALSE;
@@ -343,13 +340,10 @@ test_screen_matches_screendump(void)
   g_assert_cmpuint(bad, ==, 0);
 }
 
-/* The off-screen buffer, carved with `screen --fb`: its 8x8 checks. */
+/* The off-screen buffer's 8x8 checks in PX (W x H RGBA). */
 static void
-test_offscreen_carved(void)
+assert_offscreen(const guint8 *px, guint w, guint h)
 {
-  g_autofree char *id = g_strdup_printf("%u", offscreen.fb);
-  guint w = 0, h = 0;
-  g_autofree guint8 *px = run_screen(&w, &h, id);
   g_assert_cmpuint(w, ==, offscreen.width);
   g_assert_cmpuint(h, ==, offscreen.height);
   for (guint y = 0; y < h; y++)
@@ -359,6 +353,51 @@ test_offscreen_carved(void)
         g_error("off-screen pixel %u,%u: 0x%06x, want 0x%06x", x, y, hw_test_rgb(px, w, x, y),
                 want);
     }
+}
+
+/* The off-screen buffer, carved with `screen --fb` and with `carve --gpu` (which names
+ * the shown one too). */
+static void
+test_offscreen_carved(void)
+{
+  g_autofree char *id = g_strdup_printf("%u", offscreen.fb);
+  guint w = 0, h = 0;
+  g_autofree guint8 *px = run_screen(&w, &h, id);
+  assert_offscreen(px, w, h);
+
+  g_autofree char *dir = g_dir_make_tmp("hw-gpu-carve-XXXXXX", NULL);
+  g_autoptr(HwRun) r = hw_test_runv(guest, "--json", "carve", "-d", dir, "--gpu", "--find",
+                                    "png", NULL);
+  g_autoptr(GPtrArray) lines = hw_run_json_lines(r);
+  gboolean off_seen = FALSE, screen_seen = FALSE;
+  for (guint i = 0; i < lines->len; i++) {
+    JsonObject *o = json_node_get_object(lines->pdata[i]);
+    if (!json_object_has_member(o, "kind") ||
+        g_strcmp0(json_object_get_string_member(o, "kind"), "framebuffer") != 0)
+      continue;
+    guint fb = (guint)json_object_get_int_member(o, "framebuffer");
+    if (fb == screen.fb) {
+      g_assert_true(json_object_get_boolean_member(o, "on_screen"));
+      screen_seen = TRUE;
+    }
+    if (fb != offscreen.fb)
+      continue;
+    g_assert_false(json_object_get_boolean_member(o, "on_screen"));
+    g_assert_cmpint(json_object_get_int_member(o, "pid"), ==, offscreen.pid);
+    const char *file = json_object_get_string_member(o, "file");
+    g_autofree char *want_file = g_strdup_printf("%s/fb-%u.png", dir, fb);
+    g_assert_cmpstr(file, ==, want_file);
+    g_autofree guint8 *carved = hw_test_read_png(file, &w, &h);
+    assert_offscreen(carved, w, h);
+    off_seen = TRUE;
+  }
+  g_assert_true(off_seen && screen_seen);
+  g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+  for (const char *name; d && (name = g_dir_read_name(d)) != NULL;) {
+    g_autofree char *path = g_build_filename(dir, name, NULL);
+    g_unlink(path);
+  }
+  g_rmdir(dir);
 }
 
 /* Bad input: a framebuffer id that is not there, a negative one. */
@@ -392,6 +431,7 @@ main(int argc, char **argv)
   hw_test_add(p, "screen/matches-screendump", test_screen_matches_screendump);
   hw_test_add(p, "offscreen/carved", test_offscreen_carved);
   hw_test_add(p, "screen/bad-input", test_screen_bad_input);
+  hw_test_add_serve_screen_tests(guest, screen.fb, screen.crtc);
   int rc = g_test_run();
   hw_test_guest_stop(guest);
   return rc;

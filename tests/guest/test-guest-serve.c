@@ -1222,6 +1222,100 @@ test_browser(void)
   g_assert_cmpint(system(rm), ==, 0);
 }
 
+/* ---- the Screen view (on a guest with a display) ------------------------------------ */
+
+static guint screen_fb, screen_crtc;
+
+/* The screen as the viewer serves it (/api/screen, RGBA) and lists it (/api/gpu), against
+ * QEMU's screendump taken while the viewer holds the guest paused; then the page's Screen
+ * view in Chromium draws it 1:1 and names the framebuffer and its CRTC. */
+static void
+test_screen(void)
+{
+  Server *s = server_start(NULL);
+  g_autoptr(JsonParser) jp = json_parser_new();
+  g_autoptr(Reply) gpu = get(s, "/api/gpu");
+  g_assert_cmpuint(gpu->status, ==, 200);
+  JsonObject *o = reply_object(gpu, jp);
+  JsonArray *fbs = json_object_get_array_member(o, "framebuffers");
+  gboolean listed = FALSE;
+  for (guint i = 0; i < json_array_get_length(fbs); i++) {
+    JsonObject *fb = json_array_get_object_element(fbs, i);
+    if (json_object_get_int_member(fb, "id") == screen_fb)
+      listed = json_object_get_boolean_member(fb, "on_screen") &&
+               json_object_get_int_member(fb, "crtc") == screen_crtc;
+  }
+  g_assert_true(listed);
+  g_autoptr(Reply) held = request(s, "POST", "/api/pause", "X-Haywire-Token", s->token);
+  g_assert_cmpuint(held->status, ==, 200);
+  guint w = 0, h = 0;
+  g_autofree guint8 *dump = hw_test_screendump(guest, &w, &h);
+  g_autoptr(Reply) shot = get(s, "/api/screen");
+  g_autoptr(Reply) go = request(s, "POST", "/api/resume", "X-Haywire-Token", s->token);
+  g_assert_cmpuint(shot->status, ==, 200);
+  g_assert_cmpuint(go->status, ==, 200);
+  g_autofree char *width = g_strdup_printf("%u", w);
+  g_assert_cmpstr(soup_message_headers_get_one(shot->headers, "X-Haywire-Width"), ==, width);
+  g_assert_cmpuint(g_ascii_strtoull(soup_message_headers_get_one(shot->headers,
+                                                                 "X-Haywire-Framebuffer"), NULL, 10),
+                   ==, screen_fb);
+  gsize n = 0;
+  const guint8 *rgba = g_bytes_get_data(shot->body, &n);
+  g_assert_cmpuint(n, ==, (gsize)w * h * 4);
+  for (gsize i = 0; i < (gsize)w * h; i++)
+    if (memcmp(rgba + i * 4, dump + i * 3, 3) != 0)
+      g_error("/api/screen pixel %" G_GSIZE_FORMAT ",%" G_GSIZE_FORMAT " differs from the "
+              "screendump", i % w, i / w);
+  /* A framebuffer that is not there, a malformed id. */
+  g_autoptr(Reply) none = get(s, "/api/screen?fb=999999");
+  g_assert_cmpuint(none->status, ==, 400);
+  g_autoptr(Reply) bad = get(s, "/api/screen?fb=-1");
+  g_assert_cmpuint(bad->status, ==, 400);
+
+  /* The page: the top-left 200x150 of the screen, drawn 1:1 somewhere in the shot. */
+  g_autofree char *dir = g_dir_make_tmp("hw-browser-XXXXXX", NULL);
+  g_autofree char *url = g_strdup_printf("%s&tab=screen", s->url);
+  g_autofree char *dom = chromium(dir, url, "--dump-dom");
+  g_autofree char *says = g_strdup_printf("framebuffer %u (XR24) %ux%u, on crtc %u", screen_fb,
+                                          w, h, screen_crtc);
+  if (strstr(dom, says) == NULL)
+    g_error("the Screen view does not say \"%s\": %.3000s", says, dom);
+  g_autofree char *shot_path = g_build_filename(dir, "screen.png", NULL);
+  g_autofree char *mode = g_strdup_printf("--screenshot=%s", shot_path);
+  g_autofree char *ignored = chromium(dir, url, mode);
+  guint sw = 0, sh = 0, gw = MIN(w, 200u), gh = MIN(h, 150u);
+  g_autofree guint8 *page = hw_test_read_png(shot_path, &sw, &sh);
+  g_autofree guint8 *want = g_malloc((gsize)gw * gh * 4);
+  for (guint y = 0; y < gh; y++)
+    for (guint x = 0; x < gw; x++) {
+      memcpy(want + ((gsize)y * gw + x) * 4, dump + ((gsize)y * w + x) * 3, 3);
+      want[((gsize)y * gw + x) * 4 + 3] = 255;
+    }
+  guint fx = 0, fy = 0;
+  if (!find_drawn(page, sw, sh, want, gw, gh, 1, &fx, &fy))
+    g_error("the Screen view's screenshot %s does not show the guest's screen", shot_path);
+  g_test_message("the screen is drawn at (%u, %u) of the page", fx, fy);
+  const char *keep = g_getenv("HW_SCREEN_SCREENSHOT");
+  if (keep) {
+    g_autofree char *png = NULL;
+    gsize len = 0;
+    g_assert_true(g_file_get_contents(shot_path, &png, &len, NULL));
+    g_assert_true(g_file_set_contents(keep, png, (gssize)len, NULL));
+  }
+  g_assert_cmpint(server_stop(s, SIGTERM), ==, 0);
+  g_assert_true(hw_test_guest_running(guest));
+}
+
+void
+hw_test_add_serve_screen_tests(HwTestGuest *g, guint fb, guint crtc)
+{
+  guest = g;
+  screen_fb = fb;
+  screen_crtc = crtc;
+  g_autofree char *p = g_strdup_printf("/serve/%s/", g->config);
+  hw_test_add(p, "screen", test_screen);
+}
+
 void
 hw_test_add_serve_tests(HwTestGuest *g)
 {

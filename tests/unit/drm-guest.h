@@ -14,6 +14,7 @@
 #define DRM_PIXELS 0x1000u         /* the framebuffer's page */
 #define DRM_FB_ID 77u
 #define DRM_PID 42
+#define DRM_XA_NODE 0x1400u        /* the handles' XArray node */
 
 static const HwDrmLayout drm_layout G_GNUC_UNUSED = {
   .task_files = 0x90, .files_fdt = 0x08, .fdt_max_fds = 0x00, .fdt_fd = 0x08,
@@ -34,6 +35,8 @@ static const HwDrmLayout drm_layout G_GNUC_UNUSED = {
   .have_ttm = TRUE, .gbo_bo = 0x00, .bo_base = 0x00, .bo_resource = 0x28, .bo_ttm = 0x30,
   .res_start = 0x00, .res_mem_type = 0x08, .tt_pages = 0x00, .tt_num_pages = 0x08,
   .plane_primary = 1,
+  .dfile_object_idr = 0x20, .idr_rt = 0x00, .idr_base = 0x18, .xa_head = 0x08,
+  .xa_node_shift = 0x00, .xa_node_slots = 0x28, .xa_chunk = 64,
 };
 
 static void
@@ -112,6 +115,10 @@ drm_guest_build(guint8 *img, guint64 va, guint64 pixels_gpa)
   drm_put64(img, 0x900 + d->gem_size, 4096);
   drm_put64(img, 0x900 + d->shmem_pages, va + 0xa00);
   drm_put64(img, 0xa00, DRM_VMEMMAP + pixels_gpa / 4096 * 64);
+  /* Handle 1 of the client (IDR base 1, index 0 in a one-level XArray) is the object. */
+  drm_put64(img, 0x400 + d->dfile_object_idr + d->idr_rt + d->xa_head, (va + DRM_XA_NODE) | 2);
+  drm_put32(img, 0x400 + d->dfile_object_idr + d->idr_base, 1);
+  drm_put64(img, DRM_XA_NODE + d->xa_node_slots, va + 0x900);
   /* The primary plane at 0xb00 shows it on CRTC 33 (active). */
   drm_link2(img, va, 0x500 + d->dev_plane_list, 0xb00 + d->plane_head);
   drm_put32(img, 0xb00 + d->plane_id, 31);

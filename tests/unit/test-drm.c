@@ -45,11 +45,18 @@ test_sample(void)
   g_assert_cmpuint(fb->plane_id, ==, 31);
   g_assert_cmpuint(fb->crtc_id, ==, 33);
   g_assert_cmpuint(fb->src_w, ==, 16);
-  g_assert_cmpint(fb->backing, ==, HW_DRM_BACKING_PAGES);
-  g_assert_false(fb->partial);
-  g_assert_cmpuint(fb->extents->len, ==, 1);
-  g_assert_cmphex(g_array_index(fb->extents, HwDrmExtent, 0).gpa, ==, PIXELS_GPA);
+  g_assert_cmpint(fb->gem.backing, ==, HW_DRM_BACKING_PAGES);
+  g_assert_false(fb->gem.partial);
+  g_assert_cmpuint(fb->gem.extents->len, ==, 1);
+  g_assert_cmphex(g_array_index(fb->gem.extents, HwDrmExtent, 0).gpa, ==, PIXELS_GPA);
   g_assert_true(hw_drm_get_screen(drm) == fb);
+  const HwDrmObject *ob = hw_drm_get_objects(drm, &n);
+  g_assert_cmpuint(n, ==, 1);
+  g_assert_cmpuint(ob->handle, ==, 1);
+  g_assert_cmpint(ob->pid, ==, DRM_PID);
+  g_assert_cmpuint(ob->fb_id, ==, DRM_FB_ID);
+  g_assert_cmphex(ob->gem.va, ==, VA + 0x900);
+  g_assert_cmpint(ob->gem.backing, ==, HW_DRM_BACKING_PAGES);
   g_assert_true(hw_drm_find_framebuffer(drm, DRM_FB_ID) == fb);
   g_assert_null(hw_drm_find_framebuffer(drm, 5));
   g_autofree guint8 *px = NULL;
@@ -117,6 +124,14 @@ spoil_size(guint8 *img)
   drm_put64(img, 0x900 + drm_layout.gem_size, 1ull << 62);
 }
 
+/* Every slot of the handles' XArray node points back at the node. */
+static void
+spoil_xa_self(guint8 *img)
+{
+  for (guint i = 0; i < 64; i++)
+    drm_put64(img, DRM_XA_NODE + drm_layout.xa_node_slots + i * 8, (VA + DRM_XA_NODE) | 2);
+}
+
 /* The file is not a DRM device. */
 static void
 spoil_rdev(guint8 *img)
@@ -136,6 +151,7 @@ static const struct {
   { "vram-past-end", spoil_vram, TRUE, FALSE, TRUE, FALSE },
   { "huge-object", spoil_size, TRUE, FALSE, TRUE, FALSE },
   { "not-drm", spoil_rdev, FALSE, FALSE, FALSE, FALSE },
+  { "handles-self", spoil_xa_self, TRUE, TRUE, FALSE, TRUE },
 };
 
 static void
@@ -160,9 +176,9 @@ test_hostile(gconstpointer data)
   guint n = 0;
   const HwDrmFramebuffer *fb = hw_drm_get_framebuffers(drm, &n);
   g_assert_cmpuint(n, ==, 1);   /* a cycle adds nothing twice */
-  g_assert_cmpint(fb->partial, ==, hostile[i].fb_partial);
-  if (fb->partial)
-    g_assert_cmpstr(fb->note, !=, "");
+  g_assert_cmpint(fb->gem.partial, ==, hostile[i].fb_partial);
+  if (fb->gem.partial)
+    g_assert_cmpstr(fb->gem.note, !=, "");
   g_autofree guint8 *px = NULL;
   gsize len = 0;
   gboolean ok = hw_drm_read_pixels(fb, g.mem, &px, &len, &partial, &error);

@@ -651,10 +651,88 @@ function onWheel(e) {
   step(rows);
 }
 
+// ---- Screen: the guest's display from its DRM objects ----------------------------------
+
+function gemWhere(g) {
+  if (g.backing === 'vram' && g.extents.length) return 'VRAM at ' + g.extents[0].gpa;
+  if (g.backing === 'pages') return g.extents.length + ' RAM extent' + (g.extents.length === 1 ? '' : 's') +
+    (g.extents.length ? ' from ' + g.extents[0].gpa : '');
+  return 'unknown' + (g.note ? ' (' + g.note + ')' : '');
+}
+
+// A framebuffer's first extent in the memory view, as rows of its width and pitch.
+function openFramebuffer(fb) {
+  if (!fb.extents.length) return;
+  view.decoded = null;
+  view.space = 'phys';
+  view.addr = BigInt(fb.extents[0].gpa) + BigInt(fb.offset);
+  const fmt = { XR24: 'xrgb8888', AR24: 'bgra8888', XB24: 'rgba8888', AB24: 'rgba8888',
+                RG24: 'bgr888', BG24: 'rgb888', RG16: 'rgb565' }[fb.format];
+  if (fmt) view.format = fmt;
+  view.width = fb.width;
+  view.stride = fb.pitch;
+  syncControls();
+  showTab('memory');
+}
+
+async function loadScreen() {
+  const want = $('screen-fb').value;
+  try {
+    const g = await (await api('/api/gpu')).json();
+    const sel = $('screen-fb');
+    sel.replaceChildren(sel.options[0]);
+    const body = $('gem').tBodies[0];
+    body.replaceChildren();
+    for (const fb of g.framebuffers) {
+      const who = fb.pid >= 0 ? fb.comm + ' (' + fb.pid + ')' : 'the kernel (' + fb.comm + ')';
+      const o = document.createElement('option');
+      o.value = String(fb.id);
+      o.textContent = 'framebuffer ' + fb.id + ': ' + fb.width + 'x' + fb.height + ' ' + fb.format + ', ' + who;
+      sel.append(o);
+      const tr = document.createElement('tr');
+      tr.innerHTML = '<td>' + fb.id + '</td><td>' + fb.width + 'x' + fb.height + '</td><td>' + escapeHtml(fb.format) +
+        '</td><td>' + escapeHtml(who) + '</td><td>' + (fb.on_screen ? 'crtc ' + fb.crtc : 'no') +
+        '</td><td><a href="#">' + escapeHtml(gemWhere(fb)) + '</a></td>';
+      tr.addEventListener('click', (e) => {
+        if (e.target.tagName === 'A') { e.preventDefault(); openFramebuffer(fb); return; }
+        $('screen-fb').value = String(fb.id);
+        loadScreen();
+      });
+      body.append(tr);
+    }
+    for (const ob of g.objects) {
+      if (ob.fb) continue;   // listed with its framebuffer
+      const tr = document.createElement('tr');
+      tr.innerHTML = '<td>-</td><td>' + Number(BigInt(ob.size)) + ' bytes</td><td>GEM ' + ob.handle + '</td><td>pid ' +
+        ob.pid + '</td><td>no</td><td>' + escapeHtml(gemWhere(ob)) + '</td>';
+      body.append(tr);
+    }
+    sel.value = [...sel.options].some((o) => o.value === want) ? want : '0';
+    const r = await api('/api/screen' + (sel.value !== '0' ? '?fb=' + sel.value : ''));
+    const w = Number(r.headers.get('X-Haywire-Width')), h = Number(r.headers.get('X-Haywire-Height'));
+    const pixels = new Uint8ClampedArray(await r.arrayBuffer());
+    if (pixels.length !== w * h * 4 || w === 0) throw new Error('short screen reply');
+    const c = $('screen');
+    c.width = w;
+    c.height = h;
+    c.getContext('2d').putImageData(new ImageData(pixels, w, h), 0, 0);
+    const crtc = r.headers.get('X-Haywire-Crtc');
+    $('screen-info').textContent = 'framebuffer ' + r.headers.get('X-Haywire-Framebuffer') + ' (' +
+      r.headers.get('X-Haywire-Format') + ') ' + w + 'x' + h +
+      (crtc !== '0' ? ', on crtc ' + crtc : ', not shown') + ', epoch ' + r.headers.get('X-Haywire-Epoch') +
+      (r.headers.get('X-Haywire-Partial') === '1' ? ' (partial: unreadable pixels are black)' : '');
+    c.dataset.fb = r.headers.get('X-Haywire-Framebuffer');
+  } catch (e) {
+    $('screen-info').textContent = e.message;
+  }
+}
+
 function showTab(name) {
   for (const b of document.querySelectorAll('.tab')) b.classList.toggle('selected', b.dataset.tab === name);
   $('memory-tab').hidden = name !== 'memory';
   $('overview-tab').hidden = name !== 'overview';
+  $('screen-tab').hidden = name !== 'screen';
+  if (name === 'screen') loadScreen();
   if (name === 'overview' && overview.loaded !== lastEpoch) loadOverview();
   else if (name === 'overview' && overview.mode === 'heat') sampleHeat();
   if (name === 'memory') draw(false);
@@ -851,6 +929,7 @@ function onKey(e) {
   else if (k === 'w' || k === 'W') { suggest(k === 'W'); return; }
   else if (k === 'o') { showTab('overview'); return; }
   else if (k === 'm') { showTab('memory'); return; }
+  else if (k === 's') { showTab('screen'); return; }
   else return;
   e.preventDefault();
   view.decoded = null;
@@ -934,7 +1013,7 @@ function start() {
   if (['1', '2', '3', '4', '8'].includes(params.get('zoom'))) view.zoom = Number(params.get('zoom'));
   // The token is in the cookie now: keep it out of the address bar and the history.
   if (params.has('token')) { params.delete('token'); history.replaceState(null, '', '?' + params); }
-  // (tab=overview opens the overview first)
+  // (tab=overview or tab=screen opens that view first)
   $('controls').addEventListener('change', fromControls);
   $('controls').addEventListener('submit', (e) => { e.preventDefault(); fromControls(); });
   $('live').addEventListener('change', setLive);
@@ -971,7 +1050,9 @@ function start() {
     syncControls();
     showTab('memory');
   });
-  const tab = params.get('tab') === 'overview' ? 'overview' : 'memory';
+  const tab = ['overview', 'screen'].includes(params.get('tab')) ? params.get('tab') : 'memory';
+  $('screen-fb').addEventListener('change', loadScreen);
+  $('screen-refresh').addEventListener('click', loadScreen);
   // (mode=heat: the overview opens as the heat map)
   if (params.get('mode') === 'heat') { overview.mode = 'heat'; $('ov-mode').value = 'heat'; }
   loadProcesses().then(async () => {

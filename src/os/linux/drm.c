@@ -27,6 +27,7 @@ struct _HwDrm {
   HwDrmLayout off;
   GArray *devices;         /* HwDrmDevice */
   GArray *fbs;             /* HwDrmFramebuffer */
+  GArray *objects;         /* HwDrmObject */
   gboolean partial;
 };
 
@@ -101,9 +102,22 @@ load_offsets(HwDrm *drm, GError **error)
     { "drm_crtc", "base.id", &o->crtc_id }, { "drm_crtc", "state", &o->crtc_state },
     { "drm_crtc_state", "active", &o->cstate_active },
     { "drm_gem_object", "size", &o->gem_size },
+    { "drm_file", "object_idr", &o->dfile_object_idr }, { "idr", "idr_rt", &o->idr_rt },
+    { "idr", "idr_base", &o->idr_base }, { "xarray", "xa_head", &o->xa_head },
+    { "xa_node", "shift", &o->xa_node_shift }, { "xa_node", "slots", &o->xa_node_slots },
   };
   if (!offsets_take(drm, need, G_N_ELEMENTS(need), error))
     return FALSE;
+  /* How many slots a node has (XA_CHUNK_SIZE: 64, or 16 on small kernels). */
+  const HwBtf *base = hw_linux_get_btf(drm->lx, error);
+  HwBtfMember slots;
+  if (base == NULL || !hw_btf_find_member(base, "xa_node", "slots", &slots, error))
+    return FALSE;
+  if (slots.nelems == 0 || slots.nelems > 256 || (slots.nelems & (slots.nelems - 1)) != 0) {
+    g_set_error(error, HW_ERROR, HW_ERROR_BTF, "xa_node with %u slots", slots.nelems);
+    return FALSE;
+  }
+  o->xa_chunk = slots.nelems;
   /* The two kinds of GEM object this knows; a driver with neither leaves them unknown. */
   const Want shmem[] = {
     { "drm_gem_shmem_object", "base", &o->shmem_base },
@@ -209,6 +223,89 @@ note_owner(HwDrm *drm, guint64 fb, gpointer data)
   g_hash_table_insert(w->owner, GSIZE_TO_POINTER((gsize)fb), GINT_TO_POINTER(w->pid));
 }
 
+/* ---- a client's GEM handles: an XArray ------------------------------------------------- */
+
+#define XA_MAX_DEPTH 12u     /* 64-bit indices, 6 bits a level */
+#define XA_MAX_NODES 4096u
+
+typedef struct {
+  HwDrm *drm;
+  guint device;
+  gint32 pid;
+  guint64 base;            /* idr_base: the handle of index 0 */
+  guint nodes, entries;
+} Handles;
+
+static void find_backing(HwDrm *drm, HwDrmGem *gem, const HwDrmDevice *d);
+
+static void
+add_handle(Handles *h, guint64 index, guint64 obj)
+{
+  HwDrm *drm = h->drm;
+  if (h->entries++ >= HW_DRM_MAX_HANDLES || !hw_linux_is_kernel_ptr(obj)) {
+    drm->partial = TRUE;
+    return;
+  }
+  HwDrmObject o = { h->device, h->pid, (guint32)(index + h->base), 0, { 0 } };
+  o.gem.va = obj;
+  o.gem.extents = g_array_new(FALSE, FALSE, sizeof(HwDrmExtent));
+  if (rd64(drm, obj + drm->off.gem_size, &o.gem.size) && o.gem.size <= MAX_OBJECT_BYTES) {
+    find_backing(drm, &o.gem, &g_array_index(drm->devices, HwDrmDevice, h->device));
+  } else {
+    o.gem.partial = TRUE;
+    g_snprintf(o.gem.note, sizeof o.gem.note, "no readable size");
+  }
+  g_array_append_val(drm->objects, o);
+}
+
+/* The entries under ENTRY (a node, or a pointer at INDEX), DEPTH levels down. */
+static void
+walk_xa(Handles *h, guint64 entry, guint64 index, guint depth)
+{
+  HwDrm *drm = h->drm;
+  if (entry == 0 || (entry & 1))
+    return;                       /* empty, or a value entry: not a pointer */
+  if ((entry & 3) != 2) {
+    add_handle(h, index, entry);
+    return;
+  }
+  if (entry <= 4096)
+    return;                       /* sibling, retry or zero entry */
+  guint64 node = entry - 2;
+  guint8 shift = 0;
+  if (depth >= XA_MAX_DEPTH || h->nodes++ >= XA_MAX_NODES ||
+      !hw_linux_read(drm->lx, node + drm->off.xa_node_shift, &shift, 1, NULL) || shift > 63 ||
+      shift % (guint)g_bit_nth_lsf(drm->off.xa_chunk, -1) != 0) {
+    drm->partial = TRUE;
+    return;
+  }
+  guint n = drm->off.xa_chunk;
+  g_autofree guint64 *slots = g_new(guint64, n);
+  if (!hw_linux_read(drm->lx, node + drm->off.xa_node_slots, slots, (gsize)n * 8, NULL)) {
+    drm->partial = TRUE;
+    return;
+  }
+  for (guint i = 0; i < n; i++)
+    if (slots[i] != 0)
+      walk_xa(h, slots[i], index + ((guint64)i << shift), depth + 1);
+}
+
+/* The GEM handles of the drm_file at PRIV, held by process PID, on device D. */
+static void
+scan_handles(HwDrm *drm, guint64 priv, guint device, gint32 pid)
+{
+  const HwDrmLayout *o = &drm->off;
+  guint64 idr = priv + o->dfile_object_idr, head = 0;
+  guint32 base = 0;
+  if (o->xa_chunk == 0 || !rd64(drm, idr + o->idr_rt + o->xa_head, &head) ||
+      !rd32(drm, idr + o->idr_base, &base)) {
+    drm->partial = TRUE;
+    return;
+  }
+  Handles h = { drm, device, pid, base, 0, 0 };
+  walk_xa(&h, head, 0, 0);
+}
+
 /* The DRM files process T has open: their devices, and which framebuffers they hold. */
 static void
 scan_files(HwDrm *drm, const HwTask *t, GHashTable *owner, GHashTable *files_seen)
@@ -251,9 +348,10 @@ scan_files(HwDrm *drm, const HwTask *t, GHashTable *owner, GHashTable *files_see
       continue;
     }
     rd32(drm, minor + o->minor_index, &index);
-    add_device(drm, dev, index < 64 ? (gint32)index : -1);
+    guint device = add_device(drm, dev, index < 64 ? (gint32)index : -1);
     Owners w = { owner, t->tgid };
     each_entry(drm, priv + o->dfile_fbs, o->fb_filp_head, note_owner, &w);
+    scan_handles(drm, priv, device, t->tgid);
   }
 }
 
@@ -275,74 +373,74 @@ add_extent(GArray *extents, guint64 gpa, guint64 size)
 
 /* The extents of a page array (struct page **) of N pages. */
 static gboolean
-pages_extents(HwDrm *drm, HwDrmFramebuffer *fb, guint64 pages, guint64 n)
+pages_extents(HwDrm *drm, HwDrmGem *gem, guint64 pages, guint64 n)
 {
   guint64 psize = hw_linux_get_info(drm->lx)->page_size;
   if (!hw_linux_is_kernel_ptr(pages) || n == 0 || n > MAX_OBJECT_BYTES / psize) {
-    g_snprintf(fb->note, sizeof fb->note, "its pages are not populated");
+    g_snprintf(gem->note, sizeof gem->note, "its pages are not populated");
     return FALSE;
   }
   g_autofree guint64 *array = g_new(guint64, n);
   if (!hw_linux_read(drm->lx, pages, array, n * 8, NULL)) {
-    g_snprintf(fb->note, sizeof fb->note, "its page array is unreadable");
+    g_snprintf(gem->note, sizeof gem->note, "its page array is unreadable");
     return FALSE;
   }
   for (guint64 i = 0; i < n; i++) {
     guint64 gpa = 0;
     g_autoptr(GError) error = NULL;
     if (!hw_linux_page_to_gpa(drm->lx, array[i], &gpa, &error)) {
-      g_snprintf(fb->note, sizeof fb->note, "page %" G_GUINT64_FORMAT ": %s", i,
+      g_snprintf(gem->note, sizeof gem->note, "page %" G_GUINT64_FORMAT ": %s", i,
                  error->message);
-      g_array_set_size(fb->extents, 0);
+      g_array_set_size(gem->extents, 0);
       return FALSE;
     }
-    add_extent(fb->extents, gpa, psize);
+    add_extent(gem->extents, gpa, psize);
   }
-  fb->backing = HW_DRM_BACKING_PAGES;
+  gem->backing = HW_DRM_BACKING_PAGES;
   return TRUE;
 }
 
-/* Where FB's GEM object lies, for a device D. */
+/* Where GEM (its va and size known) lies, for a device D. */
 static void
-find_backing(HwDrm *drm, HwDrmFramebuffer *fb, const HwDrmDevice *d)
+find_backing(HwDrm *drm, HwDrmGem *gem, const HwDrmDevice *d)
 {
   const HwDrmLayout *o = &drm->off;
   guint64 psize = hw_linux_get_info(drm->lx)->page_size;
   gboolean ok = FALSE;
   if (d->vram_size != 0 && o->have_ttm) {
     /* drm_gem_vram_object: the GEM object is its TTM buffer's. */
-    guint64 bo = fb->obj_va - o->bo_base, res = 0, start = 0;
+    guint64 bo = gem->va - o->bo_base, res = 0, start = 0;
     guint32 mem_type = 0;
     if (rd64(drm, bo + o->bo_resource, &res) && hw_linux_is_kernel_ptr(res) &&
         rd64(drm, res + o->res_start, &start) && rd32(drm, res + o->res_mem_type, &mem_type)) {
       if (mem_type == TTM_PL_VRAM && start < d->vram_size / psize &&
-          fb->obj_size <= d->vram_size - start * psize) {
-        add_extent(fb->extents, d->vram_gpa + start * psize, fb->obj_size);
-        fb->backing = HW_DRM_BACKING_VRAM;
+          gem->size <= d->vram_size - start * psize) {
+        add_extent(gem->extents, d->vram_gpa + start * psize, gem->size);
+        gem->backing = HW_DRM_BACKING_VRAM;
         ok = TRUE;
       } else if (mem_type == TTM_PL_SYSTEM) {
         guint64 tt = 0, pages = 0;
         guint32 n = 0;
         ok = rd64(drm, bo + o->bo_ttm, &tt) && hw_linux_is_kernel_ptr(tt) &&
              rd64(drm, tt + o->tt_pages, &pages) && rd32(drm, tt + o->tt_num_pages, &n) &&
-             pages_extents(drm, fb, pages, n);
+             pages_extents(drm, gem, pages, n);
       } else {
-        g_snprintf(fb->note, sizeof fb->note, "in TTM memory type %u", mem_type);
+        g_snprintf(gem->note, sizeof gem->note, "in TTM memory type %u", mem_type);
       }
     } else {
-      g_snprintf(fb->note, sizeof fb->note, "its TTM resource is unreadable");
+      g_snprintf(gem->note, sizeof gem->note, "its TTM resource is unreadable");
     }
   } else if (o->have_shmem) {
-    guint64 shmem = fb->obj_va - o->shmem_base, pages = 0;
+    guint64 shmem = gem->va - o->shmem_base, pages = 0;
     ok = rd64(drm, shmem + o->shmem_pages, &pages) &&
-         pages_extents(drm, fb, pages, (fb->obj_size + psize - 1) / psize);
+         pages_extents(drm, gem, pages, (gem->size + psize - 1) / psize);
   } else {
-    g_snprintf(fb->note, sizeof fb->note, "a GEM object of a kind haywire does not know");
+    g_snprintf(gem->note, sizeof gem->note, "a GEM object of a kind haywire does not know");
   }
   guint64 covered = 0;
-  for (guint i = 0; i < fb->extents->len; i++)
-    covered += g_array_index(fb->extents, HwDrmExtent, i).size;
-  fb->partial = !ok || covered < fb->obj_size;
+  for (guint i = 0; i < gem->extents->len; i++)
+    covered += g_array_index(gem->extents, HwDrmExtent, i).size;
+  gem->partial = !ok || covered < gem->size;
 }
 
 typedef struct {
@@ -359,19 +457,19 @@ add_framebuffer(HwDrm *drm, guint64 va, gpointer data)
   fb.device = ctx->device;
   fb.va = va;
   fb.pid = -1;
-  fb.extents = g_array_new(FALSE, FALSE, sizeof(HwDrmExtent));
+  fb.gem.extents = g_array_new(FALSE, FALSE, sizeof(HwDrmExtent));
   guint64 format = 0;
   guint32 cpp = 0;
   char comm[16] = { 0 };
   if (!rd32(drm, va + o->fb_id, &fb.id) || !rd32(drm, va + o->fb_width, &fb.width) ||
       !rd32(drm, va + o->fb_height, &fb.height) || !rd32(drm, va + o->fb_pitches, &fb.pitch) ||
       !rd32(drm, va + o->fb_offsets, &fb.offset) ||
-      !rd64(drm, va + o->fb_modifier, &fb.modifier) || !rd64(drm, va + o->fb_obj, &fb.obj_va) ||
+      !rd64(drm, va + o->fb_modifier, &fb.modifier) || !rd64(drm, va + o->fb_obj, &fb.gem.va) ||
       !rd64(drm, va + o->fb_format, &format) || !hw_linux_is_kernel_ptr(format) ||
       !rd32(drm, format + o->format_format, &fb.fourcc) ||
       !hw_linux_read(drm->lx, format + o->format_cpp, &cpp, 1, NULL)) {
     drm->partial = TRUE;
-    g_array_unref(fb.extents);
+    g_array_unref(fb.gem.extents);
     return;
   }
   fb.cpp = cpp & 0xff;
@@ -387,12 +485,12 @@ add_framebuffer(HwDrm *drm, guint64 va, gpointer data)
     fb.pid = GPOINTER_TO_INT(pid);
   fb.src_w = fb.width;
   fb.src_h = fb.height;
-  if (hw_linux_is_kernel_ptr(fb.obj_va) && rd64(drm, fb.obj_va + o->gem_size, &fb.obj_size) &&
-      fb.obj_size <= MAX_OBJECT_BYTES) {
-    find_backing(drm, &fb, &g_array_index(drm->devices, HwDrmDevice, ctx->device));
+  if (hw_linux_is_kernel_ptr(fb.gem.va) && rd64(drm, fb.gem.va + o->gem_size, &fb.gem.size) &&
+      fb.gem.size <= MAX_OBJECT_BYTES) {
+    find_backing(drm, &fb.gem, &g_array_index(drm->devices, HwDrmDevice, ctx->device));
   } else {
-    fb.partial = TRUE;
-    g_snprintf(fb.note, sizeof fb.note, "no readable GEM object");
+    fb.gem.partial = TRUE;
+    g_snprintf(fb.gem.note, sizeof fb.gem.note, "no readable GEM object");
   }
   g_array_append_val(drm->fbs, fb);
 }
@@ -441,8 +539,16 @@ static void
 clear_fb(gpointer p)
 {
   HwDrmFramebuffer *fb = p;
-  if (fb->extents)
-    g_array_unref(fb->extents);
+  if (fb->gem.extents)
+    g_array_unref(fb->gem.extents);
+}
+
+static void
+clear_object(gpointer p)
+{
+  HwDrmObject *o = p;
+  if (o->gem.extents)
+    g_array_unref(o->gem.extents);
 }
 
 void
@@ -452,6 +558,8 @@ hw_drm_free(HwDrm *drm)
     return;
   if (drm->fbs)
     g_array_unref(drm->fbs);
+  if (drm->objects)
+    g_array_unref(drm->objects);
   if (drm->devices)
     g_array_unref(drm->devices);
   if (drm->btfs)
@@ -467,6 +575,8 @@ drm_new(HwLinux *lx)
   drm->devices = g_array_new(FALSE, FALSE, sizeof(HwDrmDevice));
   drm->fbs = g_array_new(FALSE, FALSE, sizeof(HwDrmFramebuffer));
   g_array_set_clear_func(drm->fbs, clear_fb);
+  drm->objects = g_array_new(FALSE, FALSE, sizeof(HwDrmObject));
+  g_array_set_clear_func(drm->objects, clear_object);
   return drm;
 }
 
@@ -526,6 +636,13 @@ walk(HwDrm *drm, gboolean *partial, GError **error)
     if (drm->fbs->len > first)
       each_entry(drm, dev + drm->off.dev_plane_list, drm->off.plane_head, add_plane, NULL);
   }
+  /* Which handles are framebuffers. */
+  for (guint i = 0; i < drm->objects->len; i++) {
+    HwDrmObject *ob = &g_array_index(drm->objects, HwDrmObject, i);
+    for (guint j = 0; j < drm->fbs->len && ob->fb_id == 0; j++)
+      if (g_array_index(drm->fbs, HwDrmFramebuffer, j).gem.va == ob->gem.va)
+        ob->fb_id = g_array_index(drm->fbs, HwDrmFramebuffer, j).id;
+  }
   if (partial)
     *partial = drm->partial;
   return TRUE;
@@ -543,6 +660,13 @@ hw_drm_get_framebuffers(const HwDrm *drm, guint *n_framebuffers)
 {
   *n_framebuffers = drm->fbs->len;
   return (const HwDrmFramebuffer *)(gconstpointer)drm->fbs->data;
+}
+
+const HwDrmObject *
+hw_drm_get_objects(const HwDrm *drm, guint *n_objects)
+{
+  *n_objects = drm->objects->len;
+  return (const HwDrmObject *)(gconstpointer)drm->objects->data;
 }
 
 const HwDrmFramebuffer *
@@ -570,17 +694,17 @@ hw_drm_read_pixels(const HwDrmFramebuffer *fb, const HwPhysMem *mem, guint8 **pi
   guint64 want = (guint64)fb->pitch * fb->height;
   if (fb->width == 0 || fb->height == 0 || fb->cpp == 0 || want == 0 ||
       (guint64)fb->width * fb->cpp > fb->pitch || want > MAX_OBJECT_BYTES ||
-      fb->offset > fb->obj_size || want > fb->obj_size - fb->offset) {
+      fb->offset > fb->gem.size || want > fb->gem.size - fb->offset) {
     g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT,
                 "framebuffer %u: %ux%u, pitch %u at offset %u do not fit its %" G_GUINT64_FORMAT
                 "-byte buffer", fb->id, fb->width, fb->height, fb->pitch, fb->offset,
-                fb->obj_size);
+                fb->gem.size);
     return FALSE;
   }
   g_autofree guint8 *out = g_malloc0(want);
   guint64 read = 0, pos = 0;   /* pos: byte of the object at the extent's start */
-  for (guint i = 0; i < fb->extents->len; i++) {
-    const HwDrmExtent *e = &g_array_index(fb->extents, HwDrmExtent, i);
+  for (guint i = 0; i < fb->gem.extents->len; i++) {
+    const HwDrmExtent *e = &g_array_index(fb->gem.extents, HwDrmExtent, i);
     guint64 lo = MAX(pos, (guint64)fb->offset), hi = MIN(pos + e->size, fb->offset + want);
     if (lo < hi && hw_physmem_read(mem, e->gpa + (lo - pos), out + (lo - fb->offset),
                                    hi - lo, NULL))
@@ -590,7 +714,7 @@ hw_drm_read_pixels(const HwDrmFramebuffer *fb, const HwPhysMem *mem, guint8 **pi
   if (read == 0) {
     g_set_error(error, HW_ERROR, HW_ERROR_UNMAPPED,
                 "framebuffer %u: none of its pixels can be read%s%s", fb->id,
-                fb->note[0] ? ": " : "", fb->note);
+                fb->gem.note[0] ? ": " : "", fb->gem.note);
     return FALSE;
   }
   if (partial)

@@ -87,6 +87,9 @@ typedef struct {
   gboolean have_ttm;
   guint32 gbo_bo, bo_base, bo_resource, bo_ttm, res_start, res_mem_type, tt_pages, tt_num_pages;
   gint64 plane_primary;
+  /* The GEM handles of a client: drm_file.object_idr, an IDR (an XArray). */
+  guint32 dfile_object_idr, idr_rt, idr_base, xa_head, xa_node_shift, xa_node_slots;
+  guint32 xa_chunk;       /* slots per XArray node */
 } HwDrmLayout;
 
 /* The DRM walk with LAYOUT given, not taken from BTF (for fuzzing over made-up
