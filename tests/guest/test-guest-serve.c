@@ -1239,11 +1239,18 @@ test_screen(void)
   JsonObject *o = reply_object(gpu, jp);
   JsonArray *fbs = json_object_get_array_member(o, "framebuffers");
   gboolean listed = FALSE;
+  g_autofree char *vram_at = NULL;   /* the screen's gpa when it is one stretch of VRAM */
+  guint pitch = 0;
   for (guint i = 0; i < json_array_get_length(fbs); i++) {
     JsonObject *fb = json_array_get_object_element(fbs, i);
-    if (json_object_get_int_member(fb, "id") == screen_fb)
-      listed = json_object_get_boolean_member(fb, "on_screen") &&
-               json_object_get_int_member(fb, "crtc") == screen_crtc;
+    if (json_object_get_int_member(fb, "id") != screen_fb)
+      continue;
+    listed = json_object_get_boolean_member(fb, "on_screen") &&
+             json_object_get_int_member(fb, "crtc") == screen_crtc;
+    pitch = (guint)json_object_get_int_member(fb, "pitch");
+    if (strcmp(json_object_get_string_member(fb, "backing"), "vram") == 0)
+      vram_at = g_strdup(json_object_get_string_member(
+          json_array_get_object_element(json_object_get_array_member(fb, "extents"), 0), "gpa"));
   }
   g_assert_true(listed);
   g_autoptr(Reply) held = request(s, "POST", "/api/pause", "X-Haywire-Token", s->token);
@@ -1266,6 +1273,21 @@ test_screen(void)
     if (memcmp(rgba + i * 4, dump + i * 3, 3) != 0)
       g_error("/api/screen pixel %" G_GSIZE_FORMAT ",%" G_GSIZE_FORMAT " differs from the "
               "screendump", i % w, i / w);
+  /* Device memory in the memory view: the screen's VRAM drawn as xrgb8888 rows of its
+   * pitch is the screen too (what a click on its pixels in the Screen view opens). */
+  if (vram_at != NULL) {
+    g_autofree char *q = g_strdup_printf("/api/pixels?phys=1&addr=%s&format=xrgb8888&width=%u"
+                                         "&height=%u&stride=%u", vram_at, w, MIN(h, 400u), pitch);
+    g_autoptr(Reply) px = get(s, q);
+    g_assert_cmpuint(px->status, ==, 200);
+    gsize pn = 0;
+    const guint8 *view = g_bytes_get_data(px->body, &pn);
+    g_assert_cmpuint(pn, ==, (gsize)w * MIN(h, 400u) * 4);
+    for (gsize i = 0; i < (gsize)w * MIN(h, 400u); i++)
+      if (memcmp(view + i * 4, dump + i * 3, 3) != 0)
+        g_error("VRAM at %s in the memory view differs from the screendump at %" G_GSIZE_FORMAT
+                ",%" G_GSIZE_FORMAT, vram_at, i % w, i / w);
+  }
   /* A framebuffer that is not there, a malformed id. */
   g_autoptr(Reply) none = get(s, "/api/screen?fb=999999");
   g_assert_cmpuint(none->status, ==, 400);

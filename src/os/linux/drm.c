@@ -17,6 +17,8 @@
 
 #define DRM_MAJOR 226u
 #define MAX_FDS 65536u
+#define MAX_DEVICES 64u
+#define MAX_ALL_HANDLES (1u << 18)       /* GEM handles over all clients */
 #define MAX_OBJECT_BYTES (1ull << 30)   /* a framebuffer's GEM object, at most */
 #define TTM_PL_SYSTEM 0u                 /* include/drm/ttm/ttm_placement.h */
 #define TTM_PL_VRAM 2u
@@ -182,6 +184,7 @@ each_entry(HwDrm *drm, guint64 head, guint32 member_off, EntryFn fn, gpointer da
 
 /* ---- devices and their open files ------------------------------------------------------ */
 
+/* The index of the device at DEV_VA, added if new (G_MAXUINT past MAX_DEVICES). */
 static guint
 add_device(HwDrm *drm, guint64 dev_va, gint32 minor)
 {
@@ -192,6 +195,8 @@ add_device(HwDrm *drm, guint64 dev_va, gint32 minor)
         d->minor = minor;   /* the card, not its render node */
       return i;
     }
+  if (drm->devices->len == MAX_DEVICES)
+    return G_MAXUINT;
   HwDrmDevice d = { dev_va, "", minor, 0, 0 };
   const HwDrmLayout *o = &drm->off;
   guint64 driver = 0, name = 0, vram = 0;
@@ -242,7 +247,8 @@ static void
 add_handle(Handles *h, guint64 index, guint64 obj)
 {
   HwDrm *drm = h->drm;
-  if (h->entries++ >= HW_DRM_MAX_HANDLES || !hw_linux_is_kernel_ptr(obj)) {
+  if (h->entries++ >= HW_DRM_MAX_HANDLES || drm->objects->len >= MAX_ALL_HANDLES ||
+      !hw_linux_is_kernel_ptr(obj)) {
     drm->partial = TRUE;
     return;
   }
@@ -349,6 +355,10 @@ scan_files(HwDrm *drm, const HwTask *t, GHashTable *owner, GHashTable *files_see
     }
     rd32(drm, minor + o->minor_index, &index);
     guint device = add_device(drm, dev, index < 64 ? (gint32)index : -1);
+    if (device == G_MAXUINT) {
+      drm->partial = TRUE;   /* more devices than any machine has: forged */
+      continue;
+    }
     Owners w = { owner, t->tgid };
     each_entry(drm, priv + o->dfile_fbs, o->fb_filp_head, note_owner, &w);
     scan_handles(drm, priv, device, t->tgid);
