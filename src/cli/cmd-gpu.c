@@ -93,6 +93,11 @@ json_framebuffer(JsonBuilder *b, const HwDrmFramebuffer *fb)
   json_builder_add_int_value(b, fb->device);
   json_builder_set_member_name(b, "format");
   json_builder_add_string_value(b, fb->format);
+  HwPixelFormat pf;
+  if (hw_cli_drm_format(fb->fourcc, &pf)) {   /* haywire's name for it, where it has one */
+    json_builder_set_member_name(b, "pixel_format");
+    json_builder_add_string_value(b, hw_pixel_format_name(pf));
+  }
   json_builder_set_member_name(b, "width");
   json_builder_add_int_value(b, fb->width);
   json_builder_set_member_name(b, "height");

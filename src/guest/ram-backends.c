@@ -72,6 +72,17 @@ build_clear(Build *b)
   g_array_unref(b->pieces);
 }
 
+/* Whether process PID is a QEMU (by its command name; behind a proxy the QMP peer is
+ * not). */
+static gboolean
+is_qemu(int pid)
+{
+  g_autofree char *comm_path = g_strdup_printf("/proc/%d/comm", pid);
+  g_autofree char *comm = NULL;
+  return pid > 0 && g_file_get_contents(comm_path, &comm, NULL, NULL) &&
+         g_str_has_prefix(comm, "qemu");
+}
+
 /* QEMU's pid for reaching into its process: given, or the QMP socket's peer; a given
  * one must be that peer when the socket can tell. */
 static gboolean
@@ -83,11 +94,7 @@ need_pid(Build *b, const char *id, const char *type, GError **error)
   int given = b->guest->qemu_pid;
   /* A given pid other than the socket's peer: fine behind a proxy (the peer is not
    * QEMU), refused when QEMU itself serves the socket. */
-  g_autofree char *comm_path = g_strdup_printf("/proc/%d/comm", peer);
-  g_autofree char *comm = NULL;
-  gboolean peer_is_qemu = peer > 0 && g_file_get_contents(comm_path, &comm, NULL, NULL) &&
-                          g_str_has_prefix(comm, "qemu");
-  if (given > 0 && peer > 0 && given != peer && peer_is_qemu) {
+  if (given > 0 && peer > 0 && given != peer && is_qemu(peer)) {
     g_set_error(error, HW_ERROR, HW_ERROR_INVALID_ARGUMENT,
                 "--qemu-pid %d is not the QEMU behind the QMP socket (its peer is pid %d)",
                 given, peer);
@@ -240,12 +247,7 @@ device_pid(Build *b)
   if (b->guest->qemu_pid > 0)
     return b->guest->qemu_pid;
   int peer = hw_qmp_get_peer_pid(b->guest->qmp);
-  g_autofree char *comm_path = g_strdup_printf("/proc/%d/comm", peer);
-  g_autofree char *comm = NULL;
-  if (peer > 0 && g_file_get_contents(comm_path, &comm, NULL, NULL) &&
-      g_str_has_prefix(comm, "qemu"))
-    return peer;
-  return 0;
+  return is_qemu(peer) ? peer : 0;
 }
 
 /* The device regions of the address space (VRAM, ROMs: every RAM-like region no RAM

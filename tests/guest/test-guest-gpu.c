@@ -58,26 +58,34 @@ read_truth(void)
     g_error("the guest printed no HWTRUTH-GPU lines (did the DRM driver load?)");
 }
 
+/* SIZE bytes at ADDR read by `read` with SPACE ("--phys", or "--pid" and PID). */
+static guint8 *
+read_bytes(const char *space, const char *pid, guint64 addr, guint64 size)
+{
+  g_autofree char *dir = g_dir_make_tmp("hw-gpu-XXXXXX", NULL);
+  g_autofree char *out = g_build_filename(dir, "bytes.raw", NULL);
+  g_autofree char *a = g_strdup_printf("0x%" G_GINT64_MODIFIER "x", addr);
+  g_autofree char *len = g_strdup_printf("%" G_GUINT64_FORMAT, size);
+  g_autoptr(HwRun) r = pid ? hw_test_runv(guest, "read", space, pid, a, len, "-o", out, NULL)
+                           : hw_test_runv(guest, "read", space, a, len, "-o", out, NULL);
+  if (r->status != 0)
+    g_error("read %s: %s", space, r->err);
+  gsize got = 0;
+  guint8 *data = NULL;
+  g_assert_true(g_file_get_contents(out, (char **)&data, &got, NULL));
+  g_assert_cmpuint(got, ==, size);
+  g_unlink(out);
+  g_rmdir(dir);
+  return data;
+}
+
 /* The bytes of B, read with `read --pid` from its process's mapping (the dumb buffer's
  * pages: guest RAM for virtio-gpu, the device's VRAM for bochs). */
 static guint8 *
 read_buffer(const GpuBuffer *b)
 {
-  g_autofree char *dir = g_dir_make_tmp("hw-gpu-XXXXXX", NULL);
-  g_autofree char *out = g_build_filename(dir, "buf.raw", NULL);
   g_autofree char *pid = g_strdup_printf("%d", b->pid);
-  g_autofree char *va = g_strdup_printf("0x%" G_GINT64_MODIFIER "x", b->va);
-  g_autofree char *len = g_strdup_printf("%" G_GUINT64_FORMAT, (guint64)b->pitch * b->height);
-  g_autoptr(HwRun) r = hw_test_runv(guest, "read", "--pid", pid, va, len, "-o", out, NULL);
-  if (r->status != 0)
-    g_error("read --pid: %s", r->err);
-  gsize got = 0;
-  guint8 *data = NULL;
-  g_assert_true(g_file_get_contents(out, (char **)&data, &got, NULL));
-  g_assert_cmpuint(got, ==, (gsize)b->pitch * b->height);
-  g_unlink(out);
-  g_rmdir(dir);
-  return data;
+  return read_bytes("--pid", pid, b->va, (guint64)b->pitch * b->height);
 }
 
 /* `info` lists the device's VRAM beside RAM where the device has VRAM. */
@@ -108,20 +116,7 @@ test_device_regions(void)
 static guint8 *
 read_phys(guint64 gpa, guint64 size)
 {
-  g_autofree char *dir = g_dir_make_tmp("hw-gpu-XXXXXX", NULL);
-  g_autofree char *out = g_build_filename(dir, "phys.raw", NULL);
-  g_autofree char *a = g_strdup_printf("0x%" G_GINT64_MODIFIER "x", gpa);
-  g_autofree char *len = g_strdup_printf("%" G_GUINT64_FORMAT, size);
-  g_autoptr(HwRun) r = hw_test_runv(guest, "read", "--phys", a, len, "-o", out, NULL);
-  if (r->status != 0)
-    g_error("read --phys: %s", r->err);
-  gsize got = 0;
-  guint8 *data = NULL;
-  g_assert_true(g_file_get_contents(out, (char **)&data, &got, NULL));
-  g_assert_cmpuint(got, ==, size);
-  g_unlink(out);
-  g_rmdir(dir);
-  return data;
+  return read_bytes("--phys", NULL, gpa, size);
 }
 
 /* MEM (rows PITCH bytes apart, XRGB8888: bytes B, G, R, X) is the screendump DUMP
@@ -252,6 +247,7 @@ test_gpu_list(void)
     const GpuBuffer *b = bufs[i];
     JsonObject *fb = gpu_framebuffer(o, b->fb);
     g_assert_cmpstr(json_object_get_string_member(fb, "format"), ==, "XR24");
+    g_assert_cmpstr(json_object_get_string_member(fb, "pixel_format"), ==, "xrgb8888");
     g_assert_cmpint(json_object_get_int_member(fb, "width"), ==, b->width);
     g_assert_cmpint(json_object_get_int_member(fb, "height"), ==, b->height);
     g_assert_cmpint(json_object_get_int_member(fb, "pitch"), ==, b->pitch);

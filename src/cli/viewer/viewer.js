@@ -666,9 +666,7 @@ function openFramebuffer(fb) {
   view.decoded = null;
   view.space = 'phys';
   view.addr = BigInt(fb.extents[0].gpa) + BigInt(fb.offset);
-  const fmt = { XR24: 'xrgb8888', AR24: 'bgra8888', XB24: 'rgba8888', AB24: 'rgba8888',
-                RG24: 'bgr888', BG24: 'rgb888', RG16: 'rgb565' }[fb.format];
-  if (fmt) view.format = fmt;
+  if (fb.pixel_format) view.format = fb.pixel_format;
   view.width = fb.width;
   view.stride = fb.pitch;
   syncControls();

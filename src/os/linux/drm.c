@@ -456,7 +456,29 @@ find_backing(HwDrm *drm, HwDrmGem *gem, const HwDrmDevice *d)
 typedef struct {
   guint device;
   GHashTable *owner;
+  GHashTable *objects;     /* GEM object va -> index + 1 in drm->objects */
 } FbCtx;
+
+/* The client's handle of the GEM object at VA on CTX's device, or NULL. */
+static const HwDrmObject *
+held_object(HwDrm *drm, const FbCtx *ctx, guint64 va)
+{
+  guint i = GPOINTER_TO_UINT(g_hash_table_lookup(ctx->objects, GSIZE_TO_POINTER((gsize)va)));
+  if (i == 0)
+    return NULL;
+  const HwDrmObject *ob = &g_array_index(drm->objects, HwDrmObject, i - 1);
+  return ob->device == ctx->device ? ob : NULL;
+}
+
+/* GEM's backing copied from OB, the same object as a client's handle (worked out once). */
+static void
+copy_backing(HwDrmGem *gem, const HwDrmGem *ob)
+{
+  GArray *extents = gem->extents;
+  g_array_append_vals(extents, ob->extents->data, ob->extents->len);
+  *gem = *ob;
+  gem->extents = extents;
+}
 
 static void
 add_framebuffer(HwDrm *drm, guint64 va, gpointer data)
@@ -495,8 +517,11 @@ add_framebuffer(HwDrm *drm, guint64 va, gpointer data)
     fb.pid = GPOINTER_TO_INT(pid);
   fb.src_w = fb.width;
   fb.src_h = fb.height;
-  if (hw_linux_is_kernel_ptr(fb.gem.va) && rd64(drm, fb.gem.va + o->gem_size, &fb.gem.size) &&
-      fb.gem.size <= MAX_OBJECT_BYTES) {
+  const HwDrmObject *held = held_object(drm, ctx, fb.gem.va);
+  if (held != NULL) {
+    copy_backing(&fb.gem, &held->gem);
+  } else if (hw_linux_is_kernel_ptr(fb.gem.va) &&
+             rd64(drm, fb.gem.va + o->gem_size, &fb.gem.size) && fb.gem.size <= MAX_OBJECT_BYTES) {
     find_backing(drm, &fb.gem, &g_array_index(drm->devices, HwDrmDevice, ctx->device));
   } else {
     fb.gem.partial = TRUE;
@@ -638,9 +663,15 @@ walk(HwDrm *drm, gboolean *partial, GError **error)
                 "no process of the guest has a DRM device open (/dev/dri/*)");
     return FALSE;
   }
+  /* A framebuffer's GEM object is often a client's handle too: its backing is known. */
+  g_autoptr(GHashTable) objects = g_hash_table_new(g_direct_hash, g_direct_equal);
+  for (guint i = 0; i < drm->objects->len; i++)
+    g_hash_table_insert(objects,
+                        GSIZE_TO_POINTER((gsize)g_array_index(drm->objects, HwDrmObject, i).gem.va),
+                        GUINT_TO_POINTER(i + 1));
   for (guint d = 0; d < drm->devices->len; d++) {
     guint64 dev = g_array_index(drm->devices, HwDrmDevice, d).va;
-    FbCtx ctx = { d, owner };
+    FbCtx ctx = { d, owner, objects };
     guint first = drm->fbs->len;
     each_entry(drm, dev + drm->off.dev_fb_list, drm->off.fb_head, add_framebuffer, &ctx);
     if (drm->fbs->len > first)
