@@ -317,30 +317,48 @@ print_group(const char *title, guint group)
   }
 }
 
-/* Drop the pages of RAM that the test guest's own images use (listed in TRUTH, as
- * hwtest prints them: pa=, grad_pa= and pas= lists), so the precision count sees only
- * non-image memory. Returns the page numbers in a set. */
+/* The pages of a memory file (its first byte at guest-physical RAM_BASE) that the test
+ * guest's own images use, by TRUTH_FILE (as hwtest prints them: pa=, grad_pa= and pas=
+ * lists), so the precision count sees only non-image memory. A set of page numbers. */
 static GHashTable *
-truth_pages(char **truth_files)
+truth_pages(const char *truth_file, guint64 ram_base)
 {
-  GHashTable *set = g_hash_table_new(g_int64_hash, g_int64_equal);
-  for (guint i = 0; truth_files && truth_files[i]; i++) {
-    g_autofree char *text = NULL;
-    if (!g_file_get_contents(truth_files[i], &text, NULL, NULL))
-      continue;
-    for (const char *p = text; (p = strstr(p, "0x")) != NULL; p += 2) {
-      gint64 *pa = g_new(gint64, 1);
-      *pa = (gint64)(g_ascii_strtoull(p, NULL, 16) / PAGE);
-      /* The gradient spans four pages and the raw bitmap's pages are listed. */
-      for (int k = 0; k < 4; k++) {
-        gint64 *q = g_new(gint64, 1);
-        *q = *pa + k;
-        g_hash_table_add(set, q);
-      }
-      g_free(pa);
+  GHashTable *set = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+  g_autofree char *text = NULL;
+  if (truth_file == NULL || !g_file_get_contents(truth_file, &text, NULL, NULL))
+    return set;
+  for (const char *p = text; (p = strstr(p, "0x")) != NULL; p += 2) {
+    guint64 pa = g_ascii_strtoull(p, NULL, 16);
+    if (pa < ram_base)
+      continue;   /* a virtual address, or below this guest's RAM */
+    /* Pages of the memory file: the gradient spans four pages, the bitmap's are listed. */
+    for (int k = 0; k < 4; k++) {
+      gint64 *q = g_new(gint64, 1);
+      *q = (gint64)((pa - ram_base) / PAGE) + k;
+      g_hash_table_add(set, q);
     }
   }
   return set;
+}
+
+/* Whether byte OFFSET of the file at PATH lies inside a GdkPixdata picture (raw RGBA or
+ * RGB pixels behind a "GdkP" header, as GTK 3 keeps its built-in images): a hit there is
+ * a picture, not a false hit. */
+static gboolean
+in_pixdata(const char *path, guint64 offset)
+{
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  if (!g_file_get_contents(path, &data, &len, NULL) || offset >= len)
+    return FALSE;
+  /* The nearest header before OFFSET, within the largest picture we would count. */
+  for (guint64 at = offset + 1; at-- > 0 && offset - at < (16u << 20);) {
+    if (at + 24 > len || memcmp(data + at, "GdkP", 4) != 0)
+      continue;
+    guint32 total = GUINT32_FROM_BE(*(guint32 *)(data + at + 4));
+    return offset < at + total;
+  }
+  return FALSE;
 }
 
 int
@@ -348,6 +366,7 @@ main(int argc, char **argv)
 {
   g_set_prgname("bench-detect");
   g_auto(GStrv) ram = NULL, fillers = NULL, picture_dirs = NULL, truths = NULL;
+  g_auto(GStrv) ram_bases = NULL;
   g_autofree char *half_name = NULL;
   g_autofree char *dense_file = NULL;
   gboolean dense_only = FALSE;
@@ -355,6 +374,9 @@ main(int argc, char **argv)
   GOptionEntry entries[] = {
     { "ram", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &ram, "memory file of a booted guest "
       "(repeatable)", "FILE" },
+    { "ram-base", 0, 0, G_OPTION_ARG_STRING_ARRAY, &ram_bases, "guest-physical address of "
+      "the first byte of the matching --ram file (0x40000000 on arm64 virt; default 0)",
+      "ADDR" },
     { "truth", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &truths, "the test program's lines for a "
       "--ram file: its image pages are left out (repeatable)", "FILE" },
     { "filler", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &fillers, "directory of non-image files "
@@ -396,11 +418,16 @@ main(int argc, char **argv)
   /* Non-image memory: guest RAM without the test program's images, then filler. */
   gsize n_ram_pages = 0, n_pages;
   {
-    g_autoptr(GHashTable) skip = truth_pages(truths);
     GByteArray *pool = g_byte_array_new();
+    g_autoptr(GArray) origin = g_array_new(FALSE, FALSE, sizeof(PageOrigin));
     for (guint i = 0; ram && ram[i]; i++) {
       g_autofree char *data = NULL;
       gsize len;
+      /* The test program's own image pages, by its truth lines for this file. */
+      gboolean have_base = ram_bases && i < g_strv_length(ram_bases);
+      guint64 ram_base = have_base ? g_ascii_strtoull(ram_bases[i], NULL, 0) : 0;
+      g_autoptr(GHashTable) skip = truth_pages(truths && i < g_strv_length(truths) ? truths[i]
+                                                                                : NULL, ram_base);
       if (!g_file_get_contents(ram[i], &data, &len, &error))
         bench_die("ram", error);
       /* The full-RAM scan as issue 13 states it: all of the guest's memory, zero pages
@@ -425,15 +452,20 @@ main(int argc, char **argv)
         gboolean zero = TRUE;
         for (guint k = 0; k < PAGE && zero; k++)
           zero = pg[k] == 0;
-        if (!zero && (truths == NULL || !g_hash_table_contains(skip, &pn)))
+        if (!zero && !g_hash_table_contains(skip, &pn)) {
           g_byte_array_append(pool, pg, PAGE);
+          g_array_append_val(origin, ((PageOrigin){ ram[i], off }));
+        }
       }
     }
     n_ram_pages = pool->len / PAGE;
     gsize n_fill = 0;
+    g_autoptr(GArray) fill_origin = NULL;
+    g_autoptr(GPtrArray) fill_paths = NULL;
     g_autofree guint8 *fill = corpus_load_pages(NULL, fillers, (guint64)filler_mib << 20,
-                                                &n_fill);
+                                                &n_fill, &fill_origin, &fill_paths);
     g_byte_array_append(pool, fill, (guint)(n_fill * PAGE));
+    g_array_append_vals(origin, fill_origin->data, fill_origin->len);
     /* Each distinct page once: libraries come in several copies, and a page seen
      * thirteen times is one piece of evidence, not thirteen. */
     {
@@ -450,6 +482,7 @@ main(int argc, char **argv)
         }
         g_hash_table_add(seen, b);
         memmove(pool->data + kept * PAGE, pool->data + i * PAGE, PAGE);
+        g_array_index(origin, PageOrigin, kept) = g_array_index(origin, PageOrigin, i);
         kept++;
       }
       g_byte_array_set_size(pool, (guint)(kept * PAGE));
@@ -473,17 +506,28 @@ main(int argc, char **argv)
       g_autoptr(GArray) more = scan(pages, n_pages * PAGE, &again, NULL);
       t = MIN(t, again);
     }
-    guint raw = 0, encoded = 0;
+    guint raw = 0, encoded = 0, pixdata = 0;
     for (guint i = 0; i < hits->len; i++) {
       const HwScanHit *h = &g_array_index(hits, HwScanHit, i);
       if (h->kind != HW_HIT_IMAGE)
         continue;
       if (h->image.kind == HW_IMAGE_RAW) {
+        /* Where its first byte came from: to tell a table from a picture kept in a file. */
+        const PageOrigin *o = &g_array_index(origin, PageOrigin, MIN(h->gpa / PAGE, n_pages - 1));
+        guint64 file_off = o->offset + h->gpa % PAGE;
+        if (h->gpa >= n_ram_pages * PAGE && in_pixdata(o->path, file_off)) {
+          pixdata++;
+          fprintf(stderr, "raw hit in a library's GdkPixdata picture: %s+0x%" G_GINT64_MODIFIER
+                  "x %ux%u stride %u %s\n", o->path, file_off, h->image.width, h->image.height,
+                  h->image.stride, hw_pixel_format_name(h->image.format));
+          continue;
+        }
         raw++;
         calibrate(h, CAL_DENSE);
-        fprintf(stderr, "false raw hit: 0x%" G_GINT64_MODIFIER "x (%s) %ux%u stride %u %s "
-                "confidence %.3f\n", h->gpa, h->gpa < n_ram_pages * PAGE ? "guest RAM" :
-                "filler", h->image.width, h->image.height, h->image.stride,
+        fprintf(stderr, "false raw hit: 0x%" G_GINT64_MODIFIER "x (%s %s+0x%" G_GINT64_MODIFIER
+                "x) %ux%u stride %u %s confidence %.3f\n", h->gpa,
+                h->gpa < n_ram_pages * PAGE ? "guest RAM" : "filler", o->path,
+                file_off, h->image.width, h->image.height, h->image.stride,
                 hw_pixel_format_name(h->image.format), h->image.confidence);
       } else {
         encoded++;
@@ -493,6 +537,7 @@ main(int argc, char **argv)
     printf("nonimage_guest_mib %.1f\n", n_ram_pages * PAGE / 1048576.0);
     printf("nonimage_filler_mib %.1f\n", (n_pages - n_ram_pages) * PAGE / 1048576.0);
     printf("false_raw_hits %u\n", raw);
+    printf("raw_hits_in_pixdata %u\n", pixdata);
     printf("false_raw_per_gib %.2f\n", raw / gib);
     printf("encoded_hits_in_filler %u\n", encoded);
     printf("dense_scan_gb_per_s %.2f\n", n_pages * PAGE / t / 1e9);

@@ -169,14 +169,14 @@ page_is_zero(const guint8 *p)
 
 /* Append the non-zero pages of the file at PATH to OUT, at most MAX bytes. */
 static guint64
-add_pages(GByteArray *out, const char *path, guint64 max)
+add_pages(GByteArray *out, const char *path, guint64 max, GArray *origins)
 {
   FILE *f = fopen(path, "rb");
   guint8 page[PAGE];
   guint64 added = 0;
   if (f == NULL)
     return 0;
-  while (added < max) {
+  for (guint64 at = 0; added < max; at += PAGE) {
     size_t n = fread(page, 1, PAGE, f);
     if (n == 0)
       break;
@@ -184,6 +184,8 @@ add_pages(GByteArray *out, const char *path, guint64 max)
     if (!page_is_zero(page)) {
       g_byte_array_append(out, page, PAGE);
       added += PAGE;
+      if (origins)
+        g_array_append_val(origins, ((PageOrigin){ path, at }));
     }
   }
   fclose(f);
@@ -202,21 +204,38 @@ is_image_file(const char *path)
 }
 
 guint8 *
-corpus_load_pages(char **ram_files, char **filler_dirs, guint64 filler_bytes, gsize *n_pages)
+corpus_load_pages(char **ram_files, char **filler_dirs, guint64 filler_bytes, gsize *n_pages,
+                  GArray **origins, GPtrArray **paths_out)
 {
   GByteArray *out = g_byte_array_new();
-  for (guint i = 0; ram_files && ram_files[i]; i++)
-    add_pages(out, ram_files[i], G_MAXUINT64);
+  GArray *from = origins ? g_array_new(FALSE, FALSE, sizeof(PageOrigin)) : NULL;
+  GPtrArray *kept = g_ptr_array_new_with_free_func(g_free);
+  for (guint i = 0; ram_files && ram_files[i]; i++) {
+    char *path = g_strdup(ram_files[i]);
+    g_ptr_array_add(kept, path);
+    add_pages(out, path, G_MAXUINT64, from);
+  }
   guint64 left = filler_bytes;
   for (guint i = 0; filler_dirs && filler_dirs[i] && left > 0; i++) {
     g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func(g_free);
     walk(filler_dirs[i], paths, 0);
     g_ptr_array_sort(paths, compare_str);
-    for (guint k = 0; k < paths->len && left > 0; k++)
-      if (!is_image_file(g_ptr_array_index(paths, k)))
-        left -= add_pages(out, g_ptr_array_index(paths, k), MIN(left, (guint64)64 << 20));
+    for (guint k = 0; k < paths->len && left > 0; k++) {
+      char *path = g_ptr_array_index(paths, k);
+      if (is_image_file(path))
+        continue;
+      path = g_strdup(path);
+      g_ptr_array_add(kept, path);
+      left -= add_pages(out, path, MIN(left, (guint64)64 << 20), from);
+    }
   }
   *n_pages = out->len / PAGE;
+  if (origins)
+    *origins = from;
+  if (paths_out)
+    *paths_out = kept;
+  else
+    g_ptr_array_unref(kept);
   return g_byte_array_free(out, FALSE);
 }
 
