@@ -597,6 +597,36 @@ picture_width(const Run *run, gsize s, gsize *col0, gsize *cols_out)
   return MIN((cols + m->bpp / 2) / m->bpp, s / m->bpp);
 }
 
+/* Whether the ROWS rows of WIDTH pixels (BPP bytes) from FIRST, STRIDE apart, are one
+ * sequence cut into rows rather than a picture: each row's first pixel follows the row
+ * above's last one by exactly the step between its own first two pixels (a table of
+ * consecutive numbers or characters lines up at any stride). A picture's left and right
+ * edges do not meet like that, unless both are one colour (a step of zero, not counted). */
+static gboolean
+one_sequence(const HwReader *r, guint64 first, guint64 rows, gsize stride, gsize width,
+             guint bpp)
+{
+  guint seen = 0, same = 0;
+  guint64 step = MAX(rows / 64, (guint64)1);
+  for (guint64 y = 0; y + 1 < rows && seen < 64; y += step) {
+    guint8 last[4], next[8];
+    if (!hw_reader_read(r, first + y * stride + (width - 1) * bpp, last, bpp) ||
+        !hw_reader_read(r, first + (y + 1) * stride, next, 2 * bpp))
+      break;
+    gboolean moving = FALSE, follows = TRUE;
+    for (guint k = 0; k < bpp; k++) {
+      int inner = (int)next[bpp + k] - (int)next[k], wrap = (int)next[k] - (int)last[k];
+      moving |= inner != 0;
+      follows &= inner == wrap;
+    }
+    if (!moving)
+      continue;
+    seen++;
+    same += follows;
+  }
+  return seen >= 4 && same * 2 >= seen;
+}
+
 /* The picture of stride STRIDE (with BEST_MIS misfits) in RUN, read from [ADDR, ADDR +
  * LEN): its confidence, width, first row and height in OUT; FALSE if it falls short. */
 static gboolean
@@ -632,7 +662,7 @@ measured(const HwReader *r, guint64 addr, guint64 len, HwPixelFormat f, const Ru
     /* Rows of the new phase: the last may go one further. */
     extend(r, &first, &rows, stride, width * bpp, bpp);
   }
-  if (rows < MIN_ROWS)
+  if (rows < MIN_ROWS || (cols == stride && one_sequence(r, first, rows, stride, width, bpp)))
     return FALSE;
   *out = (HwImage){ .kind = HW_IMAGE_RAW, .addr = first, .width = (guint32)width,
                     .height = (guint32)MIN(rows, (guint64)G_MAXUINT32),

@@ -493,6 +493,18 @@ test_raw_not_pictures(void)
     memcpy(ram + (3u << 20) + 8 * i, &p, 8);
   }
   memset(ram + (4u << 20), 0xff, 1u << 20);
+  /* Tables of consecutive numbers and characters (as in ICU's data): smooth along and
+   * down at any stride, but one sequence, not a picture. */
+  for (guint32 i = 0; i < (1u << 15); i++) {
+    guint16 v = (guint16)(0x0460 + i);
+    memcpy(ram + (5u << 20) + 2 * i, &v, 2);
+  }
+  for (guint32 i = 0; i < (1u << 14); i++) {
+    guint32 c = 0x0e5c + i % 0x0fff;   /* three-byte UTF-8 */
+    guint8 *u = ram + (6u << 20) + 3 * i;
+    u[0] = (guint8)(0xe0 | c >> 12), u[1] = (guint8)(0x80 | (c >> 6 & 0x3f));
+    u[2] = (guint8)(0x80 | (c & 0x3f));
+  }
   g_rand_free(rand);
   g_autoptr(GArray) hits = scan_raw(mem);
   for (guint i = 0; i < hits->len; i++)
