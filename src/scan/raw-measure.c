@@ -662,7 +662,9 @@ measured(const HwReader *r, guint64 addr, guint64 len, HwPixelFormat f, const Ru
     /* Rows of the new phase: the last may go one further. */
     extend(r, &first, &rows, stride, width * bpp, bpp);
   }
-  if (rows < MIN_ROWS || (cols == stride && one_sequence(r, first, rows, stride, width, bpp)))
+  /* (Single bytes of a smooth gray picture meet by chance too often for that test.) */
+  if (rows < MIN_ROWS ||
+      (cols == stride && bpp >= 2 && one_sequence(r, first, rows, stride, width, bpp)))
     return FALSE;
   *out = (HwImage){ .kind = HW_IMAGE_RAW, .addr = first, .width = (guint32)width,
                     .height = (guint32)MIN(rows, (guint64)G_MAXUINT32),
