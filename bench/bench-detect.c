@@ -355,8 +355,9 @@ in_pixdata(const char *path, guint64 offset)
   for (guint64 at = offset + 1; at-- > 0 && offset - at < (16u << 20);) {
     if (at + 24 > len || memcmp(data + at, "GdkP", 4) != 0)
       continue;
-    guint32 total = GUINT32_FROM_BE(*(guint32 *)(data + at + 4));
-    return offset < at + total;
+    guint32 total;
+    memcpy(&total, data + at + 4, 4);   /* big-endian, at any alignment */
+    return offset < at + GUINT32_FROM_BE(total);
   }
   return FALSE;
 }
@@ -462,8 +463,8 @@ main(int argc, char **argv)
     gsize n_fill = 0;
     g_autoptr(GArray) fill_origin = NULL;
     g_autoptr(GPtrArray) fill_paths = NULL;
-    g_autofree guint8 *fill = corpus_load_pages(NULL, fillers, (guint64)filler_mib << 20,
-                                                &n_fill, &fill_origin, &fill_paths);
+    g_autofree guint8 *fill = corpus_load_pages(fillers, (guint64)filler_mib << 20, &n_fill,
+                                                &fill_origin, &fill_paths);
     g_byte_array_append(pool, fill, (guint)(n_fill * PAGE));
     g_array_append_vals(origin, fill_origin->data, fill_origin->len);
     /* Each distinct page once: libraries come in several copies, and a page seen

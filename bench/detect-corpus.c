@@ -204,17 +204,12 @@ is_image_file(const char *path)
 }
 
 guint8 *
-corpus_load_pages(char **ram_files, char **filler_dirs, guint64 filler_bytes, gsize *n_pages,
-                  GArray **origins, GPtrArray **paths_out)
+corpus_load_pages(char **filler_dirs, guint64 filler_bytes, gsize *n_pages, GArray **origins,
+                  GPtrArray **paths_out)
 {
   GByteArray *out = g_byte_array_new();
   GArray *from = origins ? g_array_new(FALSE, FALSE, sizeof(PageOrigin)) : NULL;
   GPtrArray *kept = g_ptr_array_new_with_free_func(g_free);
-  for (guint i = 0; ram_files && ram_files[i]; i++) {
-    char *path = g_strdup(ram_files[i]);
-    g_ptr_array_add(kept, path);
-    add_pages(out, path, G_MAXUINT64, from);
-  }
   guint64 left = filler_bytes;
   for (guint i = 0; filler_dirs && filler_dirs[i] && left > 0; i++) {
     g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func(g_free);

@@ -27,12 +27,12 @@ typedef struct {
   guint64 offset;
 } PageOrigin;
 
-/* Non-image memory: the non-zero 4 KiB pages of each file of RAM_FILES (memory files of
- * booted guests) and of the regular files under FILLER_DIRS up to FILLER_BYTES, in file
- * order. *N_PAGES pages, caller frees. ORIGINS (may be NULL) gets a PageOrigin per page
- * and PATHS (with it) the path strings they point to; the caller unrefs both. */
-guint8 *corpus_load_pages(char **ram_files, char **filler_dirs, guint64 filler_bytes,
-                          gsize *n_pages, GArray **origins, GPtrArray **paths);
+/* Non-image memory: the non-zero 4 KiB pages of the regular files under FILLER_DIRS up
+ * to FILLER_BYTES, in file order. *N_PAGES pages, caller frees. ORIGINS (may be NULL)
+ * gets a PageOrigin per page and PATHS (with it) the path strings they point to; the
+ * caller unrefs both. */
+guint8 *corpus_load_pages(char **filler_dirs, guint64 filler_bytes, gsize *n_pages,
+                          GArray **origins, GPtrArray **paths);
 
 /* Resize P into a W x H RGBA8 buffer (box filter down, nearest up; caller frees). */
 guint8 *picture_resize(const Picture *p, guint w, guint h);
