@@ -237,7 +237,8 @@ calibrate(const HwScanHit *h, guint outcome)
 {
   calibration[CLAMP((gint)(h->image.confidence * 10), 0, 10)][outcome]++;
   if (g_getenv("BENCH_DETECT_HITS"))
-    fprintf(stderr, "rawhit %u %.3f %u %u %u %s\n", outcome, h->image.confidence,
+    fprintf(stderr, "rawhit 0x%" G_GINT64_MODIFIER "x %u %.3f %u %u %u %s\n", h->gpa, outcome,
+            h->image.confidence,
             h->image.width, h->image.height, h->image.stride,
             hw_pixel_format_name(h->image.format));
 }
@@ -280,6 +281,8 @@ match(GArray *hits, Case *cases, guint n_cases)
   return false_raw;
 }
 
+static guint partial_scans;   /* scans that said their result may be partial */
+
 static GArray *
 scan(const guint8 *data, gsize size, double *seconds, double *baseline)
 {
@@ -289,8 +292,12 @@ scan(const guint8 *data, gsize size, double *seconds, double *baseline)
   if (!mem)
     bench_die("memory", error);
   double t0 = bench_now();
-  GArray *hits = hw_scan_phys(mem, NULL, (1u << HW_IMAGE_N_KINDS) - 1, 0, NULL, NULL, NULL,
+  gboolean partial = FALSE;
+  GArray *hits = hw_scan_phys(mem, NULL, (1u << HW_IMAGE_N_KINDS) - 1, 0, NULL, NULL, &partial,
                               &error);
+  /* A scan that ran out of its read budget left things unmeasured: the figures would
+   * be about the budget, not the finders. */
+  partial_scans += partial;
   if (seconds)
     *seconds = bench_now() - t0;
   if (!hits)
@@ -641,6 +648,7 @@ main(int argc, char **argv)
       fclose(pages_info);
     }
     printf("raw_cases %u\nencoded_cases %u\n", done_raw, done_enc);
+    printf("partial_scans %u\n", partial_scans);
     printf("false_raw_hits_between_images %u in %.0f MiB\n", batch_false, batch_bytes / 1048576);
     print_group("format", BY_FORMAT);
     print_group("size", BY_SIZE);

@@ -26,6 +26,11 @@
  * real images do not overlap, so their files add up to less than the memory; a guest
  * that plants signatures before huge fake chunks gets no more than this. */
 #define CHECK_BUDGET_EXTRA ((gint64)HW_IMAGE_MAX_FILE)
+/* What measuring runs of raw pixels may read, apart from the checks' budget (a page
+ * full of fake signatures must not leave the pictures unmeasured, nor the reverse): a
+ * run is read once to measure it and its rows about twice more to find its edges; runs
+ * do not overlap, so real memory needs about three times its size. */
+#define RAW_BUDGET(ram) (4 * (gint64)(ram) + (gint64)(64u << 20))
 
 typedef gboolean (*CheckFunc)(const HwReader *r, guint64 addr, HwImage *out);
 
@@ -83,6 +88,8 @@ typedef struct {
   guint images;
   HwReader reader;      /* the scanned address space, for the finders */
   gint64 budget;        /* bytes the checks may still read (reader.budget points here) */
+  HwReader raw_reader;  /* the same space, for measuring raw pixel runs */
+  gint64 raw_budget;    /* what those may still read (raw_reader.budget points here) */
   gboolean virt;        /* addresses are VAs (a process scan): hits get va, gpa later */
   HwTextMatch *match;   /* regexes, and the bytes hits may keep (shared by threads) */
   gboolean text;        /* there are regexes: find runs of text */
@@ -268,6 +275,7 @@ typedef struct {
   guint64 start, end;
   HwPixelFormat format;
   gboolean pixels;      /* holds at least one varied page (not only flat ones) */
+  guint64 covered_from, covered;   /* the last picture measured: pages inside are its */
 } Run;
 
 /* Measure a finished run; the hit's gpa is filled in by the caller for VAs. */
@@ -278,13 +286,24 @@ close_run(const Spec *s, Run *run, GArray *out)
    * another picture): a run needs two pages. */
   if (run->end >= run->start + 2 * PAGE && run->pixels) {
     HwScanHit h = { .kind = HW_HIT_IMAGE };
-    if (hw_raw_measure(&s->reader, run->start, run->end - run->start, run->format, &h.image)) {
+    if (hw_raw_measure(&s->raw_reader, run->start, run->end - run->start, run->format, &h.image)) {
       hit_at(s, &h, h.image.addr);
       add_hit(out, &h);
+      /* The picture's rows were followed past the run: the rest of its pages would be
+       * measured again, to the same picture. */
+      run->covered_from = h.image.addr;
+      run->covered = h.image.addr + h.image.size;
     }
   }
   run->start = run->end = 0;
   run->pixels = FALSE;
+}
+
+/* Whether the page at ADDR lies inside the picture RUN measured last. */
+static inline gboolean
+covered(const Run *run, guint64 addr)
+{
+  return addr >= run->covered_from && addr + PAGE <= run->covered;
 }
 
 /* Add the page at ADDR (class CLS, format F) to RUN, closing it first if the page does
@@ -296,7 +315,7 @@ feed_run(const Spec *s, Run *run, guint64 addr, HwRawClass cls, HwPixelFormat f,
                        run->format == f;
   if (!continues)
     close_run(s, run, out);
-  if (cls == HW_RAW_NONE)
+  if (cls == HW_RAW_NONE || covered(run, addr))
     return;
   if (!continues) {
     run->start = addr;
@@ -452,8 +471,9 @@ scan_chunk(gpointer data, guint i, gpointer state)
       if (runs)
         hw_text_runs_feed(runs, c->gpa + off, page, starts);
       if (raw && starts == PAGE && c->gpa + off >= skip_to) {
-        HwRawClass cls = hw_raw_classify_page(page, &f);
-        feed_run(s, &run, c->gpa + off, cls, f, out);
+        guint64 at = c->gpa + off;
+        HwRawClass cls = covered(&run, at) ? HW_RAW_NONE : hw_raw_classify_page(page, &f);
+        feed_run(s, &run, at, cls, f, out);
       }
     }
     pos = MAX(de, pos + 1);
@@ -620,9 +640,12 @@ hw_scan_phys_run(const HwPhysMem *mem, const HwScanRequest *req, HwScanReport *r
   job.spec = (Spec){ .patterns = req->patterns, .images = req->images,
                      .reader = hw_reader_for_physmem(mem),
                      .budget = 2 * (gint64)hw_physmem_get_ram_size(mem) + CHECK_BUDGET_EXTRA,
+                     .raw_budget = RAW_BUDGET(hw_physmem_get_ram_size(mem)),
                      .match = &match, .text = hw_text_match_wanted(req->patterns),
                      .zero_lead = any_zero_lead(req->patterns) };
   job.spec.reader.budget = &job.spec.budget;
+  job.spec.raw_reader = job.spec.reader;
+  job.spec.raw_reader.budget = &job.spec.raw_budget;
   gsize maxlen = longest_pattern(req->patterns);
   guint n;
   const HwRamRange *r = hw_physmem_get_ranges(mem, &n);
@@ -659,7 +682,8 @@ hw_scan_phys_run(const HwPhysMem *mem, const HwScanRequest *req, HwScanReport *r
   if (job.hits->len > MAX_HITS)
     g_array_set_size(job.hits, MAX_HITS);
   report->hits = job.hits;
-  report->partial = !whole || job.spec.budget < 0 || job.hits->len >= MAX_HITS ||
+  report->partial = !whole || job.spec.budget < 0 || job.spec.raw_budget < 0 ||
+                    job.hits->len >= MAX_HITS ||
                     g_atomic_int_get(&match.missed);
   if (!whole) {
     g_set_error(error, HW_ERROR, HW_ERROR_GONE, "guest memory vanished during the scan");
@@ -694,8 +718,11 @@ hw_scan_vmas(const HwMmu *mmu, const HwPhysMem *mem, GArray *vmas, GPtrArray *pa
                         .max_hits = MAX_HITS };
   Spec s = { .patterns = patterns, .images = images, .reader = hw_reader_for_mmu(mmu),
              .budget = 2 * (gint64)hw_physmem_get_ram_size(mem) + CHECK_BUDGET_EXTRA,
+             .raw_budget = RAW_BUDGET(hw_physmem_get_ram_size(mem)),
              .virt = TRUE, .match = &match, .text = hw_text_match_wanted(patterns) };
   s.reader.budget = &s.budget;
+  s.raw_reader = s.reader;
+  s.raw_reader.budget = &s.raw_budget;
   gsize keep = longest_pattern(patterns) - 1;
   gboolean raw = (images & (1u << HW_IMAGE_RAW)) != 0;
   g_autofree guint8 *buf = g_malloc(keep + PAGE);
@@ -748,7 +775,8 @@ hw_scan_vmas(const HwMmu *mmu, const HwPhysMem *mem, GArray *vmas, GPtrArray *pa
         hw_text_runs_feed(runs, va, page, PAGE);
       if (raw) {
         HwPixelFormat f = HW_PIXEL_RGBA8888;   /* set by the classifier when it matters */
-        HwRawClass cls = hw_page_is_zero(page) ? HW_RAW_NONE : hw_raw_classify_page(page, &f);
+        HwRawClass cls = hw_page_is_zero(page) || covered(&run, va) ? HW_RAW_NONE
+                                                                    : hw_raw_classify_page(page, &f);
         feed_run(&s, &run, va, cls, f, found);
       }
       carry = MIN(keep, len);
@@ -771,6 +799,7 @@ hw_scan_vmas(const HwMmu *mmu, const HwPhysMem *mem, GArray *vmas, GPtrArray *pa
   if (found->len > MAX_HITS)
     g_array_set_size(found, MAX_HITS);
   if (partial)
-    *partial = s.budget < 0 || found->len >= MAX_HITS || g_atomic_int_get(&match.missed);
+    *partial = s.budget < 0 || s.raw_budget < 0 || found->len >= MAX_HITS ||
+               g_atomic_int_get(&match.missed);
   return g_steal_pointer(&found);
 }
