@@ -27,6 +27,8 @@
 #define EARLY_MISFITS 0.35        /* above the 0.2 bar a stride must meet, with a margin */
 #define CLIP 64
 #define MAX_EXTEND 4096u          /* rows looked at beyond the run at each end */
+#define MAX_ANISOTROPY 2.0        /* see anisotropy() (tuned on the benchmark's tuning half) */
+#define ANISOTROPY_FLOOR 2.0
 
 typedef struct {
   const guint8 *buf;
@@ -631,6 +633,32 @@ one_sequence(const HwReader *r, guint64 first, guint64 rows, gsize stride, gsize
   return seen >= 4 && same * 2 >= seen;
 }
 
+/* How much more a byte differs from the one a row below it than from the one a pixel
+ * on, over bytes spread evenly over the run (every byte, not only those smooth along
+ * their row; the alpha or padding lane left out). A picture is about as smooth down
+ * as across (a ratio near 1); tables that line up at some stride by their layout are
+ * much rougher down than across. Differences across of less than ANISOTROPY_FLOOR
+ * count as that much: in a very smooth picture (a synthetic gradient) one edge down
+ * would weigh more than all its rows. */
+static double
+anisotropy(const Measure *m, gsize stride)
+{
+  guint64 across = 0, down = 0, n = 0;
+  if (m->n < stride + 16)
+    return G_MAXDOUBLE;
+  gsize span = m->n - stride - 8, step = MAX(span / 8192, (gsize)1);
+  for (gsize i = 0; i < span; i += step, n++) {
+    gsize at = i;
+    if (m->bpp == 2)
+      at &= ~(gsize)1;
+    else if (m->skip_lane >= 0 && (int)(at % 4) == m->skip_lane)
+      at++;
+    across += MIN(diff_at(m, at, m->bpp), (guint)CLIP);
+    down += MIN(diff_at(m, at, stride), (guint)CLIP);
+  }
+  return (double)down / MAX((double)across, ANISOTROPY_FLOOR * (double)n);
+}
+
 /* The picture of stride STRIDE (with BEST_MIS misfits) in RUN, read from [ADDR, ADDR +
  * LEN): its confidence, width, first row and height in OUT; FALSE if it falls short. */
 static gboolean
@@ -646,7 +674,7 @@ measured(const HwReader *r, guint64 addr, guint64 len, HwPixelFormat f, const Ru
   /* Tables of 16-bit numbers and narrow arrays of structures line up too: a higher
    * bar for them (tuned on the benchmark's tuning half). */
   double bar = stride < 64u * bpp ? 0.9 : bpp == 2 ? 0.8 : 0.6;
-  if (confidence < bar || best_mis > 0.2)
+  if (confidence < bar || best_mis > 0.2 || anisotropy(m, stride) > MAX_ANISOTROPY)
     return FALSE;
 
   /* The picture's columns inside the stride, and where its rows start. */
