@@ -29,6 +29,10 @@
 #define MAX_EXTEND 4096u          /* rows looked at beyond the run at each end */
 #define MAX_ANISOTROPY 2.0        /* see anisotropy() (tuned on the benchmark's tuning half) */
 #define ANISOTROPY_FLOOR 2.0
+#define MAX_MISFITS 0.2           /* of a picture's stride */
+#define SEAM_RANGE 4              /* strides tried on either side of the chosen one */
+#define SEAM_MIN 2.0              /* see seam_strength() (tuned on the tuning half) */
+#define SEAM_OVER 1.5
 
 typedef struct {
   const guint8 *buf;
@@ -674,7 +678,7 @@ measured(const HwReader *r, guint64 addr, guint64 len, HwPixelFormat f, const Ru
   /* Tables of 16-bit numbers and narrow arrays of structures line up too: a higher
    * bar for them (tuned on the benchmark's tuning half). */
   double bar = stride < 64u * bpp ? 0.9 : bpp == 2 ? 0.8 : 0.6;
-  if (confidence < bar || best_mis > 0.2 || anisotropy(m, stride) > MAX_ANISOTROPY)
+  if (confidence < bar || best_mis > MAX_MISFITS || anisotropy(m, stride) > MAX_ANISOTROPY)
     return FALSE;
 
   /* The picture's columns inside the stride, and where its rows start. */
@@ -706,6 +710,62 @@ measured(const HwReader *r, guint64 addr, guint64 len, HwPixelFormat f, const Ru
   return TRUE;
 }
 
+/* How much one byte column of stride P stands out from the others by its difference to
+ * the pixel after it, over rows spread over the run: the largest such difference
+ * against the median. At a picture's stride, the column where each row's right edge
+ * meets the next row's left edge (or its padding) is the same in every row and stands
+ * out; at a stride a pixel off, that seam moves a pixel a row and no column does. */
+static double
+seam_strength(const Measure *m, gsize p)
+{
+  gsize all = m->n / p;
+  if (all < 4 || p < 2 * m->bpp)
+    return 0;
+  gsize rows = MIN(all - 1, (gsize)64), every = MAX((all - 1) / rows, (gsize)1);
+  g_autofree guint *h = g_new0(guint, p);
+  for (gsize r = 0; r < rows; r++)
+    for (gsize c = 0; c < p; c++) {   /* the last pixel's next is the next row's first */
+      gsize at = r * every * p + c;
+      if (m->bpp == 2 && (c & 1))
+        continue;
+      h[c] += MIN(diff_at(m, at, m->bpp), (guint)CLIP);
+    }
+  if (m->bpp == 2)
+    for (gsize c = 1; c < p; c += 2)
+      h[c] = h[c - 1];
+  g_autofree guint *sorted = g_memdup2(h, p * sizeof(guint));
+  qsort(sorted, p, sizeof(guint), compare_guint);
+  guint top = sorted[p - 1], median = sorted[p / 2];
+  return (double)top / ((double)median + rows);
+}
+
+/* The stride of RUN's picture from STRIDE, the one chosen by how rows fit (*MIS its
+ * misfits): a stride a few pixels off whose seam stands out where STRIDE's does not
+ * (a smooth picture lines up nearly as well along a diagonal as down: that stride is
+ * the diagonal's), if its rows fit well enough too. */
+static gsize
+seam_stride(const Run *run, gsize stride, double *mis)
+{
+  double here = seam_strength(&run->m, stride);
+  gsize best = stride;
+  for (int d = -SEAM_RANGE; d <= SEAM_RANGE; d++) {
+    gsize off = (gsize)ABS(d) * run->pstep;
+    if (d == 0 || (d < 0 && stride < run->pmin + off) || (d > 0 && stride + off > run->pmax))
+      continue;
+    gsize p = d < 0 ? stride - off : stride + off;
+    double strength = seam_strength(&run->m, p), score;
+    if (strength < SEAM_MIN || strength < SEAM_OVER * here)
+      continue;
+    double fit = misfits(&run->m, p, &score);
+    if (fit <= MAX_MISFITS) {
+      best = p;
+      here = strength;
+      *mis = fit;
+    }
+  }
+  return best;
+}
+
 gboolean
 hw_raw_measure(const HwReader *r, guint64 addr, guint64 len, HwPixelFormat f, HwImage *out)
 {
@@ -716,6 +776,8 @@ hw_raw_measure(const HwReader *r, guint64 addr, guint64 len, HwPixelFormat f, Hw
   gsize n_cand = run_candidates(&run, cands);
   double best_mis = 2;
   gsize stride = n_cand ? choose_stride(cands, n_cand, &best_mis) : 0;
+  if (stride > 0)
+    stride = seam_stride(&run, stride, &best_mis);
   gboolean ok = stride > 0 && measured(r, addr, len, f, &run, stride, best_mis, out);
   run_clear(&run);
   return ok;
@@ -731,7 +793,9 @@ hw_image_guess_strides(const HwReader *r, guint64 addr, guint64 len, HwPixelForm
   Candidate c[CANDIDATES];
   gsize n = run_candidates(&run, c);
   double mis = 2;
-  gsize chosen = n ? choose_stride(c, n, &mis) : 0;
+  gsize chosen = n ? choose_stride(c, n, &mis) : 0, picked = chosen;
+  if (chosen)
+    chosen = seam_stride(&run, chosen, &mis);
   /* The finder's choice first, then the others by how closely they fit (their key); a
    * stride past the misfit bar is no guess. */
   gsize order[CANDIDATES], n_order = 0;
@@ -747,7 +811,7 @@ hw_image_guess_strides(const HwReader *r, guint64 addr, guint64 len, HwPixelForm
   for (gsize k = 0; k <= n_order && got < max; k++) {
     gsize p = k == 0 ? chosen : c[order[k - 1]].key_p;
     double fit = k == 0 ? mis : c[order[k - 1]].key_fit;
-    if (k == 0)
+    if (k == 0 && chosen == picked)
       for (gsize i = 0; i < n; i++)   /* the divisor that won: its own misfits */
         if (c[i].fit_p == chosen && c[i].key_p != chosen)
           fit = c[i].fit;

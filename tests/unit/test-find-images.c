@@ -391,6 +391,32 @@ test_raw_pieces_merged(void)
   g_free(ram);
 }
 
+/* A smooth picture whose colours change the same along its rows as down them: a
+ * stride a pixel short reads it along the diagonal, where it does not change at all,
+ * and lines up better than the true one; the seam where one row's right edge meets
+ * the next row's left edge is at the same column only at the true stride. */
+static void
+test_raw_diagonal(void)
+{
+  guint8 *ram;
+  g_autoptr(HwPhysMem) mem = ram_new(&ram);
+  const guint64 at = (2u << 20) + 0x10;
+  const guint w = 500, h = 300, stride = 4 * w;
+  for (guint y = 0; y < h; y++)
+    for (guint x = 0; x < w; x++) {
+      guint8 *p = ram + at + (gsize)y * stride + (gsize)x * 4;
+      guint d = (x + (h - 1 - y)) * 255 / (w + h);   /* the same along x and up y */
+      p[0] = (guint8)d, p[1] = (guint8)(255 - d), p[2] = (guint8)(d / 2 + 60), p[3] = 0xff;
+    }
+  g_autoptr(GArray) hits = scan_raw(mem);
+  g_assert_cmpuint(hits->len, ==, 1);
+  const HwScanHit *hit = &g_array_index(hits, HwScanHit, 0);
+  g_assert_cmpuint(hit->image.stride, ==, stride);
+  g_assert_cmpuint(hit->image.width, ==, w);
+  g_assert_cmpint(hit->image.format, ==, HW_PIXEL_RGBA8888);
+  g_free(ram);
+}
+
 /* 32-bit rows padded with 48 bytes of memory as it was (noise): the width is the stride
  * less the padding, to the pixel. */
 static void
@@ -685,6 +711,7 @@ main(int argc, char **argv)
   g_test_add_func("/scan/raw/dithered-and-padded", test_raw_dithered_and_padded);
   g_test_add_func("/scan/raw/pieces-merged", test_raw_pieces_merged);
   g_test_add_func("/scan/raw/junk-padding", test_raw_junk_padding);
+  g_test_add_func("/scan/raw/diagonal", test_raw_diagonal);
   g_test_add_func("/scan/images/phys", test_phys_files);
   g_test_add_func("/scan/images/vmas-scattered", test_vmas_scattered);
   g_test_add_func("/scan/images/planted-fakes", test_planted_fakes);
