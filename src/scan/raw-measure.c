@@ -733,9 +733,15 @@ seam_strength(const Measure *m, gsize p)
   if (m->bpp == 2)
     for (gsize c = 1; c < p; c += 2)
       h[c] = h[c - 1];
-  g_autofree guint *sorted = g_memdup2(h, p * sizeof(guint));
-  qsort(sorted, p, sizeof(guint), compare_guint);
-  guint top = sorted[p - 1], median = sorted[p / 2];
+  /* The median by counting: each sum is at most 64 rows of CLIP. */
+  guint count[64 * CLIP + 1] = { 0 }, top = 0, median = 0;
+  for (gsize c = 0; c < p; c++) {
+    count[h[c]]++;
+    top = MAX(top, h[c]);
+  }
+  for (gsize seen = 0; median < G_N_ELEMENTS(count); median++)
+    if ((seen += count[median]) > p / 2)
+      break;
   return (double)top / ((double)median + rows);
 }
 
@@ -776,7 +782,7 @@ hw_raw_measure(const HwReader *r, guint64 addr, guint64 len, HwPixelFormat f, Hw
   gsize n_cand = run_candidates(&run, cands);
   double best_mis = 2;
   gsize stride = n_cand ? choose_stride(cands, n_cand, &best_mis) : 0;
-  if (stride > 0)
+  if (stride > 0 && best_mis <= EARLY_MISFITS)   /* else no stride near it fits either */
     stride = seam_stride(&run, stride, &best_mis);
   gboolean ok = stride > 0 && measured(r, addr, len, f, &run, stride, best_mis, out);
   run_clear(&run);
@@ -794,7 +800,7 @@ hw_image_guess_strides(const HwReader *r, guint64 addr, guint64 len, HwPixelForm
   gsize n = run_candidates(&run, c);
   double mis = 2;
   gsize chosen = n ? choose_stride(c, n, &mis) : 0, picked = chosen;
-  if (chosen)
+  if (chosen && mis <= EARLY_MISFITS)
     chosen = seam_stride(&run, chosen, &mis);
   /* The finder's choice first, then the others by how closely they fit (their key); a
    * stride past the misfit bar is no guess. */
