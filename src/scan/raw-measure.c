@@ -24,15 +24,15 @@
 #define CANDIDATES 12u
 #define H_SMOOTH 24               /* a byte takes part when its row neighbour is this close */
 #define MISFIT 40                 /* a byte misfits when the byte below differs more */
-#define EARLY_MISFITS 0.35        /* above the 0.2 bar a stride must meet, with a margin */
+#define MAX_MISFITS 0.2           /* the share of misfits a picture's stride may have */
+#define EARLY_MISFITS 0.35        /* above MAX_MISFITS, with a margin */
 #define CLIP 64
 #define MAX_EXTEND 4096u          /* rows looked at beyond the run at each end */
 #define MAX_ANISOTROPY 2.0        /* see anisotropy() (tuned on the benchmark's tuning half) */
 #define ANISOTROPY_FLOOR 2.0
-#define MAX_MISFITS 0.2           /* of a picture's stride */
 #define SEAM_RANGE 4              /* strides tried on either side of the chosen one */
 #define SEAM_MIN 2.0              /* see seam_strength() (tuned on the tuning half) */
-#define SEAM_OVER 1.5
+#define SEAM_OVER 1.5              /* ... and at least this many times the chosen one's */
 
 typedef struct {
   const guint8 *buf;
