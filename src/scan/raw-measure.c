@@ -32,6 +32,7 @@
 #define ANISOTROPY_FLOOR 2.0
 #define SEAM_RANGE 4              /* strides tried on either side of the chosen one */
 #define SEAM_MIN 2.0              /* see seam_strength() (tuned on the tuning half) */
+#define SEAM_ROWS 64u              /* rows seam_strength() looks at, at most */
 #define SEAM_OVER 1.5              /* ... and at least this many times the chosen one's */
 
 typedef struct {
@@ -63,6 +64,16 @@ diff_at(const Measure *m, gsize i, gsize d)
   return (guint)abs((int)m->buf[i] - (int)m->buf[i + d]);
 }
 
+/* The byte to sample for I: the start of its pixel for rgb565, not the alpha or
+ * padding lane of 32-bit pixels. */
+static inline gsize
+sample_at(const Measure *m, gsize i)
+{
+  if (m->bpp == 2)
+    return i & ~(gsize)1;
+  return m->skip_lane >= 0 && (int)(i % 4) == m->skip_lane ? i + 1 : i;
+}
+
 /* Sample positions in [0, LIMIT): bytes smooth along their row, spread evenly. */
 static void
 pick_positions(Measure *m, gsize limit)
@@ -70,11 +81,7 @@ pick_positions(Measure *m, gsize limit)
   gsize step = MAX(limit / (N_POS * 2), 1);
   m->n_pos = 0;
   for (gsize i = 0; i + m->bpp + 1 < limit && m->n_pos < N_POS; i += step) {
-    gsize at = i;
-    if (m->bpp == 2)
-      at &= ~(gsize)1;
-    else if (m->skip_lane >= 0 && (int)(at % 4) == m->skip_lane)
-      at++;
+    gsize at = sample_at(m, i);
     guint d = at + m->bpp + 1 < limit ? diff_at(m, at, m->bpp) : G_MAXUINT;
     /* White or black backgrounds line up at every stride: they tell nothing. */
     if (d > H_SMOOTH || (d == 0 && (m->buf[at] == 0xff || m->buf[at] == 0)))
@@ -652,11 +659,7 @@ anisotropy(const Measure *m, gsize stride)
     return G_MAXDOUBLE;
   gsize span = m->n - stride - 8, step = MAX(span / 8192, (gsize)1);
   for (gsize i = 0; i < span; i += step, n++) {
-    gsize at = i;
-    if (m->bpp == 2)
-      at &= ~(gsize)1;
-    else if (m->skip_lane >= 0 && (int)(at % 4) == m->skip_lane)
-      at++;
+    gsize at = sample_at(m, i);
     across += MIN(diff_at(m, at, m->bpp), (guint)CLIP);
     down += MIN(diff_at(m, at, stride), (guint)CLIP);
   }
@@ -721,7 +724,7 @@ seam_strength(const Measure *m, gsize p)
   gsize all = m->n / p;
   if (all < 4 || p < 2 * m->bpp)
     return 0;
-  gsize rows = MIN(all - 1, (gsize)64), every = MAX((all - 1) / rows, (gsize)1);
+  gsize rows = MIN(all - 1, (gsize)SEAM_ROWS), every = MAX((all - 1) / rows, (gsize)1);
   g_autofree guint *h = g_new0(guint, p);
   for (gsize r = 0; r < rows; r++)
     for (gsize c = 0; c < p; c++) {   /* the last pixel's next is the next row's first */
@@ -733,8 +736,8 @@ seam_strength(const Measure *m, gsize p)
   if (m->bpp == 2)
     for (gsize c = 1; c < p; c += 2)
       h[c] = h[c - 1];
-  /* The median by counting: each sum is at most 64 rows of CLIP. */
-  guint count[64 * CLIP + 1] = { 0 }, top = 0, median = 0;
+  /* The median by counting: each sum is at most SEAM_ROWS rows of CLIP. */
+  guint count[SEAM_ROWS * CLIP + 1] = { 0 }, top = 0, median = 0;
   for (gsize c = 0; c < p; c++) {
     count[h[c]]++;
     top = MAX(top, h[c]);

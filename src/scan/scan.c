@@ -315,7 +315,7 @@ feed_run(const Spec *s, Run *run, guint64 addr, HwRawClass cls, HwPixelFormat f,
                        run->format == f;
   if (!continues)
     close_run(s, run, out);
-  if (cls == HW_RAW_NONE || covered(run, addr))
+  if (cls == HW_RAW_NONE)
     return;
   if (!continues) {
     run->start = addr;
