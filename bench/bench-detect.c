@@ -11,7 +11,9 @@
  *
  * To study what it finds (on stderr): BENCH_DETECT_MISSES=1 lists the pictures missed
  * and the raw hits over them, BENCH_DETECT_EXPLAIN=1 adds the class of each of their
- * pages, BENCH_DETECT_HITS=1 lists every raw hit with its outcome, and
+ * pages, BENCH_DETECT_HITS=1 lists every raw hit with its outcome,
+ * BENCH_DETECT_MEASURE=1 lists the cases that measuring alone (given the case's own
+ * pages and true format, as if page classification were perfect) gets wrong, and
  * BENCH_DETECT_PAGES=FILE writes the whole pages of every raw case to FILE (their
  * format, variant and width to FILE.txt) to study page classification offline. */
 #include <haywire/haywire.h>
@@ -66,10 +68,11 @@ typedef struct {
   const char *variant;       /* "plain", "padded", "dithered", "periodic", ... */
   const char *source;        /* the picture's: "background", "icon", "figure" */
   gboolean found, seen;      /* found exactly; some hit of the same kind overlapped */
+  gboolean measured;         /* measured exactly from its own pages (raw) */
 } Case;
 
 typedef struct {
-  guint total, found, seen;
+  guint total, found, seen, measured;
 } Tally;
 
 enum { BY_FORMAT, BY_SIZE, BY_VARIANT, BY_ENCODING, BY_SOURCE, N_GROUPS };
@@ -87,6 +90,7 @@ tally(guint group, const char *key, const Case *c)
   t->total++;
   t->found += c->found;
   t->seen += c->seen;
+  t->measured += c->measured;
 }
 
 static const char *
@@ -283,6 +287,47 @@ match(GArray *hits, Case *cases, guint n_cases)
 
 static guint partial_scans;   /* scans that said their result may be partial */
 
+/* A batch of memory to measure from directly. */
+typedef struct {
+  const guint8 *data;
+  gsize size;
+} Span;
+
+static gboolean
+span_read(gpointer ctx, guint64 addr, void *buf, gsize len)
+{
+  const Span *s = ctx;
+  if (addr > s->size || len > s->size - addr)
+    return FALSE;
+  memcpy(buf, s->data + addr, len);
+  return TRUE;
+}
+
+/* Measuring alone, as if page classification were perfect: case C's whole pages in
+ * BATCH given to the raw measure with the true format. Whether it measured exactly;
+ * the wrong measure on stderr with BENCH_DETECT_MEASURE=1. */
+static gboolean
+measure_only(const guint8 *batch, const Case *c)
+{
+  Span span = { batch, BATCH };
+  HwReader r = { span_read, &span, NULL };
+  guint64 lo = (c->gpa + PAGE - 1) / PAGE * PAGE, hi = (c->gpa + c->size) / PAGE * PAGE;
+  HwImage im;
+  gboolean got = hi > lo && hw_raw_measure(&r, lo, hi - lo, c->format, &im);
+  gboolean exact = got && im.width == c->width && im.stride == c->stride &&
+                   im.addr < c->gpa + c->size && im.addr + im.size > c->gpa;
+  if (!exact && g_getenv("BENCH_DETECT_MEASURE")) {
+    fprintf(stderr, "measure: %s %ux%u stride %zu %s at 0x%" G_GINT64_MODIFIER "x -> ",
+            hw_pixel_format_name(c->format), c->width, c->height, c->stride, c->variant, c->gpa);
+    if (got)
+      fprintf(stderr, "%ux%u stride %u at 0x%" G_GINT64_MODIFIER "x\n", im.width, im.height,
+              im.stride, im.addr);
+    else
+      fprintf(stderr, "nothing\n");
+  }
+  return exact;
+}
+
 static GArray *
 scan(const guint8 *data, gsize size, double *seconds, double *baseline)
 {
@@ -318,9 +363,12 @@ print_group(const char *title, guint group)
                                       (GCompareFunc)strcmp);
   for (GList *k = keys; k; k = k->next) {
     const Tally *t = g_hash_table_lookup(tallies[group], k->data);
-    printf("recall_%s_%s %.3f %u/%u (overlapped by a hit of its kind: %u)\n", title,
+    printf("recall_%s_%s %.3f %u/%u (overlapped by a hit of its kind: %u", title,
            (char *)k->data, t->total ? (double)t->found / t->total : 0, t->found, t->total,
            t->seen);
+    if (group != BY_ENCODING)
+      printf("; measured exactly from its own pages: %u", t->measured);
+    printf(")\n");
   }
 }
 
@@ -611,6 +659,7 @@ main(int argc, char **argv)
           tally(BY_ENCODING, corpus_encoding_names[c->enc], c);
           continue;
         }
+        cases[k].measured = measure_only(batch, c);
         tally(BY_FORMAT, hw_pixel_format_name(c->format), c);
         tally(BY_SIZE, size_class(c->size), c);
         tally(BY_VARIANT, c->variant, c);
@@ -635,8 +684,9 @@ main(int argc, char **argv)
         }
         if (!c->found && g_getenv("BENCH_DETECT_MISSES"))
           fprintf(stderr, "miss: %s %ux%u stride %zu %s size %zu at 0x%" G_GINT64_MODIFIER
-                  "x %s%s\n", hw_pixel_format_name(c->format), c->width, c->height, c->stride,
-                  c->variant, c->size, c->gpa, c->source, c->seen ? " (a raw hit overlaps)" : "");
+                  "x %s%s%s\n", hw_pixel_format_name(c->format), c->width, c->height, c->stride,
+                  c->variant, c->size, c->gpa, c->source, c->seen ? " (a raw hit overlaps)" : "",
+                  c->measured ? " (measured exactly alone)" : "");
         if (!c->found && g_getenv("BENCH_DETECT_MISSES"))
           explain(found, c);
       }
