@@ -291,7 +291,8 @@ hw_raw_classify_page(const guint8 *page, HwPixelFormat *format)
   for (guint parity = 0; parity < 2; parity++) {
     lanes_565(page, parity, 53, n16, f16);
     s16[parity] = judge(n16, f16, 3, -1, &varied, &ratio);
-  }  if (s24 >= 1) {
+  }
+  if (s24 >= 1) {
     lanes(page, 3, 3, near, far);
     if (judge(near, far, 3, -1, &varied, &ratio) >= 2 && ratio < best) {
       best = ratio;
