@@ -287,30 +287,18 @@ match(GArray *hits, Case *cases, guint n_cases)
 
 static guint partial_scans;   /* scans that said their result may be partial */
 
-/* A batch of memory to measure from directly. */
-typedef struct {
-  const guint8 *data;
-  gsize size;
-} Span;
-
-static gboolean
-span_read(gpointer ctx, guint64 addr, void *buf, gsize len)
-{
-  const Span *s = ctx;
-  if (addr > s->size || len > s->size - addr)
-    return FALSE;
-  memcpy(buf, s->data + addr, len);
-  return TRUE;
-}
-
 /* Measuring alone, as if page classification were perfect: case C's whole pages in
  * BATCH given to the raw measure with the true format. Whether it measured exactly;
  * the wrong measure on stderr with BENCH_DETECT_MEASURE=1. */
 static gboolean
 measure_only(const guint8 *batch, const Case *c)
 {
-  Span span = { batch, BATCH };
-  HwReader r = { span_read, &span, NULL };
+  HwRamRange range = { .gpa = 0, .size = BATCH };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HwPhysMem) mem = hw_physmem_new_from_data(batch, BATCH, &range, 1, &error);
+  if (!mem)
+    bench_die("memory", error);
+  HwReader r = hw_reader_for_physmem(mem);
   guint64 lo = (c->gpa + PAGE - 1) / PAGE * PAGE, hi = (c->gpa + c->size) / PAGE * PAGE;
   HwImage im;
   gboolean got = hi > lo && hw_raw_measure(&r, lo, hi - lo, c->format, &im);
