@@ -32,7 +32,7 @@
 #define ANISOTROPY_FLOOR 2.0
 #define CLEAN_MISFITS 0.02        /* see measured() (tuned on the tuning half) */
 #define CLEAN_ANISOTROPY 1.5
-#define CLEAN_TYPICAL 1.0          /* ... and the typical stride's score at least this */
+#define CLEAN_TYPICAL 1.0         /* ... and the typical stride's score at least this */
 #define SEAM_RANGE 4              /* strides tried on either side of the chosen one */
 #define SEAM_MIN 2.0              /* see seam_strength() (tuned on the tuning half) */
 #define SEAM_ROWS 64u              /* rows seam_strength() looks at, at most */
@@ -683,12 +683,13 @@ measured(const HwReader *r, guint64 addr, guint64 len, HwPixelFormat f, const Ru
   double confidence = typical > 0 ? 1.0 - here / typical : 0;
   /* Tables of 16-bit numbers and narrow arrays of structures line up too: a higher
    * bar for them (tuned on the benchmark's tuning half). */
-  double bar = stride < 64u * bpp ? 0.9 : bpp == 2 ? 0.8 : 0.6;
+  gboolean narrow = stride < 64u * bpp;
+  double bar = narrow ? 0.9 : bpp == 2 ? 0.8 : 0.6;
   /* A smooth picture lines up at every stride near its own (diagonals) and fairly well
    * at any: its stride stands out little from the typical one. Rows that fit nearly
    * without a misfit, as smooth down as across, are a picture all the same. */
   double aniso = anisotropy(m, stride);
-  gboolean clean = stride >= 64u * bpp && best_mis <= CLEAN_MISFITS &&
+  gboolean clean = !narrow && best_mis <= CLEAN_MISFITS &&
                    aniso <= CLEAN_ANISOTROPY && typical >= CLEAN_TYPICAL;
   if ((confidence < bar && !clean) || best_mis > MAX_MISFITS || aniso > MAX_ANISOTROPY)
     return FALSE;
