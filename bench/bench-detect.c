@@ -287,21 +287,15 @@ match(GArray *hits, Case *cases, guint n_cases)
 
 static guint partial_scans;   /* scans that said their result may be partial */
 
-/* Measuring alone, as if page classification were perfect: case C's whole pages in
- * BATCH given to the raw measure with the true format. Whether it measured exactly;
- * the wrong measure on stderr with BENCH_DETECT_MEASURE=1. */
+/* Measuring alone, as if page classification were perfect: case C's whole pages, read
+ * through R (its batch), given to the raw measure with the true format. Whether it
+ * measured exactly; the wrong measure on stderr with BENCH_DETECT_MEASURE=1. */
 static gboolean
-measure_only(const guint8 *batch, const Case *c)
+measure_only(const HwReader *r, const Case *c)
 {
-  HwRamRange range = { .gpa = 0, .size = BATCH };
-  g_autoptr(GError) error = NULL;
-  g_autoptr(HwPhysMem) mem = hw_physmem_new_from_data(batch, BATCH, &range, 1, &error);
-  if (!mem)
-    bench_die("memory", error);
-  HwReader r = hw_reader_for_physmem(mem);
   guint64 lo = (c->gpa + PAGE - 1) / PAGE * PAGE, hi = (c->gpa + c->size) / PAGE * PAGE;
   HwImage im;
-  gboolean got = hi > lo && hw_raw_measure(&r, lo, hi - lo, c->format, &im);
+  gboolean got = hi > lo && hw_raw_measure(r, lo, hi - lo, c->format, &im);
   gboolean exact = got && im.width == c->width && im.stride == c->stride &&
                    im.addr < c->gpa + c->size && im.addr + im.size > c->gpa;
   if (!exact && g_getenv("BENCH_DETECT_MEASURE")) {
@@ -641,13 +635,18 @@ main(int argc, char **argv)
       g_autoptr(GArray) found = scan(batch, BATCH, NULL, NULL);
       batch_false += match(found, cases, n);
       batch_bytes += BATCH;
+      HwRamRange range = { .gpa = 0, .size = BATCH };
+      g_autoptr(HwPhysMem) batch_mem = hw_physmem_new_from_data(batch, BATCH, &range, 1, &error);
+      if (!batch_mem)
+        bench_die("memory", error);
+      HwReader batch_reader = hw_reader_for_physmem(batch_mem);
       for (guint k = 0; k < n; k++) {
         const Case *c = &cases[k];
         if (c->encoded) {
           tally(BY_ENCODING, corpus_encoding_names[c->enc], c);
           continue;
         }
-        cases[k].measured = measure_only(batch, c);
+        cases[k].measured = measure_only(&batch_reader, c);
         tally(BY_FORMAT, hw_pixel_format_name(c->format), c);
         tally(BY_SIZE, size_class(c->size), c);
         tally(BY_VARIANT, c->variant, c);
