@@ -13,7 +13,8 @@
  * and the raw hits over them, BENCH_DETECT_EXPLAIN=1 adds the class of each of their
  * pages, BENCH_DETECT_HITS=1 lists every raw hit with its outcome,
  * BENCH_DETECT_MEASURE=1 lists the cases that measuring alone (given the case's own
- * pages and true format, as if page classification were perfect) gets wrong, and
+ * pages and true format, as if page classification were perfect) gets wrong
+ * (BENCH_DETECT_MEASURE_DUMP=DIR writes every case's pages to DIR for offline study), and
  * BENCH_DETECT_PAGES=FILE writes the whole pages of every raw case to FILE (their
  * format, variant and width to FILE.txt) to study page classification offline. */
 #include <haywire/haywire.h>
@@ -291,8 +292,9 @@ static guint partial_scans;   /* scans that said their result may be partial */
  * through R (its batch), given to the raw measure with the true format. Whether it
  * measured exactly; the wrong measure on stderr with BENCH_DETECT_MEASURE=1. */
 static gboolean
-measure_only(const HwReader *r, const Case *c)
+measure_only(const HwReader *r, const Case *c, const guint8 *batch)
 {
+  static guint dumped;
   guint64 lo = (c->gpa + PAGE - 1) / PAGE * PAGE, hi = (c->gpa + c->size) / PAGE * PAGE;
   HwImage im;
   gboolean got = hi > lo && hw_raw_measure(r, lo, hi - lo, c->format, &im);
@@ -306,6 +308,16 @@ measure_only(const HwReader *r, const Case *c)
               im.stride, im.addr);
     else
       fprintf(stderr, "nothing\n");
+  }
+  /* With BENCH_DETECT_MEASURE_DUMP=DIR, every case's pages and one page either side go
+   * to DIR/N-FORMAT-WIDTH-STRIDE-OFFSET-EXACT.bin (OFFSET: where the picture starts from
+   * the first whole page; EXACT: 1 or 0), to study measuring offline. */
+  const char *dir = g_getenv("BENCH_DETECT_MEASURE_DUMP");
+  if (dir && hi > lo && lo >= PAGE && hi + PAGE <= BATCH) {
+    g_autofree char *name = g_strdup_printf("%s/%04u-%s-%u-%zu-%" G_GINT64_FORMAT "-%d.bin", dir,
+                                            dumped++, hw_pixel_format_name(c->format), c->width,
+                                            c->stride, (gint64)c->gpa - (gint64)lo, exact);
+    g_file_set_contents(name, (const char *)batch + lo - PAGE, (gssize)(hi - lo + 2 * PAGE), NULL);
   }
   return exact;
 }
@@ -646,7 +658,7 @@ main(int argc, char **argv)
           tally(BY_ENCODING, corpus_encoding_names[c->enc], c);
           continue;
         }
-        cases[k].measured = measure_only(&batch_reader, c);
+        cases[k].measured = measure_only(&batch_reader, c, batch);
         tally(BY_FORMAT, hw_pixel_format_name(c->format), c);
         tally(BY_SIZE, size_class(c->size), c);
         tally(BY_VARIANT, c->variant, c);
