@@ -43,6 +43,8 @@ typedef struct {
   gsize n;
   guint bpp;                      /* 1, 2 (rgb565), 3 or 4 */
   int skip_lane;                  /* 32-bit: the alpha/padding lane (address mod 4), or -1 */
+  guint channels;                 /* rgb565: the channels compared (bits 0-2), see run_begin() */
+  guint n_channels;
   guint32 *pos;                   /* sample positions (byte offsets; pixel starts for 565) */
   guint n_pos;
 } Measure;
@@ -61,8 +63,9 @@ diff_at(const Measure *m, gsize i, gsize d)
   if (m->bpp == 2) {
     guint s = 0;
     for (guint c = 0; c < 3; c++)
-      s += (guint)abs((int)px565(m->buf + i, c) - (int)px565(m->buf + i + d, c));
-    return s / 3;
+      if (m->channels & (1u << c))
+        s += (guint)abs((int)px565(m->buf + i, c) - (int)px565(m->buf + i + d, c));
+    return s / m->n_channels;
   }
   return (guint)abs((int)m->buf[i] - (int)m->buf[i + d]);
 }
@@ -164,13 +167,16 @@ coarse_scores(const Measure *m, gsize pmin, gsize pstep, gsize count, guint k, d
     /* The buffer has slack for the last block. */
     const guint8 *at = m->buf + m->pos[i], *q = at + pmin;
     if (m->bpp == 2) {
-      V8u16 a[3];
+      V8u16 a[3], on[3];
       channels16((V8u16){ 0 } + (guint16)(at[0] | at[1] << 8), a);
+      for (guint ch = 0; ch < 3; ch++)
+        on[ch] = (V8u16){ 0 } + (guint16)((m->channels >> ch) & 1);
       for (gsize j = 0; j < blocks; j++) {
         V8u16 y, c[3];
         memcpy(&y, q + 16 * j, 16);
         channels16(y, c);
-        V8u16 d = (absdiff16(a[0], c[0]) + absdiff16(a[1], c[1]) + absdiff16(a[2], c[2])) / 3;
+        V8u16 d = (absdiff16(a[0], c[0]) * on[0] + absdiff16(a[1], c[1]) * on[1] +
+                   absdiff16(a[2], c[2]) * on[2]) / (guint16)m->n_channels;
         acc[j] += min16(d, clip);
       }
     } else {
@@ -310,13 +316,15 @@ picture_columns(const Measure *m, gsize s, gsize *start)
 /* Whether the pixel of BPP bytes at A continues the one at B: most of its bytes close
  * (a dithered channel's byte may not be), or for rgb565 its decoded channels. */
 static inline gboolean
-pixel_fits(const guint8 *a, const guint8 *b, guint bpp)
+pixel_fits(const guint8 *a, const guint8 *b, const Measure *m)
 {
+  guint bpp = m->bpp;
   if (bpp == 2) {
     guint d = 0;
     for (guint c = 0; c < 3; c++)
-      d += (guint)abs((int)px565(a, c) - (int)px565(b, c));
-    return d <= 3 * MISFIT;
+      if (m->channels & (1u << c))
+        d += (guint)abs((int)px565(a, c) - (int)px565(b, c));
+    return d <= m->n_channels * MISFIT;
   }
   guint fit = 0;
   for (guint k = 0; k < bpp; k++)
@@ -328,11 +336,12 @@ pixel_fits(const guint8 *a, const guint8 *b, guint bpp)
  * is not all zero: three pixels in four fit (detailed or noisy rows of a picture miss
  * more than one in eight; unrelated memory misses most). */
 static gboolean
-row_continues(const guint8 *row, const guint8 *above, gsize width, guint bpp)
+row_continues(const guint8 *row, const guint8 *above, gsize width, const Measure *m)
 {
+  guint bpp = m->bpp;
   guint bad = 0, nonzero = 0, n = 0;
   for (gsize k = 0; k + bpp <= width; k += bpp, n++)
-    bad += !pixel_fits(row + k, above + k, bpp);
+    bad += !pixel_fits(row + k, above + k, m);
   for (gsize k = 0; k < width; k++)
     nonzero += row[k] != 0;
   return nonzero > 0 && bad * 4 < n;
@@ -342,8 +351,9 @@ row_continues(const guint8 *row, const guint8 *above, gsize width, guint bpp)
  * need not start where our row phase put them (a picture without padding starts at
  * any byte). */
 static gsize
-partial_row(const HwReader *r, guint64 first, gsize stride, guint bpp)
+partial_row(const HwReader *r, guint64 first, gsize stride, const Measure *m)
 {
+  guint bpp = m->bpp;
   if (first < stride)
     return 0;
   g_autofree guint8 *prev = g_malloc(stride), *cur = g_malloc(stride);
@@ -368,7 +378,7 @@ partial_row(const HwReader *r, guint64 first, gsize stride, guint bpp)
     /* To the nearest pixel (a zero byte at either end is no evidence), then back while
      * that first pixel does not fit as a whole (one byte close by chance). */
     best = MIN((best + bpp / 2) / bpp * bpp, stride / bpp * bpp);
-    while (best >= bpp && !pixel_fits(prev + stride - best, cur + stride - best, bpp))
+    while (best >= bpp && !pixel_fits(prev + stride - best, cur + stride - best, m))
       best -= bpp;
   }
   return MIN(best, stride);
@@ -377,20 +387,21 @@ partial_row(const HwReader *r, guint64 first, gsize stride, guint bpp)
 /* Extend FIRST (address of the first row) up, and *ROWS down, by rows that continue
  * the picture, reading through R. */
 static void
-extend(const HwReader *r, guint64 *first, guint64 *rows, gsize stride, gsize width, guint bpp)
+extend(const HwReader *r, guint64 *first, guint64 *rows, gsize stride, gsize width,
+       const Measure *m)
 {
   g_autofree guint8 *edge = g_malloc(width), *next = g_malloc(width);
   /* The run may begin in memory before the picture: drop rows that the row below
    * does not continue (zero rows above a picture included). */
   while (*rows > 2 && hw_reader_read(r, *first, edge, width) &&
-         hw_reader_read(r, *first + stride, next, width) && !row_continues(edge, next, width, bpp)) {
+         hw_reader_read(r, *first + stride, next, width) && !row_continues(edge, next, width, m)) {
     *first += stride;
     (*rows)--;
   }
   if (!hw_reader_read(r, *first, edge, width))
     return;
   for (guint i = 0; i < MAX_EXTEND && *first >= stride; i++) {
-    if (!hw_reader_read(r, *first - stride, next, width) || !row_continues(next, edge, width, bpp))
+    if (!hw_reader_read(r, *first - stride, next, width) || !row_continues(next, edge, width, m))
       break;
     *first -= stride;
     (*rows)++;
@@ -399,14 +410,14 @@ extend(const HwReader *r, guint64 *first, guint64 *rows, gsize stride, gsize wid
   /* The run may end in memory after the picture: drop rows that do not continue. */
   guint64 last = *first + (*rows - 1) * stride;
   while (*rows > 2 && hw_reader_read(r, last, next, width) &&
-         hw_reader_read(r, last - stride, edge, width) && !row_continues(next, edge, width, bpp)) {
+         hw_reader_read(r, last - stride, edge, width) && !row_continues(next, edge, width, m)) {
     last -= stride;
     (*rows)--;
   }
   if (!hw_reader_read(r, last, edge, width))
     return;
   for (guint i = 0; i < MAX_EXTEND; i++) {
-    if (!hw_reader_read(r, last + stride, next, width) || !row_continues(next, edge, width, bpp))
+    if (!hw_reader_read(r, last + stride, next, width) || !row_continues(next, edge, width, m))
       break;
     last += stride;
     (*rows)++;
@@ -417,8 +428,9 @@ extend(const HwReader *r, guint64 *first, guint64 *rows, gsize stride, gsize wid
 /* How many bytes at the start of the row at FIRST do not continue into the row below
  * (what lies before the picture in its first page); whole pixels of BPP bytes. */
 static gsize
-leading_junk(const HwReader *r, guint64 first, gsize stride, guint bpp)
+leading_junk(const HwReader *r, guint64 first, gsize stride, const Measure *m)
 {
+  guint bpp = m->bpp;
   g_autofree guint8 *cur = g_malloc(stride), *below = g_malloc(stride);
   if (!hw_reader_read(r, first, cur, stride) || !hw_reader_read(r, first + stride, below, stride))
     return 0;
@@ -434,7 +446,7 @@ leading_junk(const HwReader *r, guint64 first, gsize stride, guint bpp)
   for (gsize k = k0; k + 16 < stride; k += bpp) {
     guint bad = 0;
     for (gsize j = k; j + bpp <= k + 16; j += bpp)
-      bad += !pixel_fits(cur + j, below + j, bpp);
+      bad += !pixel_fits(cur + j, below + j, m);
     if (bad == 0)
       return k;
   }
@@ -476,6 +488,32 @@ select_kth(double *v, gsize n, gsize k)
   return v[k];
 }
 
+/* An rgb565 run whose pixels alternate in one channel (ordered dithering: each pixel
+ * much further from the next than from pixels anywhere else) is compared by its two
+ * other channels: the dithered one would misfit everywhere and hide them. Noise (as far
+ * from the next pixel as from any) keeps its channel: tables of 16-bit numbers look
+ * like pixels with a noisy low channel, and only all three channels tell them apart. */
+static void
+drop_dithered_channel(Measure *m)
+{
+  guint64 near[3] = { 0 }, far[3] = { 0 };
+  gsize pixels = m->n / 2, step = MAX(pixels / 8192, (gsize)1);
+  if (pixels < 64)
+    return;
+  for (gsize i = 0, j = pixels / 3; i + 1 < pixels; i += step, j = (j + 7919) % pixels)
+    for (guint c = 0; c < 3; c++) {
+      int v = (int)px565(m->buf + 2 * i, c);
+      near[c] += (guint)abs(v - (int)px565(m->buf + 2 * i + 2, c));
+      far[c] += (guint)abs(v - (int)px565(m->buf + 2 * j, c));
+    }
+  for (guint c = 0; c < 3; c++)
+    if (2 * near[c] > 3 * far[c]) {
+      m->channels = 7u & ~(1u << c);
+      m->n_channels = 2;
+      return;
+    }
+}
+
 /* A run's bytes read for measuring, its samples and the coarse score of every stride
  * it may have. */
 typedef struct {
@@ -507,12 +545,15 @@ run_begin(const HwReader *r, guint64 addr, guint64 len, HwPixelFormat f, Run *ru
   /* Slack after the run's bytes: coarse_scores() reads a stride block past them. */
   run->buf = g_malloc0(n + 16);
   run->pos = g_new(guint32, N_POS);
-  run->m = (Measure){ .buf = run->buf, .n = n, .bpp = bpp, .skip_lane = -1, .pos = run->pos };
+  run->m = (Measure){ .buf = run->buf, .n = n, .bpp = bpp, .skip_lane = -1, .pos = run->pos,
+                      .channels = 7, .n_channels = 3 };
   Measure *m = &run->m;
   if (!hw_reader_read(r, addr, run->buf, n))
     goto fail;
   if (bpp == 4)
     m->skip_lane = alpha_lane(run->buf, n, 0);
+  if (bpp == 2)
+    drop_dithered_channel(m);
   /* Strides to try: from the narrowest picture to the widest with padding, at most a
    * quarter of the run (four rows); 32-bit and 16-bit rows keep their alignment. */
   run->pmin = MIN_WIDTH * bpp;
@@ -702,14 +743,14 @@ measured(const HwReader *r, guint64 addr, guint64 len, HwPixelFormat f, const Ru
   guint64 rows = (addr + len - first) / stride;
   if (rows < 2)
     return FALSE;
-  extend(r, &first, &rows, stride, width * bpp, bpp);
+  extend(r, &first, &rows, stride, width * bpp, m);
   if (cols == stride) {   /* no padding: the first row may begin anywhere */
-    gsize back = partial_row(r, first, stride, bpp);
+    gsize back = partial_row(r, first, stride, m);
     first -= back;
     if (back == 0)
-      first += leading_junk(r, first, stride, bpp);
+      first += leading_junk(r, first, stride, m);
     /* Rows of the new phase: the last may go one further. */
-    extend(r, &first, &rows, stride, width * bpp, bpp);
+    extend(r, &first, &rows, stride, width * bpp, m);
   }
   /* (Single bytes of a smooth gray picture meet by chance too often for that test.) */
   if (rows < MIN_ROWS ||
