@@ -589,8 +589,12 @@ merge_raw_hits(GArray *hits)
         n_recent = 1 + (n_recent - r);
         continue;
       }
+      /* Over the same bytes: one of them measured wrong. Hits that share only their
+       * edges (a picture's rows followed a little into the next one) both stay. */
       HwScanHit *prev = &g_array_index(hits, HwScanHit, recent[0]);
-      if (h.image.addr < prev->image.addr + prev->image.size) {
+      guint64 prev_end = prev->image.addr + prev->image.size;
+      guint64 shared = MIN(prev_end, h.image.addr + h.image.size) - h.image.addr;
+      if (h.image.addr < prev_end && 2 * shared >= MIN(h.image.size, prev->image.size)) {
         if (h.image.size > prev->image.size)
           *prev = h;
         continue;
