@@ -28,7 +28,6 @@
 #define EARLY_MISFITS 0.35        /* above MAX_MISFITS, with a margin */
 #define CLIP 64
 #define MAX_EXTEND 4096u          /* rows looked at beyond the run at each end */
-#define MAX_BRIDGES 64u           /* edges crossed there, at most (see extend()) */
 #define MAX_ANISOTROPY 2.0        /* see anisotropy() (tuned on the benchmark's tuning half) */
 #define ANISOTROPY_FLOOR 2.0
 #define CLEAN_MISFITS 0.02        /* see measured() (tuned on the tuning half) */
@@ -385,34 +384,13 @@ partial_row(const HwReader *r, guint64 first, gsize stride, const Measure *m)
   return MIN(best, stride);
 }
 
-/* Whether the row D rows from AT (through R, WIDTH bytes, STRIDE apart) and the two
- * beyond it continue one another: past an edge in the picture (a row that does not
- * continue the one before it), the picture goes on; unrelated memory rarely lines up
- * twice at the stride. ROW, A and B: buffers of WIDTH bytes, ROW filled with the row
- * at D on success. */
-static gboolean
-resumes(const HwReader *r, guint64 at, gint64 d, gsize stride, gsize width, const Measure *m,
-        guint8 *row, guint8 *a, guint8 *b)
-{
-  gint64 step = d < 0 ? -(gint64)stride : (gint64)stride;
-  guint64 y = at + (guint64)(d * (gint64)stride);
-  if (d < 0 && at < (guint64)(-d + 2) * stride)
-    return FALSE;
-  if (!hw_reader_read(r, y, row, width) || !hw_reader_read(r, y + (guint64)step, a, width) ||
-      !hw_reader_read(r, y + (guint64)(2 * step), b, width))
-    return FALSE;
-  return row_continues(a, row, width, m) && row_continues(b, a, width, m);
-}
-
 /* Extend FIRST (address of the first row) up, and *ROWS down, by rows that continue
- * the picture, reading through R; a row that does not continue (an edge) is crossed
- * when the picture resumes beyond it (at most MAX_BRIDGES times at each end). */
+ * the picture, reading through R. */
 static void
 extend(const HwReader *r, guint64 *first, guint64 *rows, gsize stride, gsize width,
        const Measure *m)
 {
   g_autofree guint8 *edge = g_malloc(width), *next = g_malloc(width);
-  g_autofree guint8 *t1 = g_malloc(width), *t2 = g_malloc(width);
   /* The run may begin in memory before the picture: drop rows that the row below
    * does not continue (zero rows above a picture included). */
   while (*rows > 2 && hw_reader_read(r, *first, edge, width) &&
@@ -422,19 +400,9 @@ extend(const HwReader *r, guint64 *first, guint64 *rows, gsize stride, gsize wid
   }
   if (!hw_reader_read(r, *first, edge, width))
     return;
-  guint bridges = 0;
   for (guint i = 0; i < MAX_EXTEND && *first >= stride; i++) {
-    if (!hw_reader_read(r, *first - stride, next, width))
+    if (!hw_reader_read(r, *first - stride, next, width) || !row_continues(next, edge, width, m))
       break;
-    if (!row_continues(next, edge, width, m)) {
-      /* Rows 1, 2 and 3 above: 1 the edge, 3 the top one kept. */
-      if (bridges == MAX_BRIDGES || !resumes(r, *first, -1, stride, width, m, next, t1, t2))
-        break;
-      bridges++;
-      *first -= 2 * stride;
-      *rows += 2;
-      memcpy(next, t2, width);
-    }
     *first -= stride;
     (*rows)++;
     memcpy(edge, next, width);
@@ -448,18 +416,9 @@ extend(const HwReader *r, guint64 *first, guint64 *rows, gsize stride, gsize wid
   }
   if (!hw_reader_read(r, last, edge, width))
     return;
-  bridges = 0;
   for (guint i = 0; i < MAX_EXTEND; i++) {
-    if (!hw_reader_read(r, last + stride, next, width))
+    if (!hw_reader_read(r, last + stride, next, width) || !row_continues(next, edge, width, m))
       break;
-    if (!row_continues(next, edge, width, m)) {
-      if (bridges == MAX_BRIDGES || !resumes(r, last, 1, stride, width, m, next, t1, t2))
-        break;
-      bridges++;
-      last += 2 * stride;
-      *rows += 2;
-      memcpy(next, t2, width);
-    }
     last += stride;
     (*rows)++;
     memcpy(edge, next, width);
