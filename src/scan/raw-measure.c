@@ -242,6 +242,38 @@ compare_guint(const void *a, const void *b)
   return x < y ? -1 : x > y;
 }
 
+/* The stretch of at most MAX_LEN of the N columns from FROM (cyclic in S) where columns
+ * marked in BAD most outnumber the others: its start, length and how many more bad
+ * columns than good it holds (0: none). Prefix sums with a queue of their minima. */
+static glong
+padding_stretch(const guint8 *bad, gsize s, gsize from, gsize n, gsize max_len, gsize *start,
+                gsize *len)
+{
+  g_autofree glong *prefix = g_new(glong, n + 1);
+  g_autofree gsize *queue = g_new(gsize, n + 1);
+  gsize head = 0, tail = 0;
+  glong best = 0;
+  *start = from;
+  *len = 0;
+  prefix[0] = 0;
+  for (gsize t = 1; t <= n; t++) {
+    prefix[t] = prefix[t - 1] + (bad[(from + t - 1) % s] ? 1 : -1);
+    /* Window ends at t; its start i in [t - max_len, t - 1], the least prefix. */
+    while (tail > head && prefix[queue[tail - 1]] >= prefix[t - 1])
+      tail--;
+    queue[tail++] = t - 1;
+    while (queue[head] + max_len < t)
+      head++;
+    glong sum = prefix[t] - prefix[queue[head]];
+    if (sum > best) {
+      best = sum;
+      *start = (from + queue[head]) % s;
+      *len = t - queue[head];
+    }
+  }
+  return best;
+}
+
 /* Which byte columns of stride S belong to the picture: all but the row padding, if
  * there is any. Padding is one stretch of columns (cyclic: rows need not start on the
  * stride) that either hold zeros or do not continue the row above nearly as well as
@@ -292,25 +324,36 @@ picture_columns(const Measure *m, gsize s, gsize *start)
   if (n_bad == s)
     return 0;
   /* The longest and second longest cyclic stretches of padding-like columns. */
-  gsize best = 0, best_start = 0, second = 0;
+  gsize best_len = 0, best_start = 0, second_len = 0;
   for (gsize k = 0; k < s; k++) {
     if (!bad[k] || bad[(k + s - 1) % s])
       continue;
     gsize len = 0;
     while (len < s && bad[(k + len) % s])
       len++;
-    if (len > best)
-      second = best, best = len, best_start = k;
-    else if (len > second)
-      second = len;
+    if (len > best_len)
+      second_len = best_len, best_len = len, best_start = k;
+    else if (len > second_len)
+      second_len = len;
   }
   /* 16- and 32-bit rows are padded by whole pixels: a shorter stretch is an edge of
    * the picture (a channel at zero in the first column). */
   gsize least = m->bpp == 2 || m->bpp == 4 ? m->bpp : 1;
-  if (best < least || best > MAX_PAD || best < 2 * second + 1)
-    return s;
-  *start = (best_start + best) % s;
-  return s - best;
+  if (best_len < least || best_len > MAX_PAD || best_len < 2 * second_len + 1) {
+    /* None stands out: memory left in the padding may continue down a row in places.
+     * The stretch where padding-like columns most outnumber the others, then, if the
+     * best such stretch among the other columns scores far less. */
+    gsize other_start, other_len;
+    glong best = padding_stretch(bad, s, 0, s, MIN((gsize)MAX_PAD + 1, s - 1), &best_start,
+                                 &best_len);
+    glong second = padding_stretch(bad, s, (best_start + best_len) % s, s - best_len,
+                                   MIN((gsize)MAX_PAD + 1, s - best_len), &other_start,
+                                   &other_len);
+    if (best < (glong)least || best_len > MAX_PAD || best < 2 * second + 1)
+      return s;
+  }
+  *start = (best_start + best_len) % s;
+  return s - best_len;
 }
 
 /* Whether the pixel of BPP bytes at A continues the one at B: most of its bytes close

@@ -536,14 +536,16 @@ compare_hit(gconstpointer a, gconstpointer b)
   return x->len < y->len ? -1 : x->len > y->len;
 }
 
-/* Whether raw hit B, after A in memory, is more of A's picture: the same format and
+/* Whether raw hit B, after A in memory, is more of A's picture: the same pixel size (a
+ * 32-bit picture's transparent and opaque parts are read as rgba8888 and xrgb8888) and
  * stride, beginning within MERGE_GAP_ROWS rows of A's end (runs of one picture are cut
  * apart by pages that did not look like pixels: a dark, white or flat stretch). */
 static gboolean
 same_picture(const HwImage *a, const HwImage *b)
 {
   guint64 end = a->addr + a->size;
-  return a->format == b->format && a->stride == b->stride && b->addr >= a->addr &&
+  return hw_pixel_format_bits(a->format) == hw_pixel_format_bits(b->format) &&
+         a->stride == b->stride && b->addr >= a->addr &&
          b->addr <= end + MIN((guint64)MERGE_GAP_ROWS * a->stride, (guint64)MERGE_GAP_MAX);
 }
 
