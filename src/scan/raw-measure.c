@@ -33,6 +33,8 @@
 #define CLEAN_MISFITS 0.02        /* see measured() (tuned on the tuning half) */
 #define CLEAN_ANISOTROPY 1.5
 #define CLEAN_TYPICAL 1.0         /* ... and the typical stride's score at least this */
+#define NEAR_BAR 0.1              /* see measured() (tuned on the tuning half) */
+#define NEAR_MISFITS 0.1
 #define SEAM_RANGE 4              /* strides tried on either side of the chosen one */
 #define SEAM_MIN 2.0              /* see seam_strength() (tuned on the tuning half) */
 #define SEAM_ROWS 64u              /* rows seam_strength() looks at, at most */
@@ -775,6 +777,9 @@ measured(const HwReader *r, guint64 addr, guint64 len, HwPixelFormat f, const Ru
   double aniso = anisotropy(m, stride);
   gboolean clean = !narrow && best_mis <= CLEAN_MISFITS &&
                    aniso <= CLEAN_ANISOTROPY && typical >= CLEAN_TYPICAL;
+  /* Just under the bar, rows that fit well and as smooth down as across are one too. */
+  clean |= !narrow && confidence >= bar - NEAR_BAR && best_mis <= NEAR_MISFITS &&
+           aniso <= CLEAN_ANISOTROPY;
   if ((confidence < bar && !clean) || best_mis > MAX_MISFITS || aniso > MAX_ANISOTROPY)
     return FALSE;
 
