@@ -33,8 +33,8 @@
 #define CLEAN_MISFITS 0.02        /* see measured() (tuned on the tuning half) */
 #define CLEAN_ANISOTROPY 1.5
 #define CLEAN_TYPICAL 1.0         /* ... and the typical stride's score at least this */
-#define NEAR_BAR 0.1              /* see measured() (tuned on the tuning half) */
-#define NEAR_MISFITS 0.1
+#define NEAR_BAR 0.2              /* see measured() (tuned on the tuning half) */
+#define NEAR_MISFITS 0.15
 #define SEAM_RANGE 4              /* strides tried on either side of the chosen one */
 #define SEAM_MIN 2.0              /* see seam_strength() (tuned on the tuning half) */
 #define SEAM_ROWS 64u              /* rows seam_strength() looks at, at most */
