@@ -45,8 +45,8 @@ typedef struct {
   gsize n;
   guint bpp;                      /* 1, 2 (rgb565), 3 or 4 */
   int skip_lane;                  /* 32-bit: the alpha/padding lane (address mod 4), or -1 */
-  guint channels;                 /* rgb565: the channels compared (bits 0-2), see run_begin() */
-  guint n_channels;
+  guint channels;                 /* rgb565: the channels compared (bits 0-2) and how many, */
+  guint n_channels;               /* see drop_dithered_channel() */
   guint32 *pos;                   /* sample positions (byte offsets; pixel starts for 565) */
   guint n_pos;
 } Measure;
