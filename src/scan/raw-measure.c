@@ -58,17 +58,24 @@ px565(const guint8 *p, guint c)
   return c == 0 ? (v >> 11) << 3 : c == 1 ? ((v >> 5) & 63) << 2 : (v & 31) << 3;
 }
 
+/* The summed differences of the channels M compares between the rgb565 pixels at A and
+ * B. */
+static inline guint
+diff565(const Measure *m, const guint8 *a, const guint8 *b)
+{
+  guint s = 0;
+  for (guint c = 0; c < 3; c++)
+    if (m->channels & (1u << c))
+      s += (guint)abs((int)px565(a, c) - (int)px565(b, c));
+  return s;
+}
+
 /* Difference between the sample at I and the one D bytes on. */
 static inline guint
 diff_at(const Measure *m, gsize i, gsize d)
 {
-  if (m->bpp == 2) {
-    guint s = 0;
-    for (guint c = 0; c < 3; c++)
-      if (m->channels & (1u << c))
-        s += (guint)abs((int)px565(m->buf + i, c) - (int)px565(m->buf + i + d, c));
-    return s / m->n_channels;
-  }
+  if (m->bpp == 2)
+    return diff565(m, m->buf + i, m->buf + i + d) / m->n_channels;
   return (guint)abs((int)m->buf[i] - (int)m->buf[i + d]);
 }
 
@@ -364,13 +371,8 @@ static inline gboolean
 pixel_fits(const guint8 *a, const guint8 *b, const Measure *m)
 {
   guint bpp = m->bpp;
-  if (bpp == 2) {
-    guint d = 0;
-    for (guint c = 0; c < 3; c++)
-      if (m->channels & (1u << c))
-        d += (guint)abs((int)px565(a, c) - (int)px565(b, c));
-    return d <= m->n_channels * MISFIT;
-  }
+  if (bpp == 2)
+    return diff565(m, a, b) <= m->n_channels * MISFIT;
   guint fit = 0;
   for (guint k = 0; k < bpp; k++)
     fit += abs((int)a[k] - (int)b[k]) <= MISFIT;
