@@ -362,6 +362,32 @@ test_raw_dithered_and_padded(void)
   g_free(ram);
 }
 
+/* An rgb565 bitmap whose red channel is dithered (31/5 by pixel and row) beside smooth
+ * green and blue gradients: measured by the two smooth channels, width and stride exact
+ * (the dithered one misfits at every stride and once hid them). */
+static void
+test_raw_565_dithered(void)
+{
+  guint8 *ram;
+  g_autoptr(HwPhysMem) mem = ram_new(&ram);
+  const guint64 at = (1u << 20) + 0x230;
+  for (int y = 0; y < 96; y++)
+    for (int x = 0; x < 300; x++) {
+      guint r = (x + y) & 1 ? 25 : 5, g = (guint)(x * 63 / 299), b = (guint)(y * 31 / 95);
+      guint v = r << 11 | g << 5 | b;
+      guint8 *p = ram + at + ((gsize)y * 300 + (gsize)x) * 2;
+      p[0] = (guint8)v, p[1] = (guint8)(v >> 8);
+    }
+  g_autoptr(GArray) hits = scan_raw(mem);
+  g_assert_cmpuint(hits->len, ==, 1);
+  const HwScanHit *h = &g_array_index(hits, HwScanHit, 0);
+  g_assert_cmpint(h->image.format, ==, HW_PIXEL_RGB565);
+  g_assert_cmpuint(h->image.width, ==, 300);
+  g_assert_cmpuint(h->image.stride, ==, 600);
+  g_assert_cmpuint(h->image.height, >=, 80);
+  g_free(ram);
+}
+
 /* One smooth picture whose middle rows are white (a blank band): the pages of the band
  * are no pixels, so the scan sees two runs; they are one picture, one hit. */
 static void
@@ -709,6 +735,7 @@ main(int argc, char **argv)
   g_test_add_func("/scan/raw/formats", test_raw_formats);
   g_test_add_func("/scan/raw/not-pictures", test_raw_not_pictures);
   g_test_add_func("/scan/raw/dithered-and-padded", test_raw_dithered_and_padded);
+  g_test_add_func("/scan/raw/565-dithered", test_raw_565_dithered);
   g_test_add_func("/scan/raw/pieces-merged", test_raw_pieces_merged);
   g_test_add_func("/scan/raw/junk-padding", test_raw_junk_padding);
   g_test_add_func("/scan/raw/diagonal", test_raw_diagonal);
