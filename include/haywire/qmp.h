@@ -47,7 +47,7 @@ HwQmp *hw_qmp_connect_libvirt(const char *uri, const char *name, guint timeout_m
 const char *hw_qmp_get_address(HwQmp *qmp);
 /* Close the connection and open a new one to the same address (greeting, capabilities):
  * after a connection that broke or stopped answering. Queued events are kept. An "fd:N"
- * socket cannot be reopened: HW_ERROR_DISCONNECTED. */
+ * socket cannot be reopened: HW_ERROR_UNSUPPORTED. */
 gboolean hw_qmp_reconnect(HwQmp *qmp, GError **error);
 
 /* Run COMMAND with ARGS (may be NULL, not consumed); return the "return" member. */

@@ -234,21 +234,37 @@ hw_guest_link_failed(const GError *error)
 }
 
 /* After a broken link: QEMU gone gives HW_ERROR_GONE; else reconnect (QEMU serves a new
- * client). FALSE when there is no link to QEMU any more; *ERROR is rewritten to say so. */
+ * client), trying again for up to RELINK_MS: a busy QEMU may not yet serve a new client,
+ * and a guest we paused must not stay so. FALSE when there is no link to QEMU any more;
+ * *ERROR is rewritten to say so when QEMU is gone, else *WHY (if given) gets the
+ * reconnect's own error. */
 static gboolean
-relink(HwGuest *guest, GError **error)
+relink(HwGuest *guest, GError **error, char **why)
 {
-  if (hw_guest_qemu_exited(guest)) {
-    g_autofree char *was = *error ? g_strdup((*error)->message) : g_strdup("?");
-    g_clear_error(error);
-    g_set_error(error, HW_ERROR, HW_ERROR_GONE, "QEMU (pid %d) exited (%s)",
-                hw_qmp_get_peer_pid(guest->qmp), was);
-    return FALSE;
+  enum { RELINK_MS = 15000 };
+  gint64 deadline = g_get_monotonic_time() + RELINK_MS * (gint64)1000;
+  for (guint attempt = 0; attempt < 100; attempt++) {
+    if (hw_guest_qemu_exited(guest)) {
+      g_autofree char *was = *error ? g_strdup((*error)->message) : g_strdup("?");
+      g_clear_error(error);
+      g_set_error(error, HW_ERROR, HW_ERROR_GONE, "QEMU (pid %d) exited (%s)",
+                  hw_qmp_get_peer_pid(guest->qmp), was);
+      return FALSE;
+    }
+    g_autoptr(GError) again = NULL;
+    if (hw_qmp_reconnect(guest->qmp, &again))
+      return TRUE;
+    g_debug("reconnect failed: %s", again->message);
+    if (why) {
+      g_free(*why);
+      *why = g_strdup(again->message);
+    }
+    gboolean transient = hw_guest_link_failed(again) ||
+                         g_error_matches(again, HW_ERROR, HW_ERROR_CONNECT);
+    if (g_get_monotonic_time() >= deadline || !transient)
+      return FALSE;
+    g_usleep(100000);
   }
-  g_autoptr(GError) again = NULL;
-  if (hw_qmp_reconnect(guest->qmp, &again))
-    return TRUE;
-  g_debug("reconnect failed: %s", again->message);
   return FALSE;
 }
 
@@ -279,9 +295,11 @@ undo_stop(HwGuest *guest, const GError *why, GError **error)
   gint64 deadline = g_get_monotonic_time() + UNDO_MS * (gint64)1000;
   g_autoptr(GError) last = why ? g_error_copy(why) : NULL;
   for (guint attempt = 0; attempt < 50; attempt++) {
-    if (hw_guest_link_failed(last) && !relink(guest, &last)) {
+    g_autofree char *unlinked = NULL;
+    if (hw_guest_link_failed(last) && !relink(guest, &last, &unlinked)) {
       if (!g_error_matches(last, HW_ERROR, HW_ERROR_GONE))
-        g_set_error(error, HW_ERROR, HW_ERROR_DISCONNECTED, "no new QMP connection");
+        g_set_error(error, HW_ERROR, HW_ERROR_DISCONNECTED, "no new QMP connection: %s",
+                    unlinked ? unlinked : "?");
       return FALSE;
     }
     g_clear_error(&last);
@@ -351,7 +369,7 @@ hw_guest_resume(HwGuest *guest, GError **error)
     return TRUE;
   }
   /* The link broke with the guest paused by us: a new link can still resume it. */
-  if (hw_guest_link_failed(local) && relink(guest, &local)) {
+  if (hw_guest_link_failed(local) && relink(guest, &local, NULL)) {
     hw_signal_guard_hold(guest, guest->qmp);
     g_autoptr(JsonNode) again = hw_qmp_execute(guest->qmp, "cont", NULL, NULL);
     if (again != NULL && expect_running(guest, TRUE, NULL)) {

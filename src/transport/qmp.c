@@ -581,13 +581,13 @@ hw_qmp_reconnect(HwQmp *qmp, GError **error)
 {
   enum { RECONNECT_MS = 5000 };
   if (qmp->link) {
-    g_set_error(error, HW_ERROR, HW_ERROR_DISCONNECTED, "cannot reconnect to %s",
+    g_set_error(error, HW_ERROR, HW_ERROR_UNSUPPORTED, "cannot reconnect to %s",
                 qmp->addr);
     return FALSE;
   }
   close_session(qmp);
   if (g_str_has_prefix(qmp->addr, "fd:")) {
-    g_set_error(error, HW_ERROR, HW_ERROR_DISCONNECTED,
+    g_set_error(error, HW_ERROR, HW_ERROR_UNSUPPORTED,
                 "cannot reconnect to %s: an inherited socket cannot be opened again",
                 qmp->addr);
     return FALSE;

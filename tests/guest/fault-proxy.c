@@ -21,6 +21,7 @@ struct _HwFaultProxy {
   gint fired;           /* atomic */
   gint messages;        /* atomic: lines QEMU sent on the first connection */
   char *kill_on;        /* the client's message that has QEMU killed, or NULL */
+  gint refuse;          /* atomic: later connections still to close at once */
 };
 
 static int
@@ -158,6 +159,11 @@ run(gpointer data)
     int client = accept4(p->listen_fd, NULL, NULL, SOCK_CLOEXEC);
     if (client < 0)
       continue;
+    if (!first && g_atomic_int_get(&p->refuse) > 0) {
+      g_atomic_int_add(&p->refuse, -1);
+      close(client);
+      continue;
+    }
     if (!serve(p, client, first))
       break;
     first = FALSE;
@@ -187,6 +193,12 @@ hw_fault_proxy_kill_on(HwFaultProxy *p, const char *needle)
 {
   g_free(p->kill_on);
   p->kill_on = g_strdup(needle);
+}
+
+void
+hw_fault_proxy_refuse(HwFaultProxy *p, guint n)
+{
+  g_atomic_int_set(&p->refuse, (gint)MIN(n, (guint)G_MAXINT));
 }
 
 const char *

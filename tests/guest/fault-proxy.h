@@ -1,6 +1,7 @@
 /* A unix-socket proxy between haywire and one of QEMU's sockets (QMP or the GDB stub)
  * that fails on purpose at the Nth message QEMU sends: the first connection through it
- * gets the fault, later ones (haywire reconnecting) are passed through untouched. */
+ * gets the fault, later ones (haywire reconnecting) are passed through untouched, or
+ * first closed at once, as a QEMU that does not yet serve a new client may. */
 #pragma once
 
 #include <glib.h>
@@ -24,5 +25,7 @@ guint hw_fault_proxy_messages(HwFaultProxy *p);
 /* On the first connection, SIGKILL QEMU_PID (given to hw_fault_proxy_new) when the client
  * sends a message holding NEEDLE (copied), instead of passing that message on. */
 void hw_fault_proxy_kill_on(HwFaultProxy *p, const char *needle);
+/* Close the next N connections after the first as soon as they come (then pass through). */
+void hw_fault_proxy_refuse(HwFaultProxy *p, guint n);
 /* Stop and free. */
 void hw_fault_proxy_free(HwFaultProxy *p);
