@@ -368,7 +368,8 @@ print_group(const char *title, guint group)
 
 /* The pages of a memory file (its first byte at guest-physical RAM_BASE) that the test
  * guest's own images use, by TRUTH_FILE (as hwtest prints them: pa=, grad_pa= and pas=
- * lists), so the precision count sees only non-image memory. A set of page numbers. */
+ * lists, grad_pas= for every page of the gradient), so the precision count sees only
+ * non-image memory. A set of page numbers. */
 static GHashTable *
 truth_pages(const char *truth_file, guint64 ram_base)
 {

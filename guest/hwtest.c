@@ -243,6 +243,16 @@ int main(int argc, char **argv)
 		die("open /proc/self/pagemap");
 	pa = virt_to_phys(pm_fd, (uintptr_t)buf, page_size);
 	grad_pa = virt_to_phys(pm_fd, (uintptr_t)buf + GRAD_OFFSET, page_size);
+	/* Every page of the gradient: they need not be physically adjacent. */
+	char grad_pas[256] = "";
+	size_t grad_end = GRAD_OFFSET + (size_t)GRAD_W * GRAD_H * 4;
+	for (size_t off = GRAD_OFFSET / (size_t)page_size * (size_t)page_size;
+	     off < grad_end; off += (size_t)page_size) {
+		size_t used = strlen(grad_pas);
+		snprintf(grad_pas + used, sizeof grad_pas - used, "%s0x%" PRIx64,
+			 used ? "," : "",
+			 virt_to_phys(pm_fd, (uintptr_t)buf + off, page_size));
+	}
 	close(pm_fd);
 	if (pa == 0 || grad_pa == 0)
 		fprintf(stderr, "hwtest: warning: pagemap gave no PFN "
@@ -250,9 +260,10 @@ int main(int argc, char **argv)
 
 	printf("HWTRUTH pid=%d mode=%s va=0x%" PRIxPTR " pa=0x%" PRIx64
 	       " grad_va=0x%" PRIxPTR " grad_pa=0x%" PRIx64
-	       " grad_w=%d grad_h=%d page_size=%ld\n",
+	       " grad_w=%d grad_h=%d page_size=%ld grad_pas=%s\n",
 	       (int)pid, mode, (uintptr_t)buf, pa,
-	       (uintptr_t)buf + GRAD_OFFSET, grad_pa, GRAD_W, GRAD_H, page_size);
+	       (uintptr_t)buf + GRAD_OFFSET, grad_pa, GRAD_W, GRAD_H, page_size,
+	       grad_pas);
 	fflush(stdout);
 	printf("HWTRUTH-END pid=%d\n", (int)pid);
 	fflush(stdout);
