@@ -18,6 +18,7 @@
 #define MAX_WIDTH 4096u
 #define MAX_PAD 512u              /* padding bytes at most, beyond the pixels of a row */
 #define MIN_ROWS 8u
+#define NARROW 64u                /* pixels: a narrower stride is held to a higher bar */
 #define MAX_MEASURE (4u << 20)    /* bytes of a run used to find the stride */
 #define N_POS 4096u               /* sample positions for the exact scores */
 #define COARSE 64u                /* of them, for the coarse score of every stride */
@@ -94,6 +95,9 @@ static void
 pick_positions(Measure *m, gsize limit)
 {
   gsize step = MAX(limit / (N_POS * 2), 1);
+  /* A step of whole pixels would sample one channel only: a dithered one hides all. */
+  if (m->bpp > 1 && step % m->bpp == 0)
+    step++;
   m->n_pos = 0;
   for (gsize i = 0; i + m->bpp + 1 < limit && m->n_pos < N_POS; i += step) {
     gsize at = sample_at(m, i);
@@ -299,30 +303,42 @@ picture_columns(const Measure *m, gsize s, gsize *start)
   *start = 0;
   if (rows < 2)
     return 0;
-  g_autofree guint *v = g_new0(guint, s);
-  g_autofree guint8 *zero = g_malloc0(s);
+  /* Per column: its mean difference to the row below (V), whether it is nearly always
+   * zero (ZERO) or at least half the time (HALF_ZERO), and its mean difference over
+   * the rows where it and the row below are not both zero (MOVED). */
+  g_autofree guint *v = g_new0(guint, s), *moved = g_new0(guint, s);
+  g_autofree guint8 *zero = g_malloc0(s), *half_zero = g_malloc0(s);
   gsize unit = m->bpp == 2 ? 2 : 1;   /* rgb565 columns by their decoded pixels */
   for (gsize k = 0; k + unit <= s; k += unit) {
-    guint64 sum = 0;
-    guint zeros = 0;
+    guint64 sum = 0, sum_moved = 0;
+    guint zeros = 0, n_moved = 0;
     for (gsize r = 0; r + 1 < rows; r++) {
       gsize at = r * every * s + k;
       const guint8 *a = m->buf + at;
-      sum += MIN(unit == 2 ? diff_at(m, at, s) : (guint)abs((int)a[0] - (int)a[s]), (guint)CLIP);
-      zeros += a[0] == 0 && a[unit - 1] == 0;
+      guint d = MIN(unit == 2 ? diff_at(m, at, s) : (guint)abs((int)a[0] - (int)a[s]),
+                    (guint)CLIP);
+      gboolean z = a[0] == 0 && a[unit - 1] == 0;
+      sum += d;
+      zeros += z;
+      if (!(z && a[s] == 0 && a[s + unit - 1] == 0))
+        sum_moved += d, n_moved++;
     }
     v[k] = v[k + unit - 1] = (guint)(sum / (rows - 1));
+    moved[k] = moved[k + unit - 1] = n_moved ? (guint)(sum_moved / n_moved) : 0;
     zero[k] = zero[k + unit - 1] = zeros * 10 >= (rows - 1) * 9;
+    half_zero[k] = half_zero[k + unit - 1] = zeros * 2 >= rows - 1;
   }
   if (s % unit)
-    v[s - 1] = CLIP, zero[s - 1] = 0;
+    v[s - 1] = CLIP, zero[s - 1] = half_zero[s - 1] = 0, moved[s - 1] = 0;
   g_autofree guint *sorted = g_memdup2(v, s * sizeof(guint));
   qsort(sorted, s, sizeof(guint), compare_guint);
   guint median = sorted[s / 2], junk = MAX(2 * median, median + 16);
   g_autofree guint8 *bad = g_malloc(s);
   gsize n_bad = 0;
+  /* Padding left as memory was that is mostly zero: where it is not, it does not
+   * continue the row above (a dark edge of the picture, zero as often, does). */
   for (gsize k = 0; k < s; k++)
-    bad[k] = zero[k] || v[k] > junk;
+    bad[k] = zero[k] || v[k] > junk || (half_zero[k] && moved[k] > junk);
   /* The alpha/padding byte of 32-bit pixels goes with its neighbours: in the padding
    * when both are. */
   for (gsize k = 0; m->skip_lane >= 0 && k < s; k++)
@@ -749,6 +765,8 @@ anisotropy(const Measure *m, gsize stride)
   if (m->n < stride + 16)
     return G_MAXDOUBLE;
   gsize span = m->n - stride - 8, step = MAX(span / 8192, (gsize)1);
+  if (m->bpp > 1 && step % m->bpp == 0)
+    step++;   /* every channel, as in pick_positions() */
   for (gsize i = 0; i < span; i += step, n++) {
     gsize at = sample_at(m, i);
     across += MIN(diff_at(m, at, m->bpp), (guint)CLIP);
@@ -771,7 +789,7 @@ measured(const HwReader *r, guint64 addr, guint64 len, HwPixelFormat f, const Ru
   double confidence = typical > 0 ? 1.0 - here / typical : 0;
   /* Tables of 16-bit numbers and narrow arrays of structures line up too: a higher
    * bar for them (tuned on the benchmark's tuning half). */
-  gboolean narrow = stride < 64u * bpp;
+  gboolean narrow = stride < NARROW * bpp;
   double bar = narrow ? 0.9 : bpp == 2 ? 0.8 : 0.6;
   /* A smooth picture lines up at every stride near its own (diagonals) and fairly well
    * at any: its stride stands out little from the typical one. Rows that fit nearly
@@ -876,6 +894,32 @@ seam_stride(const Run *run, gsize stride, double *mis)
   return best;
 }
 
+/* A third or half of STRIDE (chosen with *MIS misfits) at which the rows fit closer
+ * (by the key run_candidates() ranks by), or STRIDE itself. A smooth picture lines up
+ * at twice its stride nearly as well as at its own, and its own may not be among the
+ * candidates at all (strides a pixel either side of it, along a diagonal, scored lower
+ * there); choose_stride() only looks at candidates. A tiled picture lines up at its
+ * tile width less closely than at its own: its other parts do not. *MIS becomes the
+ * fraction's misfits. */
+static gsize
+whole_fraction(const Run *run, gsize stride, double *mis)
+{
+  double score, fit = misfits(&run->m, stride, &score);
+  if (score < 0)
+    return stride;
+  double key = score * (1 + 4 * fit);
+  for (gsize k = 3; k >= 2; k--) {
+    if (stride % (k * run->pstep) != 0 || stride / k < run->pmin)
+      continue;
+    double part_score, part_fit = misfits(&run->m, stride / k, &part_score);
+    if (part_score >= 0 && part_score * (1 + 4 * part_fit) < key) {
+      *mis = part_fit;
+      return stride / k;
+    }
+  }
+  return stride;
+}
+
 gboolean
 hw_raw_measure(const HwReader *r, guint64 addr, guint64 len, HwPixelFormat f, HwImage *out)
 {
@@ -888,7 +932,14 @@ hw_raw_measure(const HwReader *r, guint64 addr, guint64 len, HwPixelFormat f, Hw
   gsize stride = n_cand ? choose_stride(cands, n_cand, &best_mis) : 0;
   if (stride > 0 && best_mis <= EARLY_MISFITS)   /* else no stride near it fits either */
     stride = seam_stride(&run, stride, &best_mis);
-  gboolean ok = stride > 0 && measured(r, addr, len, f, &run, stride, best_mis, out);
+  /* A half or third of it first, if the picture holds there. */
+  gboolean ok = FALSE;
+  if (stride > 0 && best_mis <= EARLY_MISFITS) {
+    double part_mis = best_mis;
+    gsize part = whole_fraction(&run, stride, &part_mis);
+    ok = part != stride && measured(r, addr, len, f, &run, part, part_mis, out);
+  }
+  ok = ok || (stride > 0 && measured(r, addr, len, f, &run, stride, best_mis, out));
   run_clear(&run);
   return ok;
 }
@@ -906,6 +957,8 @@ hw_image_guess_strides(const HwReader *r, guint64 addr, guint64 len, HwPixelForm
   gsize chosen = n ? choose_stride(c, n, &mis) : 0, picked = chosen;
   if (chosen && mis <= EARLY_MISFITS)
     chosen = seam_stride(&run, chosen, &mis);
+  if (chosen && mis <= EARLY_MISFITS)   /* as hw_raw_measure() tries first */
+    chosen = whole_fraction(&run, chosen, &mis);
   /* The finder's choice first, then the others by how closely they fit (their key); a
    * stride past the misfit bar is no guess. */
   gsize order[CANDIDATES], n_order = 0;

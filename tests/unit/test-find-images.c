@@ -474,6 +474,39 @@ test_raw_junk_padding(void)
   g_free(ram);
 }
 
+/* 24-bit rows padded by one pixel of memory as it was, mostly zero: the padding is
+ * zero in seven rows of eight and unrelated bytes in the others, too seldom zero to be
+ * zero padding and too seldom unlike the row above to stand out by its differences. */
+static void
+test_raw_mostly_zero_padding(void)
+{
+  guint8 *ram;
+  g_autoptr(HwPhysMem) mem = ram_new(&ram);
+  const guint64 at = (5u << 20) + 1000;
+  const guint stride = 3 * HWTEST_RAW_W + 3;
+  GRand *rand = g_rand_new_with_seed(11);
+  for (guint y = 0; y < HWTEST_RAW_H; y++) {
+    guint8 *row = ram + at + (gsize)y * stride;
+    for (guint x = 0; x < HWTEST_RAW_W; x++) {
+      guint8 px[4];
+      hwtest_raw_pixel((int)x, (int)y, px);
+      memcpy(row + 3 * x, px, 3);
+      row[3 * x] = (guint8)MAX(px[0], 8);   /* no zero edge byte to join the padding */
+    }
+    for (guint k = 3 * HWTEST_RAW_W; k < stride; k++)
+      row[k] = g_rand_int_range(rand, 0, 8) == 0 ? (guint8)g_rand_int_range(rand, 1, 255) : 0;
+  }
+  g_rand_free(rand);
+  g_autoptr(GArray) hits = scan_raw(mem);
+  g_assert_cmpuint(hits->len, ==, 1);
+  const HwScanHit *hit = &g_array_index(hits, HwScanHit, 0);
+  g_assert_cmpuint(hit->image.stride, ==, stride);
+  g_assert_cmpuint(hit->image.width, ==, HWTEST_RAW_W);
+  g_assert_cmpint(hw_pixel_format_bits(hit->image.format), ==, 24);
+  g_assert_cmphex(hit->gpa % stride, ==, at % stride);
+  g_free(ram);
+}
+
 /* Width guesses, as the viewer offers them: the dithered BGRA bitmap and the padded
  * rgb888 rows give their stride and width first; noise, a short range, a range that
  * cannot be read and 1-bit pixels give none. */
@@ -520,6 +553,32 @@ test_raw_guess_strides(void)
   g_assert_cmpuint(hw_image_guess_strides(&r, dithered, 61 * 388, HW_PIXEL_BGRA8888, g, 0), ==, 0);
   g_assert_cmpuint(hw_image_guess_strides(&r, G_MAXUINT64 - 4096, 1u << 20, HW_PIXEL_RGB888,
                                           g, 8), ==, 0);
+  g_free(ram);
+}
+
+/* A large xrgb8888 picture with its first channel dithered, measured over a length at
+ * which the samples' spacing is a whole number of pixels: they must not all fall on
+ * the dithered channel (none of them would be smooth, and no stride would be found). */
+static void
+test_raw_guess_whole_pixel_spacing(void)
+{
+  guint8 *ram;
+  g_autoptr(HwPhysMem) mem = ram_new(&ram);
+  const guint w = 1366, stride = 4 * w;
+  /* 8192 samples over the length less the widest stride tried: 508 bytes apart. */
+  const gsize len = 508u * 8192 + 4u * 4096 + 512 + 4;
+  for (gsize y = 0; y * stride < len; y++)
+    for (gsize x = 0; x < w; x++) {
+      guint8 *p = ram + y * stride + x * 4;
+      p[0] = (x + y) & 1 ? 200 : 40;
+      p[1] = (guint8)(x * 255 / (w - 1)), p[2] = (guint8)(y & 0xff), p[3] = 0;
+    }
+  HwReader r = hw_reader_for_physmem(mem);
+  HwStrideGuess g[4];
+  guint n = hw_image_guess_strides(&r, 0, len, HW_PIXEL_XRGB8888, g, 4);
+  g_assert_cmpuint(n, >=, 1);
+  g_assert_cmpuint(g[0].stride, ==, stride);
+  g_assert_cmpuint(g[0].width, ==, w);
   g_free(ram);
 }
 
@@ -726,6 +785,7 @@ main(int argc, char **argv)
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/scan/png/valid", test_png_valid);
   g_test_add_func("/scan/raw/guess-strides", test_raw_guess_strides);
+  g_test_add_func("/scan/raw/guess-whole-pixel-spacing", test_raw_guess_whole_pixel_spacing);
   g_test_add_func("/scan/png/corrupt", test_png_corrupt);
   g_test_add_func("/scan/jpeg/valid", test_jpeg_valid);
   g_test_add_func("/scan/jpeg/corrupt", test_jpeg_corrupt);
@@ -738,6 +798,7 @@ main(int argc, char **argv)
   g_test_add_func("/scan/raw/565-dithered", test_raw_565_dithered);
   g_test_add_func("/scan/raw/pieces-merged", test_raw_pieces_merged);
   g_test_add_func("/scan/raw/junk-padding", test_raw_junk_padding);
+  g_test_add_func("/scan/raw/mostly-zero-padding", test_raw_mostly_zero_padding);
   g_test_add_func("/scan/raw/diagonal", test_raw_diagonal);
   g_test_add_func("/scan/images/phys", test_phys_files);
   g_test_add_func("/scan/images/vmas-scattered", test_vmas_scattered);
