@@ -443,6 +443,20 @@ test_raw_diagonal(void)
   g_free(ram);
 }
 
+/* The scan of MEM finds one picture: the test picture's rows, STRIDE apart from AT,
+ * HWTEST_RAW_W pixels of format F wide (the padding left out). */
+static void
+assert_one_padded_hit(HwPhysMem *mem, guint64 at, guint stride, HwPixelFormat f)
+{
+  g_autoptr(GArray) hits = scan_raw(mem);
+  g_assert_cmpuint(hits->len, ==, 1);
+  const HwScanHit *hit = &g_array_index(hits, HwScanHit, 0);
+  g_assert_cmpuint(hit->image.stride, ==, stride);
+  g_assert_cmpuint(hit->image.width, ==, HWTEST_RAW_W);
+  g_assert_cmpint(hit->image.format, ==, f);
+  g_assert_cmphex(hit->gpa % stride, ==, at % stride);
+}
+
 /* 32-bit rows padded with 48 bytes of memory as it was (noise): the width is the stride
  * less the padding, to the pixel. */
 static void
@@ -464,13 +478,7 @@ test_raw_junk_padding(void)
       row[k] = (guint8)g_rand_int_range(rand, 1, 255);
   }
   g_rand_free(rand);
-  g_autoptr(GArray) hits = scan_raw(mem);
-  g_assert_cmpuint(hits->len, ==, 1);
-  const HwScanHit *hit = &g_array_index(hits, HwScanHit, 0);
-  g_assert_cmpuint(hit->image.stride, ==, stride);
-  g_assert_cmpuint(hit->image.width, ==, HWTEST_RAW_W);
-  g_assert_cmpint(hit->image.format, ==, HW_PIXEL_XRGB8888);
-  g_assert_cmphex(hit->gpa % stride, ==, at % stride);
+  assert_one_padded_hit(mem, at, stride, HW_PIXEL_XRGB8888);
   g_free(ram);
 }
 
@@ -497,13 +505,7 @@ test_raw_mostly_zero_padding(void)
       row[k] = g_rand_int_range(rand, 0, 8) == 0 ? (guint8)g_rand_int_range(rand, 1, 255) : 0;
   }
   g_rand_free(rand);
-  g_autoptr(GArray) hits = scan_raw(mem);
-  g_assert_cmpuint(hits->len, ==, 1);
-  const HwScanHit *hit = &g_array_index(hits, HwScanHit, 0);
-  g_assert_cmpuint(hit->image.stride, ==, stride);
-  g_assert_cmpuint(hit->image.width, ==, HWTEST_RAW_W);
-  g_assert_cmpint(hw_pixel_format_bits(hit->image.format), ==, 24);
-  g_assert_cmphex(hit->gpa % stride, ==, at % stride);
+  assert_one_padded_hit(mem, at, stride, HW_PIXEL_RGB888);
   g_free(ram);
 }
 
