@@ -50,6 +50,7 @@ typedef struct {
   guint n_channels;               /* see drop_dithered_channel() */
   guint32 *pos;                   /* sample positions (byte offsets; pixel starts for 565) */
   guint n_pos;
+  gboolean pairs;                 /* gray8 dithered by pixel and row: see dithered_gray() */
 } Measure;
 
 static inline guint
@@ -71,12 +72,22 @@ diff565(const Measure *m, const guint8 *a, const guint8 *b)
   return s;
 }
 
+/* The difference of two gray pixels of a picture dithered pixel by pixel, at A and B:
+ * of each with the next (one bright and one dark in either phase of the dither). */
+static inline guint
+diff_pairs(const guint8 *a, const guint8 *b)
+{
+  return (guint)abs((int)a[0] + (int)a[1] - (int)b[0] - (int)b[1]) / 2;
+}
+
 /* Difference between the sample at I and the one D bytes on. */
 static inline guint
 diff_at(const Measure *m, gsize i, gsize d)
 {
   if (m->bpp == 2)
     return diff565(m, m->buf + i, m->buf + i + d) / m->n_channels;
+  if (m->pairs)
+    return diff_pairs(m->buf + i, m->buf + i + d);
   return (guint)abs((int)m->buf[i] - (int)m->buf[i + d]);
 }
 
@@ -115,7 +126,7 @@ coarse_score(const Measure *m, gsize p, guint k)
 {
   guint64 s = 0;
   guint n = 0;
-  if (m->bpp == 2) {
+  if (m->bpp == 2 || m->pairs) {
     for (guint i = 0; i < m->n_pos; i += k, n++)
       s += MIN(diff_at(m, m->pos[i], p), (guint)CLIP);
   } else {
@@ -165,7 +176,8 @@ static void
 coarse_scores(const Measure *m, gsize pmin, gsize pstep, gsize count, guint k, double *score)
 {
   guint samples = (m->n_pos + k - 1) / k;
-  if (samples * CLIP > G_MAXUINT16 || (m->bpp == 2 && G_BYTE_ORDER != G_LITTLE_ENDIAN)) {
+  if (samples * CLIP > G_MAXUINT16 || (m->bpp == 2 && G_BYTE_ORDER != G_LITTLE_ENDIAN) ||
+      m->pairs) {
     for (gsize i = 0; i < count; i++)
       score[i] = coarse_score(m, pmin + i * pstep, k);
     return;
@@ -315,8 +327,12 @@ picture_columns(const Measure *m, gsize s, gsize *start)
     for (gsize r = 0; r + 1 < rows; r++) {
       gsize at = r * every * s + k;
       const guint8 *a = m->buf + at;
-      guint d = MIN(unit == 2 ? diff_at(m, at, s) : (guint)abs((int)a[0] - (int)a[s]),
-                    (guint)CLIP);
+      guint d = unit == 2 || m->pairs ? diff_at(m, at, s) : (guint)abs((int)a[0] - (int)a[s]);
+      /* Dithered gray: the pixel's pair with the one before it too, for the last
+       * column (its pair with the next row's first pixel is no pair of phases). */
+      if (m->pairs && at > 0)
+        d = MIN(d, diff_pairs(a - 1, a - 1 + s));
+      d = MIN(d, (guint)CLIP);
       gboolean z = a[0] == 0 && a[unit - 1] == 0;
       sum += d;
       zeros += z;
@@ -382,13 +398,16 @@ picture_columns(const Measure *m, gsize s, gsize *start)
 }
 
 /* Whether the pixel of BPP bytes at A continues the one at B: most of its bytes close
- * (a dithered channel's byte may not be), or for rgb565 its decoded channels. */
+ * (a dithered channel's byte may not be), or for rgb565 its decoded channels; for
+ * dithered gray, with the next pixel (A[1] and B[1] are read). */
 static inline gboolean
 pixel_fits(const guint8 *a, const guint8 *b, const Measure *m)
 {
   guint bpp = m->bpp;
   if (bpp == 2)
     return diff565(m, a, b) <= m->n_channels * MISFIT;
+  if (m->pairs)
+    return diff_pairs(a, b) <= MISFIT;
   guint fit = 0;
   for (guint k = 0; k < bpp; k++)
     fit += abs((int)a[k] - (int)b[k]) <= MISFIT;
@@ -403,7 +422,7 @@ row_continues(const guint8 *row, const guint8 *above, gsize width, const Measure
 {
   guint bpp = m->bpp;
   guint bad = 0, nonzero = 0, n = 0;
-  for (gsize k = 0; k + bpp <= width; k += bpp, n++)
+  for (gsize k = 0; k + bpp + (m->pairs ? 1 : 0) <= width; k += bpp, n++)
     bad += !pixel_fits(row + k, above + k, m);
   for (gsize k = 0; k < width; k++)
     nonzero += row[k] != 0;
@@ -425,11 +444,12 @@ partial_row(const HwReader *r, guint64 first, gsize stride, const Measure *m)
   /* Back from the row's end, byte by byte (a picture starts at any byte, whatever its
    * pixel size), until two bytes in a row do not fit. */
   gsize best = 0, run = 0;
-  for (gsize len = 1; len <= stride; len++) {
+  for (gsize len = m->pairs ? 2 : 1; len <= stride; len++) {
     gsize j = stride - len;
     if ((prev[j] | cur[j]) == 0)
       continue;   /* zero over zero: no evidence either way */
-    if (abs((int)prev[j] - (int)cur[j]) <= MISFIT) {
+    guint d = m->pairs ? diff_pairs(prev + j, cur + j) : (guint)abs((int)prev[j] - (int)cur[j]);
+    if (d <= MISFIT) {
       run = 0;
       best = len;
     } else if (++run == 2) {
@@ -577,6 +597,24 @@ drop_dithered_channel(Measure *m)
     }
 }
 
+/* Whether the N bytes at BUF are gray pixels dithered pixel by pixel (a checkerboard
+ * over the picture): each far from the next, as none is from the one after that.
+ * Such a picture is measured by pairs of pixels, one of each phase. */
+static gboolean
+dithered_gray(const guint8 *buf, gsize n)
+{
+  guint64 near = 0, next = 0, far = 0;
+  gsize step = MAX(n / 8192, (gsize)1) | 1;
+  if (n < 1024)
+    return FALSE;
+  for (gsize i = 0, j = n / 3; i + 2 < n; i += step, j = (j + 7919) % n) {
+    near += (guint)abs((int)buf[i] - (int)buf[i + 1]);
+    next += (guint)abs((int)buf[i] - (int)buf[i + 2]);
+    far += (guint)abs((int)buf[i] - (int)buf[j]);
+  }
+  return near > 3 * next && 4 * next < far;
+}
+
 /* A run's bytes read for measuring, its samples and the coarse score of every stride
  * it may have. */
 typedef struct {
@@ -617,6 +655,8 @@ run_begin(const HwReader *r, guint64 addr, guint64 len, HwPixelFormat f, Run *ru
     m->skip_lane = alpha_lane(run->buf, n, 0);
   if (bpp == 2)
     drop_dithered_channel(m);
+  if (bpp == 1)
+    m->pairs = dithered_gray(run->buf, n);
   /* Strides to try: from the narrowest picture to the widest with padding, at most a
    * quarter of the run (four rows); 32-bit and 16-bit rows keep their alignment. */
   run->pmin = MIN_WIDTH * bpp;
@@ -894,6 +934,20 @@ seam_stride(const Run *run, gsize stride, double *mis)
   return best;
 }
 
+/* Whether M's bytes, each against the next, are as close as a gray picture's: much
+ * closer than bytes far apart. */
+static gboolean
+bytes_smooth(const Measure *m)
+{
+  guint64 near = 0, far = 0;
+  gsize step = MAX(m->n / 8192, (gsize)1) | 1;
+  for (gsize i = 0, j = m->n / 3; i + 1 < m->n; i += step, j = (j + 7919) % m->n) {
+    near += (guint)abs((int)m->buf[i] - (int)m->buf[i + 1]);
+    far += (guint)abs((int)m->buf[i] - (int)m->buf[j]);
+  }
+  return far > 0 && near * 4 < far;
+}
+
 /* A third or half of STRIDE (chosen with *MIS misfits) at which the rows fit closer
  * (by the key run_candidates() ranks by), or STRIDE itself. A smooth picture lines up
  * at twice its stride nearly as well as at its own, and its own may not be among the
@@ -940,7 +994,20 @@ hw_raw_measure(const HwReader *r, guint64 addr, guint64 len, HwPixelFormat f, Hw
     ok = part != stride && measured(r, addr, len, f, &run, part, part_mis, out);
   }
   ok = ok || (stride > 0 && measured(r, addr, len, f, &run, stride, best_mis, out));
+  /* A gray picture lines up as rgb565 too: its bytes pair up into smooth pixels, at its
+   * own stride, or at some multiple of it when dithered pixel by pixel and row by row
+   * (a row lines up with the row after next). Its bytes then are each close to the
+   * next, or alternate; the low and high bytes of rgb565 pixels are not close. It is
+   * measured as gray, and taken if it lines up there: at the same stride, or, dithered,
+   * at another (as gray, rgb565 bytes pair up at their own) and as surely. */
+  gboolean smooth = ok && f == HW_PIXEL_RGB565 && bytes_smooth(&run.m),
+           dithered = ok && f == HW_PIXEL_RGB565 && !smooth && dithered_gray(run.buf, run.m.n);
   run_clear(&run);
+  HwImage as_gray;
+  if ((smooth || dithered) && hw_raw_measure(r, addr, len, HW_PIXEL_GRAY8, &as_gray) &&
+      (smooth ? as_gray.stride == out->stride
+              : as_gray.stride != out->stride && as_gray.confidence >= out->confidence))
+    *out = as_gray;
   return ok;
 }
 

@@ -388,6 +388,38 @@ test_raw_565_dithered(void)
   g_free(ram);
 }
 
+/* A gray picture dithered pixel by pixel and row by row (200/40 over a smooth gradient,
+ * a checkerboard: no byte is close to the next one), and the same picture undithered:
+ * both are found as gray8 at their own stride, not as rgb565 (the dithered one lines up
+ * as rgb565 at twice its stride, the plain one at its own). */
+static void
+test_raw_gray_dithered(void)
+{
+  guint8 *ram;
+  g_autoptr(HwPhysMem) mem = ram_new(&ram);
+  const guint64 at[2] = { (1u << 20) + 0x35, 6u << 20 };
+  const guint w = 640, h = 200;
+  for (guint k = 0; k < 2; k++)
+    for (guint y = 0; y < h; y++)
+      for (guint x = 0; x < w; x++) {
+        int v = 60 + (int)(x * 100 / (w - 1)) + (int)(y * 40 / (h - 1));
+        if (k == 0)
+          v += (x + y) & 1 ? 50 : -50;
+        ram[at[k] + (gsize)y * w + x] = (guint8)v;
+      }
+  g_autoptr(GArray) hits = scan_raw(mem);
+  g_assert_cmpuint(hits->len, ==, 2);
+  for (guint k = 0; k < 2; k++) {
+    const HwScanHit *hit = &g_array_index(hits, HwScanHit, k);
+    g_assert_cmpint(hit->image.format, ==, HW_PIXEL_GRAY8);
+    g_assert_cmpuint(hit->image.stride, ==, w);
+    g_assert_cmpuint(hit->image.width, ==, w);
+    g_assert_cmpuint(hit->image.height, >=, h - 8);
+    g_assert_cmphex(hit->gpa % w, ==, at[k] % w);
+  }
+  g_free(ram);
+}
+
 /* One smooth picture whose middle rows are white (a blank band): the pages of the band
  * are no pixels, so the scan sees two runs; they are one picture, one hit. */
 static void
@@ -798,6 +830,7 @@ main(int argc, char **argv)
   g_test_add_func("/scan/raw/not-pictures", test_raw_not_pictures);
   g_test_add_func("/scan/raw/dithered-and-padded", test_raw_dithered_and_padded);
   g_test_add_func("/scan/raw/565-dithered", test_raw_565_dithered);
+  g_test_add_func("/scan/raw/gray-dithered", test_raw_gray_dithered);
   g_test_add_func("/scan/raw/pieces-merged", test_raw_pieces_merged);
   g_test_add_func("/scan/raw/junk-padding", test_raw_junk_padding);
   g_test_add_func("/scan/raw/mostly-zero-padding", test_raw_mostly_zero_padding);
