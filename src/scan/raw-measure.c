@@ -597,21 +597,30 @@ drop_dithered_channel(Measure *m)
     }
 }
 
+/* Summed differences of bytes spread over BUF[0, N) to the next byte (*NEAR), to the one
+ * after it (*NEXT) and to bytes far away (*FAR). */
+static void
+byte_differences(const guint8 *buf, gsize n, guint64 *near, guint64 *next, guint64 *far)
+{
+  gsize step = MAX(n / 8192, (gsize)1) | 1;
+  *near = *next = *far = 0;
+  for (gsize i = 0, j = n / 3; i + 2 < n; i += step, j = (j + 7919) % n) {
+    *near += (guint)abs((int)buf[i] - (int)buf[i + 1]);
+    *next += (guint)abs((int)buf[i] - (int)buf[i + 2]);
+    *far += (guint)abs((int)buf[i] - (int)buf[j]);
+  }
+}
+
 /* Whether the N bytes at BUF are gray pixels dithered pixel by pixel (a checkerboard
  * over the picture): each far from the next, as none is from the one after that.
  * Such a picture is measured by pairs of pixels, one of each phase. */
 static gboolean
 dithered_gray(const guint8 *buf, gsize n)
 {
-  guint64 near = 0, next = 0, far = 0;
-  gsize step = MAX(n / 8192, (gsize)1) | 1;
+  guint64 near, next, far;
   if (n < 1024)
     return FALSE;
-  for (gsize i = 0, j = n / 3; i + 2 < n; i += step, j = (j + 7919) % n) {
-    near += (guint)abs((int)buf[i] - (int)buf[i + 1]);
-    next += (guint)abs((int)buf[i] - (int)buf[i + 2]);
-    far += (guint)abs((int)buf[i] - (int)buf[j]);
-  }
+  byte_differences(buf, n, &near, &next, &far);
   return near > 3 * next && 4 * next < far;
 }
 
@@ -939,12 +948,8 @@ seam_stride(const Run *run, gsize stride, double *mis)
 static gboolean
 bytes_smooth(const Measure *m)
 {
-  guint64 near = 0, far = 0;
-  gsize step = MAX(m->n / 8192, (gsize)1) | 1;
-  for (gsize i = 0, j = m->n / 3; i + 1 < m->n; i += step, j = (j + 7919) % m->n) {
-    near += (guint)abs((int)m->buf[i] - (int)m->buf[i + 1]);
-    far += (guint)abs((int)m->buf[i] - (int)m->buf[j]);
-  }
+  guint64 near, next, far;
+  byte_differences(m->buf, m->n, &near, &next, &far);
   return far > 0 && near * 4 < far;
 }
 
