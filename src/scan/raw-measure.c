@@ -694,6 +694,15 @@ typedef struct {
   double key, key_fit;
 } Candidate;
 
+/* How closely rows fit at a stride with exact score SCORE (-1: not computed) and FIT
+ * misfits, lower is closer: misfits weigh heavily, as a tile width fits its tiled part
+ * exactly and the rest not at all. A stride past the misfit bar never wins. */
+static inline double
+fit_key(double score, double fit)
+{
+  return fit > EARLY_MISFITS || score < 0 ? 1e9 - fit : score * (1 + 4 * fit);
+}
+
 /* The lowest strict local minima of RUN's coarse score, at most CANDIDATES, each looked
  * at exactly; how many. */
 static gsize
@@ -718,10 +727,7 @@ run_candidates(const Run *run, Candidate *out)
     Candidate *o = &out[c];
     *o = (Candidate){ .fit_p = center, .fit = 2, .key_p = center, .key = 1e9, .key_fit = 2 };
     for (gsize p = lo; p <= MIN(center + 2 * pstep, run->pmax); p += pstep) {
-      double score_p, fit = misfits(&run->m, p, &score_p);
-      /* The closest fit, misfits weighing heavily: a tile width fits its tiled part
-       * exactly and the rest not at all. (A stride past the misfit bar never wins.) */
-      double key = fit > EARLY_MISFITS || score_p < 0 ? 1e9 - fit : score_p * (1 + 4 * fit);
+      double score_p, fit = misfits(&run->m, p, &score_p), key = fit_key(score_p, fit);
       if (key < o->key)
         o->key = key, o->key_fit = fit, o->key_p = p;
       if (fit < o->fit)
@@ -954,7 +960,7 @@ bytes_smooth(const Measure *m)
 }
 
 /* A third or half of STRIDE (chosen with *MIS misfits) at which the rows fit closer
- * (by the key run_candidates() ranks by), or STRIDE itself. A smooth picture lines up
+ * (by fit_key(), as run_candidates() ranks), or STRIDE itself. A smooth picture lines up
  * at twice its stride nearly as well as at its own, and its own may not be among the
  * candidates at all (strides a pixel either side of it, along a diagonal, scored lower
  * there); choose_stride() only looks at candidates. A tiled picture lines up at its
@@ -966,12 +972,12 @@ whole_fraction(const Run *run, gsize stride, double *mis)
   double score, fit = misfits(&run->m, stride, &score);
   if (score < 0)
     return stride;
-  double key = score * (1 + 4 * fit);
+  double key = fit_key(score, fit);
   for (gsize k = 3; k >= 2; k--) {
     if (stride % (k * run->pstep) != 0 || stride / k < run->pmin)
       continue;
     double part_score, part_fit = misfits(&run->m, stride / k, &part_score);
-    if (part_score >= 0 && part_score * (1 + 4 * part_fit) < key) {
+    if (part_score >= 0 && fit_key(part_score, part_fit) < key) {
       *mis = part_fit;
       return stride / k;
     }
