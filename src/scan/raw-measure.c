@@ -611,6 +611,14 @@ byte_differences(const guint8 *buf, gsize n, guint64 *near, guint64 *next, guint
   }
 }
 
+/* Whether bytes whose byte_differences() are NEAR, NEXT and FAR alternate: each is far
+ * from the next, as none is from the one after that. */
+static inline gboolean
+alternating(guint64 near, guint64 next, guint64 far)
+{
+  return near > 3 * next && 4 * next < far;
+}
+
 /* Whether the N bytes at BUF are gray pixels dithered pixel by pixel (a checkerboard
  * over the picture): each far from the next, as none is from the one after that.
  * Such a picture is measured by pairs of pixels, one of each phase. */
@@ -621,7 +629,7 @@ dithered_gray(const guint8 *buf, gsize n)
   if (n < 1024)
     return FALSE;
   byte_differences(buf, n, &near, &next, &far);
-  return near > 3 * next && 4 * next < far;
+  return alternating(near, next, far);
 }
 
 /* A run's bytes read for measuring, its samples and the coarse score of every stride
@@ -949,16 +957,6 @@ seam_stride(const Run *run, gsize stride, double *mis)
   return best;
 }
 
-/* Whether M's bytes, each against the next, are as close as a gray picture's: much
- * closer than bytes far apart. */
-static gboolean
-bytes_smooth(const Measure *m)
-{
-  guint64 near, next, far;
-  byte_differences(m->buf, m->n, &near, &next, &far);
-  return far > 0 && near * 4 < far;
-}
-
 /* A third or half of STRIDE (chosen with *MIS misfits) at which the rows fit closer
  * (by fit_key(), as run_candidates() ranks), or STRIDE itself. A smooth picture lines up
  * at twice its stride nearly as well as at its own, and its own may not be among the
@@ -1011,8 +1009,13 @@ hw_raw_measure(const HwReader *r, guint64 addr, guint64 len, HwPixelFormat f, Hw
    * next, or alternate; the low and high bytes of rgb565 pixels are not close. It is
    * measured as gray, and taken if it lines up there: at the same stride, or, dithered,
    * at another (as gray, rgb565 bytes pair up at their own) and as surely. */
-  gboolean smooth = ok && f == HW_PIXEL_RGB565 && bytes_smooth(&run.m),
-           dithered = ok && f == HW_PIXEL_RGB565 && !smooth && dithered_gray(run.buf, run.m.n);
+  gboolean smooth = FALSE, dithered = FALSE;
+  if (ok && f == HW_PIXEL_RGB565) {
+    guint64 near, next, far;
+    byte_differences(run.buf, run.m.n, &near, &next, &far);
+    smooth = far > 0 && near * 4 < far;   /* much closer than bytes far apart */
+    dithered = !smooth && run.m.n >= 1024 && alternating(near, next, far);
+  }
   run_clear(&run);
   HwImage as_gray;
   if ((smooth || dithered) && hw_raw_measure(r, addr, len, HW_PIXEL_GRAY8, &as_gray) &&
